@@ -1,0 +1,77 @@
+"""A record that could be read from a capture but not understood as a flow.
+
+Dropping it would lose the user's data on the next save, so it is kept verbatim: its
+state is the record exactly as read, and writing it back reproduces it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Self
+
+from flowtui.core.connection import Client, Server
+from flowtui.core.flow import Error, Flow
+from flowtui.core.serializable import State
+
+__all__ = ["UnknownFlow"]
+
+
+def _lenient_connection(cls: type[Client] | type[Server], state: Any) -> Any:
+    """The connection described by `state` if it is valid, else an empty one."""
+    try:
+        return cls.from_state(copy.deepcopy(state))
+    except Exception:  # noqa: BLE001 - any bad state means "not shown", never a crash
+        if cls is Client:
+            return Client(peername=("", 0), sockname=("", 0), timestamp_start=0.0)
+        return Server(address=None)
+
+
+class UnknownFlow(Flow, register=False):
+    """A flow record of an unknown type or an invalid layout, preserved as read."""
+
+    def __init__(self, client_conn: Client, server_conn: Server, live: bool = False) -> None:
+        super().__init__(client_conn, server_conn, live)
+        self.raw_state: dict[str, Any] = {}
+        """The record exactly as read."""
+        self.reason: str = ""
+        """Why the record could not be loaded as a flow."""
+
+    @classmethod
+    def from_raw(cls, state: dict[str, Any], reason: str) -> Self:
+        """Wrap a record that `Flow.from_state` rejected, keeping it for writing back."""
+        f = cls(
+            _lenient_connection(Client, state.get("client_conn")),
+            _lenient_connection(Server, state.get("server_conn")),
+        )
+        f.raw_state = copy.deepcopy(state)
+        f.reason = reason
+        if isinstance(state.get("id"), str):
+            f.id = state["id"]
+        created = state.get("timestamp_created")
+        if isinstance(created, int | float):
+            f.timestamp_created = float(created)
+        f.error = Error(f"unreadable flow: {reason}", f.timestamp_created)
+        return f
+
+    @property
+    def raw_type(self) -> str:
+        """The `type` the record claims, as text."""
+        return str(self.raw_state.get("type", "?"))
+
+    def get_state(self) -> State:
+        return copy.deepcopy(self.raw_state)
+
+    def set_state(self, state: State) -> None:
+        raise ValueError("An unreadable flow record cannot be changed.")
+
+    @classmethod
+    def from_state(cls, state: State) -> Self:
+        return cls.from_raw(state, "kept as read")
+
+    def backup(self, force: bool = False) -> None:
+        """Unreadable records are read-only: there is nothing to back up."""
+
+    @property
+    def timestamp_start(self) -> float:
+        """*Read-only:* the client connection's start time, if it could be read."""
+        return self.client_conn.timestamp_start

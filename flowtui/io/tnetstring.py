@@ -1,0 +1,230 @@
+"""Typed netstrings as mitmproxy writes them: the framing of mitmproxy's capture files.
+
+Every value is ``<decimal length>:<payload><type tag>``. Tags: ``,`` bytes, ``;`` UTF-8 text
+(mitmproxy's extension), ``#`` int, ``^`` float, ``!`` bool, ``~`` null, ``]`` list, ``}`` dict.
+Tuples are written as lists and read back as lists. Dict items are written in reverse
+insertion order, as mitmproxy does; the reader does not care about order.
+
+The reader works on offsets into one ``bytes`` object (no re-slicing of big buffers, so it is
+linear in the input) and checks every length prefix against the bytes that are actually there
+before using it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_PREFIX_DIGITS",
+    "TNetStringError",
+    "dump",
+    "dumps",
+    "loads",
+    "parse_at",
+    "parse_length_prefix",
+]
+
+MAX_PREFIX_DIGITS = 12
+"""mitmproxy rejects a length prefix of more than 12 digits; so do we."""
+
+MAX_DEPTH = 256
+"""Nesting limit when reading: real flow states are about 8 deep; hostile input is not."""
+
+
+
+class TNetStringError(ValueError):
+    """Malformed tnetstring data; ``offset`` is where in the input the problem was found."""
+
+    def __init__(self, reason: str, offset: int, *, truncated: bool = False) -> None:
+        super().__init__(f"{reason} (at byte {offset})")
+        self.reason = reason
+        self.offset = offset
+        self.truncated = truncated
+        """True when the value ran past ``end``: a cut input at top level, corruption inside."""
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def dumps(value: Any) -> bytes:
+    """Encode one value the way mitmproxy's ``tnetstring.dumps`` does."""
+    out: list[bytes] = []
+    _dump(value, out, 0)
+    return b"".join(out)
+
+
+def dump(value: Any, fileobj: BinaryIO) -> None:
+    """Encode one value and write it to a binary file."""
+    fileobj.write(dumps(value))
+
+
+def _dump(value: Any, out: list[bytes], depth: int) -> int:
+    """Append the encoding of ``value`` to ``out``; return its size in bytes."""
+    t = type(value)
+    if t is str:
+        data = value.encode("utf-8")
+        head = b"%d:" % len(data)
+        out += (head, data, b";")
+        return len(head) + len(data) + 1
+    if t is bytes:
+        head = b"%d:" % len(value)
+        out += (head, value, b",")
+        return len(head) + len(value) + 1
+    if value is None:
+        out.append(b"0:~")
+        return 3
+    if value is True:
+        out.append(b"4:true!")
+        return 7
+    if value is False:
+        out.append(b"5:false!")
+        return 8
+    if depth > MAX_DEPTH:
+        raise ValueError(f"value nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        slot = len(out)
+        out.append(b"")
+        size = 0
+        for key, item in reversed(value.items()):
+            size += _dump(key, out, depth + 1)
+            size += _dump(item, out, depth + 1)
+        out.append(b"}")
+        out[slot] = head = b"%d:" % size
+        return len(head) + size + 1
+    if isinstance(value, list | tuple):
+        slot = len(out)
+        out.append(b"")
+        size = 0
+        for item in value:
+            size += _dump(item, out, depth + 1)
+        out.append(b"]")
+        out[slot] = head = b"%d:" % size
+        return len(head) + size + 1
+    if isinstance(value, int):
+        data = int.__repr__(value).encode("ascii")
+        tag = b"#"
+    elif isinstance(value, float):
+        data = float.__repr__(value).encode("ascii")
+        tag = b"^"
+    elif isinstance(value, str):
+        return _dump(str(value), out, depth)
+    elif isinstance(value, bytes):
+        return _dump(bytes(value), out, depth)
+    else:
+        raise TypeError(f"cannot encode {type(value).__name__} as a tnetstring")
+    head = b"%d:" % len(data)
+    out += (head, data, tag)
+    return len(head) + len(data) + 1
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def loads(data: bytes | bytearray | memoryview) -> Any:
+    """Decode exactly one value that fills ``data`` completely."""
+    buf = bytes(data)
+    value, end = parse_at(buf, 0, len(buf))
+    if end != len(buf):
+        raise TNetStringError(f"{len(buf) - end} bytes of trailing data", end)
+    return value
+
+
+def parse_length_prefix(buf: bytes, start: int, end: int) -> tuple[int, int]:
+    """Read ``<digits>:`` at ``start``; return (payload length, payload start).
+
+    Enforces mitmproxy's limits: 1 to 12 ASCII digits, no leading zero (except ``0`` itself).
+    """
+    colon = buf.find(b":", start, min(end, start + MAX_PREFIX_DIGITS + 1))
+    if colon < 0:
+        digits = buf[start : min(end, start + MAX_PREFIX_DIGITS + 1)]
+        if digits.isdigit():
+            if len(digits) > MAX_PREFIX_DIGITS:
+                raise TNetStringError("length prefix longer than 12 digits", start)
+            raise TNetStringError("truncated length prefix", start, truncated=True)
+        if not digits:
+            raise TNetStringError("missing length prefix", start, truncated=True)
+        raise TNetStringError(f"invalid length prefix {_show(digits)}", start)
+    digits = buf[start:colon]
+    if not digits.isdigit():
+        raise TNetStringError(f"invalid length prefix {_show(digits)}", start)
+    if len(digits) > 1 and digits[0] == 0x30:
+        raise TNetStringError(f"length prefix with a leading zero {_show(digits)}", start)
+    return int(digits), colon + 1
+
+
+def parse_at(buf: bytes, start: int, end: int, depth: int = 0) -> tuple[Any, int]:
+    """Decode the value at ``buf[start:end]``; return it and the offset just after it."""
+    length, pos = parse_length_prefix(buf, start, end)
+    tag_at = pos + length
+    if tag_at >= end:
+        raise TNetStringError(
+            f"value needs {tag_at + 1 - pos} bytes, {end - pos} left",
+            start,
+            truncated=True,
+        )
+    tag = buf[tag_at]
+    if tag == 0x3B:  # ;
+        try:
+            return buf[pos:tag_at].decode("utf-8"), tag_at + 1
+        except UnicodeDecodeError as e:
+            raise TNetStringError(f"invalid UTF-8 in text value: {e.reason}", start) from None
+    if tag == 0x2C:  # ,
+        return buf[pos:tag_at], tag_at + 1
+    if tag == 0x5D:  # ]
+        if depth >= MAX_DEPTH:
+            raise TNetStringError(f"nested deeper than {MAX_DEPTH} levels", start)
+        items = []
+        while pos < tag_at:
+            item, pos = parse_at(buf, pos, tag_at, depth + 1)
+            items.append(item)
+        return items, tag_at + 1
+    if tag == 0x7D:  # }
+        if depth >= MAX_DEPTH:
+            raise TNetStringError(f"nested deeper than {MAX_DEPTH} levels", start)
+        result: dict[Any, Any] = {}
+        while pos < tag_at:
+            key_at = pos
+            key, pos = parse_at(buf, pos, tag_at, depth + 1)
+            if pos >= tag_at:
+                raise TNetStringError("dict key without a value", key_at)
+            value, pos = parse_at(buf, pos, tag_at, depth + 1)
+            try:
+                result[key] = value
+            except TypeError:
+                raise TNetStringError("unhashable dict key", key_at) from None
+        return result, tag_at + 1
+    return _parse_scalar(buf, start, pos, tag_at, tag), tag_at + 1
+
+
+def _parse_scalar(buf: bytes, start: int, pos: int, tag_at: int, tag: int) -> Any:
+    """Decode the non-container types."""
+    data = buf[pos:tag_at]
+    if tag == 0x23:  # #
+        try:
+            return int(data)
+        except ValueError:
+            raise TNetStringError(f"invalid integer {_show(data)}", start) from None
+    if tag == 0x5E:  # ^
+        try:
+            return float(data)
+        except ValueError:
+            raise TNetStringError(f"invalid float {_show(data)}", start) from None
+    if tag == 0x21:  # !
+        if data == b"true":
+            return True
+        if data == b"false":
+            return False
+        raise TNetStringError(f"invalid boolean {_show(data)}", start)
+    if tag == 0x7E:  # ~
+        if data:
+            raise TNetStringError(f"invalid null {_show(data)}", start)
+        return None
+    raise TNetStringError(f"unknown type tag {_show(bytes((tag,)))}", tag_at)
+
+
+def _show(data: bytes) -> str:
+    """A short, safe rendering of some input bytes for an error message."""
+    if len(data) > 16:
+        return repr(data[:16])[:-1] + "…'"
+    return repr(data)
