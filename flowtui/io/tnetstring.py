@@ -32,7 +32,6 @@ MAX_DEPTH = 256
 """Nesting limit when reading: real flow states are about 8 deep; hostile input is not."""
 
 
-
 class TNetStringError(ValueError):
     """Malformed tnetstring data; ``offset`` is where in the input the problem was found."""
 

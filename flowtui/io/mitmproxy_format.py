@@ -1,0 +1,92 @@
+"""mitmproxy's capture format: a plain concatenation of tnetstring dicts, one per flow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from flowtui.io import tnetstring
+from flowtui.io.errors import FlowReadException
+from flowtui.io.records import RawRecord, RecordDecodeError
+from flowtui.io.source import ByteSource
+
+__all__ = ["MitmproxyStateWriter", "decode_record", "read_records"]
+
+_TYPE_NAMES = {
+    ord(","): "bytes",
+    ord(";"): "text",
+    ord("#"): "an integer",
+    ord("^"): "a float",
+    ord("!"): "a boolean",
+    ord("~"): "null",
+    ord("]"): "a list",
+}
+
+
+def decode_record(payload: bytes) -> Any:
+    """Decode one complete tnetstring record into a fresh value."""
+    try:
+        return tnetstring.loads(payload)
+    except tnetstring.TNetStringError as e:
+        raise RecordDecodeError(e.reason, e.offset) from None
+    except RecursionError:
+        raise RecordDecodeError("value nested too deeply") from None
+
+
+def read_records(src: ByteSource, path: str | None) -> Iterator[RawRecord]:
+    """Frame the records of a mitmproxy capture without decoding them.
+
+    Stops at an exact end of file; raises FlowReadException at the first bad frame.
+    """
+    index = 0
+    while True:
+        offset = src.offset
+        head = src.peek(tnetstring.MAX_PREFIX_DIGITS + 1)
+        if not head:
+            return
+        try:
+            length, payload_start = tnetstring.parse_length_prefix(head, 0, len(head))
+        except tnetstring.TNetStringError as e:
+            reason = e.reason
+            if e.truncated:
+                reason = f"truncated record: {reason}"
+            elif not head[:1].isdigit():
+                reason = f"not a tnetstring record (starts with {head[:1]!r}): {reason}"
+            raise FlowReadException(reason, path=path, offset=offset, index=index) from None
+        src.skip(payload_start)
+        body = src.read(length + 1)
+        if len(body) < length + 1:
+            raise FlowReadException(
+                f"truncated record (needs {length + 1} bytes, {len(body)} left)",
+                path=path,
+                offset=offset,
+                index=index,
+            )
+        tag = body[-1]
+        if tag != ord("}"):
+            what = _TYPE_NAMES.get(tag)
+            reason = (
+                f"record is {what}, not a flow dict"
+                if what
+                else f"invalid type tag {bytes((tag,))!r} at byte {offset + payload_start + length}"
+            )
+            raise FlowReadException(reason, path=path, offset=offset, index=index)
+        yield RawRecord(
+            index=index,
+            offset=offset,
+            payload=head[:payload_start] + body,
+            decoder=decode_record,
+            payload_offset=offset,
+        )
+        index += 1
+
+
+class MitmproxyStateWriter:
+    """Writes flow states as mitmproxy's tnetstring records (mitmproxy's FlowWriter layout)."""
+
+    def __init__(self, fileobj: BinaryIO) -> None:
+        self.fileobj = fileobj
+
+    def add_state(self, state: dict[str, Any]) -> None:
+        """Append one flow state; it is fully encoded before anything is written."""
+        self.fileobj.write(tnetstring.dumps(state))

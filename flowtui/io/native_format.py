@@ -1,0 +1,203 @@
+"""flowtui's own capture format: a magic header, then length-prefixed msgpack records.
+
+Layout (all integers big-endian; documented in docs/format.md):
+
+    header  = MAGIC (12 bytes) | major u16 | minor u16 | meta_len u32 | meta (msgpack map)
+    record  = b"FR" | kind u8 | flags u8 | summary_len u32 | state_len u32 | crc32 u32
+              | summary (msgpack map, may be empty) | state (msgpack)
+
+A record's lengths let an index pass skip it without decoding; its summary lets a flow
+list be built without decoding the state. Appending records to a complete file is valid.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import msgpack
+
+from flowtui.io.errors import FlowReadException
+from flowtui.io.records import RawRecord, RecordDecodeError
+from flowtui.io.source import ByteSource
+
+__all__ = [
+    "FORMAT_VERSION",
+    "KIND_FLOW",
+    "MAGIC",
+    "NativeStateWriter",
+    "decode_state",
+    "encode_header",
+    "read_header",
+    "read_records",
+]
+
+MAGIC = b"\x89FLOWTUI\r\n\x1a\n"
+"""PNG-style magic: a non-ASCII first byte, then line-ending and EOF traps."""
+
+FORMAT_VERSION = (1, 0)
+"""(major, minor): readers reject another major; a newer minor only adds optional things."""
+
+KIND_FLOW = 1
+"""Record kind of a flow; readers skip kinds they do not know (room for index blocks)."""
+
+_HEADER = struct.Struct(">12sHHI")
+_RECORD = struct.Struct(">2sBBIII")
+_RECORD_MARK = b"FR"
+_MAX_META = 1 << 20
+_MAX_SUMMARY = 1 << 20
+
+HEADER_SIZE = _HEADER.size
+RECORD_HEADER_SIZE = _RECORD.size
+
+
+def _unpack(data: bytes) -> Any:
+    """msgpack decoding that keeps bytes and text apart and allows any map keys."""
+    return msgpack.unpackb(data, raw=False, strict_map_key=False, use_list=True)
+
+
+def decode_state(payload: bytes) -> Any:
+    """Decode a record's msgpack state into a fresh value."""
+    try:
+        return _unpack(payload)
+    except Exception as e:
+        raise RecordDecodeError(f"invalid msgpack state: {e}") from None
+
+
+def encode_header(meta: dict[str, Any] | None = None) -> bytes:
+    """The file header: magic, version and a small metadata map."""
+    meta_bytes: bytes = msgpack.packb(meta or {}, use_bin_type=True)
+    return _HEADER.pack(MAGIC, *FORMAT_VERSION, len(meta_bytes)) + meta_bytes
+
+
+def read_header(src: ByteSource, path: str | None) -> dict[str, Any]:
+    """Consume and check the file header; return its metadata map."""
+
+    def fail(reason: str) -> FlowReadException:
+        return FlowReadException(reason, path=path, offset=0)
+
+    head = src.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        raise fail(f"truncated flowtui header (needs {_HEADER.size} bytes, {len(head)} left)")
+    magic, major, minor, meta_len = _HEADER.unpack(head)
+    if magic != MAGIC:
+        raise fail("not a flowtui capture (bad magic)")
+    if major != FORMAT_VERSION[0]:
+        ours = f"{FORMAT_VERSION[0]}.{FORMAT_VERSION[1]}"
+        newer = "newer" if major > FORMAT_VERSION[0] else "older"
+        raise fail(
+            f"written by a {newer} flowtui: flowtui format version {major}.{minor}, "
+            f"this flowtui reads {FORMAT_VERSION[0]}.x (up to {ours})"
+        )
+    if meta_len > _MAX_META:
+        raise fail(f"header metadata of {meta_len} bytes is implausibly large")
+    meta_bytes = src.read(meta_len)
+    if len(meta_bytes) < meta_len:
+        raise fail(f"truncated flowtui header (needs {meta_len} bytes, {len(meta_bytes)} left)")
+    try:
+        meta = _unpack(meta_bytes)
+    except Exception as e:
+        raise fail(f"corrupt flowtui header: {e}") from None
+    if not isinstance(meta, dict):
+        raise fail("corrupt flowtui header: metadata is not a map")
+    return meta
+
+
+def read_records(
+    src: ByteSource, path: str | None, *, with_state: bool = True
+) -> Iterator[RawRecord]:
+    """Frame the flow records after the header; with ``with_state=False`` skip the states.
+
+    Raises FlowReadException at the first bad frame; every record before it was yielded.
+    """
+    index = 0
+    while True:
+        offset = src.offset
+        head = src.read(_RECORD.size)
+        if not head:
+            return
+
+        def fail(reason: str, at: int = offset, index: int = index) -> FlowReadException:
+            return FlowReadException(reason, path=path, offset=at, index=index)
+
+        if len(head) < _RECORD.size:
+            raise fail(f"truncated record header (needs {_RECORD.size} bytes, {len(head)} left)")
+        mark, kind, flags, summary_len, state_len, crc = _RECORD.unpack(head)
+        if mark != _RECORD_MARK:
+            raise fail(f"corrupt data: expected a record marker, found {mark!r}")
+        if flags != 0:
+            raise fail(f"record uses unsupported features (flags {flags:#04x})")
+        if summary_len > _MAX_SUMMARY:
+            raise fail(f"record summary of {summary_len} bytes is implausibly large")
+        if kind != KIND_FLOW:
+            skipped = src.skip(summary_len + state_len)
+            if skipped < summary_len + state_len:
+                raise fail(_truncated(summary_len + state_len, skipped))
+            continue
+        summary_bytes = src.read(summary_len)
+        if len(summary_bytes) < summary_len:
+            raise fail(_truncated(summary_len + state_len, len(summary_bytes)))
+        summary = _summary(summary_bytes)
+        payload_offset = src.offset
+        if with_state:
+            payload = src.read(state_len)
+            if len(payload) < state_len:
+                raise fail(_truncated(summary_len + state_len, summary_len + len(payload)))
+            if zlib.crc32(payload, zlib.crc32(summary_bytes)) != crc:
+                raise fail("corrupt record: checksum mismatch")
+        else:
+            payload = b""
+            skipped = src.skip(state_len)
+            if skipped < state_len:
+                raise fail(_truncated(summary_len + state_len, summary_len + skipped))
+        yield RawRecord(
+            index=index,
+            offset=offset,
+            payload=payload,
+            decoder=decode_state,
+            payload_offset=payload_offset,
+            summary=summary,
+        )
+        index += 1
+
+
+def _truncated(needed: int, left: int) -> str:
+    """The message for a record cut short."""
+    return f"truncated record (needs {needed} bytes, {left} left)"
+
+
+def _summary(data: bytes) -> dict[str, Any] | None:
+    """Decode a record summary; a broken one is just absent (it is only a convenience)."""
+    if not data:
+        return None
+    try:
+        summary = _unpack(data)
+    except Exception:
+        return None
+    return summary if isinstance(summary, dict) else None
+
+
+class NativeStateWriter:
+    """Writes flow states as flowtui records; ``header=False`` to append to an existing file."""
+
+    def __init__(
+        self, fileobj: BinaryIO, *, header: bool = True, meta: dict[str, Any] | None = None
+    ) -> None:
+        self.fileobj = fileobj
+        self._packer = msgpack.Packer(use_bin_type=True)
+        if header:
+            fileobj.write(encode_header(meta))
+
+    def add_state(self, state: Any, summary: dict[str, Any] | None = None) -> None:
+        """Append one record; it is fully encoded before anything is written."""
+        try:
+            state_bytes = self._packer.pack(state)
+            summary_bytes = self._packer.pack(summary) if summary else b""
+        except Exception:
+            self._packer = msgpack.Packer(use_bin_type=True)  # drop any half-packed data
+            raise
+        crc = zlib.crc32(state_bytes, zlib.crc32(summary_bytes))
+        head = _RECORD.pack(_RECORD_MARK, KIND_FLOW, 0, len(summary_bytes), len(state_bytes), crc)
+        self.fileobj.write(head + summary_bytes + state_bytes)

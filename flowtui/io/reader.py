@@ -1,0 +1,106 @@
+"""Reading captures of any supported format into flows (mitmproxy's ``FlowReader`` API)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from flowtui.core import Flow, UnknownFlow
+from flowtui.io import mitmproxy_format, native_format
+from flowtui.io.compat import MigrationError, UnsupportedVersionError, migrate_flow
+from flowtui.io.detect import PEEK_SIZE, CaptureFormat, UnsupportedFormat, detect_format
+from flowtui.io.errors import FlowReadException
+from flowtui.io.records import RawRecord, RecordDecodeError
+from flowtui.io.source import ByteSource
+
+__all__ = ["FlowReader", "read_flows"]
+
+
+class FlowReader:
+    """Streams the flows of a capture, whatever its format (detected from the content).
+
+    ``stream()`` yields every good flow, then raises FlowReadException at the first damage.
+    Records that frame correctly but do not model as a flow (unknown type, invalid fields)
+    come out as ``UnknownFlow`` so that saving keeps them.
+    """
+
+    def __init__(self, fileobj: BinaryIO, name: str | None = None) -> None:
+        self.fileobj = fileobj
+        if name is None:
+            raw = getattr(fileobj, "name", None)
+            name = str(raw) if isinstance(raw, str | Path) else None
+        self.name = name
+        """The file name used in error messages."""
+        self.format: CaptureFormat | None = None
+        """The detected format, once ``stream()`` has started."""
+        self.meta: dict[str, Any] = {}
+        """The header metadata of a flowtui capture."""
+
+    def records(self, *, with_state: bool = True) -> Iterator[RawRecord]:
+        """The framed records, undecoded (``with_state=False`` skips flowtui states)."""
+        src = ByteSource(self.fileobj)
+        try:
+            head = src.peek(PEEK_SIZE)
+            try:
+                self.format = detect_format(head)
+            except UnsupportedFormat as e:
+                raise FlowReadException(str(e), path=self.name, offset=0) from None
+            if self.format is CaptureFormat.MITMPROXY:
+                yield from mitmproxy_format.read_records(src, self.name)
+            elif self.format is CaptureFormat.FLOWTUI:
+                self.meta = native_format.read_header(src, self.name)
+                yield from native_format.read_records(src, self.name, with_state=with_state)
+        except OSError as e:
+            raise FlowReadException(
+                f"read error: {e.strerror or e}", path=self.name, offset=src.offset
+            ) from e
+
+    def states(self) -> Iterator[tuple[RawRecord, dict[str, Any]]]:
+        """Each record with its state migrated to format 21 (not yet a Flow)."""
+        for record in self.records():
+            state = self._decode(record)
+            try:
+                yield record, migrate_flow(state)
+            except UnsupportedVersionError as e:
+                raise self._error(record, str(e)) from None
+            except MigrationError:
+                yield record, state
+
+    def stream(self) -> Iterator[Flow]:
+        """Yield the flows in file order (mitmproxy's ``FlowReader.stream``)."""
+        for record, state in self.states():
+            try:
+                yield Flow.from_state(state)
+            except ValueError as e:
+                yield UnknownFlow.from_raw(self._decode(record), str(e))
+
+    def _decode(self, record: RawRecord) -> dict[str, Any]:
+        """The record's state as a fresh dict, or FlowReadException."""
+        try:
+            state = record.decode()
+        except RecordDecodeError as e:
+            raise FlowReadException(
+                f"corrupt record: {e.reason}",
+                path=self.name,
+                offset=record.payload_offset + e.offset,
+                index=record.index,
+            ) from None
+        if not isinstance(state, dict):
+            raise self._error(record, f"record is a {type(state).__name__}, not a flow dict")
+        return state
+
+    def _error(self, record: RawRecord, reason: str) -> FlowReadException:
+        """A FlowReadException located at ``record``."""
+        return FlowReadException(reason, path=self.name, offset=record.offset, index=record.index)
+
+
+def read_flows(path: str | Path) -> list[Flow]:
+    """All flows of the capture at ``path``; raises FlowReadException (naming the file)."""
+    p = Path(path)
+    try:
+        fileobj = p.open("rb")
+    except OSError as e:
+        raise FlowReadException(f"cannot open: {e.strerror or e}", path=str(path)) from e
+    with fileobj:
+        return list(FlowReader(fileobj, name=str(path)).stream())

@@ -1,0 +1,208 @@
+"""Writing flows: mitmproxy's format (``FlowWriter``), flowtui's format, atomic saves."""
+
+from __future__ import annotations
+
+import enum
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from flowtui import __version__
+from flowtui.core import FLOW_FORMAT_VERSION, Flow
+from flowtui.io.errors import FlowReadException, FlowWriteException
+from flowtui.io.mitmproxy_format import MitmproxyStateWriter
+from flowtui.io.native_format import NativeStateWriter, read_header
+from flowtui.io.source import ByteSource
+from flowtui.io.summary import summarize_state
+
+__all__ = [
+    "FlowWriter",
+    "NativeFlowWriter",
+    "SaveFormat",
+    "append_flows",
+    "atomic_write",
+    "format_for_path",
+    "save_flows",
+]
+
+
+class SaveFormat(enum.Enum):
+    """The formats flowtui writes."""
+
+    MITMPROXY = "mitmproxy"
+    FLOWTUI = "flowtui"
+
+
+MITMPROXY_SUFFIXES = frozenset({".flows", ".mitm", ".dump"})
+"""File name suffixes that mean "mitmproxy format" when no format is given."""
+
+
+def format_for_path(path: str | Path) -> SaveFormat:
+    """The default format for a target: mitmproxy for .flows/.mitm/.dump, else flowtui's."""
+    if Path(path).suffix.lower() in MITMPROXY_SUFFIXES:
+        return SaveFormat.MITMPROXY
+    return SaveFormat.FLOWTUI
+
+
+class FlowWriter:
+    """Writes flows in mitmproxy's format, as ``mitmproxy.io.FlowWriter`` does."""
+
+    def __init__(self, fileobj: BinaryIO) -> None:
+        self.fileobj = fileobj
+        self._writer = MitmproxyStateWriter(fileobj)
+
+    def add(self, flow: Flow) -> None:
+        """Append one flow (its record is complete before it is written)."""
+        self._writer.add_state(flow.get_state())
+
+
+class NativeFlowWriter:
+    """Writes flows in flowtui's format; ``header=False`` appends to an existing capture."""
+
+    def __init__(self, fileobj: BinaryIO, *, header: bool = True) -> None:
+        self.fileobj = fileobj
+        meta = {"writer": f"flowtui {__version__}", "flow_format_version": FLOW_FORMAT_VERSION}
+        self._writer = NativeStateWriter(fileobj, header=header, meta=meta)
+
+    def add(self, flow: Flow) -> None:
+        """Append one flow with its summary."""
+        state = flow.get_state()
+        self._writer.add_state(state, summarize_state(state))
+
+
+def _writer_for(
+    fmt: SaveFormat, fileobj: BinaryIO, *, header: bool = True
+) -> Callable[[Flow], None]:
+    """The ``add`` method of a writer of ``fmt``."""
+    if fmt is SaveFormat.MITMPROXY:
+        return FlowWriter(fileobj).add
+    return NativeFlowWriter(fileobj, header=header).add
+
+
+def _write_all(add: Callable[[Flow], None], flows: Iterable[Flow], path: str) -> int:
+    """Add every flow; a flow that does not serialise becomes a FlowWriteException."""
+    count = 0
+    for count, flow in enumerate(flows, 1):
+        try:
+            add(flow)
+        except (ValueError, TypeError, OverflowError) as e:
+            raise FlowWriteException(
+                f"cannot serialise flow {getattr(flow, 'id', '?')}: {e}", path=path, index=count - 1
+            ) from e
+    return count
+
+
+def save_flows(
+    path: str | Path, flows: Iterable[Flow], format: SaveFormat | str | None = None
+) -> int:
+    """Write ``flows`` to ``path`` atomically; return how many were written.
+
+    ``format`` defaults to ``format_for_path(path)``. On any failure the previous file at
+    ``path`` is untouched and no temporary file is left behind.
+    """
+    fmt = SaveFormat(format) if format is not None else format_for_path(path)
+    written = 0
+
+    def write(fileobj: BinaryIO) -> None:
+        nonlocal written
+        written = _write_all(_writer_for(fmt, fileobj), flows, str(path))
+
+    atomic_write(path, write)
+    return written
+
+
+def append_flows(path: str | Path, flows: Iterable[Flow]) -> int:
+    """Append flows to a capture in its own format (creating a flowtui one if absent).
+
+    Appending is not atomic: a crash can leave a truncated last record, which readers
+    report after delivering every earlier flow.
+    """
+    p = Path(path)
+    try:
+        with p.open("a+b") as fileobj:
+            fileobj.seek(0)
+            head = fileobj.read(1)
+            if not head:
+                fmt = format_for_path(p)
+                header = True
+            elif head.isdigit():
+                fmt, header = SaveFormat.MITMPROXY, False
+            else:
+                fileobj.seek(0)
+                try:
+                    read_header(ByteSource(fileobj), str(path))
+                except FlowReadException as e:
+                    raise FlowWriteException(f"cannot append: {e.reason}", path=str(path)) from e
+                fmt, header = SaveFormat.FLOWTUI, False
+            fileobj.seek(0, os.SEEK_END)
+            count = _write_all(_writer_for(fmt, fileobj, header=header), flows, str(path))
+            fileobj.flush()
+            os.fsync(fileobj.fileno())
+            return count
+    except OSError as e:
+        raise FlowWriteException(f"cannot append: {e.strerror or e}", path=str(path)) from e
+
+
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
+    """Replace ``path`` with what ``write`` produces, or leave it untouched on failure.
+
+    Writes a temporary file in the same directory, flushes and fsyncs it, renames it over
+    the target and fsyncs the directory. A symlink target is followed (the link stays).
+    """
+    target = Path(os.path.realpath(path))
+    directory = target.parent
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as e:
+        raise FlowWriteException(
+            f"cannot create a file in {directory}: {e.strerror or e}", path=str(path)
+        ) from e
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fileobj:
+            write(fileobj)
+            fileobj.flush()
+            os.fsync(fileobj.fileno())
+        tmp.chmod(_mode_for(target))
+        tmp.replace(target)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise FlowWriteException(f"cannot save: {e.strerror or e}", path=str(path)) from e
+        raise
+    _fsync_directory(directory)
+
+
+def _mode_for(target: Path) -> int:
+    """The permission bits for the new file: the old file's, else 0o666 minus the umask."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the OS allows."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename durable; filesystems that cannot fsync a directory are tolerated."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
