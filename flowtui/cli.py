@@ -1,7 +1,279 @@
-"""Command line entry point (placeholder until the subcommands land)."""
+"""The ``flowtui`` command: open captures in the UI, ``dump`` them as text, ``convert`` them.
+
+Errors end with exit status 2 and one line on stderr naming the file and the place, after
+everything that could be read has been printed.
+"""
 
 from __future__ import annotations
 
+import argparse
+import base64
+import importlib
+import json
+import os
+import sys
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
 
-def main(argv: list[str] | None = None) -> int:
+from flowtui import __version__
+
+__all__ = ["format_flow_line", "main", "safe_text", "state_to_json"]
+
+EXIT_ERROR = 2
+"""Exit status for unreadable input or a failed write (argparse uses it for usage errors)."""
+
+SUBCOMMANDS = ("dump", "convert")
+
+_USAGE = """\
+flowtui [-h] [--version] FILE [FILE ...]
+       flowtui dump FILE [--json]
+       flowtui convert IN OUT [--format {mitmproxy,flowtui}]"""
+
+_DESCRIPTION = """\
+Inspect network flows captured by mitmproxy (formats 18-21) or saved by flowtui.
+  flowtui FILE...          open the captures in the terminal UI
+  flowtui dump FILE        print one line per flow (--json: each flow's state as JSON Lines)
+  flowtui convert IN OUT   rewrite a capture; the format follows OUT's suffix
+                           (.flows/.mitm/.dump: mitmproxy, anything else: flowtui),
+                           or --format. A file named like a subcommand: use ./dump."""
+
+
+# --------------------------------------------------------------------------- text safety
+
+_EXTRA_UNSAFE = frozenset("\u2028\u2029\u200e\u200f\u061c") | frozenset(
+    chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
+def safe_text(text: str) -> str:
+    """Escape what a terminal would interpret: C0/C1 controls, DEL, ESC, bidi overrides."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in _EXTRA_UNSAFE or unicodedata.category(ch) in ("Cc", "Cs"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _text(value: Any) -> str:
+    """Any state value as safe text (bytes decoded leniently)."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="backslashreplace")
+    return safe_text(str(value))
+
+
+# --------------------------------------------------------------------------- dump
+
+
+def _address(addr: Any) -> str:
+    """``host:port`` (``[v6]:port``) from a state address, ``?`` when absent."""
+    if not isinstance(addr, list | tuple) or len(addr) < 2:
+        return "?"
+    host, port = _text(addr[0]), addr[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _tls(tls: Any) -> str:
+    """A connection's TLS facts, compactly."""
+    if not isinstance(tls, dict):
+        return ""
+    parts = [_text(tls.get("version") or "handshake incomplete")]
+    for key in ("sni", "alpn"):
+        if tls.get(key):
+            parts.append(f"{key}={_text(tls[key])}")
+    return " ".join(parts)
+
+
+def format_flow_line(index: int, flow: Any) -> str:
+    """One line per flow, in the spirit of ``mitmdump -nr``."""
+    from flowtui.io.summary import summarize_state
+
+    s = summarize_state(flow.get_state())
+    typ = _text(s.get("type", "?"))
+    parts = [f"#{index}", typ, f"{_address(s.get('client'))} → {_address(s.get('server'))}"]
+    reason = getattr(flow, "reason", None)
+    if type(flow).__name__ == "UnknownFlow":
+        parts.append(f"(unreadable record, kept as is: {_text(reason)})")
+    elif "messages" in s:
+        (n_c, n_s), (b_c, b_s) = s["messages"], s["bytes"]
+        parts.append(f"c→s {n_c} msgs {b_c} B, s→c {n_s} msgs {b_s} B")
+    elif typ == "http":
+        status = s.get("status")
+        parts.append(f"{_text(s.get('request', '?'))} → {status if status is not None else '-'}")
+        if "response_size" in s:
+            parts.append(f"{s['response_size']} B")
+        if "websocket" in s:
+            parts.append(f"websocket c→s {s['websocket'][0]} s→c {s['websocket'][1]}")
+    elif typ == "dns":
+        question = ", ".join(_text(q) for q in s.get("questions", [])) or "?"
+        answers = s.get("answers")
+        parts.append(f"{question} → {answers if answers is not None else '-'} answers")
+    for side in ("client", "server"):
+        tls = _tls(s.get(f"{side}_tls"))
+        if tls:
+            parts.append(f"{side} TLS {tls}")
+    if s.get("error") and type(flow).__name__ != "UnknownFlow":
+        parts.append(f"error: {_text(s['error'])}")
+    if s.get("marked"):
+        parts.append(f"marked {_text(s['marked'])}")
+    if s.get("intercepted"):
+        parts.append("intercepted")
+    if s.get("comment"):
+        parts.append(f"comment: {_text(s['comment'])}")
+    return "  ".join(parts)
+
+
+def _json_value(value: Any) -> Any:
+    """A state value in the fixtures' JSON encoding (bytes as {"__bytes__": base64})."""
+    if isinstance(value, bytes):
+        return {"__bytes__": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, dict):
+        return {
+            ("__bytes__:" + base64.b64encode(k).decode("ascii")) if isinstance(k, bytes) else k: (
+                _json_value(v)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def state_to_json(state: Any) -> str:
+    """One flow state as a single line of ASCII JSON (safe for any terminal)."""
+    return json.dumps(_json_value(state), ensure_ascii=True)
+
+
+def _dump(path: Path, as_json: bool, out: TextIO) -> int:
+    """Print a capture; the status is 2 after printing what was readable if it is damaged."""
+    from flowtui.io import FlowReader, FlowReadException
+
+    try:
+        with path.open("rb") as fileobj:
+            for index, flow in enumerate(FlowReader(fileobj, name=str(path)).stream()):
+                line = state_to_json(flow.get_state()) if as_json else format_flow_line(index, flow)
+                out.write(line + "\n")
+    except FlowReadException as e:
+        return _fail(str(e), out)
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        return _fail(f"{safe_text(str(path))}: {e.strerror or e}", out)
     return 0
+
+
+def _fail(message: str, out: TextIO | None = None) -> int:
+    """Report one error line on stderr (after flushing what was printed) and return 2."""
+    if out is not None:
+        out.flush()
+    print(f"flowtui: error: {safe_text(message)}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+# --------------------------------------------------------------------------- convert
+
+
+def _convert(src: Path, dst: Path, fmt: str | None) -> int:
+    """Read a whole capture, then write it atomically in the chosen format."""
+    from flowtui.core import UnknownFlow
+    from flowtui.io import (
+        FlowReadException,
+        FlowWriteException,
+        format_for_path,
+        read_flows,
+        save_flows,
+    )
+
+    try:
+        flows = read_flows(src)
+        target = format_for_path(dst).value if fmt is None else fmt
+        count = save_flows(dst, flows, format=target)
+    except (FlowReadException, FlowWriteException) as e:
+        return _fail(str(e))
+    unknown = sum(isinstance(f, UnknownFlow) for f in flows)
+    note = f" ({unknown} unreadable records kept as they were)" if unknown else ""
+    print(f"{safe_text(str(dst))}: wrote {count} flows in {target} format{note}", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------- open
+
+
+def _open(paths: list[Path]) -> int:
+    """Open the UI on ``paths``; until the UI package exists, print the dump instead."""
+    for path in paths:
+        if not path.is_file():
+            what = "is a directory" if path.is_dir() else "no such file"
+            return _fail(f"{path}: {what}")
+    run_app = None
+    try:
+        ui = importlib.import_module("flowtui.ui")
+        run_app = getattr(ui, "run_app", None)
+    except ModuleNotFoundError as e:
+        if e.name not in ("flowtui.ui", "flowtui"):
+            raise
+    if run_app is None:
+        status = 0
+        for path in paths:
+            status = max(status, _dump(path, False, sys.stdout))
+        return status
+    return int(run_app(paths))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def _parser(command: str | None) -> argparse.ArgumentParser:
+    """The argument parser of the top level (``None``) or of a subcommand."""
+    if command == "dump":
+        p = argparse.ArgumentParser(prog="flowtui dump", description="Print a capture.")
+        p.add_argument("file", type=Path, help="a capture (any supported format)")
+        p.add_argument("--json", action="store_true", help="each flow's state as JSON Lines")
+        return p
+    if command == "convert":
+        p = argparse.ArgumentParser(prog="flowtui convert", description="Rewrite a capture.")
+        p.add_argument("input", type=Path, help="a capture (any supported format)")
+        p.add_argument("output", type=Path, help="the file to write (replaced atomically)")
+        p.add_argument(
+            "--format",
+            choices=("mitmproxy", "flowtui"),
+            help="output format (default: mitmproxy for .flows/.mitm/.dump, else flowtui)",
+        )
+        return p
+    p = argparse.ArgumentParser(
+        prog="flowtui",
+        usage=_USAGE,
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"flowtui {__version__}")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="captures to open")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``flowtui`` console script and ``python -m flowtui``."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
+    command = args_list[0] if args_list and args_list[0] in SUBCOMMANDS else None
+    args = _parser(command).parse_args(args_list[1:] if command else args_list)
+    try:
+        if command == "dump":
+            return _dump(args.file, args.json, sys.stdout)
+        if command == "convert":
+            return _convert(args.input, args.output, args.format)
+        return _open(list(args.files))
+    except BrokenPipeError:
+        # The reader went away (`flowtui dump x | head`): stop quietly, and keep the
+        # interpreter's final flush from failing again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
