@@ -43,7 +43,9 @@ class Cert(Serializable):
     @classmethod
     def from_state(cls, state: State) -> Self:
         if not isinstance(state, bytes):
-            raise ValueError(f"Invalid certificate state: expected PEM bytes, got {type(state).__name__}.")
+            raise ValueError(
+                f"Invalid certificate state: expected PEM bytes, got {type(state).__name__}."
+            )
         return cls(pem=state)
 
     def get_state(self) -> State:

@@ -190,9 +190,9 @@ class Connection(SerializableDataclass):
 class Client(Connection):
     """A connection between a client and the proxy."""
 
-    peername: Address = sfield(_ADDRESS)  # type: ignore[assignment]
+    peername: Address = sfield(_ADDRESS)
     """The client's address."""
-    sockname: Address = sfield(_ADDRESS)  # type: ignore[assignment]
+    sockname: Address = sfield(_ADDRESS)
     """The local address we received this connection on."""
 
     mitmcert: Cert | None = sfield(Optional(Nested(Cert)), default=None)
@@ -202,7 +202,7 @@ class Client(Connection):
     )
     """The proxy server type this client has been connecting to."""
 
-    timestamp_start: float = sfield(FLOAT, default_factory=time.time)  # type: ignore[assignment]
+    timestamp_start: float = sfield(FLOAT, default_factory=time.time)
     """*Timestamp:* TCP SYN received."""
 
     def __str__(self) -> str:
@@ -265,7 +265,7 @@ _VIA = TupleOf(OneOf(SERVER_SPEC_SCHEMES), TupleOf(STR, INT))
 class Server(Connection):
     """A connection between the proxy and an upstream server."""
 
-    address: Address | None = sfield(Optional(_ADDRESS))
+    address: Address | None = sfield(Optional(TupleOf(STR, INT)))
     """The server's `(host, port)`; the host may be a domain or an IP address."""
 
     peername: Address | None = sfield(Optional(_ADDRESS), default=None)

@@ -9,10 +9,11 @@ class name (`TCPFlow` -> `"tcp"`), which is the `type` key of the state.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import copy
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from flowtui.core.connection import Client, Server
@@ -66,18 +67,18 @@ class Flow(Serializable):
     intercepted: bool
     """True while the flow is paused by the proxy, waiting for a user action."""
     marked: str = ""
-    """A non-empty string marks the flow: `":default:"`, an emoji name like `":grapes:"`, or a character."""
+    """Non-empty marks the flow: `":default:"`, an emoji name like `":grapes:"`, or a character."""
     is_replay: str | None
     """`"request"` or `"response"` when the flow was replayed in that direction, else None."""
     live: bool
-    """True for a flow of a currently active connection; False when completed or loaded from disk."""
+    """True for a flow of an active connection; False when completed or loaded from disk."""
     timestamp_created: float
     """Unix timestamp of when this flow was created; unchanged on replay."""
 
     type: ClassVar[str]
     """The flow type, for example `"tcp"`, `"udp"` or `"http"`; derived from the class name."""
 
-    __types: ClassVar[dict[str, type[Flow]]] = {}
+    __types: ClassVar[dict[str, builtins.type[Flow]]] = {}
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -124,7 +125,10 @@ class Flow(Serializable):
         return state
 
     def set_state(self, state: State) -> None:
-        _check(isinstance(state, dict), f"Invalid flow state: expected a dict, got {type(state).__name__}.")
+        _check(
+            isinstance(state, dict),
+            f"Invalid flow state: expected a dict, got {type(state).__name__}.",
+        )
         missing = [k for k in _COMMON_KEYS if k not in state]
         _check(not missing, f"Missing fields in flow state: {', '.join(missing)}")
         version = state.pop("version")
@@ -181,7 +185,7 @@ class Flow(Serializable):
         return f
 
     @classmethod
-    def registered_types(cls) -> dict[str, type[Flow]]:
+    def registered_types(cls) -> dict[str, builtins.type[Flow]]:
         """The flow types `from_state` knows, by type name."""
         return dict(Flow.__types)
 
@@ -221,7 +225,10 @@ class Flow(Serializable):
         return self.live and not (self.error is not None and self.error.msg == Error.KILLED_MESSAGE)
 
     def kill(self) -> None:
-        """Kill the flow: its traffic is no longer forwarded. Raises `ControlException` if not killable."""
+        """Kill the flow: its traffic is no longer forwarded.
+
+        Raises `ControlException` if the flow is not killable.
+        """
         if not self.killable:
             raise ControlException("Flow is not killable.")
         self.error = Error(Error.KILLED_MESSAGE)

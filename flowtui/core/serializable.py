@@ -255,7 +255,9 @@ class SerializableDataclass(Serializable):
     @classmethod
     def _values(cls, state: State) -> dict[str, Any]:
         if not isinstance(state, dict):
-            raise ValueError(f"Invalid state for {cls.__name__}: expected a dict, got {_kind(state)}.")
+            raise ValueError(
+                f"Invalid state for {cls.__name__}: expected a dict, got {_kind(state)}."
+            )
         values = {}
         for name, codec in cls._fields():
             try:
