@@ -1,0 +1,183 @@
+"""The rows of the message viewer: one cheap pass over a flow's messages.
+
+A row is a small tuple, not a rendered line: a header row holds its finished header
+text, a text row holds one cleaned, wrapped line, and a hex row holds only the byte
+offset (formatted when it scrolls into view). Building 10,000 messages is therefore a
+single loop of decode/split work, and rendering stays with the widget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal, NamedTuple, Protocol
+
+from flowtui.core import DNSFlow, Flow, HTTPFlow, UnknownFlow
+from flowtui.ui.safe_text import clean
+from flowtui.ui.widgets.hexdump import HEX_WIDTH, hex_row, looks_binary, text_lines
+
+__all__ = [
+    "DIRECTIONS",
+    "VIEW_MODES",
+    "Direction",
+    "Kind",
+    "MessageLike",
+    "Row",
+    "RowStats",
+    "ViewMode",
+    "build_rows",
+    "format_size",
+    "notes_for",
+    "row_text",
+]
+
+ViewMode = Literal["auto", "text", "hex"]
+VIEW_MODES: tuple[ViewMode, ...] = ("auto", "text", "hex")
+"""The view modes in the order `h` cycles through them."""
+
+Direction = Literal["both", "client", "server"]
+DIRECTIONS: tuple[Direction, ...] = ("both", "client", "server")
+"""The direction filters in the order `c` cycles through them."""
+
+ARROW_CLIENT = "→"
+"""Client to server."""
+ARROW_SERVER = "←"
+"""Server to client."""
+
+
+class Kind(Enum):
+    """What a row shows."""
+
+    HEADER = "header"
+    TEXT = "text"
+    HEX = "hex"
+    NOTE = "note"
+
+
+class Row(NamedTuple):
+    """One line of the viewer: `message` is the index in `flow.messages` (-1 for notes)."""
+
+    kind: Kind
+    message: int
+    payload: str | int
+    """The line's text, or for hex rows the byte offset into the message."""
+
+
+class MessageLike(Protocol):
+    """What the viewer needs of a TCP or UDP message."""
+
+    from_client: bool
+    content: bytes
+    timestamp: float
+
+
+@dataclass
+class RowStats:
+    """Counts shown in the border: how many messages and bytes each way."""
+
+    shown: int = 0
+    total: int = 0
+    client_msgs: int = 0
+    server_msgs: int = 0
+    client_bytes: int = 0
+    server_bytes: int = 0
+
+    def add(self, message: MessageLike, shown: bool) -> None:
+        """Count one message (all messages count; `shown` ones also count as shown)."""
+        self.total += 1
+        self.shown += shown
+        if message.from_client:
+            self.client_msgs += 1
+            self.client_bytes += len(message.content)
+        else:
+            self.server_msgs += 1
+            self.server_bytes += len(message.content)
+
+
+def format_size(size: int) -> str:
+    """`size` in bytes with thousands separators, e.g. `1,234 bytes`."""
+    return f"{size:,} byte" if size == 1 else f"{size:,} bytes"
+
+
+def _header(index: int, message: MessageLike, t0: float | None, tag: str) -> str:
+    arrow = ARROW_CLIENT if message.from_client else ARROW_SERVER
+    who = "client → server" if message.from_client else "server → client"
+    rel = f"{message.timestamp - t0:+.3f}s" if t0 is not None else "?"
+    text = f"{arrow} #{index}  {rel}  {format_size(len(message.content))}  {who}"
+    return f"{text}  [{tag}]" if tag else text
+
+
+def build_rows(
+    messages: Iterable[MessageLike],
+    *,
+    first_index: int,
+    mode: ViewMode,
+    direction: Direction,
+    text_width: int,
+    t0: float | None,
+    stats: RowStats,
+) -> list[Row]:
+    """Rows for `messages` (numbered from `first_index`) in `mode`, keeping `direction`.
+
+    In "auto" mode each message picks hex or text by `looks_binary`, and its header
+    says which. `stats` is updated with every message, shown or not.
+    """
+    rows: list[Row] = []
+    append = rows.append
+    for index, message in enumerate(messages, first_index):
+        shown = direction == "both" or (direction == "client") == message.from_client
+        stats.add(message, shown)
+        if not shown:
+            continue
+        content = message.content
+        as_hex = mode == "hex" or (mode == "auto" and looks_binary(content))
+        tag = ("hex" if as_hex else "text") if mode == "auto" else ""
+        append(Row(Kind.HEADER, index, _header(index, message, t0, tag)))
+        if not content:
+            continue
+        if as_hex:
+            rows.extend(Row(Kind.HEX, index, off) for off in range(0, len(content), HEX_WIDTH))
+        else:
+            rows.extend(Row(Kind.TEXT, index, line) for line in text_lines(content, text_width))
+    return rows
+
+
+def row_text(row: Row, messages: Sequence[MessageLike]) -> str:
+    """The plain text a row shows (hex rows are formatted here, on demand)."""
+    if row.kind is Kind.HEX:
+        assert isinstance(row.payload, int)
+        return hex_row(messages[row.message].content, row.payload)
+    assert isinstance(row.payload, str)
+    return row.payload
+
+
+def notes_for(flow: Flow | None) -> list[str]:
+    """Explanatory lines for a flow that has no TCP/UDP messages to show."""
+    if flow is None:
+        return ["No flow selected."]
+    if isinstance(flow, HTTPFlow):
+        status = flow.status_code
+        lines = [
+            f"HTTP  {clean(flow.method, 40)} {clean(flow.pretty_url, 400)}"
+            f"  → {status if status is not None else 'no response'}"
+        ]
+        ws = flow.websocket_messages
+        if ws is not None:
+            lines.append(f"WebSocket messages: {ws}")
+        lines.append("flowtui shows TCP and UDP messages here; HTTP bodies are not modelled.")
+        return lines
+    if isinstance(flow, DNSFlow):
+        questions = ", ".join(f"{clean(name, 200)} (type {typ})" for name, typ in flow.questions)
+        answers = flow.answer_count
+        return [
+            f"DNS  query: {questions or 'no questions'}",
+            f"answers: {answers if answers is not None else 'no response'}",
+            "flowtui shows TCP and UDP messages here.",
+        ]
+    if isinstance(flow, UnknownFlow):
+        return [
+            f"Unreadable flow record (type {clean(flow.raw_type, 40)}), kept as read:",
+            clean(flow.reason, 400),
+        ]
+    return [f"{clean(flow.type, 20).upper()} flow: no messages to show."]
