@@ -1,0 +1,211 @@
+"""The ``flowtui`` command: dump, dump --json, convert, errors, escaping, opening the UI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from truth import DATA, decode
+
+from flowtui import cli
+from flowtui.io import read_flows, tnetstring
+
+CAPTURES = sorted(DATA.glob("*.flows"))
+IDS = [p.stem for p in CAPTURES]
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def truth(capture: Path) -> dict[str, Any]:
+    return json.loads(capture.with_name(capture.name + ".json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=IDS)
+def test_dump_matches_truth_summary(capsys: pytest.CaptureFixture[str], capture: Path) -> None:
+    status, out, err = run(capsys, "dump", capture)
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    doc = truth(capture)
+    assert len(lines) == doc["flow_count"]
+    for line, s in zip(lines, doc["summary"], strict=True):
+        assert line.startswith(f"#{s['index']}  {s['type']}  ")
+        peer = s["client_conn"]["peername"]
+        assert f"{peer[0]}:{peer[1]}" in line
+        if s["type"] in ("tcp", "udp"):
+            assert (
+                f"c→s {s['messages_from_client']} msgs {s['bytes_from_client']} B, "
+                f"s→c {s['messages_from_server']} msgs {s['bytes_from_server']} B"
+            ) in line
+        if s["type"] == "http":
+            method, rest = s["request"].split(" ", 1)
+            assert line.count(method) >= 1 and rest.split("/", 3)[-1] in line
+            assert f"→ {s['response_status'] if s['response_status'] else '-'}" in line
+        if s["type"] == "dns":
+            assert s["request_questions"][0] in line
+        if s["error"]:
+            assert f"error: {s['error']}" in line
+        if s["marked"]:
+            assert f"marked {s['marked']}" in line
+        tls = s["client_conn"].get("tls_version")
+        if tls:
+            assert f"client TLS {tls}" in line
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=IDS)
+def test_dump_json_equals_truth(capsys: pytest.CaptureFixture[str], capture: Path) -> None:
+    status, out, _ = run(capsys, "dump", "--json", capture)
+    assert status == 0
+    assert [json.loads(line) for line in out.splitlines()] == truth(capture)["flows"]
+    assert out.isascii()
+
+
+@pytest.mark.parametrize("fmt", ["mitmproxy", "flowtui"])
+def test_convert_both_ways(capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str) -> None:
+    src = DATA / "mixed_protocols.flows"
+    mid = tmp_path / "mid.bin"
+    back = tmp_path / "back.flows"
+    assert run(capsys, "convert", src, mid, "--format", fmt)[0] == 0
+    status, _, err = run(capsys, "convert", mid, back)
+    assert status == 0 and "wrote 12 flows in mitmproxy format" in err
+    assert [json.loads(x) for x in run(capsys, "dump", "--json", back)[1].splitlines()] == truth(
+        src
+    )["flows"]
+
+
+def test_convert_default_format_is_by_suffix(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    src = DATA / "echo_basic.flows"
+    run(capsys, "convert", src, tmp_path / "x.flowtui")
+    run(capsys, "convert", src, tmp_path / "x.flows")
+    assert (tmp_path / "x.flowtui").read_bytes().startswith(b"\x89FLOWTUI")
+    assert (tmp_path / "x.flows").read_bytes() == src.read_bytes()  # TCP only: byte-identical
+
+
+def broken_capture(tmp_path: Path) -> Path:
+    data = (DATA / "kill_intercept_mark.flows").read_bytes()
+    path = tmp_path / "cut.flows"
+    path.write_bytes(data[:-100])
+    return path
+
+
+def test_dump_error_after_readable_flows(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = broken_capture(tmp_path)
+    status, out, err = run(capsys, "dump", path)
+    assert status == 2
+    assert len(out.splitlines()) == 3
+    assert err.count("\n") == 1
+    assert err.startswith(f"flowtui: error: {path}: flow #3 at byte ")
+    assert "truncated record (needs" in err
+
+
+def test_convert_error_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, _, err = run(capsys, "convert", broken_capture(tmp_path), tmp_path / "out.flows")
+    assert status == 2 and err.count("\n") == 1 and "flow #3" in err
+    assert not (tmp_path / "out.flows").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b'{"log": {"entries": []}}', "HAR import is not supported yet"), (b"junk", "not a capture")],
+)
+def test_unsupported_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "x.har"
+    path.write_bytes(content)
+    status, out, err = run(capsys, "dump", path)
+    assert (status, out) == (2, "")
+    assert message in err and err.count("\n") == 1
+
+
+def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, _, err = run(capsys, "dump", tmp_path / "nope.flows")
+    assert status == 2 and "No such file" in err and err.count("\n") == 1
+    status, _, err = run(capsys, tmp_path / "nope.flows")
+    assert status == 2 and "no such file" in err
+
+
+def test_hostile_payload_is_escaped(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    state = read_flows(DATA / "echo_basic.flows")[1].get_state()
+    state["comment"] = "evil \x1b]52;c;cHduZWQ=\x07 \x1b[2J \x9b31m \u202e end\nnext"
+    state["marked"] = "\x1b[5m"
+    state["client_conn"]["sni"] = "a\x1bb.test"
+    state["client_conn"]["tls"] = True
+    state["client_conn"]["tls_version"] = "TLSv1.3"
+    path = tmp_path / "evil.flows"
+    path.write_bytes(tnetstring.dumps(state))
+    status, out, _ = run(capsys, "dump", path)
+    assert status == 0
+    assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out and "\u202e" not in out
+    assert out.count("\n") == 1
+    assert "\\x1b]52;c;cHduZWQ=\\x07" in out and "\\u202e" in out and "a\\x1bb.test" in out
+    status, out, _ = run(capsys, "dump", "--json", path)
+    assert "\x1b" not in out and "\x9b" not in out
+    assert json.loads(out)["comment"] == state["comment"]
+
+
+def test_safe_text() -> None:
+    assert cli.safe_text("plain grüße 🍇") == "plain grüße 🍇"
+    assert cli.safe_text("\x00\t\x7f\x85") == "\\x00\\x09\\x7f\\x85"
+
+
+def test_open_calls_the_ui(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    seen: list[list[Path]] = []
+    fake = types.ModuleType("flowtui.ui")
+    fake.run_app = lambda paths: seen.append(paths) or 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "flowtui.ui", fake)
+    capture = DATA / "echo_basic.flows"
+    assert cli.main([str(capture)]) == 0
+    assert seen == [[capture]]
+
+
+def test_open_falls_back_to_dump_without_ui(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import types
+
+    monkeypatch.setitem(sys.modules, "flowtui.ui", types.ModuleType("flowtui.ui"))
+    status, out, _ = run(capsys, DATA / "echo_basic.flows")
+    assert status == 0 and len(out.splitlines()) == 3
+
+
+def test_version_and_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith("flowtui ")
+    with pytest.raises(SystemExit) as info:
+        cli.main([])
+    assert info.value.code == 2
+
+
+def test_python_dash_m_and_broken_pipe(tmp_path: Path) -> None:
+    """The real entry point: dump piped into a reader that stops early exits quietly."""
+    big = tmp_path / "big.flows"
+    big.write_bytes((DATA / "mixed_protocols.flows").read_bytes() * 200)
+    proc = subprocess.run(
+        f"{sys.executable} -m flowtui dump {big} | head -n 1",
+        shell=True,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.stdout.decode().startswith("#0  http")
+    assert b"Traceback" not in proc.stderr and proc.stderr == b""
+
+
+def test_json_bytes_encoding_matches_fixture_truth() -> None:
+    assert decode(json.loads(cli.state_to_json({"b": b"\x00\xff"}))) == {"b": b"\x00\xff"}
