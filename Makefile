@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SAMPLE := flowtui/sample/sample.flows
+CODE   := $(wildcard flowtui tests bench scripts)
 
 .PHONY: demo test lint format bench screenshots clean
 
@@ -26,13 +27,13 @@ test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check flowtui tests bench scripts
-	$(BIN)/ruff format --check flowtui tests bench scripts
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy
 
 format: $(VENV)/.test-installed
-	$(BIN)/ruff check --fix flowtui tests bench scripts
-	$(BIN)/ruff format flowtui tests bench scripts
+	$(BIN)/ruff check --fix $(CODE)
+	$(BIN)/ruff format $(CODE)
 
 screenshots: $(VENV)/.test-installed
 	$(BIN)/python scripts/screenshots.py
