@@ -1,0 +1,206 @@
+"""Operators that read what a flow carried: `~b ~bq ~bs`, bare words and `~size`.
+
+`~b` and bare words scan payloads, the one expensive kind of matching: their nodes set
+`needs_content` so the UI runs them off its thread. `~size` only adds lengths up.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import operator
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flowtui.core import DNSFlow, Flow, HTTPFlow
+from flowtui.core.filters.http import decoded_content, http_part, url_texts
+from flowtui.core.filters.nodes import Node
+from flowtui.core.messages import MessageFlow
+
+__all__ = ["BareWord", "Body", "Size", "flow_size", "payloads"]
+
+CLIENT, SERVER, BOTH = "client", "server", "both"
+
+
+def _ws_messages(flow: HTTPFlow) -> Iterator[tuple[bool, bytes]]:
+    websocket = flow.raw.get("websocket")
+    messages = websocket.get("messages") if isinstance(websocket, dict) else None
+    if not isinstance(messages, list | tuple):
+        return
+    for m in messages:  # (type, from_client, content, timestamp, dropped, injected)
+        if isinstance(m, list | tuple) and len(m) >= 3 and isinstance(m[2], bytes):
+            yield bool(m[1]), m[2]
+
+
+def _domain_name(data: bytes) -> str:
+    """RDATA labels to a name (no compression pointers, as mitmproxy); ValueError if bad."""
+    labels, pos = [], 0
+    while pos < len(data) and data[pos]:
+        size = data[pos]
+        if size >= 64 or pos + 1 + size > len(data):
+            raise ValueError("bad label")
+        labels.append(data[pos + 1 : pos + 1 + size].decode("idna"))
+        pos += 1 + size
+    if pos != len(data) - 1:
+        raise ValueError("trailing data")
+    return ".".join(labels)
+
+
+def _record_text(record: dict[str, Any]) -> str:
+    """A resource record's data as mitmproxy's `str(ResourceRecord)` shows it."""
+    data, rtype = record.get("data"), record.get("type")
+    if not isinstance(data, bytes):
+        return ""
+    try:
+        if rtype == 1:
+            return str(ipaddress.IPv4Address(data))
+        if rtype == 28:
+            return str(ipaddress.IPv6Address(data))
+        if rtype in (2, 5, 12):
+            return _domain_name(data)
+        if rtype == 16:
+            return data.decode("utf-8")
+    except (ValueError, UnicodeError):
+        return f"0x{data.hex()} (invalid data)"
+    return f"0x{data.hex()}"
+
+
+_DNS_SECTIONS = ("questions", "answers", "authorities", "additionals")
+
+
+def _dns_records(message: dict[str, Any] | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    for section in _DNS_SECTIONS:
+        records = (message or {}).get(section)
+        if isinstance(records, list | tuple):
+            yield from ((section, r) for r in records if isinstance(r, dict))
+
+
+def _dns_content(message: dict[str, Any] | None) -> bytes | None:
+    """mitmproxy's `dns.Message.content`: question names and record data as text lines."""
+    if message is None:
+        return None
+    lines = []
+    for section, record in _dns_records(message):
+        if section == "questions":
+            name = record.get("name")
+            lines.append(name if isinstance(name, str) else "")
+        else:
+            lines.append(_record_text(record))
+    return "\r\n".join(lines).encode("utf-8", "surrogateescape")
+
+
+def payloads(flow: Flow, side: str) -> Iterator[bytes]:
+    """The payload bytes of `flow` sent by `side` (client, server or both), in order."""
+    want_client, want_server = side != SERVER, side != CLIENT
+    if isinstance(flow, MessageFlow):
+        for m in flow.messages:
+            if want_client if m.from_client else want_server:
+                yield m.content
+    elif isinstance(flow, HTTPFlow):
+        for key, wanted in (("request", want_client), ("response", want_server)):
+            content = decoded_content(http_part(flow, key)) if wanted else None
+            if content is not None:
+                yield content
+        for from_client, content in _ws_messages(flow):
+            if want_client if from_client else want_server:
+                yield content
+    elif isinstance(flow, DNSFlow):
+        for key, wanted in (("request", want_client), ("response", want_server)):
+            dns_content = _dns_content(http_part(flow, key)) if wanted else None
+            if dns_content is not None:
+                yield dns_content
+
+
+class Body(Node):
+    """`~b`, `~bq`, `~bs`: a regex over message content (TCP/UDP messages, HTTP bodies,
+    WebSocket messages, DNS questions and records as text)."""
+
+    needs_content = True
+
+    def __init__(self, name: str, regex: re.Pattern[bytes], side: str) -> None:
+        self.name, self.regex, self.side = name, regex, side
+
+    def __call__(self, flow: Flow) -> bool:
+        search = self.regex.search
+        return any(search(data) for data in payloads(flow, self.side))
+
+    def dump(self) -> str:
+        return f"{self.name}({self.regex.pattern!r})"
+
+
+class BareWord(Node):
+    """A word without an operator: the URL of an HTTP flow or the first question of a DNS
+    flow (as mitmproxy's `~u`); for TCP and UDP flows, the message content (as `~b`)."""
+
+    needs_content = True
+
+    def __init__(self, text: re.Pattern[str], data: re.Pattern[bytes]) -> None:
+        self.text, self.data = text, data
+
+    def __call__(self, flow: Flow) -> bool:
+        if isinstance(flow, MessageFlow):
+            search = self.data.search
+            return any(search(m.content) for m in flow.messages)
+        return any(self.text.search(t) for t in url_texts(flow))
+
+    def dump(self) -> str:
+        return f"word({self.text.pattern!r})"
+
+
+def flow_size(flow: Flow) -> int:
+    """Total payload bytes, both directions (HTTP: bodies as stored plus WebSocket
+    messages; DNS: record data)."""
+    if isinstance(flow, MessageFlow):
+        return sum(len(m.content) for m in flow.messages)
+    if isinstance(flow, HTTPFlow):
+        total = sum(len(c) for _, c in _ws_messages(flow))
+        for key in ("request", "response"):
+            content = (http_part(flow, key) or {}).get("content")
+            total += len(content) if isinstance(content, bytes) else 0
+        return total
+    if isinstance(flow, DNSFlow):  # record data, as mitmproxy's `Message.size`
+        return sum(
+            len(r["data"])
+            for key in ("request", "response")
+            for section, r in _dns_records(http_part(flow, key))
+            if section != "questions" and isinstance(r.get("data"), bytes)
+        )
+    return 0
+
+
+_COMPARE: dict[str, Callable[[int, int], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "=": operator.eq,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_SIZE = re.compile(r"(<=|>=|==|!=|<|>|=)?\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_size(text: str) -> tuple[str, int] | None:
+    """`>10k` -> `(">", 10240)`; None if `text` is not a size comparison."""
+    m = _SIZE.fullmatch(text.strip())
+    if not m:
+        return None
+    op, number, unit = m.group(1) or "=", m.group(2), m.group(3).lower()
+    if len(number) > 30:  # more bytes than any capture holds; float() would overflow
+        return None
+    return op, int(float(number) * _UNITS[unit])
+
+
+class Size(Node):
+    """`~size OP N`: total payload bytes compared with N (suffixes k, m, g are 1024-based)."""
+
+    def __init__(self, op: str, limit: int) -> None:
+        self.op, self.limit = op, limit
+        self._compare = _COMPARE[op]
+
+    def __call__(self, flow: Flow) -> bool:
+        return self._compare(flow_size(flow), self.limit)
+
+    def dump(self) -> str:
+        return f"~size({self.op}{self.limit})"

@@ -1,0 +1,215 @@
+"""The building blocks of a parsed filter: combinators and the flow-wide operators.
+
+Each node is a callable `flow -> bool` with a `needs_content` flag; a tree of them is
+what `parse()` builds. Operators that look at one protocol's data live in `content.py`,
+`http.py` and `tls.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flowtui.core import DNSFlow, Flow, HTTPFlow, TCPFlow, UDPFlow
+
+__all__ = [
+    "And",
+    "Const",
+    "Node",
+    "Not",
+    "Or",
+    "Predicate",
+    "TextRegex",
+    "address_texts",
+]
+
+
+class Node:
+    """A compiled piece of a filter expression."""
+
+    needs_content = False
+    """True if matching reads message content (slow on big flows: run it off the UI thread)."""
+
+    def __call__(self, flow: Flow) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def dump(self) -> str:
+        """A compact description of the tree, for tests and debugging."""
+        return type(self).__name__
+
+
+class And(Node):
+    """All of the parts match (`a & b`, or `a b`)."""
+
+    def __init__(self, parts: Sequence[Node]) -> None:
+        self.parts = tuple(parts)
+        self.needs_content = any(p.needs_content for p in self.parts)
+        # Cheap parts first: a summary test often spares the content scan.
+        self._order = sorted(self.parts, key=lambda p: p.needs_content)
+
+    def __call__(self, flow: Flow) -> bool:
+        return all(p(flow) for p in self._order)
+
+    def dump(self) -> str:
+        return f"And({', '.join(p.dump() for p in self.parts)})"
+
+
+class Or(Node):
+    """Any of the parts matches (`a | b`)."""
+
+    def __init__(self, parts: Sequence[Node]) -> None:
+        self.parts = tuple(parts)
+        self.needs_content = any(p.needs_content for p in self.parts)
+        self._order = sorted(self.parts, key=lambda p: p.needs_content)
+
+    def __call__(self, flow: Flow) -> bool:
+        return any(p(flow) for p in self._order)
+
+    def dump(self) -> str:
+        return f"Or({', '.join(p.dump() for p in self.parts)})"
+
+
+class Not(Node):
+    """The part does not match (`!a`)."""
+
+    def __init__(self, part: Node) -> None:
+        self.part = part
+        self.needs_content = part.needs_content
+
+    def __call__(self, flow: Flow) -> bool:
+        return not self.part(flow)
+
+    def dump(self) -> str:
+        return f"Not({self.part.dump()})"
+
+
+class Const(Node):
+    """Always the same answer (`~all`)."""
+
+    def __init__(self, name: str, value: bool) -> None:
+        self.name, self.value = name, value
+
+    def __call__(self, flow: Flow) -> bool:
+        return self.value
+
+    def dump(self) -> str:
+        return self.name
+
+
+class Predicate(Node):
+    """An operator without an argument: a plain test of the flow."""
+
+    def __init__(self, name: str, test: Callable[[Flow], bool]) -> None:
+        self.name, self.test = name, test
+
+    def __call__(self, flow: Flow) -> bool:
+        return bool(self.test(flow))
+
+    def dump(self) -> str:
+        return self.name
+
+
+class TextRegex(Node):
+    """An operator whose regex is searched in texts taken from the flow."""
+
+    def __init__(
+        self,
+        name: str,
+        regex: re.Pattern[str],
+        texts: Callable[[Flow], Sequence[str]],
+    ) -> None:
+        self.name, self.regex, self.texts = name, regex, texts
+
+    def __call__(self, flow: Flow) -> bool:
+        search = self.regex.search
+        return any(search(t) for t in self.texts(flow))
+
+    def dump(self) -> str:
+        return f"{self.name}({self.regex.pattern!r})"
+
+
+# -- flow-wide operators ------------------------------------------------------------------
+
+
+def is_tcp(flow: Flow) -> bool:
+    return isinstance(flow, TCPFlow)
+
+
+def is_udp(flow: Flow) -> bool:
+    return isinstance(flow, UDPFlow)
+
+
+def is_http(flow: Flow) -> bool:
+    return isinstance(flow, HTTPFlow)
+
+
+def is_dns(flow: Flow) -> bool:
+    return isinstance(flow, DNSFlow)
+
+
+def is_websocket(flow: Flow) -> bool:
+    return isinstance(flow, HTTPFlow) and flow.raw.get("websocket") is not None
+
+
+def has_error(flow: Flow) -> bool:
+    return flow.error is not None
+
+
+def is_marked(flow: Flow) -> bool:
+    return bool(flow.marked)
+
+
+def is_replay(flow: Flow) -> bool:
+    return flow.is_replay is not None
+
+
+def is_replay_request(flow: Flow) -> bool:
+    return flow.is_replay == "request"
+
+
+def is_replay_response(flow: Flow) -> bool:
+    return flow.is_replay == "response"
+
+
+def marker_texts(flow: Flow) -> Sequence[str]:
+    return (flow.marked,) if isinstance(flow.marked, str) else ()
+
+
+def comment_texts(flow: Flow) -> Sequence[str]:
+    return (flow.comment,) if isinstance(flow.comment, str) else ()
+
+
+def meta_texts(flow: Flow) -> Sequence[str]:
+    """`key: value` lines, as mitmproxy's `~meta` formats them."""
+    meta: Any = flow.metadata
+    if not isinstance(meta, dict) or not meta:
+        return ()
+    return ("\n".join(f"{key}: {value}" for key, value in meta.items()),)
+
+
+def address_texts(address: Any) -> list[str]:
+    """`host:port` as stored and as displayed (IPv6 in brackets), without duplicates."""
+    if not isinstance(address, tuple | list) or len(address) < 2:
+        return []
+    plain = f"{address[0]}:{address[1]}"
+    out = [plain]
+    host = str(address[0])
+    if ":" in host:
+        out.append(f"[{host}]:{address[1]}")
+    return out
+
+
+def src_texts(flow: Flow) -> Sequence[str]:
+    """The client's address (`~src`)."""
+    return address_texts(flow.client_conn.peername)
+
+
+def dst_texts(flow: Flow) -> Sequence[str]:
+    """The server's address, its resolved address and the SNI of either side (`~dst`)."""
+    server = flow.server_conn
+    out = address_texts(server.address) + address_texts(server.peername)
+    for sni in (flow.client_conn.sni, server.sni):
+        if sni:
+            out.append(sni)
+    return out
