@@ -262,21 +262,28 @@ class FlowStore:
         if added:
             self._announce("add", tuple(added))
 
-    def insert_after(self, anchor_id: str, flow: Flow) -> None:
-        """Insert a new flow right after `anchor_id` (for duplicates); O(n)."""
-        if anchor_id not in self._flows or flow.id in self._flows:
-            raise KeyError(anchor_id if anchor_id not in self._flows else flow.id)
-        anchor = self._seq[anchor_id]
+    def insert_after(self, anchor_id: str | None, flow: Flow) -> None:
+        """Insert a new flow right after `anchor_id` (None: first); for duplicates, O(n)."""
+        if flow.id in self._flows:
+            raise KeyError(flow.id)
+        if anchor_id is not None and anchor_id not in self._flows:
+            raise KeyError(anchor_id)
+        anchor = self._seq[anchor_id] if anchor_id is not None else -1
         for fid, seq in self._seq.items():
             if seq > anchor:
                 self._seq[fid] = seq + 1
         self._flows[flow.id] = flow
         self._seq[flow.id] = anchor + 1
         self._next_seq += 1
-        self._summaries.clear()
         self._count(flow)
         self._rebuild_view()
         self._announce("add", (flow,))
+
+    def previous_id(self, flow_id: str) -> str | None:
+        """The id of the flow just before `flow_id` in the store's order (None if first)."""
+        seq = self._seq[flow_id]
+        before = [(s, i) for i, s in self._seq.items() if s < seq]
+        return max(before)[1] if before else None
 
     def update(self, flow: Flow) -> None:
         """Announce that `flow` changed: bumps its revision and re-checks the filter."""

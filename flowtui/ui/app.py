@@ -1,0 +1,265 @@
+"""The flowtui application and `make_app()`, the one factory for the CLI, tests and screenshots.
+
+The app owns the flow store, loads the captures in a thread worker (flows show as they
+arrive), saves through `flowtui.io` in a thread worker, and keeps count of unsaved
+changes so quitting can ask first. Widgets live on `MainScreen`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import get_current_worker
+
+from flowtui.core import Flow
+from flowtui.core.store import FlowStore, StoreEvent
+from flowtui.io import FlowWriteException, format_for_path, save_flows
+from flowtui.ui.loading import load_file
+from flowtui.ui.messages import FlowsLoaded, LoadFinished, LoadProgress, SaveFinished
+from flowtui.ui.safe_text import clean
+from flowtui.ui.screens.dialogs import QuitChoice, QuitDialog, SaveDialog
+from flowtui.ui.screens.main import MainScreen
+
+__all__ = ["FlowtuiApp", "make_app"]
+
+
+class FlowtuiApp(App[int]):
+    """Opens captures and lets the user read and steer their flows."""
+
+    CSS_PATH = "flowtui.tcss"
+    TITLE = "flowtui"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        *,
+        now: Callable[[], datetime] | None = None,
+        tz: tzinfo | None = None,
+        detail_delay: float = 0.05,
+        store: FlowStore | None = None,
+    ) -> None:
+        super().__init__()
+        self.paths = [Path(p) for p in paths]
+        """The captures to open, in order."""
+        self.now = now
+        """The clock for "expired" checks (injected in tests for stable pictures)."""
+        self.tz = tz
+        """The zone times are shown in (local when None)."""
+        self.detail_delay = detail_delay
+        """Seconds the detail panes wait for the cursor to settle (0: follow at once)."""
+        self.store = store or FlowStore()
+        """Every flow of the session."""
+        self.changes = 0
+        """Changes made since the last save (quit asks when non-zero)."""
+        self.filter_text = ""
+        """The view filter as typed."""
+        self.formats: dict[str, str] = {}
+        """The format each opened file was read in (`mitmproxy`, `flowtui`, `empty`)."""
+        self.problems: dict[str, str] = {}
+        """The load problem of each file that had one."""
+        self.loaded: dict[str, int] = {}
+        """How many flows each finished file gave."""
+        self.progress: dict[str, LoadProgress] = {}
+        """The latest progress of each file still loading."""
+        self.deleted: list[tuple[str | None, Flow]] = []
+        """Deleted flows with the id of the flow before them, for `undelete`."""
+        self.save_path: Path | None = self.paths[0] if self.paths else None
+        """Where `w` proposes to save."""
+
+    @property
+    def file_names(self) -> list[str]:
+        """The opened files, as given."""
+        return [str(p) for p in self.paths]
+
+    @property
+    def main(self) -> MainScreen:
+        """The main screen (always at the bottom of the stack)."""
+        screen = self.screen_stack[0] if self.screen_stack else None
+        if not isinstance(screen, MainScreen):
+            raise RuntimeError("the main screen is not installed")
+        return screen
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        self.store.subscribe(self._store_changed)
+        if self.paths:
+            self.load(self.paths)
+
+    def _store_changed(self, event: StoreEvent) -> None:
+        self.call_later(self.main.refresh_status)
+
+    # -- loading ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load", name="load")
+    def load(self, paths: list[Path]) -> None:
+        """Read each capture in turn, posting flows in batches (runs in a thread)."""
+        worker = get_current_worker()
+        for path in paths:
+            if worker.is_cancelled:
+                return
+            load_file(path, self.post_message, lambda: worker.is_cancelled)
+
+    def on_flows_loaded(self, message: FlowsLoaded) -> None:
+        self.store.add(message.flows)
+
+    def on_load_progress(self, message: LoadProgress) -> None:
+        self.progress[message.path] = message
+        self._show_load_state()
+
+    def on_load_finished(self, message: LoadFinished) -> None:
+        self.progress.pop(message.path, None)
+        self.loaded[message.path] = message.flows
+        if message.format:
+            self.formats[message.path] = message.format
+        if message.error:
+            self.problems[message.path] = message.error
+            read = f"{message.flows} flow{'s' if message.flows != 1 else ''} read"
+            self.notify(
+                clean(f"{message.error} ({read})", max_len=500),
+                title="Could not read the whole file",
+                markup=False,
+                severity="error",
+                timeout=10,
+            )
+        self._show_load_state()
+
+    def _show_load_state(self) -> None:
+        if self.progress:
+            parts = []
+            for p in self.progress.values():
+                pct = f"{100 * p.done // p.total}%" if p.total else "…"
+                parts.append(f"loading {Path(p.path).name} {pct} ({p.flows:,} flows)")
+            state = "; ".join(parts)
+        else:
+            total = sum(self.loaded.values())
+            state = f"loaded {total:,} flows" if self.loaded else ""
+        problem = "; ".join(self.problems.values())
+        self.main.status.set(loading=state, problem=problem)
+
+    # -- changes, delete ------------------------------------------------------------------
+
+    def note_change(self) -> None:
+        """Count one unsaved change."""
+        self.changes += 1
+
+    def delete_flow(self, flow: Flow) -> None:
+        """Remove a flow from the store, remembering it for `undelete_flow`."""
+        before = self.store.previous_id(flow.id)
+        flow.backup()
+        self.store.remove(flow.id)
+        self.deleted.append((before, flow))
+        self.note_change()
+
+    def undelete_flow(self) -> Flow | None:
+        """Put the last deleted flow back where it was; None if nothing was deleted."""
+        if not self.deleted:
+            return None
+        before, flow = self.deleted.pop()
+        self.store.insert_after(before if before in self.store else None, flow)
+        self.note_change()
+        return flow
+
+    # -- saving -------------------------------------------------------------------------
+
+    def save_format(self, path: Path) -> str:
+        """The format to save `path` in: the format it was read in, else the first file's."""
+        known = self.formats.get(str(path))
+        if known in ("mitmproxy", "flowtui"):
+            return known
+        for fmt in self.formats.values():
+            if fmt in ("mitmproxy", "flowtui"):
+                return fmt
+        return format_for_path(path).value
+
+    def ask_save(self, then_quit: bool = False) -> None:
+        """Ask for a path (prefilled with the opened file) and save there."""
+        path = str(self.save_path) if self.save_path else "flows.flows"
+
+        def done(target: Path | None) -> None:
+            if target is not None:
+                self.save(target, then_quit=then_quit)
+
+        fmt = self.save_format(Path(path))
+        self.push_screen(SaveDialog(path, len(self.store), fmt), done)
+
+    def save(self, path: Path, *, then_quit: bool = False) -> None:
+        """Save every flow (shown or filtered out, not deleted) to `path` atomically."""
+        flows = list(self.store)
+        self._save(path, flows, self.save_format(path), then_quit)
+
+    @work(thread=True, exclusive=True, group="save", name="save")
+    def _save(self, path: Path, flows: list[Flow], fmt: str, then_quit: bool) -> None:
+        try:
+            count = save_flows(path, flows, format=fmt)
+        except FlowWriteException as e:
+            self.post_message(SaveFinished(str(path), 0, str(e), then_quit))
+        except OSError as e:
+            self.post_message(SaveFinished(str(path), 0, f"{path}: {e}", then_quit))
+        else:
+            self.post_message(SaveFinished(str(path), count, None, then_quit))
+
+    def on_save_finished(self, message: SaveFinished) -> None:
+        if message.error:
+            self.notify(
+                clean(message.error, max_len=500),
+                title="Not saved",
+                markup=False,
+                severity="error",
+                timeout=10,
+            )
+            return
+        self.changes = 0
+        self.save_path = Path(message.path)
+        self.formats.setdefault(message.path, self.save_format(Path(message.path)))
+        self.notify(clean(f"Saved {message.count} flows to {message.path}"), markup=False)
+        self.main.refresh_status()
+        if message.then_quit:
+            self.exit(0)
+
+    # -- quitting -------------------------------------------------------------------------
+
+    def request_quit(self) -> None:
+        """Quit, asking first (save / discard / cancel) when there are unsaved changes."""
+        if self.changes == 0:
+            self.exit(0)
+            return
+
+        def done(choice: QuitChoice | None) -> None:
+            if choice == "save":
+                self.ask_save(then_quit=True)
+            elif choice == "discard":
+                self.exit(0)
+
+        n = self.changes
+        modified = self.store.modified_count
+        summary = f"{n} unsaved change{'s' if n != 1 else ''} ({modified} flows modified)."
+        self.push_screen(QuitDialog(summary), done)
+
+    async def action_quit(self) -> None:
+        if isinstance(self.screen, QuitDialog):
+            return
+        self.request_quit()
+
+
+def make_app(
+    paths: Sequence[Path],
+    *,
+    now: Callable[[], datetime] | None = None,
+    tz: tzinfo | None = None,
+    detail_delay: float = 0.05,
+    store: FlowStore | None = None,
+) -> FlowtuiApp:
+    """Build the app: the same factory for the CLI, the tests and the screenshot script."""
+    return FlowtuiApp(paths, now=now, tz=tz, detail_delay=detail_delay, store=store)

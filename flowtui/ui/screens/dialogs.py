@@ -1,0 +1,178 @@
+"""Modal dialogs: comment, filter, save, quit confirmation.
+
+Each returns its answer through `dismiss()`; the main screen applies it to the model.
+Text from a capture (an existing comment) is shown cleaned, never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static, TextArea
+
+from flowtui.ui.safe_text import clean, clean_lines
+
+__all__ = ["CommentDialog", "FilterDialog", "QuitChoice", "QuitDialog", "SaveDialog"]
+
+QuitChoice = Literal["save", "discard", "cancel"]
+
+
+class CommentDialog(ModalScreen[str | None]):
+    """Edit a flow's comment (multi-line); ctrl+s saves, escape cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, comment: str, title: str) -> None:
+        super().__init__()
+        # Control characters would reach the terminal through TextArea: show them escaped,
+        # and keep the original if the user saves without changing anything.
+        self._original = comment
+        self._shown = "\n".join(clean_lines(comment))
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(clean(self._title)), classes="dialog-title")
+            yield TextArea(self._shown, id="comment-text", soft_wrap=True)
+            yield Label(Text("ctrl+s save · escape cancel", style="dim"))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    def action_save(self) -> None:
+        text = self.query_one(TextArea).text
+        self.dismiss(self._original if text == self._shown else text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+
+class FilterDialog(ModalScreen[str | None]):
+    """Type a view filter; a bad expression is shown with a caret at its position.
+
+    `check(text)` returns None when the text is acceptable, else (message, position).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: str, check: Callable[[str], tuple[str, int | None] | None]) -> None:
+        super().__init__()
+        self._current = current
+        self._check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("View filter", classes="dialog-title")
+            yield Input(self._current, placeholder="e.g. ~tcp & example.com", id="filter-text")
+            yield Static(Text(""), id="filter-error")
+            yield Label(Text("enter apply · empty shows all · escape cancel", style="dim"))
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        problem = self._check(event.value)
+        if problem is None:
+            self.dismiss(event.value.strip())
+            return
+        message, pos = problem
+        error = Text(no_wrap=False)
+        if pos is not None:
+            error.append(clean(event.value) + "\n")
+            error.append(" " * min(pos, len(event.value)) + "^\n", style="bold red")
+        error.append(clean(message), style="red")
+        self.query_one("#filter-error", Static).update(error)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SaveDialog(ModalScreen[Path | None]):
+    """Ask where to save; prefilled with the opened file."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, path: str, count: int, fmt: str) -> None:
+        super().__init__()
+        self._path = path
+        self._count = count
+        self._fmt = fmt
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Save {self._count} flows", classes="dialog-title")
+            yield Input(self._path, id="save-path")
+            yield Label(Text(f"format: {self._fmt} · saved atomically", style="dim"))
+            yield Label(Text("enter save · escape cancel", style="dim"))
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        value = event.value.strip()
+        self.dismiss(Path(value).expanduser() if value else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class QuitDialog(ModalScreen[QuitChoice]):
+    """Unsaved changes: save, discard or cancel."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "choose('save')", "Save"),
+        Binding("d", "choose('discard')", "Discard"),
+        Binding("escape,c", "choose('cancel')", "Cancel"),
+    ]
+
+    def __init__(self, summary: str) -> None:
+        super().__init__()
+        self._summary = summary
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Unsaved changes", classes="dialog-title")
+            yield Static(Text(self._summary))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save and quit (s)", variant="primary", id="save")
+                yield Button("Discard (d)", variant="error", id="discard")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def action_choose(self, choice: QuitChoice) -> None:
+        self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        choice: QuitChoice = "save" if event.button.id == "save" else "cancel"
+        if event.button.id == "discard":
+            choice = "discard"
+        self.dismiss(choice)

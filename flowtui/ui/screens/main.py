@@ -1,0 +1,329 @@
+"""The main screen: flow list on top, the focused flow's details below, status and keys.
+
+Each flow binding calls the model's own method (`intercept()`, `resume()`, `kill()`,
+`revert()`, `copy()` ...) after taking a `backup()`, tells the store (which redraws
+the row) and counts an unsaved change. Unreadable records are refused with a message.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from flowtui.core import ControlException, Flow, UnknownFlow
+from flowtui.ui.bindings import FLOW_BINDINGS, VIEW_BINDINGS
+from flowtui.ui.safe_text import clean
+from flowtui.ui.screens.dialogs import CommentDialog, FilterDialog
+from flowtui.ui.screens.help import HelpScreen
+from flowtui.ui.view_filter import FilterProblem, compile_filter
+from flowtui.ui.widgets.flow_info import FlowInfo
+from flowtui.ui.widgets.flow_list import FlowList
+from flowtui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from flowtui.ui.app import FlowtuiApp
+
+__all__ = ["MainScreen"]
+
+
+class DetailWidget(Protocol):
+    """What the main screen needs from a detail pane."""
+
+    def show_flow(self, flow: Flow | None) -> None: ...
+
+
+class _Placeholder(Static):
+    """Stands in for a detail widget whose module has not landed yet."""
+
+    def __init__(self, what: str, *, id: str | None = None) -> None:
+        super().__init__(Text(f"{what}: not available in this build.", style="dim"), id=id)
+
+    def show_flow(self, flow: Flow | None) -> None:
+        """Nothing to show."""
+
+    def refresh_flow(self) -> None:
+        """Nothing to refresh."""
+
+
+def _detail_widget(module: str, name: str, widget_id: str, **kwargs: Any) -> Widget:
+    """The real detail widget if its module exists, else a placeholder."""
+    try:
+        cls = getattr(importlib.import_module(f"flowtui.ui.widgets.{module}"), name)
+    except (ImportError, AttributeError):
+        return _Placeholder(name, id=widget_id)
+    return cast(Widget, cls(id=widget_id, **kwargs))
+
+
+class MainScreen(Screen[None]):
+    """Flows, details, status bar and footer."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*FLOW_BINDINGS, *VIEW_BINDINGS]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._detail_timer: Timer | None = None
+        self._pending: Flow | None = None
+        self._shown_id: str | None = None
+        self._shown: Flow | None = None
+
+    @property
+    def ft(self) -> FlowtuiApp:
+        """The app, typed."""
+        return cast("FlowtuiApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        app = self.ft
+        yield FlowList(app.store, tz=app.tz, id="flows")
+        with TabbedContent(id="detail"):
+            with TabPane("Messages", id="tab-messages"):
+                yield _detail_widget("message_view", "MessageView", "messages")
+            with TabPane("Connection", id="tab-connection"):
+                yield _detail_widget(
+                    "connection_pane", "ConnectionPane", "connection", now=app.now, tz=app.tz
+                )
+        yield FlowInfo(app.store, id="flow-info")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(FlowList).focus()
+        self.refresh_status()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @property
+    def flow_list(self) -> FlowList:
+        return self.query_one(FlowList)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def refresh_status(self) -> None:
+        """Redraw the counts in the status bar."""
+        app = self.ft
+        store = app.store
+        self.status.set(
+            files=tuple(app.file_names),
+            total=len(store),
+            shown=len(store.view),
+            marked=store.marked_count,
+            modified=store.modified_count,
+            unsaved=app.changes > 0,
+            filter=app.filter_text,
+        )
+
+    def say(self, message: str, severity: str = "information") -> None:
+        """A notification; the text is cleaned and never parsed as markup."""
+        self.app.notify(clean(message, max_len=500), markup=False, severity=severity)  # type: ignore[arg-type]
+
+    def _focused_flow(self) -> Flow | None:
+        flow = self.flow_list.flow
+        if flow is None:
+            self.say("No flow selected.", "warning")
+        return flow
+
+    def _change(self, action: str, apply: Callable[[Flow], None]) -> None:
+        """Back up the focused flow, apply a change to it and announce it."""
+        flow = self._focused_flow()
+        if flow is None:
+            return
+        if isinstance(flow, UnknownFlow):
+            self.say(f"Cannot {action}: unreadable records are kept read-only.", "warning")
+            return
+        flow.backup()
+        apply(flow)
+        self.ft.note_change()
+        self.ft.store.update(flow)
+
+    # -- detail following the cursor -------------------------------------------------------
+
+    def on_flow_list_highlighted(self, message: FlowList.Highlighted) -> None:
+        self._pending = message.flow
+        if self._detail_timer is None:
+            self._show_detail()
+            delay = self.ft.detail_delay
+            if delay > 0:
+                self._detail_timer = self.set_timer(delay, self._trailing_detail)
+
+    def _trailing_detail(self) -> None:
+        self._detail_timer = None
+        if self._pending is not self._shown or (
+            self._pending is not None and self._pending.id != self._shown_id
+        ):
+            self._show_detail()
+
+    def _show_detail(self) -> None:
+        flow = self._pending
+        same = flow is not None and flow is self._shown and flow.id == self._shown_id
+        messages = self.query_one("#messages")
+        if same and hasattr(messages, "refresh_flow"):
+            messages.refresh_flow()
+        else:
+            cast(DetailWidget, messages).show_flow(flow)
+        cast(DetailWidget, self.query_one("#connection")).show_flow(flow)
+        self.query_one(FlowInfo).show_flow(flow)
+        self._shown, self._shown_id = flow, flow.id if flow else None
+        self.refresh_status()
+
+    # -- flow actions (see bindings.FLOW_BINDINGS) ---------------------------------------------
+
+    def action_mark(self) -> None:
+        def toggle(flow: Flow) -> None:
+            flow.marked = "" if flow.marked else ":default:"
+
+        self._change("mark", toggle)
+
+    def action_comment(self) -> None:
+        flow = self._focused_flow()
+        if flow is None:
+            return
+        if isinstance(flow, UnknownFlow):
+            self.say("Cannot comment: unreadable records are kept read-only.", "warning")
+            return
+        number = self.ft.store.number(flow.id)
+
+        def done(text: str | None) -> None:
+            if text is None or text == flow.comment or flow.id not in self.ft.store:
+                return
+            flow.backup()
+            flow.comment = text
+            self.ft.note_change()
+            self.ft.store.update(flow)
+
+        self.app.push_screen(CommentDialog(flow.comment, f"Comment on flow #{number}"), done)
+
+    def action_intercept(self) -> None:
+        self._change("intercept", lambda flow: flow.intercept())
+
+    def action_resume(self) -> None:
+        flow = self.flow_list.flow
+        if flow is not None and not flow.intercepted:
+            self.say("This flow is not intercepted.")
+            return
+        self._change("resume", lambda flow: flow.resume())
+
+    def action_resume_all(self) -> None:
+        store = self.ft.store
+        paused = [f for f in store if f.intercepted and not isinstance(f, UnknownFlow)]
+        for flow in paused:
+            flow.backup()
+            flow.resume()
+            store.update(flow)
+        if paused:
+            self.ft.note_change()
+        self.say(f"Resumed {len(paused)} intercepted flow{'s' if len(paused) != 1 else ''}.")
+
+    def action_kill(self) -> None:
+        flow = self._focused_flow()
+        if flow is None:
+            return
+        if isinstance(flow, UnknownFlow):
+            self.say("Cannot kill: unreadable records are kept read-only.", "warning")
+            return
+        if not flow.killable:
+            killed = flow.error is not None and flow.error.msg == "Connection killed."
+            why = (
+                "already killed" if killed else "not live: flows loaded from a file can't be killed"
+            )
+            self.say(f"Cannot kill this flow: {why}.", "warning")
+            return
+        flow.backup()
+        try:
+            flow.kill()
+        except ControlException as e:
+            self.say(f"Cannot kill this flow: {e}", "warning")
+            return
+        self.ft.note_change()
+        self.ft.store.update(flow)
+
+    def action_revert(self) -> None:
+        flow = self._focused_flow()
+        if flow is None:
+            return
+        if not flow.modified():
+            self.say("Nothing to revert: this flow has no changes.")
+            return
+        flow.revert()
+        self.ft.note_change()
+        self.ft.store.update(flow)
+
+    def action_delete(self) -> None:
+        flow = self._focused_flow()
+        if flow is None:
+            return
+        self.ft.delete_flow(flow)
+
+    def action_undelete(self) -> None:
+        flow = self.ft.undelete_flow()
+        if flow is None:
+            self.say("Nothing to undelete.")
+        else:
+            self.flow_list.select_flow(flow.id)
+
+    def action_duplicate(self) -> None:
+        flow = self._focused_flow()
+        if flow is None:
+            return
+        if isinstance(flow, UnknownFlow):
+            self.say("Cannot duplicate: unreadable records are kept read-only.", "warning")
+            return
+        dup = flow.copy()
+        dup.backup()
+        self.ft.store.insert_after(flow.id, dup)
+        self.ft.note_change()
+        self.flow_list.select_flow(dup.id)
+
+    # -- view actions -----------------------------------------------------------------------
+
+    def action_set_filter(self) -> None:
+        store = self.ft.store
+
+        def check(text: str) -> tuple[str, int | None] | None:
+            result = compile_filter(text, store)
+            if isinstance(result, FilterProblem):
+                return result.message, result.pos
+            return None
+
+        def done(text: str | None) -> None:
+            if text is None:
+                return
+            result = compile_filter(text, store)
+            if isinstance(result, FilterProblem):  # checked in the dialog already
+                return
+            self.ft.filter_text = text
+            store.set_filter(result)
+            self.refresh_status()
+
+        self.app.push_screen(FilterDialog(self.ft.filter_text, check), done)
+
+    def action_save(self) -> None:
+        self.ft.ask_save()
+
+    def action_open_detail(self) -> None:
+        detail = self.query_one("#detail", TabbedContent)
+        self.maximize(detail)
+        messages = self.query_one("#messages")
+        if messages.focusable:
+            messages.focus()
+
+    def action_back(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            self.flow_list.focus()
+        elif self.focused is not self.flow_list:
+            self.flow_list.focus()
+        else:
+            self.ft.request_quit()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())

@@ -1,0 +1,67 @@
+"""A few lines above the detail tabs: the flow's number, type, mark, comment and error.
+
+Comments, errors and metadata are captured or user text, so everything is cleaned and
+rendered as `Text`.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from flowtui.core import Flow, UnknownFlow
+from flowtui.core.store import FlowStore
+from flowtui.ui.safe_text import clean
+from flowtui.ui.widgets.flow_columns import mark_sign, state_signs
+
+__all__ = ["FlowInfo"]
+
+
+class FlowInfo(Static):
+    """Summary of the focused flow's annotations."""
+
+    DEFAULT_CSS = """
+    FlowInfo { height: auto; max-height: 4; padding: 0 1; background: $boost; }
+    """
+
+    def __init__(self, store: FlowStore, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+
+    def show_flow(self, flow: Flow | None) -> None:
+        """Show `flow`'s annotations (or a hint when there is none)."""
+        self.update(self.describe(flow))
+
+    def describe(self, flow: Flow | None) -> Text:
+        """The widget's content for `flow`."""
+        if flow is None or flow.id not in self.store:
+            return Text("No flow selected.", style="dim")
+        s = self.store.summary(flow)
+        text = Text(no_wrap=False, overflow="fold")
+        text.append(f"#{self.store.number(flow.id)} ", style="bold")
+        text.append(f"{s.type}  ", style="bold")
+        text.append(clean(f"{s.client} → {s.server}"))
+        signs = state_signs(s)
+        if signs:
+            text.append(f"  {signs}")
+        if s.marked:
+            text.append(f"  mark {mark_sign(s.marked)} ", style="yellow")
+            text.append(clean(s.marked, max_len=40), style="yellow")
+            text.append(" ")
+        if flow.intercepted:
+            text.append("  intercepted (a resumes)", style="bold yellow")
+        if s.modified:
+            text.append("  modified (V reverts)", style="italic")
+        if isinstance(flow, UnknownFlow):
+            text.append("\nread-only: ", style="bold")
+            text.append(clean(f"unreadable {flow.raw_type} record: {flow.reason}", 200))
+        elif flow.error is not None:
+            text.append("\nerror: ", style="bold red")
+            text.append(clean(flow.error.msg, max_len=300), style="red")
+        if flow.comment:
+            text.append("\ncomment: ", style="bold")
+            text.append(clean(flow.comment, max_len=300), style="italic")
+        if flow.metadata:
+            keys = ", ".join(clean(str(k), 30) for k in list(flow.metadata)[:8])
+            text.append(f"\nmetadata: {keys}", style="dim")
+        return text

@@ -1,0 +1,273 @@
+"""The flow list: a Line-API `ScrollView` over the store's filtered view.
+
+`DataTable` measures every cell of every row and froze for ~13 s at 100k rows
+(TOOLKIT.md §4); this widget formats only the visible rows, caches each row's strip by
+(flow id, revision, number, width, cursor) and refreshes one line when one flow changes.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from flowtui.core import Flow
+from flowtui.core.store import FlowStore, FlowSummary, StoreEvent
+from flowtui.ui.messages import StoreChanged
+from flowtui.ui.widgets.flow_columns import fit, layout
+
+__all__ = ["FlowList"]
+
+_CACHE_LIMIT = 2000
+
+
+class FlowList(ScrollView, can_focus=True):
+    """Shows the store's view, one flow per line, under a header row."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown,space", "page_down", "Page down", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "flowlist--header",
+        "flowlist--cursor",
+        "flowlist--cursor-blurred",
+        "flowlist--marked",
+        "flowlist--error",
+        "flowlist--killed",
+        "flowlist--intercepted",
+        "flowlist--modified",
+        "flowlist--readonly",
+    }
+
+    DEFAULT_CSS = """
+    FlowList { height: 1fr; }
+    FlowList > .flowlist--header { text-style: bold; background: $panel; }
+    FlowList > .flowlist--cursor { background: $block-cursor-background; }
+    FlowList > .flowlist--cursor-blurred { background: $block-cursor-blurred-background; }
+    FlowList > .flowlist--marked { color: $warning; text-style: bold; }
+    FlowList > .flowlist--error { color: $error; }
+    FlowList > .flowlist--killed { color: $error; text-style: strike; }
+    FlowList > .flowlist--intercepted { color: $warning; text-style: bold; }
+    FlowList > .flowlist--modified { text-style: italic; }
+    FlowList > .flowlist--readonly { color: $text-muted; }
+    """
+
+    class Highlighted(Message):
+        """The cursor moved to another flow (or to none)."""
+
+        def __init__(self, flow_list: FlowList, flow: Flow | None) -> None:
+            super().__init__()
+            self.flow_list = flow_list
+            self.flow = flow
+
+        @property
+        def control(self) -> FlowList:
+            return self.flow_list
+
+    def __init__(
+        self,
+        store: FlowStore,
+        *,
+        tz: tzinfo | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.store = store
+        """The store whose view is listed."""
+        self.tz = tz
+        """The zone for the start-time column (local when None)."""
+        self.cursor: int = 0
+        """The cursor's position in the view."""
+        self._cursor_id: str | None = None
+        self._cache: dict[tuple[object, ...], Strip] = {}
+
+    # -- store wiring ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.store.subscribe(self._store_callback)
+        self._sync_size()
+        self._set_cursor(self.cursor, force=True)
+
+    def on_unmount(self) -> None:
+        self.store.unsubscribe(self._store_callback)
+
+    def _store_callback(self, event: StoreEvent) -> None:
+        self.post_message(StoreChanged(event))
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        message.stop()
+        event = message.event
+        view = self.store.view
+        self._sync_size()
+        if event.kind == "update" and self._cursor_id is not None:
+            # Refresh just the changed rows (their revision changed, so the cache misses).
+            for flow in event.flows:
+                pos = view.position(flow.id)
+                if pos is not None:
+                    self.refresh_line(pos + 1)
+            pos = view.position(self._cursor_id)
+            if pos is None:
+                self._set_cursor(self.cursor, force=True)
+            elif pos != self.cursor:
+                self.cursor = pos
+            if any(f.id == self._cursor_id for f in event.flows):
+                self.post_message(self.Highlighted(self, self.flow))
+            return
+        pos = view.position(self._cursor_id) if self._cursor_id else None
+        self._set_cursor(self.cursor if pos is None else pos, force=pos is None)
+        self.refresh()
+
+    def _sync_size(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.store.view) + 1)
+
+    # -- cursor ---------------------------------------------------------------------------
+
+    @property
+    def flow(self) -> Flow | None:
+        """The flow under the cursor."""
+        view = self.store.view
+        return view[self.cursor] if 0 <= self.cursor < len(view) else None
+
+    def select_flow(self, flow_id: str) -> None:
+        """Move the cursor to a flow, if it is shown."""
+        pos = self.store.view.position(flow_id)
+        if pos is not None:
+            self._set_cursor(pos)
+
+    def _set_cursor(self, pos: int, *, force: bool = False) -> None:
+        count = len(self.store.view)
+        pos = max(0, min(pos, count - 1)) if count else 0
+        old = self.cursor
+        self.cursor = pos
+        flow = self.flow
+        new_id = flow.id if flow else None
+        changed = new_id != self._cursor_id
+        self._cursor_id = new_id
+        self.refresh_line(old + 1)
+        self.refresh_line(pos + 1)
+        self._scroll_to_cursor()
+        if changed or force:
+            self.post_message(self.Highlighted(self, flow))
+
+    def _scroll_to_cursor(self) -> None:
+        rows = max(self.scrollable_content_region.height - 1, 1)
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + rows:
+            self.scroll_to(y=self.cursor - rows + 1, animate=False, immediate=True)
+
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self.cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self.cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._set_cursor(self.cursor - max(self.scrollable_content_region.height - 2, 1))
+
+    def action_page_down(self) -> None:
+        self._set_cursor(self.cursor + max(self.scrollable_content_region.height - 2, 1))
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        self._set_cursor(len(self.store.view) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self._set_cursor(int(self.scroll_y) + event.y - 1)
+
+    def on_resize(self) -> None:
+        self._sync_size()
+        self._scroll_to_cursor()
+
+    def on_focus(self) -> None:
+        self.refresh_line(self.cursor + 1)
+
+    def on_blur(self) -> None:
+        self.refresh_line(self.cursor + 1)
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._header(width)
+        index = int(self.scroll_y) + y - 1
+        view = self.store.view
+        if index >= len(view):
+            return Strip.blank(width, self.rich_style)
+        flow = view[index]
+        cursor = index == self.cursor
+        key = (
+            flow.id,
+            self.store.revision(flow.id),
+            self.store.number(flow.id),
+            width,
+            cursor,
+            cursor and self.has_focus,
+        )
+        strip = self._cache.get(key)
+        if strip is None:
+            if len(self._cache) > _CACHE_LIMIT:
+                self._cache.clear()
+            strip = self._row(flow, width, cursor)
+            self._cache[key] = strip
+        return strip
+
+    def _header(self, width: int) -> Strip:
+        style = self.get_component_rich_style("flowlist--header")
+        text = " ".join(fit(c.header, w, c.right) for c, w in layout(width))
+        return Strip([Segment(fit(text, width), style)], width)
+
+    def _row_style(self, s: FlowSummary, cursor: bool) -> Style:
+        style = self.rich_style
+        for on, name in (
+            (s.read_only, "flowlist--readonly"),
+            (s.error, "flowlist--error"),
+            (s.killed, "flowlist--killed"),
+            (s.intercepted, "flowlist--intercepted"),
+            (s.modified, "flowlist--modified"),
+        ):
+            if on:
+                style += self.get_component_rich_style(name, partial=True)
+        if cursor:
+            name = "flowlist--cursor" if self.has_focus else "flowlist--cursor-blurred"
+            style += self.get_component_rich_style(name, partial=True)
+        return style
+
+    def _row(self, flow: Flow, width: int, cursor: bool) -> Strip:
+        s = self.store.summary(flow)
+        number = self.store.number(flow.id)
+        style = self._row_style(s, cursor)
+        marked = style + self.get_component_rich_style("flowlist--marked", partial=True)
+        gap = Segment(" ", style)
+        segments: list[Segment] = []
+        # Every captured string was cleaned by the column functions (flow_columns).
+        for col, w in layout(width):
+            if segments:
+                segments.append(gap)
+            cell_style = marked if col.key == "state" and s.marked else style
+            segments.append(Segment(fit(col.cell(s, number, self.tz), w, col.right), cell_style))
+        return Strip(segments).adjust_cell_length(width, style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()

@@ -1,0 +1,74 @@
+"""The status bar: files, flow counts, load progress, the active filter, the last problem.
+
+It is handed plain values by the screen (attributes down) and renders them as `Text`,
+so a file name or an error message from a capture can never be read as markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rich.text import Text
+from textual.widgets import Static
+
+from flowtui.ui.safe_text import clean
+
+__all__ = ["StatusBar", "StatusInfo"]
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """Everything the status bar shows."""
+
+    files: tuple[str, ...] = ()
+    total: int = 0
+    shown: int = 0
+    marked: int = 0
+    modified: int = 0
+    loading: str = ""
+    """Load state, e.g. ``loading 42% (1,200 flows)``; empty when idle."""
+    filter: str = ""
+    unsaved: bool = False
+    problem: str = ""
+    """The last load or save problem (one line)."""
+
+
+class StatusBar(Static):
+    """One line under the flows: what is open and what is shown."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.info = StatusInfo()
+        """The values currently shown."""
+
+    def set(self, **changes: object) -> None:
+        """Change some values and redraw."""
+        self.info = replace(self.info, **changes)  # type: ignore[arg-type]
+        self.update(self.render_info())
+
+    def render_info(self) -> Text:
+        """The bar's content as `Text` (every value cleaned)."""
+        i = self.info
+        text = Text(no_wrap=True, overflow="ellipsis")
+        names = ", ".join(clean(f) for f in i.files) or "no file"
+        text.append(names, style="bold")
+        if i.unsaved:
+            text.append(" [+]", style="bold yellow")
+        text.append(f"  {i.shown}/{i.total} shown")
+        if i.marked:
+            text.append(f"  {i.marked} marked")
+        if i.modified:
+            text.append(f"  {i.modified} modified")
+        if i.filter:
+            text.append("  filter: ")
+            text.append(clean(i.filter, max_len=60), style="italic")
+        if i.loading:
+            text.append(f"  {i.loading}", style="cyan")
+        if i.problem:
+            text.append("  ⚠ ", style="bold red")
+            text.append(clean(i.problem, max_len=300), style="red")
+        return text
