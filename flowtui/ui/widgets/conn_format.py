@@ -1,0 +1,398 @@
+"""The connection pane's content as Rich `Text`: flow facts, each side's TLS, certificates.
+
+Pure functions (no Textual import) so they are cheap to test. Every value that comes
+from a capture (addresses, SNI, ALPN, cipher names, certificate fields, comments,
+metadata) passes through `safe_text.clean()`: a certificate subject is as
+attacker-controlled as a payload. A certificate that cannot be parsed is shown with
+the reason, and any field that fails to parse shows its error instead of crashing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from rich.cells import cell_len, chop_cells
+from rich.text import Text
+
+from flowtui.core import Cert, Client, Connection, DNSFlow, Flow, HTTPFlow, Server, UnknownFlow
+from flowtui.core import format_address as _format_address
+from flowtui.core.messages import MessageFlow
+from flowtui.ui.safe_text import bytes_to_text, clean, clean_lines
+
+__all__ = [
+    "EXPIRY_WARNING_DAYS",
+    "STYLES",
+    "certificate_text",
+    "connection_text",
+    "flow_text",
+    "format_time",
+]
+
+EXPIRY_WARNING_DAYS = 30
+"""Certificates ending within this many days of `now` are shown in the warning colour."""
+
+STYLES: dict[str, str] = {
+    "heading": "bold #e0e0e0",
+    "label": "#8a93a6",
+    "value": "",
+    "error": "bold #ff5f5f",
+    "warning": "bold #e0b400",
+    "ok": "#4ebf71",
+    "badge": "bold #1e1e1e on #e0b400",
+    "muted": "italic #8a93a6",
+}
+"""Fixed colours, so the pane reads the same under every theme and in snapshots."""
+
+_LABEL_WIDTH = 15
+_MAX_CIPHERS = 12
+_MAX_METADATA = 20
+_MAX_VALUE = 300
+
+
+def format_address(address: tuple[Any, ...] | None) -> str:
+    """An address as `host:port` (IPv6 in brackets), cleaned for display."""
+    return clean(_format_address(address), 300)
+
+
+def format_time(ts: float | None, tz: tzinfo | None) -> str:
+    """A timestamp with milliseconds in `tz` (None: the local zone), or `-`."""
+    if ts is None:
+        return "-"
+    try:
+        when = datetime.fromtimestamp(ts, tz) if tz is not None else datetime.fromtimestamp(ts)
+    except (OverflowError, OSError, ValueError):
+        return f"invalid ({ts!r})"
+    if tz is None:
+        when = when.astimezone()
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + f" {when.tzname() or ''}".rstrip()
+
+
+class _Writer:
+    """Appends `label  value` lines to a `Text`, wrapping values with a hanging indent.
+
+    Wrapping here (rather than leaving it to the widget) keeps long subjects, SAN lists
+    and cipher lists aligned under their value column instead of at the left edge.
+    """
+
+    def __init__(self, width: int) -> None:
+        self.text = Text(no_wrap=True, overflow="crop")
+        self.width = max(30, width)
+
+    def heading(self, title: str, level: int = 0, style: str = STYLES["heading"]) -> None:
+        self.text.append("  " * level + title, style)
+        self.text.append("\n")
+
+    def field(self, label: str, value: str, style: str = "", level: int = 0) -> None:
+        indent = "  " * level
+        column = len(indent) + _LABEL_WIDTH
+        lines = _wrap(value, self.width - column)
+        self.text.append(f"{indent}{label:<{_LABEL_WIDTH}}", STYLES["label"])
+        self.text.append(lines[0], style)
+        self.text.append("\n")
+        for line in lines[1:]:
+            self.text.append(" " * column)
+            self.text.append(line, style)
+            self.text.append("\n")
+
+    def done(self) -> Text:
+        self.text.rstrip()
+        return self.text
+
+
+def _wrap(value: str, width: int) -> list[str]:
+    """`value` in lines of at most `width` cells, broken at spaces where possible."""
+    width = max(10, width)
+    if cell_len(value) <= width:
+        return [value]
+    lines: list[str] = []
+    current = ""
+    for word in value.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if cell_len(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        pieces = chop_cells(word, width) if cell_len(word) > width else [word]
+        lines.extend(pieces[:-1])
+        current = pieces[-1] if pieces else ""
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
+def _colon_hex(data: bytes, per_line: int = 16) -> list[str]:
+    hexed = [f"{b:02X}" for b in data]
+    return [":".join(hexed[i : i + per_line]) for i in range(0, len(hexed), per_line)] or [""]
+
+
+def _attempt(fn: Callable[[], str]) -> tuple[str, str]:
+    """`(value, style)` from `fn`, or its error in the error style: one bad field never
+    hides the rest of a certificate."""
+    try:
+        return fn(), ""
+    except Exception as e:
+        return f"unreadable: {clean(str(e) or type(e).__name__, 200)}", STYLES["error"]
+
+
+def _name(pairs: list[tuple[str, str]]) -> str:
+    return clean(", ".join(f"{k}={v}" for k, v in pairs), _MAX_VALUE)
+
+
+def _role(cert: Cert, index: int, count: int, client: bool) -> str:
+    if index == 0:
+        return "client leaf" if client else "leaf"
+    try:
+        self_signed = cert.subject == cert.issuer
+    except Exception:
+        self_signed = False
+    return "root" if self_signed and index == count - 1 else "intermediate"
+
+
+def certificate_text(
+    cert: Cert,
+    index: int,
+    count: int,
+    *,
+    now: datetime,
+    client: bool = False,
+    width: int = 80,
+    level: int = 0,
+) -> Text:
+    """Everything about one certificate of a chain, validity coloured against `now`."""
+    out = _Writer(width)
+    _certificate(out, cert, index, count, now=now, client=client, level=level)
+    return out.done()
+
+
+def _certificate(
+    out: _Writer, cert: Cert, index: int, count: int, *, now: datetime, client: bool, level: int
+) -> None:
+    role = _role(cert, index, count, client)
+    error = cert.parse_error
+    if error is not None:
+        out.heading(f"#{index} {role}", level)
+        out.field("unparseable", f"certificate: {clean(error, 300)}", STYLES["error"], level + 1)
+        return
+    out.heading(f"#{index} {role}", level)
+    sub = level + 1
+    out.field("subject", *_attempt(lambda: _name(cert.subject)), level=sub)
+    out.field("issuer", *_attempt(lambda: _name(cert.issuer)), level=sub)
+    sans, style = _attempt(lambda: clean(", ".join(cert.san_list()), 2000) or "-")
+    out.field("SANs", sans, style, sub)
+    out.field("not before", *_validity_start(cert, now), level=sub)
+    out.field("not after", *_validity_end(cert, now), level=sub)
+    out.field("serial", *_attempt(lambda: _serial_hex(cert.serial)), level=sub)
+    out.field("key", *_attempt(lambda: _keyinfo(cert)), level=sub)
+    try:
+        lines = _colon_hex(cert.fingerprint())
+    except Exception as e:  # a hostile certificate may raise anything
+        out.field("SHA-256", f"unreadable: {clean(str(e), 200)}", STYLES["error"], sub)
+    else:
+        out.field("SHA-256", lines[0], level=sub)
+        for line in lines[1:]:
+            out.field("", line, level=sub)
+
+
+def _serial_hex(serial: int) -> str:
+    size = max(1, (serial.bit_length() + 7) // 8)
+    return ":".join(_colon_hex(serial.to_bytes(size, "big", signed=serial < 0), 64))
+
+
+def _keyinfo(cert: Cert) -> str:
+    kind, bits = cert.keyinfo
+    return clean(kind, 80) + (f", {bits} bits" if bits > 0 else "")
+
+
+def _validity_start(cert: Cert, now: datetime) -> tuple[str, str]:
+    try:
+        start = cert.notbefore
+    except Exception as e:
+        return f"unreadable: {clean(str(e), 200)}", STYLES["error"]
+    stamp = start.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if now < start:
+        return f"{stamp}  (not yet valid)", STYLES["error"]
+    return stamp, ""
+
+
+def _validity_end(cert: Cert, now: datetime) -> tuple[str, str]:
+    try:
+        end = cert.notafter
+    except Exception as e:
+        return f"unreadable: {clean(str(e), 200)}", STYLES["error"]
+    stamp = end.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if now > end:
+        return f"{stamp}  (expired {_days(now - end)} ago)", STYLES["error"]
+    if end - now <= timedelta(days=EXPIRY_WARNING_DAYS):
+        return f"{stamp}  (expires in {_days(end - now)})", STYLES["warning"]
+    return stamp, STYLES["ok"]
+
+
+def _days(delta: timedelta) -> str:
+    if delta.days >= 1:
+        return f"{delta.days} day" + ("s" if delta.days != 1 else "")
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours} hour" + ("s" if hours != 1 else "")
+
+
+def _alpn(value: bytes | None) -> str:
+    if value is None:
+        return "-"
+    return bytes_to_text(value, 100) if value else "(none negotiated)"
+
+
+def _cipher_list(ciphers: Sequence[str]) -> str:
+    if not ciphers:
+        return "-"
+    shown = ", ".join(clean(c, 80) for c in ciphers[:_MAX_CIPHERS])
+    more = len(ciphers) - _MAX_CIPHERS
+    summary = f"{len(ciphers)}: {shown}"
+    return f"{summary}, … ({more} more)" if more > 0 else summary
+
+
+def _timing(
+    out: _Writer, events: list[tuple[str, float | None]], t0: float | None, tz: tzinfo | None
+) -> None:
+    out.heading("timing (relative to the client's start)", 1)
+    for label, ts in events:
+        if ts is None:
+            out.field(label, "-", STYLES["muted"], 2)
+            continue
+        rel = f"  {ts - t0:+.3f}s" if t0 is not None else ""
+        out.field(label, f"{format_time(ts, tz)}{rel}", level=2)
+
+
+def connection_text(
+    conn: Connection, *, t0: float | None, now: datetime, tz: tzinfo | None, width: int = 80
+) -> Text:
+    """One side of the connection: addresses, TLS, timing, every certificate."""
+    out = _Writer(width)
+    client = isinstance(conn, Client)
+    if client:
+        assert isinstance(conn, Client)
+        out.heading(f"Client  {format_address(conn.peername)}")
+        out.field("peername", format_address(conn.peername))
+        out.field("sockname", format_address(conn.sockname))
+        out.field("proxy mode", clean(str(conn.proxy_mode), _MAX_VALUE))
+    else:
+        assert isinstance(conn, Server)
+        out.heading(f"Server  {format_address(conn.address)}")
+        out.field("address", format_address(conn.address))
+        out.field("peername", format_address(conn.peername) if conn.peername else "-")
+        out.field("sockname", format_address(conn.sockname) if conn.sockname else "-")
+        if conn.via is not None:
+            scheme, address = conn.via
+            out.field("via", f"{clean(scheme, 20)}://{format_address(address)}")
+    out.field("transport", clean(conn.transport_protocol, 10))
+    if conn.tls_version or conn.tls:
+        tls = clean(conn.tls_version or "requested, not established", 60)
+        out.field("TLS", tls, STYLES["ok"] if conn.tls_established else STYLES["warning"])
+    else:
+        out.field("TLS", "no", STYLES["muted"])
+    out.field("SNI", clean(conn.sni, _MAX_VALUE) if conn.sni is not None else "-")
+    out.field("ALPN", _alpn(conn.alpn))
+    offers = ", ".join(bytes_to_text(o, 100) for o in conn.alpn_offers[:20])
+    out.field("ALPN offers", offers or "-")
+    out.field("cipher", clean(conn.cipher, 120) if conn.cipher else "-")
+    out.field("cipher list", _cipher_list(conn.cipher_list))
+    if conn.error:
+        out.field("error", clean(conn.error, 1000), STYLES["error"])
+    if client:
+        events = [("start", conn.timestamp_start), ("TLS setup", conn.timestamp_tls_setup)]
+    else:
+        assert isinstance(conn, Server)
+        events = [
+            ("start", conn.timestamp_start),
+            ("TCP setup", conn.timestamp_tcp_setup),
+            ("TLS setup", conn.timestamp_tls_setup),
+        ]
+    events.append(("end", conn.timestamp_end))
+    _timing(out, events, t0, tz)
+    certs = list(conn.certificate_list)
+    kind = "client certificates" if client else "certificates"
+    out.heading(f"{kind}: {len(certs) if certs else 'none'}", 1)
+    for i, cert in enumerate(certs):
+        _certificate(out, cert, i, len(certs), now=now, client=client, level=2)
+    return out.done()
+
+
+def flow_text(flow: Flow | None, *, tz: tzinfo | None, width: int = 80) -> Text:
+    """The flow-level facts: type, state, error, mark, comment, metadata, content."""
+    out = _Writer(width)
+    text = out.text
+    if flow is None:
+        text.append("No flow selected.", STYLES["muted"])
+        return text
+    text.append(f"{clean(flow.type, 20).upper()} flow", STYLES["heading"])
+    text.append(f"  {clean(flow.id, 60)}", STYLES["label"])
+    for badge in _badges(flow):
+        text.append("  ")
+        text.append(f" {badge} ", STYLES["badge"])
+    text.append("\n")
+    out.field("created", format_time(flow.timestamp_created, tz))
+    _describe_content(out, flow)
+    if flow.error is not None:
+        out.field("error", clean(flow.error.msg, 1000), STYLES["error"])
+    if flow.marked:
+        out.field("marked", clean(flow.marked, 60))
+    if flow.comment:
+        lines = clean_lines(flow.comment[:4000])
+        out.field("comment", lines[0])
+        for line in lines[1:40]:
+            out.field("", line)
+    if flow.metadata:
+        out.field("metadata", f"{len(flow.metadata)} key(s)")
+        for key, value in list(flow.metadata.items())[:_MAX_METADATA]:
+            out.field(clean(str(key), 12), clean(_safe_repr(value), _MAX_VALUE), level=1)
+    return out.done()
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)[: _MAX_VALUE + 1]
+    except Exception as e:
+        return f"<unrepresentable: {type(e).__name__}>"
+
+
+def _badges(flow: Flow) -> list[str]:
+    badges = []
+    if flow.intercepted:
+        badges.append("intercepted")
+    if flow.live:
+        badges.append("live")
+    if flow.is_replay:
+        badges.append(f"replay {clean(flow.is_replay, 20)}")
+    if not isinstance(flow, UnknownFlow) and flow.modified():
+        badges.append("modified")
+    if isinstance(flow, UnknownFlow):
+        badges.append("read-only")
+    return badges
+
+
+def _describe_content(out: _Writer, flow: Flow) -> None:
+    if isinstance(flow, MessageFlow):
+        up = [m for m in flow.messages if m.from_client]
+        down = [m for m in flow.messages if not m.from_client]
+        up_bytes = sum(len(m.content) for m in up)
+        down_bytes = sum(len(m.content) for m in down)
+        out.field(
+            "messages",
+            f"{len(flow.messages)}  (→ {len(up)}, {up_bytes:,} bytes;"
+            f" ← {len(down)}, {down_bytes:,} bytes)",
+        )
+    elif isinstance(flow, HTTPFlow):
+        status = flow.status_code
+        request = f"{clean(flow.method, 40)} {clean(flow.pretty_url, 1000)}"
+        out.field("request", f"{request}  → {status if status is not None else 'no response'}")
+        if flow.websocket_messages is not None:
+            out.field("WebSocket", f"{flow.websocket_messages} messages")
+    elif isinstance(flow, DNSFlow):
+        for name, typ in flow.questions[:20]:
+            out.field("question", f"{clean(name, 300)}  type {typ}")
+        answers = flow.answer_count
+        out.field("answers", str(answers) if answers is not None else "no response")
+    elif isinstance(flow, UnknownFlow):
+        out.field("record type", clean(flow.raw_type, 60))
+        out.field("reason", clean(flow.reason, 1000), STYLES["error"])
