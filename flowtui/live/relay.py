@@ -1,0 +1,299 @@
+"""`flowtui proxy`: a recording TCP relay that serves the live socket.
+
+Why: people without mitmproxy still want to watch and steer a connection, and the
+tests need a proxy whose every step is ours. Each accepted connection is relayed to
+one upstream and recorded as a `TCPFlow`, filled as mitmproxy fills it in reverse-TCP
+mode. Interception holds the bytes of both directions after they are recorded (as
+mitmproxy does) until a resume; a kill aborts both sockets at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from flowtui.core import Cert, Client, Error, Flow, ProxyMode, Server, TCPFlow, TCPMessage
+from flowtui.io import FlowWriter
+from flowtui.live.endpoints import (
+    Endpoint,
+    default_socket_path,
+    load_or_create_token,
+    parse_endpoint,
+)
+from flowtui.live.server import DetachPolicy, LiveServer
+from flowtui.live.tls_sniff import HandshakeSniffer, TlsInfo
+
+__all__ = ["Relay", "main"]
+
+log = logging.getLogger("flowtui.live")
+READ_SIZE = 65536
+
+
+def _hostport(spec: str) -> tuple[str, int]:
+    host, sep, port = spec.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {spec!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+class _Conn:
+    """The two real sockets of one relayed connection."""
+
+    def __init__(self, flow: TCPFlow, client: asyncio.StreamWriter) -> None:
+        self.flow = flow
+        self.client = client
+        self.server: asyncio.StreamWriter | None = None
+        self.tasks: list[asyncio.Task[None]] = []
+        self.tls = TlsInfo()
+        self.sniffers = (HandshakeSniffer(self.tls, True), HandshakeSniffer(self.tls, False))
+
+    def abort(self) -> None:
+        for w in (self.client, self.server):
+            if w is not None:
+                w.transport.abort()
+        for task in self.tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+
+
+class Relay:
+    """Relays ``listen`` to ``upstream``, recording flows into a `LiveServer`."""
+
+    def __init__(
+        self,
+        listen: tuple[str, int],
+        upstream: tuple[str, int],
+        *,
+        write_to: str | None = None,
+        token: str | None = None,
+        on_detach: DetachPolicy = "keep",
+        queue_limit: int = 8 * 1024 * 1024,
+    ) -> None:
+        self.listen = listen
+        self.upstream = upstream
+        self.live = LiveServer(
+            self, token=token, on_detach=on_detach, queue_limit=queue_limit, software="flowtui"
+        )
+        """The inspector-facing socket server."""
+        self._conns: dict[str, _Conn] = {}
+        self._server: asyncio.Server | None = None
+        self._file: BinaryIO | None = Path(write_to).open("ab") if write_to else None  # noqa: SIM115
+        self._writer = FlowWriter(self._file) if self._file else None
+        self.mode = ""
+
+    # -- FlowControl ----------------------------------------------------------------
+
+    def base_state(self, flow: Any) -> dict[str, Any]:
+        state: dict[str, Any] = Flow.get_state(flow)
+        return state
+
+    def kill(self, flow: Any) -> None:
+        conn = self._conns.get(flow.id)
+        flow.kill()
+        if conn is not None:
+            conn.abort()
+
+    def set_intercept(self, spec: str | None) -> None:
+        raise ValueError("flowtui proxy has no intercept filter; intercept flows one by one")
+
+    def changed(self, flow: Any) -> None:
+        pass
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def start(self, endpoint: Endpoint) -> tuple[str, int]:
+        """Start the live socket and the relay; returns the relay's real address."""
+        await self.live.start(endpoint)
+        self._server = await asyncio.start_server(self._handle, *self.listen)
+        addr = self._server.sockets[0].getsockname()
+        self.listen = (addr[0], addr[1])
+        host, port = self.upstream
+        self.mode = f"reverse:tcp://{host}:{port}@{self.listen[1]}"
+        log.info("relaying %s:%d -> %s:%d", *self.listen, host, port)
+        return self.listen
+
+    async def close(self) -> None:
+        """Stop accepting, abort open connections, write their flows, stop the socket."""
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self._conns.values()):
+            conn.abort()
+        tasks = [t for c in self._conns.values() for t in c.tasks]
+        if tasks:
+            await asyncio.wait(tasks, timeout=2)
+        await self.live.close()
+        if self._file is not None:
+            self._file.close()
+
+    # -- one connection -------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer = writer.get_extra_info("peername")
+        local = writer.get_extra_info("sockname")
+        client = Client(
+            peername=(peer[0], peer[1]),
+            sockname=(local[0], local[1]),
+            timestamp_start=time.time(),
+            proxy_mode=ProxyMode.parse(self.mode),
+        )
+        server = Server(address=self.upstream)
+        flow = TCPFlow(client, server, live=True)
+        conn = _Conn(flow, writer)
+        self._conns[flow.id] = conn
+        try:
+            server.timestamp_start = time.time()
+            try:
+                up_reader, up_writer = await asyncio.wait_for(
+                    asyncio.open_connection(*self.upstream), 10
+                )
+            except (OSError, TimeoutError) as e:
+                server.error = str(e) or type(e).__name__
+                flow.error = Error(f"Cannot connect to {self.upstream[0]}:{self.upstream[1]}: {e}")
+                writer.transport.abort()
+                return
+            conn.server = up_writer
+            up_sock = up_writer.get_extra_info("socket")
+            if up_sock is not None:
+                up_sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            server.timestamp_tcp_setup = time.time()
+            speer = up_writer.get_extra_info("peername")
+            slocal = up_writer.get_extra_info("sockname")
+            server.peername, server.sockname = (speer[0], speer[1]), (slocal[0], slocal[1])
+            self.live.publish(flow)
+            conn.tasks = [
+                asyncio.create_task(self._pump(conn, reader, up_writer, True)),
+                asyncio.create_task(self._pump(conn, up_reader, writer, False)),
+            ]
+            await asyncio.gather(*conn.tasks, return_exceptions=True)
+        finally:
+            self._finish(conn)
+
+    async def _pump(
+        self,
+        conn: _Conn,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        from_client: bool,
+    ) -> None:
+        flow = conn.flow
+        sniffer = conn.sniffers[0 if from_client else 1]
+        try:
+            while True:
+                data = await reader.read(READ_SIZE)
+                if not data:
+                    break
+                flow.messages.append(TCPMessage(from_client, data))
+                if not sniffer.done:
+                    sniffer.feed(data)
+                    self._apply_tls(conn)
+                self.live.publish(flow)
+                if flow.intercepted:
+                    await flow.wait_for_resume()
+                writer.write(data)
+                await writer.drain()
+            if writer.can_write_eof():
+                writer.write_eof()
+        except OSError as e:
+            if flow.error is None:
+                flow.error = Error(f"{'client' if from_client else 'server'} connection: {e}")
+            conn.abort()
+
+    def _apply_tls(self, conn: _Conn) -> None:
+        info, flow = conn.tls, conn.flow
+        if not info.client_hello:
+            return
+        for c in (flow.client_conn, flow.server_conn):
+            c.tls = True
+            c.sni, c.alpn_offers, c.cipher_list = info.sni, list(info.alpn_offers), info.cipher_list
+            if info.server_hello:
+                c.tls_version = info.version  # type: ignore[assignment]
+                c.cipher, c.alpn = info.cipher, info.alpn
+                if c.timestamp_tls_setup is None:
+                    c.timestamp_tls_setup = time.time()
+        if info.certificates:
+            flow.server_conn.certificate_list = [Cert(pem=p) for p in info.certificates]
+        flow.metadata["flowtui.tls_offered_versions"] = list(info.offered_versions)
+
+    def _finish(self, conn: _Conn) -> None:
+        flow = conn.flow
+        self._conns.pop(flow.id, None)
+        now = time.time()
+        for w in (conn.client, conn.server):
+            if w is not None:
+                w.close()
+        flow.client_conn.timestamp_end = now
+        if conn.server is not None:
+            flow.server_conn.timestamp_end = now
+        flow.live = False
+        if flow.intercepted:
+            flow.intercepted = False
+        self.live.publish(flow)
+        if self._writer is not None and self._file is not None:
+            try:
+                self._writer.add(flow)
+                self._file.flush()
+            except OSError as e:
+                log.error("cannot write flow %s: %s", flow.id, e)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="flowtui proxy", description="A recording TCP relay that serves flowtui's live socket."
+    )
+    p.add_argument("--listen", type=_hostport, default=("127.0.0.1", 8080), help="HOST:PORT")
+    p.add_argument("--upstream", type=_hostport, required=True, help="HOST:PORT to relay to")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--socket", help="Unix socket path for inspectors (default: private dir)")
+    where.add_argument("--tcp", type=_hostport, help="HOST:PORT for inspectors over TCP")
+    p.add_argument("--token-file", help="token file for --tcp (created, mode 0600, if absent)")
+    p.add_argument("-w", "--write", help="append completed flows to this mitmproxy capture")
+    p.add_argument("--on-detach", choices=("keep", "resume", "kill"), default="keep")
+    return p
+
+
+async def _run(args: argparse.Namespace) -> None:
+    token = None
+    if args.tcp:
+        if not args.token_file:
+            raise SystemExit("flowtui proxy: --tcp needs --token-file")
+        token = load_or_create_token(args.token_file)
+        endpoint = Endpoint("tcp", host=args.tcp[0], port=args.tcp[1])
+    else:
+        endpoint = parse_endpoint(args.socket or default_socket_path())
+    relay = Relay(
+        args.listen, args.upstream, write_to=args.write, token=token, on_detach=args.on_detach
+    )
+    listen = await relay.start(endpoint)
+    print(f"flowtui proxy: relaying {listen[0]}:{listen[1]} -> {args.upstream[0]}:"
+          f"{args.upstream[1]}; inspectors: flowtui attach {relay.live.endpoint}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await relay.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``flowtui proxy``; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        asyncio.run(_run(args))
+    except (OSError, ValueError) as e:
+        print(f"flowtui proxy: {e}", flush=True)
+        return 1
+    return 0

@@ -1,0 +1,402 @@
+"""The inspector-facing socket server both proxy sides share (relay and mitmproxy addon).
+
+Why this shape: the proxy side only says "this flow changed" (`LiveServer.publish`);
+the server works out what each inspector needs (an add, the changed fields, the new
+messages) and queues it per inspector. A queue is bounded in bytes: an inspector that
+falls behind loses its queue and gets a fresh `flows/reset` instead, so a slow reader
+never slows the proxied traffic and never makes the proxy's memory grow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from flowtui.live.endpoints import Endpoint, check_token, prepare_socket_path
+from flowtui.live.protocol import (
+    COMMANDS,
+    MAX_FRAME,
+    FrameDecoder,
+    ProtocolError,
+    check_hello,
+    encode,
+    hello,
+)
+
+__all__ = ["DetachPolicy", "FlowControl", "LiveServer"]
+
+log = logging.getLogger("flowtui.live")
+
+DetachPolicy = Literal["keep", "resume", "kill"]
+HELLO_TIMEOUT = 5.0
+APPEND_BATCH = 1024 * 1024
+"""Message content bytes per `flows/append` frame when catching up (reset, late add)."""
+
+
+class FlowControl(Protocol):
+    """What a proxy side does for the server: state, kill, filter, change hooks."""
+
+    def base_state(self, flow: Any) -> dict[str, Any]:
+        """The flow's state without its ``messages`` (cheap for a long connection)."""
+
+    def kill(self, flow: Any) -> None:
+        """Kill the flow and close its real connection, both ends, now."""
+
+    def set_intercept(self, spec: str | None) -> None:
+        """Set the intercept filter (None or ``""`` turns interception off)."""
+
+    def changed(self, flow: Any) -> None:
+        """Called after a command changed ``flow`` (e.g. to tell other addons)."""
+
+
+@dataclass
+class _Sent:
+    state: dict[str, Any]
+    count: int
+
+
+def _messages(flow: Any) -> Sequence[Any] | None:
+    if getattr(flow, "type", None) in ("tcp", "udp"):
+        return getattr(flow, "messages", None)
+    return None
+
+
+def _append_frames(flow_id: str, messages: Iterable[Any]) -> Iterator[bytes]:
+    batch: list[Any] = []
+    size = 0
+    for m in messages:
+        state = m.get_state()
+        batch.append(state)
+        size += len(state[1]) + 32
+        if size >= APPEND_BATCH:
+            yield encode({"type": "flows/append", "id": flow_id, "messages": batch})
+            batch, size = [], 0
+    if batch:
+        yield encode({"type": "flows/append", "id": flow_id, "messages": batch})
+
+
+@dataclass(eq=False)
+class _Session:
+    server: LiveServer
+    writer: asyncio.StreamWriter
+    name: str
+    queue: deque[tuple[bytes, int]] = field(default_factory=deque)
+    replies: deque[bytes] = field(default_factory=deque)
+    queued: int = 0
+    reset_pending: bool = True
+    resets: int = 0
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def send(self, frame: bytes) -> None:
+        if self.reset_pending:
+            return  # the coming reset is built later and will include this
+        self.queue.append((frame, len(frame)))
+        self.queued += len(frame)
+        if self.queued > self.server.queue_limit:
+            log.warning("inspector %s is too slow: dropping its queue, resynchronising", self.name)
+            self.queue.clear()
+            self.queued = 0
+            self.reset_pending = True
+        self.wake.set()
+
+    def reply(self, frame: bytes) -> None:
+        self.replies.append(frame)
+        self.wake.set()
+
+    async def write_loop(self) -> None:
+        with contextlib.suppress(OSError):
+            await self._write_loop()
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            if self.reset_pending:
+                self.reset_pending = False
+                self.resets += 1
+                self.queue.extendleft((f, 0) for f in reversed(self.server.reset_frames()))
+            while self.replies or self.queue:
+                if self.replies:
+                    frame = self.replies.popleft()
+                else:
+                    frame, counted = self.queue.popleft()
+                    self.queued -= counted
+                self.writer.write(frame)
+                await self.writer.drain()
+                if self.reset_pending:
+                    self.wake.set()
+                    break
+
+
+class LiveServer:
+    """Serves the live flows of one proxy to any number of inspectors."""
+
+    def __init__(
+        self,
+        control: FlowControl,
+        *,
+        token: str | None = None,
+        on_detach: DetachPolicy = "keep",
+        queue_limit: int = 8 * 1024 * 1024,
+        max_frame: int = MAX_FRAME,
+        software: str = "flowtui",
+    ) -> None:
+        self.control = control
+        self.token = token
+        """The token inspectors must send in their hello; required for TCP."""
+        self.on_detach: DetachPolicy = on_detach
+        """What happens to intercepted flows when the last inspector detaches."""
+        self.queue_limit = queue_limit
+        """Bytes of queued events per inspector before it is resynchronised instead."""
+        self.max_frame = max_frame
+        self.software = software
+        self.flows: dict[str, Any] = {}
+        """The live proxy's flows by id, in arrival order."""
+        self._sent: dict[str, _Sent] = {}
+        self._sessions: set[_Session] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._server: asyncio.Server | None = None
+        self._unix_path: str | None = None
+        self.endpoint: Endpoint | None = None
+        """Where the server listens (with the real port once started)."""
+
+    # -- listening ------------------------------------------------------------------
+
+    async def start(self, endpoint: Endpoint) -> Endpoint:
+        """Listen on ``endpoint``; returns it with the real port for ``tcp://host:0``."""
+        if endpoint.kind == "unix":
+            prepare_socket_path(endpoint.path)
+            old = os.umask(0o177)
+            try:
+                self._server = await asyncio.start_unix_server(self._serve, path=endpoint.path)
+            finally:
+                os.umask(old)
+            Path(endpoint.path).chmod(0o600)
+            self._unix_path = endpoint.path
+            self.endpoint = endpoint
+        else:
+            if self.token is None:
+                raise ValueError("a TCP live socket needs a token (--token-file)")
+            self._server = await asyncio.start_server(self._serve, endpoint.host, endpoint.port)
+            port = self._server.sockets[0].getsockname()[1]
+            self.endpoint = Endpoint("tcp", host=endpoint.host, port=port)
+        log.info("live socket listening on %s", self.endpoint)
+        return self.endpoint
+
+    async def close(self) -> None:
+        """Stop listening and drop every inspector."""
+        if self._server is not None:
+            self._server.close()
+        for session in list(self._sessions):
+            session.writer.transport.abort()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=2)
+        if self._unix_path:
+            with contextlib.suppress(OSError):
+                Path(self._unix_path).unlink()
+            self._unix_path = None
+
+    @property
+    def inspectors(self) -> int:
+        """How many inspectors are attached (past their hello)."""
+        return len(self._sessions)
+
+    # -- publishing -----------------------------------------------------------------
+
+    def publish(self, flow: Any) -> None:
+        """Tell every inspector what changed in ``flow`` since it was last published."""
+        state = self.control.base_state(flow)
+        state.pop("messages", None)
+        messages = _messages(flow)
+        count = len(messages) if messages is not None else 0
+        flow_id: str = flow.id
+        sent = self._sent.get(flow_id)
+        frames: list[bytes] = []
+        if sent is None:
+            self.flows[flow_id] = flow
+            full = {**state, "messages": []} if messages is not None else state
+            frames.append(encode({"type": "flows/add", "flow": full}))
+            if messages:
+                frames.extend(_append_frames(flow_id, messages))
+            self._sent[flow_id] = _Sent(state, count)
+        else:
+            changes = {k: v for k, v in state.items() if sent.state.get(k) != v}
+            if changes:
+                frames.append(encode({"type": "flows/update", "id": flow_id, "changes": changes}))
+            if messages is not None and count > sent.count:
+                frames.extend(_append_frames(flow_id, messages[sent.count : count]))
+            sent.state, sent.count = state, count
+        for frame in frames:
+            for session in self._sessions:
+                session.send(frame)
+
+    def remove(self, flow_id: str) -> None:
+        """Forget a flow and tell the inspectors."""
+        if self.flows.pop(flow_id, None) is None:
+            return
+        del self._sent[flow_id]
+        frame = encode({"type": "flows/remove", "id": flow_id})
+        for session in self._sessions:
+            session.send(frame)
+
+    def reset_frames(self) -> list[bytes]:
+        """A `flows/reset` of every flow as last published, then their messages."""
+        states: list[dict[str, Any]] = []
+        appends: list[bytes] = []
+        for flow_id, sent in self._sent.items():
+            messages = _messages(self.flows[flow_id])
+            if messages is None:
+                states.append(sent.state)
+                continue
+            states.append({**sent.state, "messages": []})
+            appends.extend(_append_frames(flow_id, messages[: sent.count]))
+        frames: list[bytes] = []
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for state in states:  # split so no frame nears the limit; later parts are adds
+            batch.append(state)
+            size += 4096
+            if size >= APPEND_BATCH:
+                frames.append(self._flows_frame(frames, batch))
+                batch, size = [], 0
+        if batch or not frames:
+            frames.append(self._flows_frame(frames, batch))
+        return frames + appends
+
+    @staticmethod
+    def _flows_frame(frames: list[bytes], batch: list[dict[str, Any]]) -> bytes:
+        if not frames:
+            return encode({"type": "flows/reset", "flows": batch})
+        return b"".join(encode({"type": "flows/add", "flow": s}) for s in batch)
+
+    # -- inspectors -----------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        peer = writer.get_extra_info("peername") or "unix socket"
+        name = f"{peer}"
+        session = _Session(self, writer, name)
+        decoder = FrameDecoder(self.max_frame)
+        writer_task: asyncio.Task[None] | None = None
+        try:
+            greeting = await asyncio.wait_for(self._read_one(reader, decoder), HELLO_TIMEOUT)
+            check_hello(greeting, "inspector")
+            if not check_token(self.token, greeting.get("token")):
+                raise ProtocolError("wrong or missing token")
+            writer.write(encode(hello("proxy", self.software)))
+            self._sessions.add(session)
+            log.info("inspector %s attached (%d attached)", name, len(self._sessions))
+            writer_task = asyncio.create_task(session.write_loop())
+            session.wake.set()
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                for message in decoder.feed(data):
+                    self._command(session, message)
+                if writer_task.done():
+                    break
+        except ProtocolError as e:
+            log.warning("closing inspector %s: %s", name, e)
+            with contextlib.suppress(Exception):
+                writer.write(encode({"type": "error", "message": str(e)}))
+        except TimeoutError:
+            log.warning("closing inspector %s: no hello within %ss", name, HELLO_TIMEOUT)
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            if writer_task is not None:
+                writer_task.cancel()
+            writer.close()
+            self._tasks.discard(task)
+            if session in self._sessions:
+                self._sessions.discard(session)
+                log.info("inspector %s detached (%d attached)", name, len(self._sessions))
+                if not self._sessions:
+                    self._apply_detach_policy()
+
+    async def _read_one(self, reader: asyncio.StreamReader, decoder: FrameDecoder) -> Any:
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                raise ProtocolError("connection closed before hello")
+            messages = decoder.feed(data)
+            if messages:
+                return messages[0]
+
+    def _apply_detach_policy(self) -> None:
+        if self.on_detach == "keep":
+            return
+        for flow in list(self.flows.values()):
+            if not flow.intercepted:
+                continue
+            log.info("last inspector gone: %s intercepted flow %s", self.on_detach, flow.id)
+            if self.on_detach == "resume":
+                flow.resume()
+            elif flow.killable:
+                self.control.kill(flow)
+            self.control.changed(flow)
+            self.publish(flow)
+
+    def _command(self, session: _Session, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind not in COMMANDS:
+            raise ProtocolError(f"unexpected message type {kind!r} from an inspector")
+        rid: int = message["rid"]
+        try:
+            self._run(kind, message)
+        except (ValueError, LookupError) as e:
+            session.reply(encode({"type": "reply", "rid": rid, "ok": False, "error": str(e)}))
+        except Exception as e:  # a control action failed: say so, keep serving
+            if type(e).__name__ != "ControlException":
+                log.exception("command %s failed", kind)
+            session.reply(encode({"type": "reply", "rid": rid, "ok": False, "error": str(e)}))
+        else:
+            session.reply(encode({"type": "reply", "rid": rid, "ok": True}))
+
+    def _run(self, kind: str, message: dict[str, Any]) -> None:
+        if kind == "ping":
+            return
+        if kind == "set_intercept":
+            self.control.set_intercept(message["filter"] or None)
+            return
+        if kind == "resume_all":
+            targets = [f for f in self.flows.values() if f.intercepted]
+            for flow in targets:
+                flow.resume()
+            self._changed(targets)
+            return
+        flow = self.flows.get(message["id"])
+        if flow is None:
+            raise LookupError(f"no flow with id {message['id'][:64]!r}")
+        if kind == "intercept":
+            if not flow.live:
+                raise ValueError("Flow is not live.")
+            flow.intercept()
+        elif kind == "resume":
+            flow.resume()
+        elif kind == "kill":
+            if not flow.killable:
+                raise ValueError("Flow is not killable.")
+            self.control.kill(flow)
+        elif kind == "mark":
+            flow.marked = message["marked"]
+        elif kind == "comment":
+            flow.comment = message["comment"]
+        self._changed([flow])
+
+    def _changed(self, flows: list[Any]) -> None:
+        for flow in flows:
+            self.control.changed(flow)
+            self.publish(flow)
