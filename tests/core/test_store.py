@@ -1,0 +1,106 @@
+"""The flow store: order, filtered view as a sequence, events, counts, summaries."""
+
+from __future__ import annotations
+
+from ui.factories import T0, tcp_flow
+
+from flowtui.core.store import FlowStore, StoreEvent, summarize
+
+
+def _store(n: int = 5) -> tuple[FlowStore, list[StoreEvent]]:
+    store = FlowStore()
+    events: list[StoreEvent] = []
+    store.subscribe(events.append)
+    store.add(tcp_flow(i) for i in range(n))
+    return store, events
+
+
+def test_add_keeps_order_and_announces_one_batch() -> None:
+    store, events = _store(5)
+    assert len(store) == 5 and len(store.view) == 5
+    assert [f.id for f in store.view] == [tcp_flow(i).id for i in range(5)]
+    assert [e.kind for e in events] == ["add"] and len(events[0].flows) == 5
+    assert store.number(tcp_flow(3).id) == 4
+    assert store.view.position(tcp_flow(3).id) == 3
+
+
+def test_filter_view_is_a_sequence_and_updates_follow_the_filter() -> None:
+    store, events = _store(6)
+    store.set_filter(lambda f: f.client_conn.peername[1] % 2 == 0)
+    assert events[-1].kind == "reset"
+    assert len(store.view) == 3
+    assert [store.number(f.id) for f in store.view[:]] == [1, 3, 5]
+    odd = store.get(tcp_flow(1).id)
+    assert odd is not None and store.view.position(odd.id) is None
+    odd.client_conn.peername = ("10.0.0.1", 50000)
+    store.update(odd)
+    assert store.view.position(odd.id) == 1
+    assert store.revision(odd.id) == 1
+    store.set_filter(None)
+    assert len(store.view) == 6
+
+
+def test_summary_is_cached_per_revision() -> None:
+    store, _ = _store(1)
+    flow = store.view[0]
+    first = store.summary(flow)
+    assert store.summary(flow) is first
+    flow.marked = ":default:"
+    assert store.summary(flow) is first  # no update announced yet
+    store.update(flow)
+    assert store.summary(flow).marked == ":default:"
+    assert store.marked_count == 1
+
+
+def test_counts_marked_and_modified() -> None:
+    store, _ = _store(3)
+    flow = store.view[1]
+    flow.backup()
+    flow.marked = ":grapes:"
+    store.update(flow)
+    assert (store.marked_count, store.modified_count) == (1, 1)
+    flow.revert()
+    store.update(flow)
+    assert (store.marked_count, store.modified_count) == (0, 0)
+
+
+def test_remove_and_insert_after() -> None:
+    store, events = _store(3)
+    middle = store.view[1]
+    assert store.previous_id(middle.id) == store.view[0].id
+    store.remove(middle.id)
+    assert events[-1].kind == "remove" and len(store.view) == 2
+    dup = store.view[0].copy()
+    store.insert_after(store.view[0].id, dup)
+    assert [f.id for f in store.view][1] == dup.id
+    assert store.number(dup.id) == 2
+    store.insert_after(None, middle)
+    assert store.view[0] is middle
+
+
+def test_summarize_counts_bytes_and_duration() -> None:
+    flow = tcp_flow(0, messages=3)
+    s = summarize(flow)
+    assert s.type == "tcp" and s.messages == 3
+    assert s.bytes_up == len(b"message 0 of flow 0\n") + len(b"message 2 of flow 0\n")
+    assert s.bytes_down == len(b"message 1 of flow 0\n")
+    assert s.start == T0 and s.duration == 0.5
+    assert not (s.error or s.killed or s.modified or s.live)
+
+
+def test_a_failing_filter_hides_instead_of_raising() -> None:
+    store, _ = _store(2)
+
+    def broken(flow: object) -> bool:
+        raise RuntimeError("boom")
+
+    store.set_filter(broken)
+    assert len(store.view) == 0
+
+
+def test_clear_keeps_subscribers() -> None:
+    store, events = _store(2)
+    store.clear()
+    assert len(store) == 0 and events[-1].kind == "reset"
+    store.add([tcp_flow(9)])
+    assert events[-1].kind == "add"
