@@ -1,0 +1,100 @@
+"""Opening captures: several files, a missing file, a truncated file, a non-capture, and a
+5,000-flow capture that shows rows while it is still being read."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from pathlib import Path
+
+from conftest import FIXTURES, SAMPLE
+from textual.message import Message
+
+from flowtui.io import read_flows
+from flowtui.ui.app import FlowtuiApp, make_app
+from flowtui.ui.messages import FlowsLoaded, LoadFinished, LoadProgress
+from ui.factories import write_capture
+
+
+def _app(*paths: Path) -> FlowtuiApp:
+    return make_app(list(paths), tz=UTC, detail_delay=0)
+
+
+def _notes(app: FlowtuiApp) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+async def test_several_files_load_in_order() -> None:
+    app = _app(FIXTURES / "echo_basic.flows", FIXTURES / "errors.flows")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.loaded == {
+            str(FIXTURES / "echo_basic.flows"): 3,
+            str(FIXTURES / "errors.flows"): 5,
+        }
+        assert len(app.store) == 8 and not app.problems
+        first = [f.id for f in read_flows(FIXTURES / "echo_basic.flows")]
+        assert [f.id for f in app.store.view[:3]] == first
+        assert app.main.status.info.files == (
+            str(FIXTURES / "echo_basic.flows"),
+            str(FIXTURES / "errors.flows"),
+        )
+
+
+async def test_missing_file_is_reported_and_others_still_open(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.flows"
+    app = _app(missing, SAMPLE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(app.store) == 30
+        assert "nope.flows: cannot open" in app.problems[str(missing)]
+        assert "nope.flows: cannot open" in _notes(app)
+        assert "cannot open" in app.main.status.info.problem
+
+
+async def test_truncated_file_shows_the_good_flows_and_where_it_broke(tmp_path: Path) -> None:
+    data = SAMPLE.read_bytes()
+    bad = tmp_path / "cut.flows"
+    bad.write_bytes(data[: len(data) // 2])
+    app = _app(bad)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        count = len(app.store)
+        assert 0 < count < 30
+        problem = app.problems[str(bad)]
+        assert f"flow #{count}" in problem and "at byte" in problem and "cut.flows" in problem
+        assert problem in _notes(app) and f"{count} flows read" in _notes(app)
+
+
+async def test_not_a_capture(tmp_path: Path) -> None:
+    bad = tmp_path / "x.har"
+    bad.write_text('{"log": {}}')
+    app = _app(bad)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(app.store) == 0
+        assert "HAR" in app.problems[str(bad)]
+
+
+async def test_large_capture_shows_rows_while_loading(tmp_path: Path) -> None:
+    path = write_capture(tmp_path / "big.flows", 5000)
+    seen: list[Message] = []
+    app = _app(path)
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(app.store) == 5000
+        batches = [m for m in seen if isinstance(m, FlowsLoaded)]
+        progress = [m for m in seen if isinstance(m, LoadProgress)]
+        assert len(batches) >= 5000 // 200
+        assert max(len(b.flows) for b in batches) <= 200
+        assert progress and progress[-1].done == path.stat().st_size
+        assert any(0 < p.done < p.total for p in progress)
+        finished = [m for m in seen if isinstance(m, LoadFinished)]
+        assert finished[-1].flows == 5000 and finished[-1].error is None
+        assert app.main.status.info.loading == "loaded 5,000 flows"
+        await pilot.press("end")
+        assert app.main.query_one("FlowList").cursor == 4999
