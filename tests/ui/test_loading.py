@@ -8,11 +8,11 @@ from pathlib import Path
 
 from conftest import FIXTURES, SAMPLE
 from textual.message import Message
+from ui.factories import write_capture
 
 from flowtui.io import read_flows
 from flowtui.ui.app import FlowtuiApp, make_app
 from flowtui.ui.messages import FlowsLoaded, LoadFinished, LoadProgress
-from ui.factories import write_capture
 
 
 def _app(*paths: Path) -> FlowtuiApp:
