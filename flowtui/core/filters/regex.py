@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import warnings
 from typing import Any, AnyStr
 
 from flowtui.core.filters.errors import FilterError
@@ -56,11 +57,34 @@ def _unbounded_inside(items: Any, maxrepeat: int) -> bool:
     return False
 
 
+def _delimited(body: Any) -> bool:
+    """True if every pass of a repeat starts or ends with one fixed character or class
+    (`(,\\w+)*`, `(\\d+\\.)+`): passes can't be split in many ways, so it's safe enough."""
+    items = list(_flatten(body))
+    single = ("LITERAL", "NOT_LITERAL", "IN")
+    return bool(items) and (str(items[0][0]) in single or str(items[-1][0]) in single)
+
+
+def _flatten(body: Any) -> Any:
+    """The items of a group body, looking through plain (non-repeated) groups."""
+    for op, av in body:
+        if str(op) == "SUBPATTERN":
+            yield from _flatten(av[3])
+        else:
+            yield op, av
+
+
 def _nested_repeat(items: Any, maxrepeat: int) -> bool:
-    """True for an unbounded repeat whose body also repeats without bound, e.g. `(a+)+`."""
+    """True for an unbounded repeat whose body also repeats without bound, like `(a+)+`
+    or `(\\w+\\s?)+` (a heuristic: overlapping alternatives are not detected)."""
     for op, av in items:
         name = str(op)
-        if name in _REPEATS and av[1] == maxrepeat and _unbounded_inside(av[2], maxrepeat):
+        if (
+            name in _REPEATS
+            and av[1] == maxrepeat
+            and _unbounded_inside(av[2], maxrepeat)
+            and not _delimited(av[2])
+        ):
             return True
         if any(_nested_repeat(c, maxrepeat) for c in _children(name, av)):
             return True
@@ -88,12 +112,14 @@ def compile_pattern(
         raise FilterError(f"regular expression for {what} is too long (max {MAX_PATTERN})", pos)
     flags |= FLAGS
     try:
-        nested = _check_nesting(pattern, flags)
         compiled: re.Pattern[Any]
-        if kind is bytes:
-            compiled = re.compile(pattern.encode("utf-8", "surrogatepass"), flags)
-        else:
-            compiled = re.compile(pattern, flags)
+        with warnings.catch_warnings():  # "possible nested set" and the like: not errors
+            warnings.simplefilter("ignore")
+            nested = _check_nesting(pattern, flags)
+            if kind is bytes:
+                compiled = re.compile(pattern.encode("utf-8", "surrogatepass"), flags)
+            else:
+                compiled = re.compile(pattern, flags)
     except re.error as e:
         at = pos if e.pos is None or e.pos >= len(offsets) else offsets[e.pos]
         raise FilterError(f"bad regular expression for {what}: {e.msg}", at) from None
