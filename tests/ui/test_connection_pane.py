@@ -258,7 +258,10 @@ async def test_show_flow_redraws_only_on_change() -> None:
 
 
 async def test_hostile_fields_render_escaped_and_terminal_safe() -> None:
-    hostile = "[/bold][@click=app.quit]X[/] [link=https://x]l \x1b]52;c;SGVsbG8=\x07\x1b[2J\x00\r\x9b\u202e\u200b"
+    hostile = (
+        "[/bold][@click=app.quit]X[/] [link=https://x]l "
+        "\x1b]52;c;SGVsbG8=\x07\x1b[2J\x00\r\x9b\u202e\u200b"
+    )
     flow = plain_flow(comment=hostile, metadata={hostile: hostile}, error=Error(hostile, T0))
     flow.client_conn.sni = hostile
     flow.client_conn.alpn = hostile.encode() + b"\xff"
