@@ -274,8 +274,11 @@ async def _run(args: argparse.Namespace) -> None:
         args.listen, args.upstream, write_to=args.write, token=token, on_detach=args.on_detach
     )
     listen = await relay.start(endpoint)
-    print(f"flowtui proxy: relaying {listen[0]}:{listen[1]} -> {args.upstream[0]}:"
-          f"{args.upstream[1]}; inspectors: flowtui attach {relay.live.endpoint}", flush=True)
+    print(
+        f"flowtui proxy: relaying {listen[0]}:{listen[1]} -> {args.upstream[0]}:"
+        f"{args.upstream[1]}; inspectors: flowtui attach {relay.live.endpoint}",
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -216,6 +216,7 @@ class LiveServer:
         """Tell every inspector what changed in ``flow`` since it was last published."""
         state = self.control.base_state(flow)
         state.pop("messages", None)
+        state["live"] = bool(flow.live)
         messages = _messages(flow)
         count = len(messages) if messages is not None else 0
         flow_id: str = flow.id

@@ -226,4 +226,3 @@ class HandshakeSniffer:
             der = chain.vec(3).data
             certs.append(ssl.DER_cert_to_PEM_cert(der).encode("ascii"))
         self.info.certificates = certs
-

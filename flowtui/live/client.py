@@ -1,0 +1,287 @@
+"""The inspector side of the live socket: a local mirror of a proxy's flows.
+
+Why plain asyncio: the UI runs this in a worker and must never block on the socket,
+and tests drive it without a UI. Changes reach the caller as small `LiveEvent`s,
+through a callback or a bounded `asyncio.Queue`; when the queue is full the pending
+events collapse into one ``reset`` of the whole mirror, so the reader can fall behind
+without the client growing. A lost connection is retried with back-off, and the
+proxy's ``flows/reset`` on reconnect is merged into the mirror: flows the proxy no
+longer has are kept (marked not live), so nothing already shown disappears.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from flowtui.core import Flow
+from flowtui.core.messages import MessageFlow
+from flowtui.live.endpoints import parse_endpoint
+from flowtui.live.protocol import (
+    MAX_FRAME,
+    FrameDecoder,
+    ProtocolError,
+    check_hello,
+    encode,
+    hello,
+)
+
+__all__ = ["CommandError", "LiveClient", "LiveEvent"]
+
+log = logging.getLogger("flowtui.live")
+
+EventKind = Literal["reset", "add", "update", "remove", "status"]
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """One change of the mirror (or of the connection, for ``status``)."""
+
+    kind: EventKind
+    flows: tuple[Flow, ...] = ()
+    """The affected flows (all of them for ``reset``)."""
+    flow_id: str = ""
+    """The removed flow's id (``remove``)."""
+    status: str = ""
+    """``connecting``, ``connected``, ``lost: reason``, ``refused: reason`` (``status``)."""
+
+
+class CommandError(Exception):
+    """The proxy refused a command, or the connection dropped before it answered."""
+
+
+@dataclass
+class _Pending:
+    futures: dict[int, asyncio.Future[None]] = field(default_factory=dict)
+    next_rid: int = 1
+
+
+class LiveClient:
+    """Connects to a proxy's live socket and mirrors its flows."""
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        token: str | None = None,
+        on_event: Callable[[LiveEvent], None] | None = None,
+        queue_size: int = 1000,
+        retry: bool = True,
+        backoff: tuple[float, float] = (0.2, 5.0),
+        timeout: float = 5.0,
+    ) -> None:
+        self.endpoint = parse_endpoint(address)
+        self.token = token
+        self.on_event = on_event
+        """Called for each event, if given (else read `events`)."""
+        self.events: asyncio.Queue[LiveEvent] = asyncio.Queue(maxsize=queue_size)
+        """Bounded: when full, the pending events collapse into one ``reset``."""
+        self.retry = retry
+        self.backoff = backoff
+        self.timeout = timeout
+        self.flows: dict[str, Flow] = {}
+        """The mirror: every flow seen, by id, in arrival order."""
+        self.status = "idle"
+        """The connection's last status (see `LiveEvent.status`)."""
+        self.connected = asyncio.Event()
+        """Set while attached (past the hello)."""
+        self._writer: asyncio.StreamWriter | None = None
+        self._pending = _Pending()
+        self._stopped = False
+
+    # -- public ---------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Stay attached until `stop()`: connect, mirror, reconnect with back-off."""
+        delay = self.backoff[0]
+        while not self._stopped:
+            try:
+                await self._session()
+                delay = self.backoff[0]
+            except ProtocolError as e:
+                self._set_status(f"refused: {e}")
+                if str(e).startswith(("refused by peer", "incompatible")) or not self.retry:
+                    return
+            except (OSError, TimeoutError, asyncio.IncompleteReadError) as e:
+                self._set_status(f"lost: {e or type(e).__name__}")
+            self._drop_connection()
+            if self._stopped or not self.retry:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.backoff[1])
+
+    def stop(self) -> None:
+        """End `run()` and close the socket."""
+        self._stopped = True
+        if self._writer is not None:
+            self._writer.transport.abort()
+
+    async def command(self, kind: str, **args: Any) -> None:
+        """Send a command (``intercept``, ``kill``, ``mark``, ...) and wait for its reply."""
+        if self._writer is None or not self.connected.is_set():
+            raise CommandError("not connected to the proxy")
+        rid = self._pending.next_rid
+        self._pending.next_rid += 1
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.futures[rid] = future
+        try:
+            self._writer.write(encode({"type": kind, "rid": rid, **args}))
+            await asyncio.wait_for(asyncio.shield(future), self.timeout)
+        except TimeoutError:
+            raise CommandError(f"{kind}: no answer from the proxy") from None
+        finally:
+            self._pending.futures.pop(rid, None)
+
+    async def intercept(self, flow_id: str) -> None:
+        await self.command("intercept", id=flow_id)
+
+    async def resume(self, flow_id: str) -> None:
+        await self.command("resume", id=flow_id)
+
+    async def resume_all(self) -> None:
+        await self.command("resume_all")
+
+    async def kill(self, flow_id: str) -> None:
+        await self.command("kill", id=flow_id)
+
+    async def mark(self, flow_id: str, marked: str = ":default:") -> None:
+        await self.command("mark", id=flow_id, marked=marked)
+
+    async def comment(self, flow_id: str, comment: str) -> None:
+        await self.command("comment", id=flow_id, comment=comment)
+
+    async def set_intercept(self, spec: str | None) -> None:
+        await self.command("set_intercept", filter=spec)
+
+    # -- internals ------------------------------------------------------------------
+
+    async def _session(self) -> None:
+        self._set_status("connecting")
+        ep = self.endpoint
+        if ep.kind == "unix":
+            opening = asyncio.open_unix_connection(ep.path, limit=MAX_FRAME)
+        else:
+            opening = asyncio.open_connection(ep.host, ep.port, limit=MAX_FRAME)
+        reader, writer = await asyncio.wait_for(opening, self.timeout)
+        self._writer = writer
+        extra = {"token": self.token} if self.token is not None else {}
+        writer.write(encode(hello("inspector", "flowtui", **extra)))
+        decoder = FrameDecoder()
+        greeted = False
+        while True:
+            data = await (asyncio.wait_for(reader.read(65536), self.timeout) if not greeted
+                          else reader.read(65536))  # fmt: skip
+            if not data:
+                raise OSError("the proxy closed the connection")
+            for message in decoder.feed(data):
+                if not greeted:
+                    check_hello(message, "proxy")
+                    greeted = True
+                    self.connected.set()
+                    self._set_status("connected")
+                    continue
+                self._handle(message)
+
+    def _drop_connection(self) -> None:
+        self.connected.clear()
+        if self._writer is not None:
+            self._writer.transport.abort()
+            self._writer = None
+        for future in self._pending.futures.values():
+            if not future.done():
+                future.set_exception(CommandError("connection to the proxy lost"))
+        self._pending.futures.clear()
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "reply":
+            future = self._pending.futures.get(message["rid"])
+            if future is not None and not future.done():
+                if message["ok"]:
+                    future.set_result(None)
+                else:
+                    future.set_exception(CommandError(str(message.get("error", "refused"))))
+        elif kind == "error":
+            raise ProtocolError(f"refused by peer: {message['message']}")
+        elif kind == "flows/reset":
+            self._reset(message["flows"])
+        elif kind == "flows/add":
+            flow = self._flow(message["flow"])
+            self.flows[flow.id] = flow
+            self._emit(LiveEvent("add", (flow,)))
+        elif kind == "flows/update":
+            self._update(message["id"], message["changes"])
+        elif kind == "flows/append":
+            flow_ = self.flows.get(message["id"])
+            if isinstance(flow_, MessageFlow):
+                make = flow_.message_class.from_state
+                try:
+                    flow_.messages.extend([make(m) for m in message["messages"]])
+                except ValueError as e:
+                    raise ProtocolError(f"invalid message for flow {flow_.id}: {e}") from None
+                self._emit(LiveEvent("update", (flow_,)))
+        elif kind == "flows/remove":
+            if self.flows.pop(message["id"], None) is not None:
+                self._emit(LiveEvent("remove", flow_id=message["id"]))
+        else:
+            raise ProtocolError(f"unexpected message type {kind!r} from the proxy")
+
+    @staticmethod
+    def _flow(state: dict[str, Any]) -> Flow:
+        live = state.pop("live", False)
+        try:
+            flow = Flow.from_state(state)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ProtocolError(f"invalid flow state: {e}") from None
+        flow.live = live is True
+        return flow
+
+    def _reset(self, states: list[Any]) -> None:
+        fresh = [self._flow(s) for s in states if isinstance(s, dict)]
+        seen = {f.id for f in fresh}
+        for old in self.flows.values():
+            if old.id not in seen:
+                old.live = False  # the proxy forgot it (restarted?): keep what was shown
+        for flow in fresh:
+            self.flows[flow.id] = flow
+        self._emit(LiveEvent("reset", tuple(self.flows.values())), force=True)
+
+    def _update(self, flow_id: str, changes: dict[str, Any]) -> None:
+        flow = self.flows.get(flow_id)
+        if flow is None:
+            return
+        state = Flow.get_state(flow)
+        live = changes.pop("live", flow.live)
+        state.update(changes)
+        if isinstance(flow, MessageFlow):
+            state["messages"] = []
+            messages = flow.messages
+        try:
+            flow.set_state(state)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ProtocolError(f"invalid update for flow {flow_id}: {e}") from None
+        if isinstance(flow, MessageFlow):
+            flow.messages = messages
+        flow.live = live is True
+        self._emit(LiveEvent("update", (flow,)))
+
+    def _set_status(self, status: str) -> None:
+        self.status = status
+        self._emit(LiveEvent("status", status=status), force=True)
+
+    def _emit(self, event: LiveEvent, force: bool = False) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+            return
+        if self.events.full():
+            while not self.events.empty():
+                self.events.get_nowait()
+            if event.kind != "reset":
+                with contextlib.suppress(asyncio.QueueFull):
+                    self.events.put_nowait(LiveEvent("reset", tuple(self.flows.values())))
+        with contextlib.suppress(asyncio.QueueFull):
+            self.events.put_nowait(event)
