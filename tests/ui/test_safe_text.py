@@ -1,0 +1,109 @@
+"""The sanitiser: captured text never becomes markup or a terminal escape."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from flowtui.ui.safe_text import bytes_to_text, clean, clean_lines, safe_text
+
+os.environ.pop("NO_COLOR", None)
+
+PAYLOADS = {
+    "close-tag": "A[/bold]B",
+    "action": "[@click=app.quit]CLICK[/]",
+    "link": "[link=https://x]click[/link]",
+    "osc52": "\x1b]52;c;SGVsbG8=\x07",
+    "osc-title-st": "\x1b]0;PWNED\x1b\\",
+    "clear": "\x1b[2J",
+    "nul": "A\x00B",
+    "cr": "line\rover",
+    "c1-csi": "A\x9bB",
+    "bidi": "abc\u202edef",
+    "zero-width": "a\u200bb\ufeffc",
+}
+
+# Everything the sanitiser must turn into a visible escape.
+UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
+)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
+def test_clean_leaves_no_control_or_invisible_character(payload: str) -> None:
+    cleaned = clean(payload)
+    assert not UNSAFE.search(cleaned)
+    assert safe_text(payload).plain == cleaned
+
+
+def test_escapes_are_visible_and_markup_is_literal() -> None:
+    assert clean("\x1b[2J") == "\\x1b[2J"
+    assert clean("A\x00B\rC\x9bD") == "A\\x00B\\x0dC\\x9bD"
+    assert clean("abc\u202edef") == "abc\\u202edef"
+    assert clean("[@click=app.quit]X[/]") == "[@click=app.quit]X[/]"
+    assert clean("tab\there") == "tab\\x09here"
+    assert clean_lines("one\ntwo\x1b") == ["one", "two\\x1b"]
+
+
+def test_bytes_to_text_escapes_invalid_utf8() -> None:
+    assert bytes_to_text(b"ok \xff\xfe \xc3\xa9") == "ok \\xff\\xfe é"
+    assert bytes_to_text(b"\xc2\x9b") == "\\x9b"  # C1 encoded as valid UTF-8
+
+
+def test_length_is_bounded_before_escaping() -> None:
+    long = "\x00" * 1_000_000
+    out = clean(long, max_len=100)
+    assert out == "\\x00" * 100 + "…"
+    assert bytes_to_text(b"A" * 1_000_000, max_len=10) == "A" * 10 + "…"
+
+
+@given(st.text())
+def test_clean_never_leaves_unsafe_characters(text: str) -> None:
+    assert not UNSAFE.search(clean(text))
+
+
+@given(st.binary())
+def test_bytes_to_text_never_leaves_unsafe_characters(data: bytes) -> None:
+    assert not UNSAFE.search(bytes_to_text(data))
+
+
+class Host(App[None]):
+    def compose(self) -> ComposeResult:
+        for name, payload in PAYLOADS.items():
+            yield Static(safe_text(payload), id=name)
+        yield Static(safe_text(b"\xff\x00 bin".decode("latin-1")), id="latin")
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+
+
+async def test_static_with_safe_text_renders_escaped_and_triggers_nothing() -> None:
+    app = Host()
+    async with app.run_test(size=(100, 20)) as pilot:
+        await pilot.click("#action")
+        assert app.is_running
+        out = io.StringIO()
+        console = Console(
+            width=100,
+            height=20,
+            file=out,
+            force_terminal=True,
+            color_system="truecolor",
+            legacy_windows=False,
+            safe_box=False,
+        )
+        console.print(app.screen._compositor.render_update(full=True))
+        ansi = re.sub(r"\x1b\[[0-9;]*[mH]", "", out.getvalue())
+        for bad in ("\x1b", "\x00", "\x9b", "\x07", "\u202e", "\u200b", "\x1b]8;"):
+            assert bad not in ansi, repr(bad)
+        assert "[@click=app.quit]CLICK[/]" in ansi
+        assert "\\x1b]52;c;SGVsbG8=\\x07" in ansi
+        assert "A[/bold]B" in ansi
