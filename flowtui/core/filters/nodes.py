@@ -39,17 +39,26 @@ class Node:
         return type(self).__name__
 
 
+def _ordered(parts: Sequence[Node]) -> list[Callable[[Flow], bool]]:
+    """The parts' tests, cheap ones first (a summary test often spares a content scan);
+    plain predicates are called directly, one call layer less per flow."""
+    ordered = sorted(parts, key=lambda p: p.needs_content)
+    return [p.test if isinstance(p, Predicate) else p for p in ordered]
+
+
 class And(Node):
     """All of the parts match (`a & b`, or `a b`)."""
 
     def __init__(self, parts: Sequence[Node]) -> None:
         self.parts = tuple(parts)
         self.needs_content = any(p.needs_content for p in self.parts)
-        # Cheap parts first: a summary test often spares the content scan.
-        self._order = sorted(self.parts, key=lambda p: p.needs_content)
+        self._order = _ordered(self.parts)
 
     def __call__(self, flow: Flow) -> bool:
-        return all(p(flow) for p in self._order)
+        for part in self._order:  # noqa: SIM110 - no generator per flow: this is the hot loop
+            if not part(flow):
+                return False
+        return True
 
     def dump(self) -> str:
         return f"And({', '.join(p.dump() for p in self.parts)})"
@@ -61,10 +70,13 @@ class Or(Node):
     def __init__(self, parts: Sequence[Node]) -> None:
         self.parts = tuple(parts)
         self.needs_content = any(p.needs_content for p in self.parts)
-        self._order = sorted(self.parts, key=lambda p: p.needs_content)
+        self._order = _ordered(self.parts)
 
     def __call__(self, flow: Flow) -> bool:
-        return any(p(flow) for p in self._order)
+        for part in self._order:  # noqa: SIM110 - hot loop, as in And
+            if part(flow):
+                return True
+        return False
 
     def dump(self) -> str:
         return f"Or({', '.join(p.dump() for p in self.parts)})"
@@ -104,7 +116,7 @@ class Predicate(Node):
         self.name, self.test = name, test
 
     def __call__(self, flow: Flow) -> bool:
-        return bool(self.test(flow))
+        return self.test(flow)
 
     def dump(self) -> str:
         return self.name
@@ -123,7 +135,10 @@ class TextRegex(Node):
 
     def __call__(self, flow: Flow) -> bool:
         search = self.regex.search
-        return any(search(t) for t in self.texts(flow))
+        for text in self.texts(flow):  # noqa: SIM110 - hot loop, as in And
+            if search(text):
+                return True
+        return False
 
     def dump(self) -> str:
         return f"{self.name}({self.regex.pattern!r})"
