@@ -1,0 +1,146 @@
+"""flowtui's live socket inside a real mitmproxy: ``mitmdump -s <this file>
+--set flowtui_listen=unix:/path/to.sock``.
+
+The only module that imports mitmproxy. It publishes flows to `LiveServer` from
+mitmproxy's own hooks (TCP and UDP message by message, HTTP as it progresses), runs
+the server on mitmproxy's event loop, and maps commands to mitmproxy's own flow
+control: `flow.intercept()`, `flow.resume()`, the ``intercept`` option.
+
+Kill is the exception. ``flow.kill()`` only sets an error; an intercepted TCP flow's
+hook keeps waiting for a resume that never comes, and nothing closes the sockets
+(mitmproxy issue 4711). So `kill` aborts every transport of the flow's connection
+handler (client and server, at once), then releases the waiting hook so the layer
+runs on into the closed connection and the handler finishes normally.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # loaded by path with `mitmdump -s`: make flowtui importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from mitmproxy import ctx, exceptions, flowfilter, hooks
+from mitmproxy import flow as mflow
+
+from flowtui.live.endpoints import load_or_create_token, parse_endpoint
+from flowtui.live.server import LiveServer
+
+__all__ = ["FlowtuiLive", "addon_path", "addons"]
+
+log = logging.getLogger("flowtui.live")
+
+
+def addon_path() -> str:
+    """The path to give ``mitmdump -s``; `flowtui.live.addon_path` gives it without mitmproxy."""
+    return str(Path(__file__).resolve())
+
+
+class FlowtuiLive:
+    """The addon: serves mitmproxy's flows on flowtui's live socket."""
+
+    def __init__(self) -> None:
+        self.server: LiveServer | None = None
+        self._filter: Any = None
+
+    def load(self, loader: Any) -> None:
+        loader.add_option(
+            "flowtui_listen", str, "", "flowtui live socket: unix:/path or tcp://127.0.0.1:PORT"
+        )
+        loader.add_option(
+            "flowtui_token_file", str, "", "Token file for a TCP flowtui socket (created if absent)"
+        )
+        loader.add_option(
+            "flowtui_on_detach",
+            str,
+            "keep",
+            "What intercepted flows do when the last flowtui inspector detaches",
+            choices=["keep", "resume", "kill"],
+        )
+
+    async def running(self) -> None:
+        spec = ctx.options.flowtui_listen
+        if not spec or self.server is not None:
+            return
+        token_file = ctx.options.flowtui_token_file
+        token = load_or_create_token(token_file) if token_file else None
+        self.server = LiveServer(
+            self, token=token, on_detach=ctx.options.flowtui_on_detach, software="mitmproxy"
+        )
+        endpoint = await self.server.start(parse_endpoint(spec))
+        log.info("flowtui: attach with `flowtui attach %s`", endpoint)
+
+    async def done(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+            self.server = None
+
+    # -- FlowControl ----------------------------------------------------------------
+
+    def base_state(self, flow: Any) -> dict[str, Any]:
+        if flow.type in ("tcp", "udp"):
+            state: dict[str, Any] = mflow.Flow.get_state(flow)  # not the messages: O(1)
+        else:
+            state = flow.get_state()
+        return state
+
+    def kill(self, flow: Any) -> None:
+        proxyserver = ctx.master.addons.get("proxyserver")
+        client = flow.client_conn
+        key: Any = client.id
+        if client.transport_protocol == "udp":
+            key = (client.peername, client.sockname)
+        handler = proxyserver.connections.get(key) if proxyserver else None
+        if handler is not None:
+            for io in list(handler.transports.values()):
+                transport = getattr(io.writer, "transport", None)
+                if transport is not None:
+                    transport.abort()
+                elif io.writer is not None:
+                    io.writer.close()
+                if io.handler is not None:
+                    io.handler.cancel("killed by flowtui")
+        if flow.intercepted:
+            flow.resume()  # release the waiting hook; the connection is already gone
+        flow.kill()
+
+    def set_intercept(self, spec: str | None) -> None:
+        if "intercept" in ctx.options:  # mitmproxy and mitmweb run the Intercept addon
+            try:
+                ctx.options.update(intercept=spec)
+            except exceptions.OptionsError as e:
+                raise ValueError(f"invalid intercept filter: {e}") from None
+            return
+        # mitmdump has no Intercept addon: apply the same filter here, the same way.
+        self._filter = flowfilter.parse(spec) if spec else None
+
+    def changed(self, flow: Any) -> None:
+        ctx.master.addons.trigger(hooks.UpdateHook([flow]))
+
+    # -- mitmproxy hooks ------------------------------------------------------------
+
+    def _publish(self, flow: Any) -> None:
+        if self.server is not None:
+            self.server.publish(flow)
+
+    def update(self, flows: list[Any]) -> None:
+        for flow in flows:
+            if self.server is not None and flow.id in self.server.flows:
+                self.server.publish(flow)
+
+    def _message(self, flow: Any) -> None:
+        if self._filter is not None and not flow.is_replay and self._filter(flow):
+            flow.intercept()
+        self._publish(flow)
+
+    tcp_start = tcp_end = tcp_error = udp_start = udp_end = udp_error = _publish
+    requestheaders = responseheaders = error = websocket_start = websocket_end = _publish
+    dns_error = _publish
+    tcp_message = udp_message = request = response = websocket_message = _message
+    dns_request = dns_response = _message
+
+
+addons = [FlowtuiLive()]
