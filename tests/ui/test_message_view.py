@@ -389,3 +389,43 @@ def test_row_text_is_always_clean() -> None:
         for row in rows:
             line = row_text(row, flow.messages)
             assert not re.search(r"[\x00-\x1f\x7f-\x9f\u202e\u200b]", line), (mode, line)
+
+
+# -- snapshots ---------------------------------------------------------------------------
+# Each shows the viewer alone at 120x30 over a real capture or a fixed flow.
+
+
+def _echo_flow() -> Flow:
+    return read_flows(DATA / "echo_basic.flows")[0]
+
+
+def test_snapshot_auto_with_binary(snap_compare: object) -> None:
+    """Auto mode: text messages as text, the 256-byte binary message as a hex dump."""
+    assert snap_compare(Host(_echo_flow()), terminal_size=(120, 30), press=["pagedown"])  # type: ignore[operator]
+
+
+def test_snapshot_text_mode(snap_compare: object) -> None:
+    """Text mode: every byte shown, non-printables escaped."""
+    assert snap_compare(Host(_echo_flow()), terminal_size=(120, 30), press=["h", "pagedown"])  # type: ignore[operator]
+
+
+def test_snapshot_hex_mode(snap_compare: object) -> None:
+    """Hex mode: offset, two groups of 8 bytes, ASCII column."""
+    assert snap_compare(Host(_echo_flow()), terminal_size=(120, 30), press=["h", "h"])  # type: ignore[operator]
+
+
+def test_snapshot_server_only(snap_compare: object) -> None:
+    """Direction filter on server → client only; the border says so."""
+    assert snap_compare(Host(_echo_flow()), terminal_size=(120, 30), press=["c", "c"])  # type: ignore[operator]
+
+
+def test_snapshot_search_hit(snap_compare: object) -> None:
+    """A search for "crlf": hits highlighted, the current one brighter, count in the border."""
+    press = ["slash", *"crlf", "enter", "n"]
+    assert snap_compare(Host(_echo_flow()), terminal_size=(120, 30), press=press)  # type: ignore[operator]
+
+
+def test_snapshot_hostile_payload(snap_compare: object) -> None:
+    """Markup, OSC/CSI escapes, NUL, CR, C1, bidi and invalid UTF-8 shown as visible text."""
+    flow = make_flow([(i % 2 == 0, payload, i * 0.25) for i, payload in enumerate(HOSTILE)])
+    assert snap_compare(Host(flow), terminal_size=(120, 20), press=["h"])  # type: ignore[operator]

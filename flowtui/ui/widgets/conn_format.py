@@ -85,10 +85,12 @@ class _Writer:
         self.text.append("\n")
 
     def field(self, label: str, value: str, style: str = "", level: int = 0) -> None:
-        indent = "  " * level
-        column = len(indent) + _LABEL_WIDTH
+        label = "  " * level + label
+        # Values line up per nesting level (room for an 11-character label like
+        # "cipher list"), and never touch a longer label.
+        column = max(_LABEL_WIDTH, 2 * level + 12, len(label) + 1)
         lines = _wrap(value, self.width - column)
-        self.text.append(f"{indent}{label:<{_LABEL_WIDTH}}", STYLES["label"])
+        self.text.append(f"{label:<{column}}", STYLES["label"])
         self.text.append(lines[0], style)
         self.text.append("\n")
         for line in lines[1:]:

@@ -73,7 +73,8 @@ def looks_binary(data: bytes) -> bool:
     bad += sample.decode("utf-8", "replace").count("\ufffd")
     if len(data) > len(sample):
         bad -= _cut_tail(sample)
-    return bad > BINARY_THRESHOLD * len(sample)
+    # One odd byte in a short message (a cut "café") is still text.
+    return bad > max(1, BINARY_THRESHOLD * len(sample))
 
 
 _UTF8_LEADS = ((2, 0b110), (3, 0b1110), (4, 0b11110))

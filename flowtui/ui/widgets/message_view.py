@@ -361,7 +361,7 @@ class MessageView(ScrollView, can_focus=True):
         if row.kind is Kind.NOTE:
             text = Text("  ", style=base, end="", no_wrap=True)
             text.append(str(row.payload), style=style("message-view--note"))
-            return Strip(text.render(self.app.console), text.cell_len)
+            return Strip(text.render(self.app.console), text.cell_len).apply_style(base)
         messages = self._messages
         assert messages is not None
         message = messages[row.message]
@@ -380,8 +380,9 @@ class MessageView(ScrollView, can_focus=True):
         if self._query and index in self._match_set():
             self._highlight(text, line, index)
         gutter = Segment(_GUTTER, base + side)
+        # Rich yields an unstyled segment for a Text without spans: put `base` under all.
         segments = [gutter, *text.render(self.app.console)]
-        return Strip(segments, len(_GUTTER) + text.cell_len)
+        return Strip(segments, len(_GUTTER) + text.cell_len).apply_style(base)
 
     def _match_set(self) -> frozenset[int]:
         key = (id(self._matches), len(self._matches))
