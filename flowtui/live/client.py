@@ -105,6 +105,7 @@ class LiveClient:
             except ProtocolError as e:
                 self._set_status(f"refused: {e}")
                 if str(e).startswith(("refused by peer", "incompatible")) or not self.retry:
+                    self._drop_connection()
                     return
             except (OSError, TimeoutError, asyncio.IncompleteReadError) as e:
                 self._set_status(f"lost: {e or type(e).__name__}")
@@ -190,6 +191,7 @@ class LiveClient:
         self.connected.clear()
         if self._writer is not None:
             self._writer.transport.abort()
+            self._writer.close()
             self._writer = None
         for future in self._pending.futures.values():
             if not future.done():

@@ -88,7 +88,8 @@ class FlowtuiLive:
         return state
 
     def kill(self, flow: Any) -> None:
-        proxyserver = ctx.master.addons.get("proxyserver")
+        master: Any = ctx.master
+        proxyserver = master.addons.get("proxyserver")
         client = flow.client_conn
         key: Any = client.id
         if client.transport_protocol == "udp":
@@ -108,9 +109,10 @@ class FlowtuiLive:
         flow.kill()
 
     def set_intercept(self, spec: str | None) -> None:
-        if "intercept" in ctx.options:  # mitmproxy and mitmweb run the Intercept addon
+        options: Any = ctx.options
+        if "intercept" in options:  # mitmproxy and mitmweb run the Intercept addon
             try:
-                ctx.options.update(intercept=spec)
+                options.update(intercept=spec)
             except exceptions.OptionsError as e:
                 raise ValueError(f"invalid intercept filter: {e}") from None
             return

@@ -92,6 +92,7 @@ class _Session:
     queued: int = 0
     reset_pending: bool = True
     resets: int = 0
+    overflows: int = 0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def send(self, frame: bytes) -> None:
@@ -104,6 +105,7 @@ class _Session:
             self.queue.clear()
             self.queued = 0
             self.reset_pending = True
+            self.overflows += 1
         self.wake.set()
 
     def reply(self, frame: bytes) -> None:

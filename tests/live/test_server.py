@@ -1,0 +1,153 @@
+"""The live socket server: several inspectors, slow ones, bad ones, permissions, policies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import struct
+from pathlib import Path
+
+import pytest
+from live_helpers import EchoServer, relay_setup, running_client, wait_until
+
+from flowtui.live.client import LiveClient
+from flowtui.live.endpoints import Endpoint, load_or_create_token
+from flowtui.live.protocol import FrameDecoder, encode, hello
+from flowtui.live.relay import Relay
+
+
+async def _open_flow(relay: Relay) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    r, w = await asyncio.open_connection(*relay.listen)
+    w.write(b"hi")
+    await asyncio.wait_for(r.readexactly(7), 2)
+    return r, w
+
+
+async def test_socket_mode_0600_in_0700_dir(tmp_path: Path) -> None:
+    async with relay_setup(tmp_path) as (_relay, _echo, addr):
+        path = Path(addr.removeprefix("unix:"))
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+async def test_shared_directory_refused(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    relay = Relay(("127.0.0.1", 0), ("127.0.0.1", 9))
+    with pytest.raises(PermissionError, match="reachable by other users"):
+        await relay.start(Endpoint("unix", path=str(shared / "x.sock")))
+    await relay.close()
+
+
+async def test_two_clients_see_the_same_flows(tmp_path: Path) -> None:
+    async with relay_setup(tmp_path) as (relay, _echo, addr):
+        async with running_client(addr) as a, running_client(addr) as b:
+            _r, w = await _open_flow(relay)
+            await wait_until(lambda: a.flows and b.flows)
+            fid = next(iter(a.flows))
+            await wait_until(lambda: len(b.flows[fid].messages) == 2)
+            await a.comment(fid, "from a")
+            await wait_until(lambda: b.flows[fid].comment == "from a")
+            w.close()
+
+
+async def test_tcp_token_required_and_wrong_token_refused(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token = load_or_create_token(str(token_file))
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert load_or_create_token(str(token_file)) == token
+    echo = EchoServer()
+    await echo.start()
+    relay = Relay(("127.0.0.1", 0), ("127.0.0.1", echo.port), token=token)
+    await relay.start(Endpoint("tcp", host="127.0.0.1", port=0))
+    ep = relay.live.endpoint
+    try:
+        async with running_client(str(ep), token=token) as good:
+            assert good.status == "connected"
+        bad = LiveClient(str(ep), token="wrong", retry=False)
+        await asyncio.wait_for(bad.run(), 3)
+        assert bad.status.startswith("refused") and "token" in bad.status
+        assert not bad.connected.is_set()
+    finally:
+        await relay.close()
+        await echo.stop()
+
+
+async def test_garbage_frame_closes_only_that_client(tmp_path: Path) -> None:
+    async with relay_setup(tmp_path) as (relay, _echo, addr), running_client(addr) as good:
+        path = addr.removeprefix("unix:")
+        for payload in (b"\xff" * 64, struct.pack(">I", 2**31) + b"x", encode({"type": "nope"})):
+            r, w = await asyncio.open_unix_connection(path)
+            w.write(encode(hello("inspector", "test")))
+            decoder = FrameDecoder()
+            first = decoder.feed(await asyncio.wait_for(r.read(65536), 3))
+            assert first[0]["type"] == "hello"
+            w.write(payload)
+            data = await asyncio.wait_for(r.read(), 3)  # the rest, until the server closes us
+            messages = first[1:] + decoder.feed(data)
+            assert messages[-1]["type"] == "error"
+            w.close()
+        _r, w2 = await _open_flow(relay)
+        await wait_until(lambda: good.flows)  # the good client carried on
+        assert good.connected.is_set()
+        w2.close()
+
+
+async def test_slow_client_does_not_stall_traffic_and_is_resynced(tmp_path: Path) -> None:
+    async with relay_setup(tmp_path, queue_limit=64 * 1024) as (relay, echo, addr):
+        path = addr.removeprefix("unix:")
+        r_slow, w_slow = await asyncio.open_unix_connection(path)  # never reads after hello
+        w_slow.write(encode(hello("inspector", "slow")))
+        await wait_until(lambda: relay.live.inspectors == 1)
+        async with running_client(addr) as fast:
+            r, w = await asyncio.open_connection(*relay.listen)
+            chunk = os.urandom(32 * 1024)
+            start = asyncio.get_running_loop().time()
+            for _ in range(200):  # 6.4 MB through the relay while one inspector sleeps
+                w.write(chunk)
+                await r.readexactly(len(chunk) + 5)
+            elapsed = asyncio.get_running_loop().time() - start
+            assert len(echo.received) == 200 * len(chunk)
+            assert elapsed < 10
+            assert any(s.overflows for s in relay.live._sessions)  # the slow one overflowed
+            fid = next(iter(relay.live.flows))
+            await wait_until(lambda: len(fast.flows[fid].messages) >= 400, timeout=10)
+            # the slow inspector, reading at last, gets a full resync: reset then every message
+            decoder, seen_reset, appended = FrameDecoder(), False, 0
+            total = len(relay.live.flows[fid].messages)
+            while appended < total:
+                for m in decoder.feed(await asyncio.wait_for(r_slow.read(1 << 20), 5)):
+                    if m["type"] == "flows/reset":
+                        seen_reset, appended = True, 0
+                    elif m["type"] == "flows/append" and seen_reset:
+                        appended += len(m["messages"])
+            assert seen_reset and appended == total
+            print(
+                f"relayed {200 * len(chunk) / elapsed / 1e6:.1f} MB/s round trip (slow inspector)"
+            )
+            w.close()
+        w_slow.close()
+
+
+@pytest.mark.parametrize("policy", ["keep", "resume", "kill"])
+async def test_on_detach_policy(tmp_path: Path, policy: str) -> None:
+    async with relay_setup(tmp_path, on_detach=policy) as (relay, echo, addr):
+        r, w = await _open_flow(relay)
+        async with running_client(addr) as client:
+            fid = next(iter(await wait_until(lambda: client.flows)))
+            await client.intercept(fid)
+            w.write(b"later")
+            await wait_until(lambda: len(relay.live.flows[fid].messages) == 3)
+        await wait_until(lambda: relay.live.inspectors == 0)
+        flow = relay.live.flows[fid]
+        if policy == "keep":
+            await asyncio.sleep(0.2)
+            assert flow.intercepted and bytes(echo.received) == b"hi"
+        elif policy == "resume":
+            assert await asyncio.wait_for(r.readexactly(10), 2) == b"ECHO:later"
+        else:
+            assert await asyncio.wait_for(r.read(), 2) == b""
+            assert flow.error is not None and flow.error.msg == "Connection killed."
+        w.close()
