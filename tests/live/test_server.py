@@ -42,15 +42,18 @@ async def test_shared_directory_refused(tmp_path: Path) -> None:
 
 
 async def test_two_clients_see_the_same_flows(tmp_path: Path) -> None:
-    async with relay_setup(tmp_path) as (relay, _echo, addr):
-        async with running_client(addr) as a, running_client(addr) as b:
-            _r, w = await _open_flow(relay)
-            await wait_until(lambda: a.flows and b.flows)
-            fid = next(iter(a.flows))
-            await wait_until(lambda: len(b.flows[fid].messages) == 2)
-            await a.comment(fid, "from a")
-            await wait_until(lambda: b.flows[fid].comment == "from a")
-            w.close()
+    async with (
+        relay_setup(tmp_path) as (relay, _echo, addr),
+        running_client(addr) as a,
+        running_client(addr) as b,
+    ):
+        _r, w = await _open_flow(relay)
+        await wait_until(lambda: a.flows and b.flows)
+        fid = next(iter(a.flows))
+        await wait_until(lambda: len(b.flows[fid].messages) == 2)
+        await a.comment(fid, "from a")
+        await wait_until(lambda: b.flows[fid].comment == "from a")
+        w.close()
 
 
 async def test_tcp_token_required_and_wrong_token_refused(tmp_path: Path) -> None:
