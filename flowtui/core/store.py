@@ -38,7 +38,7 @@ class FlowSummary:
     client: str
     """The client's `host:port` (raw text: sanitise before display)."""
     server: str
-    """SNI when known, else the server's `host:port` (raw text)."""
+    """The SNI when known (the client's first), else the server's `host:port` (raw text)."""
     detail: str
     """Protocol extra for the server column, e.g. `GET http://x/ 200` (raw text)."""
     tls_version: str
@@ -81,7 +81,9 @@ def _end_time(flow: Flow) -> float | None:
 def summarize(flow: Flow) -> FlowSummary:
     """The list summary of `flow` (O(messages); the store caches it per revision)."""
     client = format_address(flow.client_conn.peername)
-    server = flow.server_conn.sni or format_address(flow.server_conn.address)
+    # The client's SNI is the name it asked for; the server side may carry an IP instead.
+    sni = flow.client_conn.sni or flow.server_conn.sni
+    server = sni or format_address(flow.server_conn.address)
     detail = ""
     messages = up = down = None
     if isinstance(flow, MessageFlow):

@@ -244,7 +244,10 @@ class FlowtuiApp(App[int]):
 
         n = self.changes
         modified = self.store.modified_count
-        summary = f"{n} unsaved change{'s' if n != 1 else ''} ({modified} flows modified)."
+        summary = (
+            f"{n} unsaved change{'s' if n != 1 else ''} "
+            f"({modified} flow{'s' if modified != 1 else ''} modified)."
+        )
         self.push_screen(QuitDialog(summary), done)
 
     async def action_quit(self) -> None:

@@ -54,7 +54,7 @@ class FlowList(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    FlowList { height: 1fr; }
+    FlowList { height: 1fr; overflow-x: hidden; }
     FlowList > .flowlist--header { text-style: bold; background: $panel; }
     FlowList > .flowlist--cursor { background: $block-cursor-background; }
     FlowList > .flowlist--cursor-blurred { background: $block-cursor-blurred-background; }

@@ -58,17 +58,18 @@ class StatusBar(Static):
         text.append(names, style="bold")
         if i.unsaved:
             text.append(" [+]", style="bold yellow")
-        text.append(f"  {i.shown}/{i.total} shown")
+        sep = " │ "
+        text.append(f"{sep}{i.shown:,}/{i.total:,} shown")
         if i.marked:
-            text.append(f"  {i.marked} marked")
+            text.append(f", {i.marked:,} marked")
         if i.modified:
-            text.append(f"  {i.modified} modified")
+            text.append(f", {i.modified:,} modified")
         if i.filter:
-            text.append("  filter: ")
+            text.append(f"{sep}filter ")
             text.append(clean(i.filter, max_len=60), style="italic")
         if i.loading:
-            text.append(f"  {i.loading}", style="cyan")
+            text.append(f"{sep}{i.loading}", style="cyan")
         if i.problem:
-            text.append("  ⚠ ", style="bold red")
+            text.append(f"{sep}⚠ ", style="bold red")
             text.append(clean(i.problem, max_len=300), style="red")
         return text
