@@ -159,7 +159,8 @@ class MessageView(ScrollView, can_focus=True):
         self._mode = self._modes.get(flow.id, "auto") if flow is not None else "auto"
         self._query, self._matches, self._current = "", [], -1
         self._rebuild()
-        self.scroll_to(0, 0, animate=False)
+        if self.is_mounted:  # the app may hand over a flow before the view is mounted
+            self.scroll_to(0, 0, animate=False)
 
     def refresh_flow(self) -> None:
         """The shown flow gained messages (a live flow): append their rows only."""
@@ -282,7 +283,7 @@ class MessageView(ScrollView, can_focus=True):
         self._update_size()
         self._update_titles()
         self.refresh()
-        if anchor is not None:
+        if anchor is not None and self.is_mounted:
             first = next((i for i, r in enumerate(self._rows) if r.message >= anchor), None)
             if first is not None:
                 self.scroll_to(y=first, animate=False, immediate=True)
