@@ -312,9 +312,11 @@ class MainScreen(Screen[None]):
     def action_open_detail(self) -> None:
         detail = self.query_one("#detail", TabbedContent)
         self.maximize(detail)
-        messages = self.query_one("#messages")
-        if messages.focusable:
-            messages.focus()
+        pane = detail.active_pane
+        # Focus the widget of the tab that is showing (focusing another would switch tabs).
+        target = next((w for w in pane.query("*") if w.focusable), None) if pane else None
+        if target is not None:
+            target.focus()
 
     def action_back(self) -> None:
         if self.maximized is not None:
