@@ -1,4 +1,5 @@
-"""The ``flowtui`` command: open captures in the UI, ``dump`` them as text, ``convert`` them.
+"""The ``flowtui`` command: open captures in the UI, ``dump`` them as text, ``convert`` them,
+run the recording relay (``proxy``) and find the mitmproxy addon (``addon-path``).
 
 Errors end with exit status 2 and one line on stderr naming the file and the place, after
 everything that could be read has been printed.
@@ -24,12 +25,14 @@ __all__ = ["format_flow_line", "main", "safe_text", "state_to_json"]
 EXIT_ERROR = 2
 """Exit status for unreadable input or a failed write (argparse uses it for usage errors)."""
 
-SUBCOMMANDS = ("dump", "convert")
+SUBCOMMANDS = ("dump", "convert", "proxy", "addon-path")
 
 _USAGE = """\
 flowtui [-h] [--version] FILE [FILE ...]
        flowtui dump FILE [--json]
-       flowtui convert IN OUT [--format {mitmproxy,flowtui}]"""
+       flowtui convert IN OUT [--format {mitmproxy,flowtui}]
+       flowtui proxy --listen HOST:PORT --upstream HOST:PORT [...]
+       flowtui addon-path"""
 
 _DESCRIPTION = """\
 Inspect network flows captured by mitmproxy (formats 18-21) or saved by flowtui.
@@ -37,7 +40,9 @@ Inspect network flows captured by mitmproxy (formats 18-21) or saved by flowtui.
   flowtui dump FILE        print one line per flow (--json: each flow's state as JSON Lines)
   flowtui convert IN OUT   rewrite a capture; the format follows OUT's suffix
                            (.flows/.mitm/.dump: mitmproxy, anything else: flowtui),
-                           or --format. A file named like a subcommand: use ./dump."""
+                           or --format. A file named like a subcommand: use ./dump.
+  flowtui proxy ...        a recording TCP relay serving the live socket (--help for more)
+  flowtui addon-path       the path of the mitmproxy addon, for `mitmdump -s PATH`"""
 
 
 # --------------------------------------------------------------------------- text safety
@@ -264,6 +269,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if reconfigure is not None:
         reconfigure(errors="backslashreplace")
     command = args_list[0] if args_list and args_list[0] in SUBCOMMANDS else None
+    if command == "proxy":
+        from flowtui.live.relay import main as relay_main
+
+        return relay_main(args_list[1:])
+    if command == "addon-path":
+        from flowtui.live import addon_path
+
+        print(addon_path())
+        return 0
     args = _parser(command).parse_args(args_list[1:] if command else args_list)
     try:
         if command == "dump":
