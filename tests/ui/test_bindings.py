@@ -218,6 +218,24 @@ async def test_quit_asks_when_there_are_unsaved_changes() -> None:
         assert not app.is_running
 
 
+async def test_quit_dialog_save_saves_then_quits(tmp_path: Path) -> None:
+    app = _app()
+    target = tmp_path / "out.flows"
+    async with app.run_test(size=(120, 40)) as pilot:
+        flows = await _loaded(app, pilot)
+        marked_id = flows.flow.id if flows.flow else ""
+        await pilot.press("m", "ctrl+q")
+        assert isinstance(app.screen, QuitDialog)
+        await pilot.press("s")
+        assert isinstance(app.screen, SaveDialog)
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.is_running
+    assert {f.id: f for f in read_flows(target)}[marked_id].marked == ":default:"
+
+
 async def test_quit_without_changes_and_back_from_detail() -> None:
     app = _app()
     async with app.run_test(size=(120, 40)) as pilot:

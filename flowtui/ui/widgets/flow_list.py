@@ -128,8 +128,9 @@ class FlowList(ScrollView, can_focus=True):
             if any(f.id == self._cursor_id for f in event.flows):
                 self.post_message(self.Highlighted(self, self.flow))
             return
+        # Keep the cursor on its flow; the detail panes hear only when that flow changes.
         pos = view.position(self._cursor_id) if self._cursor_id else None
-        self._set_cursor(self.cursor if pos is None else pos, force=pos is None)
+        self._set_cursor(self.cursor if pos is None else pos)
         self.refresh()
 
     def _sync_size(self) -> None:
