@@ -16,7 +16,7 @@ FLOW_BINDINGS: list[Binding] = [
     Binding("semicolon", "comment", "Comment", key_display=";", id="flow.comment"),
     Binding("i", "intercept", "Intercept", id="flow.intercept"),
     Binding("a", "resume", "Resume", id="flow.resume"),
-    Binding("A", "resume_all", "Resume all", id="flow.resume_all"),
+    Binding("A", "resume_all", "Resume all", show=False, id="flow.resume_all"),
     Binding("X", "kill", "Kill", id="flow.kill"),
     Binding("V", "revert", "Revert", id="flow.revert"),
     Binding("d", "delete", "Delete", id="flow.delete"),
@@ -29,7 +29,7 @@ VIEW_BINDINGS: list[Binding] = [
     Binding("f", "set_filter", "Filter", id="view.filter"),
     Binding("w", "save", "Save", id="file.save"),
     Binding("enter", "open_detail", "Detail", show=False, id="view.detail"),
-    Binding("q", "back", "Back/Quit", id="app.back"),
+    Binding("q", "back", "Quit", id="app.back"),
     Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
 ]
 """Bindings for the view, files and navigation."""

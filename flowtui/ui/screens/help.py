@@ -22,6 +22,7 @@ DETAIL_KEYS: list[tuple[str, str]] = [
     ("h", "messages: text / hex / auto"),
     ("c", "messages: client only / server only / both"),
     ("/  n  N", "messages: search, next, previous"),
+    ("ctrl+q", "quit (asks first when there are unsaved changes)"),
 ]
 
 

@@ -12,7 +12,7 @@ from textual.widgets import Static
 from flowtui.core import Flow, UnknownFlow
 from flowtui.core.store import FlowStore
 from flowtui.ui.safe_text import clean
-from flowtui.ui.widgets.flow_columns import mark_sign, state_signs
+from flowtui.ui.widgets.flow_columns import state_signs
 
 __all__ = ["FlowInfo"]
 
@@ -45,9 +45,8 @@ class FlowInfo(Static):
         if signs:
             text.append(f"  {signs}")
         if s.marked:
-            text.append(f"  mark {mark_sign(s.marked)} ", style="yellow")
+            text.append("  mark ", style="yellow")
             text.append(clean(s.marked, max_len=40), style="yellow")
-            text.append(" ")
         if flow.intercepted:
             text.append("  intercepted (a resumes)", style="bold yellow")
         if s.modified:
