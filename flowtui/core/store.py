@@ -10,7 +10,7 @@ re-filtering is O(n). No Textual, no IO: the UI wraps the callbacks in messages.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, overload
 
@@ -319,11 +319,21 @@ class FlowStore:
         self._announce("remove", (flow,))
         return flow
 
-    def set_filter(self, predicate: Predicate | None) -> None:
-        """Show only flows for which `predicate` is true (None: all); O(n)."""
+    def set_filter(
+        self, predicate: Predicate | None, known: Mapping[str, bool] | None = None
+    ) -> None:
+        """Show only flows for which `predicate` is true (None: all); O(n).
+
+        `known` holds results already computed elsewhere (say, in a worker thread over
+        `snapshot()`); flows missing from it (added or changed since) are checked here.
+        """
         self._filter = predicate
-        self._rebuild_view()
+        self._rebuild_view(known or {})
         self._announce("reset")
+
+    def snapshot(self) -> list[tuple[Flow, int]]:
+        """Every flow with its revision: a list another thread may read while this changes."""
+        return [(f, self._revision.get(i, 0)) for i, f in self._flows.items()]
 
     def clear(self) -> None:
         """Forget every flow (subscribers and the filter stay)."""
@@ -343,9 +353,10 @@ class FlowStore:
         except Exception:  # a filter must never break the store; treat as "no match"
             return False
 
-    def _rebuild_view(self) -> None:
+    def _rebuild_view(self, known: Mapping[str, bool] | None = None) -> None:
         ids = sorted(self._flows, key=self._seq.__getitem__)
-        self._view = [i for i in ids if self._matches(self._flows[i])]
+        known = known or {}
+        self._view = [i for i in ids if (known[i] if i in known else self._matches(self._flows[i]))]
         self._view_seqs = [self._seq[i] for i in self._view]
 
     def _view_position(self, flow_id: str) -> int | None:

@@ -26,7 +26,10 @@ from flowtui.ui.safe_text import clean
 from flowtui.ui.screens.dialogs import QuitChoice, QuitDialog, SaveDialog
 from flowtui.ui.screens.main import MainScreen
 
-__all__ = ["FlowtuiApp", "make_app"]
+__all__ = ["THREADED_FILTER", "FlowtuiApp", "make_app"]
+
+THREADED_FILTER = 5000
+"""From this many flows on, the view filter is computed in a worker thread."""
 
 
 class FlowtuiApp(App[int]):
@@ -147,6 +150,48 @@ class FlowtuiApp(App[int]):
             state = f"loaded {total:,} flows" if self.loaded else ""
         problem = "; ".join(self.problems.values())
         self.main.status.set(loading=state, problem=problem)
+
+    # -- the view filter ------------------------------------------------------------------
+
+    def apply_filter(self, text: str, predicate: Callable[[Flow], bool] | None) -> None:
+        """Filter the view; over `THREADED_FILTER` flows the matching runs in a worker."""
+        self.filter_text = text
+        self.workers.cancel_group(self, "filter")
+        if predicate is None or len(self.store) < THREADED_FILTER:
+            self.store.set_filter(predicate)
+            self.main.refresh_status()
+            return
+        self.main.status.set(filter=f"{text} (filtering…)")
+        self._filter_worker(text, predicate, self.store.snapshot())
+
+    @work(thread=True, exclusive=True, group="filter", name="filter")
+    def _filter_worker(
+        self, text: str, predicate: Callable[[Flow], bool], snapshot: list[tuple[Flow, int]]
+    ) -> None:
+        worker = get_current_worker()
+        results: dict[str, tuple[int, bool]] = {}
+        for flow, revision in snapshot:
+            if worker.is_cancelled:
+                return
+            try:
+                results[flow.id] = (revision, bool(predicate(flow)))
+            except Exception:  # as the store does: a failing filter hides the flow
+                results[flow.id] = (revision, False)
+        self.call_from_thread(self._filter_done, text, predicate, results)
+
+    def _filter_done(
+        self,
+        text: str,
+        predicate: Callable[[Flow], bool],
+        results: dict[str, tuple[int, bool]],
+    ) -> None:
+        if text != self.filter_text:
+            return  # the user set another filter meanwhile
+        # Flows changed (or added) while the worker ran are checked again by the store.
+        store = self.store
+        known = {i: ok for i, (rev, ok) in results.items() if store.revision(i) == rev}
+        store.set_filter(predicate, known)
+        self.main.refresh_status()
 
     # -- changes, delete ------------------------------------------------------------------
 

@@ -98,3 +98,9 @@ async def test_large_capture_shows_rows_while_loading(tmp_path: Path) -> None:
         assert app.main.status.info.loading == "loaded 5,000 flows"
         await pilot.press("end")
         assert app.main.query_one("FlowList").cursor == 4999
+        # From 5,000 flows on, the filter runs in a worker; the result is the same.
+        app.apply_filter("even", lambda f: int(f.id[-1]) % 2 == 0)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(app.store.view) == 2500 and app.main.status.info.filter == "even"
+        assert app.main.query_one("FlowList").flow is not None

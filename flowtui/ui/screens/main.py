@@ -300,9 +300,7 @@ class MainScreen(Screen[None]):
             result = compile_filter(text, store)
             if isinstance(result, FilterProblem):  # checked in the dialog already
                 return
-            self.ft.filter_text = text
-            store.set_filter(result)
-            self.refresh_status()
+            self.ft.apply_filter(text, result)
 
         self.app.push_screen(FilterDialog(self.ft.filter_text, check), done)
 
