@@ -110,6 +110,8 @@ class MainScreen(Screen[None]):
 
     def refresh_status(self) -> None:
         """Redraw the counts in the status bar."""
+        if not self.is_mounted:
+            return  # a store event can arrive while the app shuts down
         app = self.ft
         store = app.store
         self.status.set(
