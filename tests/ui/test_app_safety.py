@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from conftest import screen_text
 from textual.widgets import TabbedContent
 from ui.factories import hostile_flow
+from ui_support import screen_text
 
 from flowtui.core.store import FlowStore
 from flowtui.ui.app import make_app

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC
 from pathlib import Path
 
-from conftest import SAMPLE, screen_text
 from textual.pilot import Pilot
 from textual.widgets import Input
+from ui_support import SAMPLE, screen_text
 
 from flowtui.core import Error, UnknownFlow
 from flowtui.io import read_flows

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC
 from pathlib import Path
 
-from conftest import FIXTURES, SAMPLE
 from textual.message import Message
 from ui.factories import write_capture
+from ui_support import FIXTURES, SAMPLE
 
 from flowtui.io import read_flows
 from flowtui.ui.app import FlowtuiApp, make_app

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from textual.pilot import Pilot
 from textual.widgets import Input, TabbedContent
 from ui.factories import hostile_flow, tcp_flow
+from ui_support import ROOT
 
 from flowtui.core.store import FlowStore
 from flowtui.ui.app import FlowtuiApp, make_app

@@ -1,0 +1,33 @@
+"""Paths and helpers the UI tests share (a named module: `conftest` is ambiguous to import)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "flowtui" / "sample" / "sample.flows"
+"""The bundled real capture (30 flows)."""
+FIXTURES = ROOT / "tests" / "data" / "mitmproxy-11"
+"""Real mitmproxy 11 captures with ground truth."""
+
+
+def screen_text(app: Any, styles: bool = False) -> str:
+    """The app's current screen as text (the route `export_screenshot` takes)."""
+    from rich.console import Console
+
+    console = Console(
+        width=app.size.width,
+        height=app.size.height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return console.export_text(styles=styles)
