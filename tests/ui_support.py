@@ -31,3 +31,21 @@ def screen_text(app: Any, styles: bool = False) -> str:
         app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     )
     return console.export_text(styles=styles)
+
+
+def screen_ansi(app: Any) -> str:
+    """Everything Textual would write to the terminal for the current screen (ANSI)."""
+    from rich.console import Console
+
+    out = io.StringIO()
+    console = Console(
+        width=app.size.width,
+        height=app.size.height,
+        file=out,
+        force_terminal=True,
+        color_system="truecolor",
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(app.screen._compositor.render_update(full=True))
+    return out.getvalue()

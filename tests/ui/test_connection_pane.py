@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from rich.console import Console
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import Static
+from ui_support import screen_ansi
 
 from flowtui.core import Cert, Client, Error, Flow, Server, TCPFlow, TCPMessage, UnknownFlow
 from flowtui.io import read_flows
@@ -81,21 +80,6 @@ def pane_text(app: App[None]) -> str:
         content = app.query_one(name, Static).content
         parts.append(content.plain if isinstance(content, Text) else str(content))
     return "\n".join(parts)
-
-
-def screen_ansi(app: App[None]) -> str:
-    out = io.StringIO()
-    console = Console(
-        width=app.size.width,
-        height=app.size.height,
-        file=out,
-        force_terminal=True,
-        color_system="truecolor",
-        legacy_windows=False,
-        safe_box=False,
-    )
-    console.print(app.screen._compositor.render_update(full=True))
-    return out.getvalue()
 
 
 def style_of(text: Text, needle: str) -> set[str]:

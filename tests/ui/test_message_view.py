@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 from textual.app import App, ComposeResult
+from ui_support import screen_ansi
 
 from flowtui.core import Client, Flow, Server, TCPFlow, TCPMessage, UDPFlow, UDPMessage
 from flowtui.io import read_flows
@@ -65,22 +64,6 @@ def visible(view: MessageView) -> list[str]:
     """The text of the viewer's visible lines."""
     height = view.scrollable_content_region.height
     return ["".join(seg.text for seg in view.render_line(y)) for y in range(height)]
-
-
-def screen_ansi(app: App[None]) -> str:
-    """Everything Textual would write to the terminal for the current screen."""
-    out = io.StringIO()
-    console = Console(
-        width=app.size.width,
-        height=app.size.height,
-        file=out,
-        force_terminal=True,
-        color_system="truecolor",
-        legacy_windows=False,
-        safe_box=False,
-    )
-    console.print(app.screen._compositor.render_update(full=True))
-    return out.getvalue()
 
 
 _SGR = re.compile(r"\x1b\[[0-9;]*[mH]")  # colours and cursor moves

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import os
 import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.widgets import Static
+from ui_support import screen_ansi
 
 from flowtui.ui.safe_text import bytes_to_text, clean, clean_lines, safe_text
 
@@ -90,18 +89,7 @@ async def test_static_with_safe_text_renders_escaped_and_triggers_nothing() -> N
     async with app.run_test(size=(100, 20)) as pilot:
         await pilot.click("#action")
         assert app.is_running
-        out = io.StringIO()
-        console = Console(
-            width=100,
-            height=20,
-            file=out,
-            force_terminal=True,
-            color_system="truecolor",
-            legacy_windows=False,
-            safe_box=False,
-        )
-        console.print(app.screen._compositor.render_update(full=True))
-        ansi = re.sub(r"\x1b\[[0-9;]*[mH]", "", out.getvalue())
+        ansi = re.sub(r"\x1b\[[0-9;]*[mH]", "", screen_ansi(app))
         for bad in ("\x1b", "\x00", "\x9b", "\x07", "\u202e", "\u200b", "\x1b]8;"):
             assert bad not in ansi, repr(bad)
         assert "[@click=app.quit]CLICK[/]" in ansi
