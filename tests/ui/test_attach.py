@@ -92,6 +92,7 @@ async def test_live_flow_messages_intercept_resume_kill(sock: Path) -> None:
             flow = _live_flow(app)
             assert flow.live
             await wait_until(lambda: "ECHO:hello" in _shown_text(app))
+            assert "No messages" not in _shown_text(app)
             await _echo(reader, writer, b"second")  # a new message appends in the viewer
             await wait_until(lambda: "ECHO:second" in _shown_text(app))
 
