@@ -25,13 +25,14 @@ __all__ = ["format_flow_line", "main", "safe_text", "state_to_json"]
 EXIT_ERROR = 2
 """Exit status for unreadable input or a failed write (argparse uses it for usage errors)."""
 
-SUBCOMMANDS = ("dump", "convert", "proxy", "addon-path")
+SUBCOMMANDS = ("dump", "convert", "proxy", "attach", "addon-path")
 
 _USAGE = """\
 flowtui [-h] [--version] FILE [FILE ...]
        flowtui dump FILE [--json]
        flowtui convert IN OUT [--format {mitmproxy,flowtui}]
        flowtui proxy --listen HOST:PORT --upstream HOST:PORT [...]
+       flowtui attach ADDRESS [--token-file F]
        flowtui addon-path"""
 
 _DESCRIPTION = """\
@@ -42,6 +43,7 @@ Inspect network flows captured by mitmproxy (formats 18-21) or saved by flowtui.
                            (.flows/.mitm/.dump: mitmproxy, anything else: flowtui),
                            or --format. A file named like a subcommand: use ./dump.
   flowtui proxy ...        a recording TCP relay serving the live socket (--help for more)
+  flowtui attach ADDRESS   watch and steer a live proxy (unix:/path or tcp://HOST:PORT)
   flowtui addon-path       the path of the mitmproxy addon, for `mitmdump -s PATH`"""
 
 
@@ -231,6 +233,23 @@ def _open(paths: list[Path]) -> int:
     return int(run_app(paths))
 
 
+# --------------------------------------------------------------------------- attach
+
+
+def _attach(address: str, token_file: str | None) -> int:
+    """Run the UI attached to a live socket; a bad address or token file fails first."""
+    from flowtui.live.endpoints import parse_endpoint
+    from flowtui.ui import run_attach
+
+    try:
+        parse_endpoint(address)
+        return run_attach(address, token_file)
+    except ValueError as e:
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(f"{token_file}: {e.strerror or e}")
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -250,6 +269,15 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
             choices=("mitmproxy", "flowtui"),
             help="output format (default: mitmproxy for .flows/.mitm/.dump, else flowtui)",
         )
+        return p
+    if command == "attach":
+        p = argparse.ArgumentParser(
+            prog="flowtui attach",
+            description="Watch and steer a running proxy (flowtui proxy, or mitmproxy with "
+            "the flowtui addon) through its live socket.",
+        )
+        p.add_argument("address", help="unix:/path/to.sock (or a path), or tcp://HOST:PORT")
+        p.add_argument("--token-file", help="the token file of a TCP live socket")
         return p
     p = argparse.ArgumentParser(
         prog="flowtui",
@@ -284,6 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _dump(args.file, args.json, sys.stdout)
         if command == "convert":
             return _convert(args.input, args.output, args.format)
+        if command == "attach":
+            return _attach(args.address, args.token_file)
         return _open(list(args.files))
     except BrokenPipeError:
         # The reader went away (`flowtui dump x | head`): stop quietly, and keep the

@@ -47,7 +47,8 @@ class LiveEvent:
     flow_id: str = ""
     """The removed flow's id (``remove``)."""
     status: str = ""
-    """``connecting``, ``connected``, ``lost: reason``, ``refused: reason`` (``status``)."""
+    """``connecting``, ``connected``, ``lost: reason``, ``refused: reason``; while waiting
+    to reconnect the last one again with ``; retrying in Ns`` (``status``)."""
 
 
 class CommandError(Exception):
@@ -89,6 +90,8 @@ class LiveClient:
         """The connection's last status (see `LiveEvent.status`)."""
         self.connected = asyncio.Event()
         """Set while attached (past the hello)."""
+        self.retry_in: float | None = None
+        """Seconds until the next attempt while waiting to reconnect, else None."""
         self._writer: asyncio.StreamWriter | None = None
         self._pending = _Pending()
         self._stopped = False
@@ -112,7 +115,10 @@ class LiveClient:
             self._drop_connection()
             if self._stopped or not self.retry:
                 return
+            self.retry_in = delay
+            self._set_status(f"{self.status}; retrying in {delay:g}s")
             await asyncio.sleep(delay)
+            self.retry_in = None
             delay = min(delay * 2, self.backoff[1])
 
     def stop(self) -> None:

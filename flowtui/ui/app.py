@@ -7,19 +7,22 @@ changes so quitting can ask first. Widgets live on `MainScreen`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from flowtui.core import Flow
 from flowtui.core.store import FlowStore, StoreEvent
 from flowtui.io import FlowWriteException, format_for_path, save_flows
+from flowtui.ui.attach import Attachment, capture_name
 from flowtui.ui.loading import load_file
 from flowtui.ui.messages import FlowsLoaded, LoadFinished, LoadProgress, SaveFinished
 from flowtui.ui.safe_text import clean
@@ -49,6 +52,8 @@ class FlowtuiApp(App[int]):
         tz: tzinfo | None = None,
         detail_delay: float = 0.05,
         store: FlowStore | None = None,
+        attach: str | None = None,
+        token: str | None = None,
     ) -> None:
         super().__init__()
         self.paths = [Path(p) for p in paths]
@@ -77,6 +82,12 @@ class FlowtuiApp(App[int]):
         """Deleted flows with the id of the flow before them, for `undelete`."""
         self.save_path: Path | None = self.paths[0] if self.paths else None
         """Where `w` proposes to save."""
+        self.attachment = (
+            Attachment(attach, self.store, token=token, on_health=self._health_changed)
+            if attach
+            else None
+        )
+        """The live proxy connection (``flowtui attach``), or None for files."""
 
     @property
     def file_names(self) -> list[str]:
@@ -99,9 +110,46 @@ class FlowtuiApp(App[int]):
         self.store.subscribe(self._store_changed)
         if self.paths:
             self.load(self.paths)
+        if self.attachment is not None:
+            self._attached()
 
     def _store_changed(self, event: StoreEvent) -> None:
-        self.call_later(self.main.refresh_status)
+        self.call_later(self._refresh_status)
+
+    def _refresh_status(self) -> None:
+        if not self.screen_stack or not isinstance(self.screen_stack[0], MainScreen):
+            return
+        with contextlib.suppress(NoMatches):  # the screen is being torn down
+            self.main.refresh_status()
+
+    # -- attached to a live proxy ---------------------------------------------------------
+
+    @work(exclusive=True, group="live", name="live")
+    async def _attached(self) -> None:
+        """Run the live client on the app's loop until the app ends (or it is refused)."""
+        if self.attachment is not None:
+            await self.attachment.run()
+
+    def _health_changed(self, health: str) -> None:
+        self.call_later(self._refresh_status)
+
+    def live_command(self, kind: str, **args: Any) -> None:
+        """Send a command to the proxy; its effect shows when the proxy's update arrives."""
+        self._live_command(kind, args)
+
+    @work(group="command", name="command")
+    async def _live_command(self, kind: str, args: dict[str, Any]) -> None:
+        if self.attachment is None:
+            return
+        error = await self.attachment.command(kind, **args)
+        if error is not None:
+            self.notify(
+                clean(error, max_len=500),
+                title="The proxy refused",
+                markup=False,
+                severity="error",
+                timeout=8,
+            )
 
     # -- loading ------------------------------------------------------------------------
 
@@ -230,7 +278,12 @@ class FlowtuiApp(App[int]):
 
     def ask_save(self, then_quit: bool = False) -> None:
         """Ask for a path (prefilled with the opened file) and save there."""
-        path = str(self.save_path) if self.save_path else "flows.flows"
+        if self.save_path:
+            path = str(self.save_path)
+        elif self.attachment is not None:
+            path = capture_name((self.now or datetime.now)())
+        else:
+            path = "flows.flows"
 
         def done(target: Path | None) -> None:
             if target is not None:
@@ -308,6 +361,20 @@ def make_app(
     tz: tzinfo | None = None,
     detail_delay: float = 0.05,
     store: FlowStore | None = None,
+    attach: str | None = None,
+    token: str | None = None,
 ) -> FlowtuiApp:
-    """Build the app: the same factory for the CLI, the tests and the screenshot script."""
-    return FlowtuiApp(paths, now=now, tz=tz, detail_delay=detail_delay, store=store)
+    """Build the app: the same factory for the CLI, the tests and the screenshot script.
+
+    With `attach` (a live socket address, and its `token` for TCP) the app opens with
+    no files and mirrors the proxy's flows.
+    """
+    return FlowtuiApp(
+        paths,
+        now=now,
+        tz=tz,
+        detail_delay=detail_delay,
+        store=store,
+        attach=attach,
+        token=token,
+    )

@@ -27,6 +27,7 @@ FLOW_BINDINGS: list[Binding] = [
 
 VIEW_BINDINGS: list[Binding] = [
     Binding("f", "set_filter", "Filter", id="view.filter"),
+    Binding("F", "follow", "Follow", show=False, id="view.follow"),
     Binding("w", "save", "Save", id="file.save"),
     Binding("enter", "open_detail", "Detail", show=False, id="view.detail"),
     Binding("q", "back", "Quit", id="app.back"),

@@ -74,6 +74,7 @@ class MainScreen(Screen[None]):
         self._pending: Flow | None = None
         self._shown_id: str | None = None
         self._shown: Flow | None = None
+        self._stale = False
 
     @property
     def ft(self) -> FlowtuiApp:
@@ -82,7 +83,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.ft
-        yield FlowList(app.store, tz=app.tz, id="flows")
+        yield FlowList(app.store, tz=app.tz, follow=app.attachment is not None, id="flows")
         with TabbedContent(id="detail"):
             with TabPane("Messages", id="tab-messages"):
                 yield _detail_widget("message_view", "MessageView", "messages")
@@ -114,7 +115,11 @@ class MainScreen(Screen[None]):
             return  # a store event can arrive while the app shuts down
         app = self.ft
         store = app.store
+        live = app.attachment
         self.status.set(
+            connection=live.address if live else "",
+            health=live.health if live else "",
+            follow=self.flow_list.follow,
             files=tuple(app.file_names),
             total=len(store),
             shown=len(store.view),
@@ -147,10 +152,26 @@ class MainScreen(Screen[None]):
         self.ft.note_change()
         self.ft.store.update(flow)
 
+    def _remote(self, kind: str, **args: object) -> bool:
+        """In attach mode, send `kind` for the focused flow to the proxy and return True.
+
+        The proxy's answer (a ``flows/update``) is what changes the row; a refusal is
+        shown by the app. In file mode return False: the caller changes the flow itself.
+        """
+        if self.ft.attachment is None:
+            return False
+        flow = self._focused_flow()
+        if flow is not None:
+            self.ft.live_command(kind, id=flow.id, **args)
+        return True
+
     # -- detail following the cursor -------------------------------------------------------
 
     def on_flow_list_highlighted(self, message: FlowList.Highlighted) -> None:
         self._pending = message.flow
+        if self._detail_timer is not None:
+            # A live flow that changed while the panes wait must still be redrawn then.
+            self._stale = message.flow is not None and message.flow is self._shown
         if self._detail_timer is None:
             self._show_detail()
             delay = self.ft.detail_delay
@@ -159,8 +180,11 @@ class MainScreen(Screen[None]):
 
     def _trailing_detail(self) -> None:
         self._detail_timer = None
-        if self._pending is not self._shown or (
-            self._pending is not None and self._pending.id != self._shown_id
+        stale, self._stale = self._stale, False
+        if (
+            stale
+            or self._pending is not self._shown
+            or (self._pending is not None and self._pending.id != self._shown_id)
         ):
             self._show_detail()
 
@@ -180,6 +204,10 @@ class MainScreen(Screen[None]):
     # -- flow actions (see bindings.FLOW_BINDINGS) ---------------------------------------------
 
     def action_mark(self) -> None:
+        flow = self.flow_list.flow
+        if self._remote("mark", marked="" if flow is not None and flow.marked else ":default:"):
+            return
+
         def toggle(flow: Flow) -> None:
             flow.marked = "" if flow.marked else ":default:"
 
@@ -197,6 +225,9 @@ class MainScreen(Screen[None]):
         def done(text: str | None) -> None:
             if text is None or text == flow.comment or flow.id not in self.ft.store:
                 return
+            if self.ft.attachment is not None:
+                self.ft.live_command("comment", id=flow.id, comment=text)
+                return
             flow.backup()
             flow.comment = text
             self.ft.note_change()
@@ -205,6 +236,8 @@ class MainScreen(Screen[None]):
         self.app.push_screen(CommentDialog(flow.comment, f"Comment on flow #{number}"), done)
 
     def action_intercept(self) -> None:
+        if self._remote("intercept"):
+            return
         self._change("intercept", lambda flow: flow.intercept())
 
     def action_resume(self) -> None:
@@ -212,9 +245,14 @@ class MainScreen(Screen[None]):
         if flow is not None and not flow.intercepted:
             self.say("This flow is not intercepted.")
             return
+        if self._remote("resume"):
+            return
         self._change("resume", lambda flow: flow.resume())
 
     def action_resume_all(self) -> None:
+        if self.ft.attachment is not None:
+            self.ft.live_command("resume_all")
+            return
         store = self.ft.store
         paused = [f for f in store if f.intercepted and not isinstance(f, UnknownFlow)]
         for flow in paused:
@@ -231,6 +269,8 @@ class MainScreen(Screen[None]):
             return
         if isinstance(flow, UnknownFlow):
             self.say("Cannot kill: unreadable records are kept read-only.", "warning")
+            return
+        if self._remote("kill"):
             return
         if not flow.killable:
             killed = flow.error is not None and flow.error.msg == "Connection killed."
@@ -305,6 +345,14 @@ class MainScreen(Screen[None]):
             self.ft.apply_filter(text, result)
 
         self.app.push_screen(FilterDialog(self.ft.filter_text, check), done)
+
+    def action_follow(self) -> None:
+        flows = self.flow_list
+        flows.follow = not flows.follow
+        if flows.follow:
+            flows.action_last()
+        self.say(f"Follow {'on: the newest flow stays in view' if flows.follow else 'off'}.")
+        self.refresh_status()
 
     def action_save(self) -> None:
         self.ft.ask_save()

@@ -83,6 +83,7 @@ class FlowList(ScrollView, can_focus=True):
         store: FlowStore,
         *,
         tz: tzinfo | None = None,
+        follow: bool = False,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -91,6 +92,8 @@ class FlowList(ScrollView, can_focus=True):
         """The store whose view is listed."""
         self.tz = tz
         """The zone for the start-time column (local when None)."""
+        self.follow = follow
+        """Follow mode: new flows move the cursor to the newest (live captures)."""
         self.cursor: int = 0
         """The cursor's position in the view."""
         self._cursor_id: str | None = None
@@ -127,6 +130,10 @@ class FlowList(ScrollView, can_focus=True):
                 self.cursor = pos
             if any(f.id == self._cursor_id for f in event.flows):
                 self.post_message(self.Highlighted(self, self.flow))
+            return
+        if self.follow and event.kind in ("add", "reset"):
+            self._set_cursor(len(view) - 1)
+            self.refresh()
             return
         # Keep the cursor on its flow; the detail panes hear only when that flow changes.
         pos = view.position(self._cursor_id) if self._cursor_id else None

@@ -169,8 +169,8 @@ class MessageView(ScrollView, can_focus=True):
             self._rebuild()
             return
         count = len(flow.messages)
-        if count < self._built_count:
-            self._rebuild()
+        if count < self._built_count or (self._built_count == 0 and count):
+            self._rebuild()  # fewer messages, or the first ones replace the "empty" note
             return
         if count == self._built_count:
             return

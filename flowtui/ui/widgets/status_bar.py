@@ -1,4 +1,5 @@
-"""The status bar: files, flow counts, load progress, the active filter, the last problem.
+"""The status bar: files (or the live connection), flow counts, load progress, the filter,
+the last problem.
 
 It is handed plain values by the screen (attributes down) and renders them as `Text`,
 so a file name or an error message from a capture can never be read as markup.
@@ -11,6 +12,7 @@ from dataclasses import dataclass, replace
 from rich.text import Text
 from textual.widgets import Static
 
+from flowtui.ui.attach import health_style
 from flowtui.ui.safe_text import clean
 
 __all__ = ["StatusBar", "StatusInfo"]
@@ -31,6 +33,12 @@ class StatusInfo:
     unsaved: bool = False
     problem: str = ""
     """The last load or save problem (one line)."""
+    connection: str = ""
+    """The live proxy's address in attach mode, else empty."""
+    health: str = ""
+    """The live connection's state: ``connected``, ``lost: ...; retrying in 2s`` ..."""
+    follow: bool = False
+    """Follow mode: the newest flow stays in view."""
 
 
 class StatusBar(Static):
@@ -54,8 +62,14 @@ class StatusBar(Static):
         """The bar's content as `Text` (every value cleaned)."""
         i = self.info
         text = Text(no_wrap=True, overflow="ellipsis")
-        names = ", ".join(clean(f) for f in i.files) or "no file"
-        text.append(names, style="bold")
+        if i.connection:
+            text.append("⇄ ")
+            text.append(clean(i.connection, max_len=80), style="bold")
+            text.append(" ")
+            text.append(clean(i.health, max_len=200), style=health_style(i.health))
+        else:
+            names = ", ".join(clean(f) for f in i.files) or "no file"
+            text.append(names, style="bold")
         if i.unsaved:
             text.append(" [+]", style="bold yellow")
         sep = " │ "
@@ -64,6 +78,8 @@ class StatusBar(Static):
             text.append(f", {i.marked:,} marked")
         if i.modified:
             text.append(f", {i.modified:,} modified")
+        if i.follow:
+            text.append(f"{sep}follow", style="cyan")
         if i.filter:
             text.append(f"{sep}filter ")
             text.append(clean(i.filter, max_len=60), style="italic")

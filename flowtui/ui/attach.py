@@ -1,0 +1,110 @@
+"""Attaching the inspector to a live proxy: the `LiveClient`'s events into the flow store.
+
+Why a module of its own: the app stays about files and screens, and this is the one
+place that knows how live events map onto the store. The client runs as an asyncio
+task on the app's own event loop (an async worker), so its callback may touch the
+store directly; the store's subscribers then post messages to the widgets, and nothing
+ever waits on the socket. Commands go out through the same client and their effect
+comes back as the proxy's ``flows/update``: the UI shows what the proxy did, not what
+it asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flowtui.core.store import FlowStore
+from flowtui.live.client import CommandError, LiveClient, LiveEvent
+from flowtui.live.endpoints import parse_endpoint
+
+__all__ = ["Attachment", "CommandError", "capture_name", "health_style", "read_token"]
+
+
+def read_token(path: str | Path) -> str:
+    """The token in a token file (`OSError`/`ValueError` if unreadable or empty)."""
+    token = Path(path).read_text(encoding="utf-8").strip()
+    if not token:
+        raise ValueError(f"token file {path} is empty")
+    return token
+
+
+def capture_name(when: datetime) -> str:
+    """The default file `w` proposes in attach mode, e.g. ``flowtui-live-20261120-120000.flows``."""
+    return f"flowtui-live-{when:%Y%m%d-%H%M%S}.flows"
+
+
+def health_style(health: str) -> str:
+    """The status bar style of a connection health text."""
+    if health == "connected":
+        return "bold green"
+    if health.startswith("refused"):
+        return "bold red"
+    if health.startswith("lost"):
+        return "bold yellow"
+    return "yellow"
+
+
+class Attachment:
+    """One live connection to a proxy, mirrored into `store`."""
+
+    def __init__(
+        self,
+        address: str,
+        store: FlowStore,
+        *,
+        token: str | None = None,
+        on_health: Callable[[str], None] | None = None,
+        backoff: tuple[float, float] = (0.2, 5.0),
+    ) -> None:
+        self.address = str(parse_endpoint(address))
+        """The proxy's socket, normalised (``unix:/path`` or ``tcp://host:port``)."""
+        self.store = store
+        """The app's flow store: live flows join it like loaded ones."""
+        self.health = "connecting"
+        """The connection's state as shown in the status bar."""
+        self.on_health = on_health
+        """Called with the new `health` when it changes."""
+        self.client = LiveClient(address, token=token, on_event=self.apply, backoff=backoff)
+        """The socket client (plain asyncio)."""
+
+    async def run(self) -> None:
+        """Stay attached (reconnecting with back-off) until `stop()` or a refusal."""
+        try:
+            await self.client.run()
+        finally:
+            self.client.stop()
+
+    def stop(self) -> None:
+        """Detach."""
+        self.client.stop()
+
+    async def command(self, kind: str, **args: Any) -> str | None:
+        """Send a command; None when the proxy accepted it, else the error to show."""
+        try:
+            await self.client.command(kind, **args)
+        except CommandError as e:
+            return f"{kind}: {e}"
+        return None
+
+    def apply(self, event: LiveEvent) -> None:
+        """Mirror one client event into the store (or the health)."""
+        store = self.store
+        if event.kind == "status":
+            self.health = event.status.replace("refused: refused by peer: ", "refused: ")
+            if self.on_health is not None:
+                self.on_health(self.health)
+        elif event.kind in ("reset", "add"):
+            # A known id updates that flow in place (a resync keeps every row shown);
+            # the client keeps flows the proxy forgot, so nothing disappears.
+            store.add(event.flows)
+        elif event.kind == "update":
+            for flow in event.flows:
+                if flow.id in store:
+                    store.update(flow)
+                else:
+                    store.add((flow,))
+        elif event.kind == "remove" and event.flow_id in store:
+            store.remove(event.flow_id)
