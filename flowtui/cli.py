@@ -13,14 +13,14 @@ import importlib
 import json
 import os
 import sys
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from flowtui import __version__
+from flowtui.sanitize import clean
 
-__all__ = ["format_flow_line", "main", "safe_text", "state_to_json"]
+__all__ = ["format_flow_line", "main", "state_to_json"]
 
 EXIT_ERROR = 2
 """Exit status for unreadable input or a failed write (argparse uses it for usage errors)."""
@@ -47,32 +47,11 @@ Inspect network flows captured by mitmproxy (formats 18-21) or saved by flowtui.
   flowtui addon-path       the path of the mitmproxy addon, for `mitmdump -s PATH`"""
 
 
-# --------------------------------------------------------------------------- text safety
-
-_EXTRA_UNSAFE = frozenset("\u2028\u2029\u200e\u200f\u061c") | frozenset(
-    chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-)
-
-
-def safe_text(text: str) -> str:
-    """Escape what a terminal would interpret: C0/C1 controls, DEL, ESC, bidi overrides."""
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        if ch in _EXTRA_UNSAFE or unicodedata.category(ch) in ("Cc", "Cs"):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 def _text(value: Any) -> str:
     """Any state value as safe text (bytes decoded leniently)."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="backslashreplace")
-    return safe_text(str(value))
+    return clean(str(value))
 
 
 # --------------------------------------------------------------------------- dump
@@ -171,7 +150,7 @@ def _dump(path: Path, as_json: bool, out: TextIO) -> int:
     except BrokenPipeError:
         raise
     except OSError as e:
-        return _fail(f"{safe_text(str(path))}: {e.strerror or e}", out)
+        return _fail(f"{clean(str(path))}: {e.strerror or e}", out)
     return 0
 
 
@@ -179,7 +158,7 @@ def _fail(message: str, out: TextIO | None = None) -> int:
     """Report one error line on stderr (after flushing what was printed) and return 2."""
     if out is not None:
         out.flush()
-    print(f"flowtui: error: {safe_text(message)}", file=sys.stderr)
+    print(f"flowtui: error: {clean(message)}", file=sys.stderr)
     return EXIT_ERROR
 
 
@@ -205,7 +184,7 @@ def _convert(src: Path, dst: Path, fmt: str | None) -> int:
         return _fail(str(e))
     unknown = sum(isinstance(f, UnknownFlow) for f in flows)
     note = f" ({unknown} unreadable records kept as they were)" if unknown else ""
-    print(f"{safe_text(str(dst))}: wrote {count} flows in {target} format{note}", file=sys.stderr)
+    print(f"{clean(str(dst))}: wrote {count} flows in {target} format{note}", file=sys.stderr)
     return 0
 
 

@@ -155,9 +155,12 @@ def test_hostile_payload_is_escaped(capsys: pytest.CaptureFixture[str], tmp_path
     assert json.loads(out)["comment"] == state["comment"]
 
 
-def test_safe_text() -> None:
-    assert cli.safe_text("plain grüße 🍇") == "plain grüße 🍇"
-    assert cli.safe_text("\x00\t\x7f\x85") == "\\x00\\x09\\x7f\\x85"
+def test_cli_output_uses_the_shared_sanitiser() -> None:
+    from flowtui.sanitize import clean
+
+    assert clean("plain grüße 🍇") == "plain grüße 🍇"
+    assert clean("\x00\t\x7f\x85") == "\\x00\\x09\\x7f\\x85"
+    assert clean("name-\udcff.flows") == "name-\\udcff.flows"  # surrogateescape from argv
 
 
 def test_open_calls_the_ui(monkeypatch: pytest.MonkeyPatch) -> None:
