@@ -15,7 +15,7 @@ from flowtui.ui.app import make_app
 async def test_undecodable_and_hostile_file_names_open_and_show_escaped(tmp_path: Path) -> None:
     # b"\xff" is not UTF-8: Python hands it over as the lone surrogate "\udcff".
     raw_name = b"cap-\xff-\x1b]0;PWNED\x07.flows"
-    target = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), raw_name)))
+    target = tmp_path / os.fsdecode(raw_name)
     shutil.copyfile(SAMPLE, target)
     app = make_app([target], tz=UTC, detail_delay=0)
     async with app.run_test(size=(160, 40)) as pilot:
