@@ -262,7 +262,9 @@ class LiveClient:
         flow = self.flows.get(flow_id)
         if flow is None:
             return
-        state = Flow.get_state(flow)
+        # A message flow's messages arrive as appends, so its base state is enough (and
+        # cheap); any other flow (HTTP, DNS) keeps its protocol parts in its full state.
+        state = Flow.get_state(flow) if isinstance(flow, MessageFlow) else flow.get_state()
         live = changes.pop("live", flow.live)
         state.update(changes)
         if isinstance(flow, MessageFlow):
