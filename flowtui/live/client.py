@@ -83,6 +83,8 @@ class LiveClient:
         """Bounded: when full, the pending events collapse into one ``reset``."""
         self.retry = retry
         self.backoff = backoff
+        """(first, longest) seconds to wait before reconnecting, doubled per failure in a
+        row; read at each retry, so a change applies to the next one."""
         self.timeout = timeout
         self.flows: dict[str, Flow] = {}
         """The mirror: every flow seen, by id, in arrival order."""
@@ -100,11 +102,10 @@ class LiveClient:
 
     async def run(self) -> None:
         """Stay attached until `stop()`: connect, mirror, reconnect with back-off."""
-        delay = self.backoff[0]
+        failures = 0  # in a row; the delay is read from `backoff` each time
         while not self._stopped:
             try:
                 await self._session()
-                delay = self.backoff[0]
             except ProtocolError as e:
                 self._set_status(f"refused: {e}")
                 if str(e).startswith(("refused by peer", "incompatible")) or not self.retry:
@@ -112,14 +113,17 @@ class LiveClient:
                     return
             except (OSError, TimeoutError, asyncio.IncompleteReadError) as e:
                 self._set_status(f"lost: {e or type(e).__name__}")
+            if self.connected.is_set():
+                failures = 0  # it was attached: start the back-off afresh
             self._drop_connection()
             if self._stopped or not self.retry:
                 return
+            delay = min(self.backoff[0] * 2**failures, self.backoff[1])
+            failures += 1
             self.retry_in = delay
             self._set_status(f"{self.status}; retrying in {delay:g}s")
             await asyncio.sleep(delay)
             self.retry_in = None
-            delay = min(delay * 2, self.backoff[1])
 
     def stop(self) -> None:
         """End `run()` and close the socket."""
@@ -262,7 +266,9 @@ class LiveClient:
         flow = self.flows.get(flow_id)
         if flow is None:
             return
-        state = Flow.get_state(flow)
+        # A message flow's messages arrive as appends, so its base state is enough (and
+        # cheap); any other flow (HTTP, DNS) keeps its protocol parts in its full state.
+        state = Flow.get_state(flow) if isinstance(flow, MessageFlow) else flow.get_state()
         live = changes.pop("live", flow.live)
         state.update(changes)
         if isinstance(flow, MessageFlow):

@@ -91,10 +91,10 @@ class FlowtuiLive:
         master: Any = ctx.master
         proxyserver = master.addons.get("proxyserver")
         client = flow.client_conn
-        key: Any = client.id
-        if client.transport_protocol == "udp":
-            key = (client.peername, client.sockname)
-        handler = proxyserver.connections.get(key) if proxyserver else None
+        connections: dict[Any, Any] = proxyserver.connections if proxyserver else {}
+        # mitmproxy 11 registers every connection, UDP too, by the client's id; older
+        # releases keyed UDP by its addresses (see proxyserver.inject_event).
+        handler = connections.get(client.id) or connections.get((client.peername, client.sockname))
         if handler is not None:
             for io in list(handler.transports.values()):
                 transport = getattr(io.writer, "transport", None)

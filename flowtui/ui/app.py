@@ -295,10 +295,20 @@ class FlowtuiApp(App[int]):
     def save(self, path: Path, *, then_quit: bool = False) -> None:
         """Save every flow (shown or filtered out, not deleted) to `path` atomically."""
         flows = list(self.store)
-        self._save(path, flows, self.save_format(path), then_quit)
+        revisions = None
+        if self.attachment is not None:
+            revisions = {flow.id: rev for flow, rev in self.store.snapshot()}
+        self._save(path, flows, self.save_format(path), then_quit, revisions)
 
     @work(thread=True, exclusive=True, group="save", name="save")
-    def _save(self, path: Path, flows: list[Flow], fmt: str, then_quit: bool) -> None:
+    def _save(
+        self,
+        path: Path,
+        flows: list[Flow],
+        fmt: str,
+        then_quit: bool,
+        revisions: dict[str, int] | None,
+    ) -> None:
         try:
             count = save_flows(path, flows, format=fmt)
         except FlowWriteException as e:
@@ -306,7 +316,7 @@ class FlowtuiApp(App[int]):
         except OSError as e:
             self.post_message(SaveFinished(str(path), 0, f"{path}: {e}", then_quit))
         else:
-            self.post_message(SaveFinished(str(path), count, None, then_quit))
+            self.post_message(SaveFinished(str(path), count, None, then_quit, revisions))
 
     def on_save_finished(self, message: SaveFinished) -> None:
         if message.error:
@@ -319,6 +329,8 @@ class FlowtuiApp(App[int]):
             )
             return
         self.changes = 0
+        if self.attachment is not None and message.revisions is not None:
+            self.attachment.mark_saved(message.revisions)
         self.save_path = Path(message.path)
         self.formats.setdefault(message.path, self.save_format(Path(message.path)))
         self.notify(clean(f"Saved {message.count} flows to {message.path}"), markup=False)
@@ -329,8 +341,12 @@ class FlowtuiApp(App[int]):
     # -- quitting -------------------------------------------------------------------------
 
     def request_quit(self) -> None:
-        """Quit, asking first (save / discard / cancel) when there are unsaved changes."""
-        if self.changes == 0:
+        """Quit, asking first (save / discard / cancel) when there are unsaved changes.
+
+        Attached to a proxy, flows captured (or changed) since the last save count too.
+        """
+        captured = self.attachment.unsaved() if self.attachment is not None else 0
+        if self.changes == 0 and captured == 0:
             self.exit(0)
             return
 
@@ -342,10 +358,18 @@ class FlowtuiApp(App[int]):
 
         n = self.changes
         modified = self.store.modified_count
-        summary = (
-            f"{n} unsaved change{'s' if n != 1 else ''} "
-            f"({modified} flow{'s' if modified != 1 else ''} modified)."
-        )
+        parts = []
+        if captured:
+            parts.append(
+                f"{captured} captured flow{'s' if captured != 1 else ''} "
+                f"{'is' if captured == 1 else 'are'} not saved."
+            )
+        if n:
+            parts.append(
+                f"{n} unsaved change{'s' if n != 1 else ''} "
+                f"({modified} flow{'s' if modified != 1 else ''} modified)."
+            )
+        summary = " ".join(parts)
         self.push_screen(QuitDialog(summary), done)
 
     async def action_quit(self) -> None:

@@ -69,6 +69,8 @@ class Attachment:
         """Called with the new `health` when it changes."""
         self.client = LiveClient(address, token=token, on_event=self.apply, backoff=backoff)
         """The socket client (plain asyncio)."""
+        self.saved: dict[str, int] = {}
+        """The store revision of each flow as last saved (see `unsaved`)."""
 
     async def run(self) -> None:
         """Stay attached (reconnecting with back-off) until `stop()` or a refusal."""
@@ -88,6 +90,19 @@ class Attachment:
         except CommandError as e:
             return f"{kind}: {e}"
         return None
+
+    def mark_saved(self, revisions: dict[str, int]) -> None:
+        """Remember what a successful save wrote: flow ids and their store revisions."""
+        self.saved = dict(revisions)
+
+    def unsaved(self) -> int:
+        """How many captured flows are new or changed since the last save (O(n), on quit).
+
+        The proxy owns live flows, so mark and comment are not local "changes"; but what
+        was captured exists only in this inspector until it is saved, so quitting asks.
+        """
+        saved = self.saved
+        return sum(1 for flow, rev in self.store.snapshot() if saved.get(flow.id) != rev)
 
     def apply(self, event: LiveEvent) -> None:
         """Mirror one client event into the store (or the health)."""

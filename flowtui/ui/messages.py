@@ -78,3 +78,5 @@ class SaveFinished(Message):
     """A one-line message if the save failed (the old file is untouched)."""
     then_quit: bool = False
     """Quit after a successful save (the quit dialog's "save")."""
+    revisions: dict[str, int] | None = None
+    """Each saved flow's store revision at the time of saving (attach mode), else None."""

@@ -3,71 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from live_helpers import EchoServer, running_client, wait_until
+from mitm_helpers import free_port, run_mitm
 
-from flowtui.live import addon_path
 from flowtui.live.client import CommandError
 
 pytestmark = pytest.mark.mitmproxy
-MITMDUMP = Path(sys.executable).parent / "mitmdump"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.asynccontextmanager
-async def mitmdump(tmp_path: Path, echo_port: int):
-    port = _free_port()
-    sock_dir = tmp_path / "s"
-    path = sock_dir / "mitm.sock"
-    proc = subprocess.Popen(
-        [str(MITMDUMP), "-q", "--listen-host", "127.0.0.1",
-         "--mode", f"reverse:tcp://127.0.0.1:{echo_port}@{port}",
-         "--set", f"confdir={tmp_path / 'conf'}",
-         "-s", addon_path(), "--set", f"flowtui_listen=unix:{path}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONWARNINGS": ""},
-    )  # fmt: skip
-    try:
-        await wait_until(lambda: path.exists() or proc.poll() is not None, timeout=20)
-        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-        for _ in range(200):  # the proxy port opens around the same time
-            try:
-                _r, w = await asyncio.open_connection("127.0.0.1", port)
-            except OSError:
-                await asyncio.sleep(0.05)
-            else:
-                w.close()
-                await w.wait_closed()
-                break
-        yield port, f"unix:{path}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        if proc.stdout:
-            proc.stdout.close()
 
 
 async def test_addon_live_flow_intercept_resume_kill_mark(tmp_path: Path) -> None:
     echo = EchoServer()
     await echo.start()
     try:
-        async with mitmdump(tmp_path, echo.port) as (port, addr), running_client(addr) as client:
+        port = free_port()
+        mode = f"reverse:tcp://127.0.0.1:{echo.port}@{port}"
+        async with run_mitm(tmp_path, mode) as addr, running_client(addr) as client:
             # a flow appears while the connection is open, message by message
             r, w = await asyncio.open_connection("127.0.0.1", port)
             w.write(b"one")

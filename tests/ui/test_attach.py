@@ -17,14 +17,14 @@ from typing import Any
 
 import pytest
 from live.live_helpers import EchoServer, running_client, wait_until
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from flowtui.core import Flow, TCPFlow
 from flowtui.io import read_flows
 from flowtui.live.endpoints import Endpoint, load_or_create_token
 from flowtui.live.relay import Relay
 from flowtui.ui.app import FlowtuiApp, make_app
-from flowtui.ui.screens.dialogs import SaveDialog
+from flowtui.ui.screens.dialogs import QuitDialog, SaveDialog
 from flowtui.ui.widgets.message_view import MessageView
 from flowtui.ui.widgets.status_bar import StatusBar
 
@@ -234,3 +234,74 @@ async def test_save_writes_the_live_capture(sock: Path, tmp_path: Path) -> None:
     flows: list[Flow] = read_flows(target)
     assert len(flows) == 1 and isinstance(flows[0], TCPFlow)
     assert [m.content for m in flows[0].messages] == [b"keep me", b"ECHO:keep me"]
+
+
+def _dialog_text(app: FlowtuiApp) -> str:
+    return " ".join(str(w.render()) for w in app.screen.query(Static))
+
+
+async def test_quit_asks_before_dropping_unsaved_captured_flows(sock: Path, tmp_path: Path) -> None:
+    target = tmp_path / "kept.flows"
+    async with _relay(sock) as (relay, _):
+        app = _app(f"unix:{sock}")
+        async with app.run_test(size=(120, 40)) as pilot, _client(relay) as (reader, writer):
+            await _echo(reader, writer, b"precious")
+            await wait_until(lambda: len(_live_flow(app).messages) == 2 if app.store else False)
+            await pilot.press("ctrl+q")
+            assert isinstance(app.screen, QuitDialog)
+            assert "1 captured flow is not saved." in _dialog_text(app)
+            await pilot.press("escape")  # cancel: still attached, nothing lost
+            assert not isinstance(app.screen, QuitDialog) and app.is_running
+            assert len(app.store) == 1
+
+            await pilot.press("ctrl+q", "s")  # save and quit
+            dialog = app.screen
+            assert isinstance(dialog, SaveDialog)
+            dialog.query_one(Input).value = str(target)
+            await pilot.press("enter")
+            await wait_until(lambda: not app.is_running)
+    assert app.return_code == 0
+    flows = read_flows(target)
+    assert [m.content for m in flows[0].messages] == [b"precious", b"ECHO:precious"]  # type: ignore[attr-defined]
+
+
+async def test_quit_after_save_asks_again_only_for_new_captures(sock: Path, tmp_path: Path) -> None:
+    async with _relay(sock) as (relay, _):
+        app = _app(f"unix:{sock}")
+        async with app.run_test(size=(120, 40)) as pilot, _client(relay) as (reader, writer):
+            await _echo(reader, writer, b"one")
+            await wait_until(lambda: len(_live_flow(app).messages) == 2 if app.store else False)
+            app.save(tmp_path / "saved.flows")
+            await wait_until(lambda: app.attachment is not None and app.attachment.saved)
+            await _echo(reader, writer, b"two")  # captured after the save
+            await wait_until(lambda: len(_live_flow(app).messages) == 4)
+            await pilot.press("ctrl+q")
+            assert isinstance(app.screen, QuitDialog)
+            assert "1 captured flow is not saved." in _dialog_text(app)
+            await pilot.press("d")  # discard: quits without saving
+            await wait_until(lambda: not app.is_running)
+    assert app.return_code == 0
+
+
+async def test_quit_without_captures_or_after_saving_everything_does_not_ask(
+    sock: Path, tmp_path: Path
+) -> None:
+    async with _relay(sock) as (relay, _):
+        empty = _app(f"unix:{sock}")  # nothing captured yet: quits at once
+        async with empty.run_test(size=(120, 40)) as pilot:
+            await wait_until(lambda: _health(empty) == "connected")
+            await pilot.press("ctrl+q")
+            await wait_until(lambda: not empty.is_running)
+        assert empty.return_code == 0
+
+        app = _app(f"unix:{sock}")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(lambda: _health(app) == "connected")
+            async with _client(relay) as (reader, writer):
+                await _echo(reader, writer, b"one")
+            await wait_until(lambda: len(app.store) == 1 and not _live_flow(app).live)
+            app.save(tmp_path / "saved.flows")
+            await wait_until(lambda: app.attachment is not None and app.attachment.saved)
+            await pilot.press("ctrl+q")
+            await wait_until(lambda: not app.is_running)
+        assert app.return_code == 0

@@ -1,0 +1,38 @@
+"""`flowtui attach` as a user runs it: bad arguments fail before any UI, in one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _attach(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flowtui", "attach", *args],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["tcp://127.0.0.1:1", "--token-file", "{tmp}/missing"], "{tmp}/missing"),
+        (["tcp://127.0.0.1:1", "--token-file", "{tmp}/empty"], "is empty"),
+        (["tcp://127.0.0.1"], "expected tcp://HOST:PORT"),
+    ],
+    ids=["missing-token-file", "empty-token-file", "bad-address"],
+)
+def test_attach_fails_in_one_line_with_status_2(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    (tmp_path / "empty").write_text("\n", encoding="utf-8")
+    result = _attach(*(a.format(tmp=tmp_path) for a in args))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected.format(tmp=tmp_path) in lines[0]
+    assert "\x1b" not in result.stderr  # no UI was started
