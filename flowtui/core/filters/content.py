@@ -14,7 +14,7 @@ from typing import Any
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow
 from flowtui.core.filters.http import decoded_content, http_part, url_texts
-from flowtui.core.filters.nodes import Node
+from flowtui.core.filters.nodes import Node, SummaryTest
 from flowtui.core.messages import MessageFlow
 
 __all__ = ["BareWord", "Body", "Size", "flow_size", "payloads"]
@@ -201,6 +201,10 @@ class Size(Node):
 
     def __call__(self, flow: Flow) -> bool:
         return self._compare(flow_size(flow), self.limit)
+
+    def on_summary(self) -> SummaryTest | None:
+        compare, limit = self._compare, self.limit
+        return lambda s: compare(s.size, limit)
 
     def dump(self) -> str:
         return f"~size({self.op}{self.limit})"

@@ -12,6 +12,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow, TCPFlow, UDPFlow
+from flowtui.core.summary import FlowSummary
+from flowtui.core.summary import address_texts as address_texts
+
+SummaryTest = Callable[[FlowSummary], bool]
 
 __all__ = [
     "And",
@@ -33,6 +37,11 @@ class Node:
 
     def __call__(self, flow: Flow) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def on_summary(self) -> SummaryTest | None:
+        """The same test on a flow's summary, or None if the summary lacks what it needs
+        (then the flow is decoded: content, HTTP details, certificates)."""
+        return None
 
     def dump(self) -> str:
         """A compact description of the tree, for tests and debugging."""
@@ -60,6 +69,13 @@ class And(Node):
                 return False
         return True
 
+    def on_summary(self) -> SummaryTest | None:
+        tests = [p.on_summary() for p in self.parts]
+        if any(t is None for t in tests):
+            return None
+        ready = [t for t in tests if t is not None]
+        return lambda s: all(t(s) for t in ready)
+
     def dump(self) -> str:
         return f"And({', '.join(p.dump() for p in self.parts)})"
 
@@ -78,6 +94,13 @@ class Or(Node):
                 return True
         return False
 
+    def on_summary(self) -> SummaryTest | None:
+        tests = [p.on_summary() for p in self.parts]
+        if any(t is None for t in tests):
+            return None
+        ready = [t for t in tests if t is not None]
+        return lambda s: any(t(s) for t in ready)
+
     def dump(self) -> str:
         return f"Or({', '.join(p.dump() for p in self.parts)})"
 
@@ -92,6 +115,10 @@ class Not(Node):
     def __call__(self, flow: Flow) -> bool:
         return not self.part(flow)
 
+    def on_summary(self) -> SummaryTest | None:
+        test = self.part.on_summary()
+        return None if test is None else (lambda s: not test(s))
+
     def dump(self) -> str:
         return f"Not({self.part.dump()})"
 
@@ -105,6 +132,9 @@ class Const(Node):
     def __call__(self, flow: Flow) -> bool:
         return self.value
 
+    def on_summary(self) -> SummaryTest | None:
+        return lambda _s: self.value
+
     def dump(self) -> str:
         return self.name
 
@@ -112,11 +142,16 @@ class Const(Node):
 class Predicate(Node):
     """An operator without an argument: a plain test of the flow."""
 
-    def __init__(self, name: str, test: Callable[[Flow], bool]) -> None:
-        self.name, self.test = name, test
+    def __init__(
+        self, name: str, test: Callable[[Flow], bool], summary: SummaryTest | None = None
+    ) -> None:
+        self.name, self.test, self.summary = name, test, summary
 
     def __call__(self, flow: Flow) -> bool:
         return self.test(flow)
+
+    def on_summary(self) -> SummaryTest | None:
+        return self.summary
 
     def dump(self) -> str:
         return self.name
@@ -130,8 +165,10 @@ class TextRegex(Node):
         name: str,
         regex: re.Pattern[str],
         texts: Callable[[Flow], Sequence[str]],
+        summary_texts: Callable[[FlowSummary], Sequence[str]] | None = None,
     ) -> None:
         self.name, self.regex, self.texts = name, regex, texts
+        self.summary_texts = summary_texts
 
     def __call__(self, flow: Flow) -> bool:
         search = self.regex.search
@@ -139,6 +176,12 @@ class TextRegex(Node):
             if search(text):
                 return True
         return False
+
+    def on_summary(self) -> SummaryTest | None:
+        texts, search = self.summary_texts, self.regex.search
+        if texts is None:
+            return None
+        return lambda s: any(search(t) for t in texts(s))
 
     def dump(self) -> str:
         return f"{self.name}({self.regex.pattern!r})"
@@ -201,18 +244,6 @@ def meta_texts(flow: Flow) -> Sequence[str]:
     if not isinstance(meta, dict) or not meta:
         return ()
     return ("\n".join(f"{key}: {value}" for key, value in meta.items()),)
-
-
-def address_texts(address: Any) -> list[str]:
-    """`host:port` as stored and as displayed (IPv6 in brackets), without duplicates."""
-    if not isinstance(address, tuple | list) or len(address) < 2:
-        return []
-    plain = f"{address[0]}:{address[1]}"
-    out = [plain]
-    host = str(address[0])
-    if ":" in host:
-        out.append(f"[{host}]:{address[1]}")
-    return out
 
 
 def src_texts(flow: Flow) -> Sequence[str]:
