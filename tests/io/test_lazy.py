@@ -165,3 +165,13 @@ def test_filters_on_summaries_agree_with_filters_on_flows(expr: str) -> None:
 def test_content_filters_need_the_flows() -> None:
     for expr in ("~b x", "~tcp & ~bq x", "~u example", "~cert flowtui", "word"):
         assert not parse(expr).on_summaries
+
+
+def test_index_is_not_fooled_by_key_text_inside_values(tmp_path: Path) -> None:
+    source = ROOT / "tests" / "data" / "mitmproxy-11" / "tls_alpn_chain.flows"
+    flows = read_flows(source)
+    for flow in flows:
+        flow.client_conn.sni = "8:peername;17:127.0.0.1:1;11:tls_version;"
+    path = tmp_path / "tricky.flows"
+    save_flows(path, flows, format="mitmproxy")
+    assert [e.summary for e in _index(path)] == [summarize(f) for f in read_flows(path)]
