@@ -311,11 +311,15 @@ class FlowStore:
         self._rebuild_view(known or {})
         self._announce("reset")
 
-    def snapshot(self) -> list[tuple[str, int, Flow | LazyFlow]]:
-        """(id, revision, flow or its record) of every flow: a list another thread may
-        read while this changes (a worker loads lazy ones itself: `flow.load()`)."""
-        flows, lazy, rev = self._flows, self._lazy, self._revision
-        return [(i, rev.get(i, 0), flows[i] if i in flows else lazy[i]) for i in self._seq]
+    def snapshot(self) -> list[tuple[str, int, FlowSummary | None, Flow | LazyFlow]]:
+        """(id, revision, summary, flow or its record) of every flow: a list another
+        thread may read while this changes (a worker loads lazy ones itself with
+        `load()`; their summary is given, a resident flow's is None)."""
+        flows, lazy, rev, sums = self._flows, self._lazy, self._revision, self._summaries
+        return [
+            (i, rev.get(i, 0), None, flows[i]) if i in flows else (i, rev.get(i, 0), sums[i][1], lazy[i])
+            for i in self._seq
+        ]
 
     def clear(self) -> None:
         """Forget every flow (subscribers and the filter stay)."""

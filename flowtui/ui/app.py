@@ -21,7 +21,7 @@ from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from flowtui.core import Flow
-from flowtui.core.store import FlowStore, LazyFlow, StoreEvent
+from flowtui.core.store import FlowStore, FlowSummary, LazyFlow, StoreEvent
 from flowtui.io import FlowWriteException, format_for_path, save_flows
 from flowtui.ui.attach import Attachment, capture_name
 from flowtui.ui.loading import load_file
@@ -241,18 +241,23 @@ class FlowtuiApp(App[int]):
         self,
         text: str,
         predicate: Callable[[Flow], bool],
-        snapshot: list[tuple[str, int, Flow | LazyFlow]],
+        snapshot: list[tuple[str, int, FlowSummary | None, Flow | LazyFlow]],
     ) -> None:
         """Match every flow off the UI thread, decoding lazy ones one at a time."""
         worker = get_current_worker()
         results: dict[str, tuple[int, bool]] = {}
         last = time.monotonic()
-        for done, (flow_id, revision, item) in enumerate(snapshot):
+        may_match = getattr(predicate, "may_match", None)
+        for done, (flow_id, revision, summary, item) in enumerate(snapshot):
             if worker.is_cancelled:
                 return
             try:
-                flow = item if isinstance(item, Flow) else item.load()
-                results[flow_id] = (revision, bool(predicate(flow)))
+                if isinstance(item, Flow):
+                    results[flow_id] = (revision, bool(predicate(item)))
+                elif may_match is not None and not may_match(summary, item.raw()):
+                    results[flow_id] = (revision, False)  # cannot match: not decoded
+                else:
+                    results[flow_id] = (revision, bool(predicate(item.load())))
             except Exception:  # as the store does: a failing filter hides the flow
                 results[flow_id] = (revision, False)
             if time.monotonic() - last > 0.25:

@@ -175,3 +175,23 @@ def test_index_is_not_fooled_by_key_text_inside_values(tmp_path: Path) -> None:
     path = tmp_path / "tricky.flows"
     save_flows(path, flows, format="mitmproxy")
     assert [e.summary for e in _index(path)] == [summarize(f) for f in read_flows(path)]
+
+
+_ENTRIES = [e for p in CAPTURES for e in _index(p)]
+_CONTENT = ["hello", "LOGIN", "a1", "^a1", r"\bOK\b", "(?=C)A", "x$", ".", "zzz-none", "EHLO"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.builds(
+        lambda op, w, extra: f'{op} "{w}"{extra}',
+        st.sampled_from(["~b", "~bq", "~bs", "!~b"]),
+        st.sampled_from(_CONTENT),
+        st.sampled_from(["", " & ~tcp", " | ~udp", " & ~src 127"]),
+    )
+)
+def test_raw_prefilter_never_drops_a_matching_flow(expr: str) -> None:
+    flt = parse(expr)
+    for entry in _ENTRIES:
+        if flt(entry.ref.load()):
+            assert flt.may_match(entry.summary, entry.ref.raw()), (expr, entry.id)

@@ -47,11 +47,17 @@ class Filter:
         connection and annotation fields."""
         self._summary_test = root.on_summary()
         self.on_summaries = self._summary_test is not None
+        self._may_match = root.may_match()
         """True if `match_summary` answers exactly as calling the filter on the flow:
         no flow need be decoded (the flow list filters 100k flows this way)."""
 
     def __call__(self, flow: Flow) -> bool:
         return self.root(flow)
+
+    def may_match(self, summary: FlowSummary, raw: bytes) -> bool:
+        """False only if a flow with this summary and raw record cannot match: lets a
+        content filter skip decoding most records of a lazy capture."""
+        return self._may_match(summary, raw)
 
     def match_summary(self, summary: FlowSummary) -> bool:
         """The filter applied to a flow's summary (only when `on_summaries`)."""

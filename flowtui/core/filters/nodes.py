@@ -16,6 +16,7 @@ from flowtui.core.summary import FlowSummary
 from flowtui.core.summary import address_texts as address_texts
 
 SummaryTest = Callable[[FlowSummary], bool]
+RawTest = Callable[[FlowSummary, bytes], bool]
 
 __all__ = [
     "And",
@@ -42,6 +43,14 @@ class Node:
         """The same test on a flow's summary, or None if the summary lacks what it needs
         (then the flow is decoded: content, HTTP details, certificates)."""
         return None
+
+    def may_match(self) -> RawTest:
+        """A quick test on a flow's summary and raw record bytes that is False only if
+        the flow cannot match (so a content filter need not decode most records)."""
+        test = self.on_summary()
+        if test is None:
+            return lambda _s, _raw: True
+        return lambda s, _raw: test(s)
 
     def dump(self) -> str:
         """A compact description of the tree, for tests and debugging."""
@@ -76,6 +85,10 @@ class And(Node):
         ready = [t for t in tests if t is not None]
         return lambda s: all(t(s) for t in ready)
 
+    def may_match(self) -> RawTest:
+        tests = [p.may_match() for p in self.parts]
+        return lambda s, raw: all(t(s, raw) for t in tests)
+
     def dump(self) -> str:
         return f"And({', '.join(p.dump() for p in self.parts)})"
 
@@ -100,6 +113,10 @@ class Or(Node):
             return None
         ready = [t for t in tests if t is not None]
         return lambda s: any(t(s) for t in ready)
+
+    def may_match(self) -> RawTest:
+        tests = [p.may_match() for p in self.parts]
+        return lambda s, raw: any(t(s, raw) for t in tests)
 
     def dump(self) -> str:
         return f"Or({', '.join(p.dump() for p in self.parts)})"
