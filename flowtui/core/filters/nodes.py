@@ -83,7 +83,14 @@ class And(Node):
         if any(t is None for t in tests):
             return None
         ready = [t for t in tests if t is not None]
-        return lambda s: all(t(s) for t in ready)
+
+        def test(s: FlowSummary) -> bool:
+            for t in ready:  # noqa: SIM110 - a loop, not a generator: the hot path
+                if not t(s):
+                    return False
+            return True
+
+        return test
 
     def may_match(self) -> RawTest:
         tests = [p.may_match() for p in self.parts]
@@ -112,7 +119,14 @@ class Or(Node):
         if any(t is None for t in tests):
             return None
         ready = [t for t in tests if t is not None]
-        return lambda s: any(t(s) for t in ready)
+
+        def test(s: FlowSummary) -> bool:
+            for t in ready:  # noqa: SIM110 - as in And
+                if t(s):
+                    return True
+            return False
+
+        return test
 
     def may_match(self) -> RawTest:
         tests = [p.may_match() for p in self.parts]
@@ -198,7 +212,14 @@ class TextRegex(Node):
         texts, search = self.summary_texts, self.regex.search
         if texts is None:
             return None
-        return lambda s: any(search(t) for t in texts(s))
+
+        def test(s: FlowSummary) -> bool:
+            for text in texts(s):  # noqa: SIM110 - as in And
+                if search(text):
+                    return True
+            return False
+
+        return test
 
     def dump(self) -> str:
         return f"{self.name}({self.regex.pattern!r})"
