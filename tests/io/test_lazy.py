@@ -195,3 +195,21 @@ def test_raw_prefilter_never_drops_a_matching_flow(expr: str) -> None:
     for entry in _ENTRIES:
         if flt(entry.ref.load()):
             assert flt.may_match(entry.summary, entry.ref.raw()), (expr, entry.id)
+
+
+def test_store_filters_lazy_and_changed_flows_alike() -> None:
+    source = ROOT / "flowtui" / "sample" / "sample.flows"
+    store = _lazy_store(source)
+    flows = read_flows(source)
+    for expr in ("~tcp", "~marked", "~sni imap | ~dst 127.0.0.1:3", "!~tls & ~size >100"):
+        flt = parse(expr)
+        store.set_filter(flt)
+        assert [store.view.id_at(i) for i in range(len(store.view))] == [
+            f.id for f in flows if flt(f)
+        ]
+    unmarked = next(f for f in store if not f.marked)
+    unmarked.marked = ":star:"
+    store.update(unmarked)  # now resident: its new summary counts
+    store.set_filter(parse("~marked"))
+    assert store.view.position(unmarked.id) is not None
+    assert store.is_lazy(store.view.id_at(0)) or store.view.id_at(0) == unmarked.id

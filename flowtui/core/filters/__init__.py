@@ -45,7 +45,8 @@ class Filter:
         """True if matching scans message content (`~b`, bare words): this can be slow on
         big captures, so run such filters off the UI thread. Other filters only read
         connection and annotation fields."""
-        self._summary_test = root.on_summary()
+        self._summary_test = self.summary_test = root.on_summary()
+        """The filter as a test of a flow's summary, or None when it needs the flow."""
         self.on_summaries = self._summary_test is not None
         self._may_match = root.may_match()
         """True if `match_summary` answers exactly as calling the filter on the flow:
