@@ -10,120 +10,33 @@ re-filtering is O(n). No Textual, no IO: the UI wraps the callbacks in messages.
 from __future__ import annotations
 
 import bisect
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Literal, Protocol, overload
 
-from flowtui.core.connection import format_address
-from flowtui.core.dns import DNSFlow
-from flowtui.core.flow import Error, Flow
-from flowtui.core.http import HTTPFlow
-from flowtui.core.messages import MessageFlow
-from flowtui.core.unknown import UnknownFlow
+from flowtui.core.flow import Flow
+from flowtui.core.summary import FlowSummary, summarize
 
-__all__ = ["FlowStore", "FlowSummary", "FlowView", "StoreEvent", "summarize"]
+__all__ = ["FlowStore", "FlowSummary", "FlowView", "LazyFlow", "StoreEvent", "summarize"]
 
 Predicate = Callable[[Flow], bool]
 EventKind = Literal["add", "update", "remove", "reset"]
 
-
-@dataclass(frozen=True, slots=True)
-class FlowSummary:
-    """What the flow list shows for one flow, computed once per revision."""
-
-    type: str
-    """Short type name: `tcp`, `udp`, `http`, `dns`, or `?` for an unreadable record."""
-    start: float | None
-    """Unix start time (None when the record has none)."""
-    client: str
-    """The client's `host:port` (raw text: sanitise before display)."""
-    server: str
-    """The SNI when known (the client's first), else the server's `host:port` (raw text)."""
-    detail: str
-    """Protocol extra for the server column, e.g. `GET http://x/ 200` (raw text)."""
-    tls_version: str
-    """Negotiated TLS version on the server side (else the client side), or ``""``."""
-    messages: int | None
-    """Message count (None where the type has no messages)."""
-    bytes_up: int | None
-    """Bytes sent by the client (None where unknown)."""
-    bytes_down: int | None
-    """Bytes sent by the server (None where unknown)."""
-    duration: float | None
-    """Seconds from start to the last known timestamp."""
-    marked: str
-    """The flow's mark (`":default:"`, a shortcode, a character) or ``""``."""
-    intercepted: bool
-    killed: bool
-    error: bool
-    modified: bool
-    live: bool
-    read_only: bool
-    """True for an `UnknownFlow`: kept verbatim, never changed."""
-
-    def search_text(self) -> str:
-        """Everything a substring filter should match, lower-cased."""
-        return " ".join(
-            (self.type, self.client, self.server, self.detail, self.tls_version, self.marked)
-        ).lower()
+OPEN_CACHE = 32
+"""How many decoded lazy flows the store keeps (the cursor's, the recently opened)."""
 
 
-def _end_time(flow: Flow) -> float | None:
-    times = [flow.client_conn.timestamp_end, flow.server_conn.timestamp_end]
-    if isinstance(flow, MessageFlow) and flow.messages:
-        times.append(flow.messages[-1].timestamp)
-    if flow.error is not None:
-        times.append(flow.error.timestamp)
-    found = [t for t in times if isinstance(t, int | float)]
-    return max(found) if found else None
+class LazyFlow(Protocol):
+    """A flow not held in memory: its record in a capture file (see `flowtui.io.lazy`)."""
 
+    def load(self) -> Flow:
+        """Decode a fresh Flow (may raise the reader's exception)."""
+        ...
 
-def summarize(flow: Flow) -> FlowSummary:
-    """The list summary of `flow` (O(messages); the store caches it per revision)."""
-    client = format_address(flow.client_conn.peername)
-    # The client's SNI is the name it asked for; the server side may carry an IP instead.
-    sni = flow.client_conn.sni or flow.server_conn.sni
-    server = sni or format_address(flow.server_conn.address)
-    detail = ""
-    messages = up = down = None
-    if isinstance(flow, MessageFlow):
-        messages = len(flow.messages)
-        up = sum(len(m.content) for m in flow.messages if m.from_client)
-        down = sum(len(m.content) for m in flow.messages if not m.from_client)
-    elif isinstance(flow, HTTPFlow):
-        status = flow.status_code
-        detail = f"{flow.method} {flow.pretty_url}" + (f" {status}" if status else "")
-        messages = flow.websocket_messages
-    elif isinstance(flow, DNSFlow):
-        detail = " ".join(name for name, _ in flow.questions)
-    start: float | None = None
-    try:
-        start = float(flow.timestamp_start)
-    except (TypeError, ValueError):
-        start = None
-    end = _end_time(flow)
-    unknown = isinstance(flow, UnknownFlow)
-    if isinstance(flow, UnknownFlow):
-        detail = f"unreadable {flow.raw_type}: {flow.reason}"
-    return FlowSummary(
-        type="?" if unknown else flow.type,
-        start=start,
-        client=client,
-        server=server,
-        detail=detail,
-        tls_version=flow.server_conn.tls_version or flow.client_conn.tls_version or "",
-        messages=messages,
-        bytes_up=up,
-        bytes_down=down,
-        duration=(end - start) if (start is not None and end is not None) else None,
-        marked=flow.marked,
-        intercepted=flow.intercepted,
-        killed=flow.error is not None and flow.error.msg == Error.KILLED_MESSAGE,
-        error=flow.error is not None,
-        modified=flow.modified(),
-        live=flow.live,
-        read_only=unknown,
-    )
+    def raw(self) -> bytes:
+        """The record's bytes as stored (for saving it unchanged)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +64,15 @@ class FlowView(Sequence[Flow]):
     def __getitem__(self, index: slice) -> list[Flow]: ...
     def __getitem__(self, index: int | slice) -> Flow | list[Flow]:
         flows = self._store._flows
+        get = self._store._get
         if isinstance(index, slice):
-            return [flows[i] for i in self._store._view[index]]
-        return flows[self._store._view[index]]
+            return [get(i) for i in self._store._view[index]]
+        flow_id = self._store._view[index]
+        return flows[flow_id] if flow_id in flows else get(flow_id)
+
+    def id_at(self, index: int) -> str:
+        """The id of the flow at `index` (never decodes a lazy flow)."""
+        return self._store._view[index]
 
     def position(self, flow_id: str) -> int | None:
         """The position of a flow in the view, or None if it is not shown (O(log n))."""
@@ -165,6 +84,8 @@ class FlowStore:
 
     def __init__(self) -> None:
         self._flows: dict[str, Flow] = {}
+        self._lazy: dict[str, LazyFlow] = {}
+        self._open: OrderedDict[str, Flow] = OrderedDict()
         self._seq: dict[str, int] = {}
         self._next_seq = 0
         self._view: list[str] = []
@@ -182,18 +103,42 @@ class FlowStore:
     # -- reading ------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._flows)
+        return len(self._seq)
 
     def __iter__(self) -> Iterator[Flow]:
-        """Every flow in order, shown or not."""
-        return iter(sorted(self._flows.values(), key=lambda f: self._seq[f.id]))
+        """Every flow in order, shown or not (lazy ones decoded one at a time)."""
+        return (self._get(i) for i in list(self._seq))  # _seq is kept in order
 
     def __contains__(self, flow_id: object) -> bool:
-        return flow_id in self._flows
+        return flow_id in self._seq
 
     def get(self, flow_id: str) -> Flow | None:
-        """The flow with this id, or None."""
-        return self._flows.get(flow_id)
+        """The flow with this id (decoded if lazy), or None."""
+        return self._get(flow_id) if flow_id in self._seq else None
+
+    def entries(self) -> list[Flow | LazyFlow]:
+        """Every flow in order: resident ones as Flows, untouched lazy ones as their
+        records (so saving can copy them without decoding)."""
+        ids = list(self._seq)  # _seq is kept in order
+        return [self._flows[i] if i in self._flows else self._lazy[i] for i in ids]
+
+    def is_lazy(self, flow_id: str) -> bool:
+        """True if the flow lives in its capture file, not in memory."""
+        return flow_id in self._lazy and flow_id not in self._flows
+
+    def _get(self, flow_id: str) -> Flow:
+        flow = self._flows.get(flow_id)
+        if flow is not None:
+            return flow
+        flow = self._open.get(flow_id)
+        if flow is not None:
+            self._open.move_to_end(flow_id)
+            return flow
+        flow = self._lazy[flow_id].load()
+        self._open[flow_id] = flow
+        if len(self._open) > OPEN_CACHE:
+            self._open.popitem(last=False)
+        return flow
 
     def revision(self, flow_id: str) -> int:
         """How often the flow was updated: part of the list's row-cache key."""
@@ -212,6 +157,13 @@ class FlowStore:
         summary = summarize(flow)
         self._summaries[flow.id] = (rev, summary)
         return summary
+
+    def summary_of(self, flow_id: str) -> FlowSummary:
+        """The summary of the flow with this id (never decodes a lazy flow)."""
+        cached = self._summaries.get(flow_id)
+        if cached is not None and cached[0] == self._revision.get(flow_id, 0):
+            return cached[1]
+        return self.summary(self._get(flow_id))
 
     @property
     def marked_count(self) -> int:
@@ -250,7 +202,7 @@ class FlowStore:
         """Append flows (a batch is one `add` event); a known id updates that flow instead."""
         added: list[Flow] = []
         for flow in flows:
-            if flow.id in self._flows:
+            if flow.id in self._seq:
                 self.update(flow)
                 continue
             self._flows[flow.id] = flow
@@ -264,11 +216,35 @@ class FlowStore:
         if added:
             self._announce("add", tuple(added))
 
+    def add_lazy(self, entries: Iterable[tuple[str, FlowSummary, LazyFlow]]) -> int:
+        """Append flows known by id, summary and record (one `add` event without flows);
+        a known id takes the new record. Returns how many were appended."""
+        count = 0
+        for flow_id, summary, ref in entries:
+            if flow_id in self._seq:
+                self._flows.pop(flow_id, None)
+                self._open.pop(flow_id, None)
+                self._lazy[flow_id] = ref
+                self._revision[flow_id] = self._revision.get(flow_id, 0) + 1
+                self._summaries[flow_id] = (self._revision[flow_id], summary)
+                continue
+            self._lazy[flow_id] = ref
+            self._seq[flow_id] = seq = self._next_seq
+            self._next_seq += 1
+            self._summaries[flow_id] = (0, summary)
+            self._count_summary(flow_id, summary)
+            if self._matches_id(flow_id):
+                self._view.append(flow_id)
+                self._view_seqs.append(seq)
+            count += 1
+        self._announce("add")
+        return count
+
     def insert_after(self, anchor_id: str | None, flow: Flow) -> None:
         """Insert a new flow right after `anchor_id` (None: first); for duplicates, O(n)."""
-        if flow.id in self._flows:
+        if flow.id in self._seq:
             raise KeyError(flow.id)
-        if anchor_id is not None and anchor_id not in self._flows:
+        if anchor_id is not None and anchor_id not in self._seq:
             raise KeyError(anchor_id)
         anchor = self._seq[anchor_id] if anchor_id is not None else -1
         for fid, seq in self._seq.items():
@@ -276,6 +252,7 @@ class FlowStore:
                 self._seq[fid] = seq + 1
         self._flows[flow.id] = flow
         self._seq[flow.id] = anchor + 1
+        self._seq = dict(sorted(self._seq.items(), key=lambda item: item[1]))
         self._next_seq += 1
         self._count(flow)
         self._rebuild_view()
@@ -289,9 +266,10 @@ class FlowStore:
 
     def update(self, flow: Flow) -> None:
         """Announce that `flow` changed: bumps its revision and re-checks the filter."""
-        if flow.id not in self._flows:
+        if flow.id not in self._seq:
             raise KeyError(flow.id)
-        self._flows[flow.id] = flow
+        self._flows[flow.id] = flow  # changed: resident from now on
+        self._open.pop(flow.id, None)
         self._revision[flow.id] = self._revision.get(flow.id, 0) + 1
         self._uncount(flow.id)
         self._count(flow)
@@ -308,7 +286,10 @@ class FlowStore:
 
     def remove(self, flow_id: str) -> Flow:
         """Remove a flow from the store (and the view); returns it."""
-        flow = self._flows.pop(flow_id)
+        flow = self._get(flow_id)
+        self._flows.pop(flow_id, None)
+        self._lazy.pop(flow_id, None)
+        self._open.pop(flow_id, None)
         pos = self._view_position(flow_id)
         if pos is not None:
             del self._view[pos], self._view_seqs[pos]
@@ -331,13 +312,22 @@ class FlowStore:
         self._rebuild_view(known or {})
         self._announce("reset")
 
-    def snapshot(self) -> list[tuple[Flow, int]]:
-        """Every flow with its revision: a list another thread may read while this changes."""
-        return [(f, self._revision.get(i, 0)) for i, f in self._flows.items()]
+    def snapshot(self) -> list[tuple[str, int, FlowSummary | None, Flow | LazyFlow]]:
+        """(id, revision, summary, flow or its record) of every flow: a list another
+        thread may read while this changes (a worker loads lazy ones itself with
+        `load()`; their summary is given, a resident flow's is None)."""
+        flows, lazy, rev, sums = self._flows, self._lazy, self._revision, self._summaries
+        return [
+            (i, rev.get(i, 0), None, flows[i])
+            if i in flows
+            else (i, rev.get(i, 0), sums[i][1], lazy[i])
+            for i in self._seq
+        ]
 
     def clear(self) -> None:
         """Forget every flow (subscribers and the filter stay)."""
-        for table in (self._flows, self._seq, self._revision, self._summaries, self._counted):
+        tables = (self._flows, self._lazy, self._open, self._seq, self._revision)
+        for table in (*tables, self._summaries, self._counted):
             table.clear()
         self._view, self._view_seqs = [], []
         self._marked = self._modified = 0
@@ -349,14 +339,46 @@ class FlowStore:
         if self._filter is None:
             return True
         try:
+            if getattr(self._filter, "on_summaries", False):
+                return bool(self._filter.match_summary(self.summary(flow)))  # type: ignore[attr-defined]
             return bool(self._filter(flow))
         except Exception:  # a filter must never break the store; treat as "no match"
             return False
 
+    def _matches_id(self, flow_id: str) -> bool:
+        """The filter on a flow by id: on its summary where the filter allows, else on
+        the flow (decoding a lazy one)."""
+        if self._filter is None:
+            return True
+        if flow_id in self._flows:
+            return self._matches(self._flows[flow_id])
+        try:
+            if getattr(self._filter, "on_summaries", False):
+                return bool(self._filter.match_summary(self.summary_of(flow_id)))  # type: ignore[attr-defined]
+            return bool(self._filter(self._get(flow_id)))
+        except Exception:  # as in _matches (a record gone bad included)
+            return False
+
     def _rebuild_view(self, known: Mapping[str, bool] | None = None) -> None:
-        ids = sorted(self._flows, key=self._seq.__getitem__)
+        ids = list(self._seq)  # _seq is kept in order
         known = known or {}
-        self._view = [i for i in ids if (known[i] if i in known else self._matches(self._flows[i]))]
+        match = self._matches_id
+        test = getattr(self._filter, "summary_test", None)
+        if test is not None:
+            # The fast path: every flow's cached summary, nothing decoded.
+            for flow in self._flows.values():
+                self.summary(flow)  # resident flows may have changed: refresh theirs
+            sums = self._summaries
+            view: list[str] | None
+            try:
+                view = [i for i in ids if (known[i] if i in known else test(sums[i][1]))]
+            except Exception:  # a filter must never break the store: go flow by flow
+                view = None
+            if view is not None:
+                self._view = view
+                self._view_seqs = [self._seq[i] for i in view]
+                return
+        self._view = [i for i in ids if (known[i] if i in known else match(i))]
         self._view_seqs = [self._seq[i] for i in self._view]
 
     def _view_position(self, flow_id: str) -> int | None:
@@ -369,9 +391,11 @@ class FlowStore:
         return None
 
     def _count(self, flow: Flow) -> None:
-        summary = self.summary(flow)
+        self._count_summary(flow.id, self.summary(flow))
+
+    def _count_summary(self, flow_id: str, summary: FlowSummary) -> None:
         state = (bool(summary.marked), summary.modified)
-        self._counted[flow.id] = state
+        self._counted[flow_id] = state
         self._marked += state[0]
         self._modified += state[1]
 

@@ -11,7 +11,9 @@ from typing import Any, BinaryIO
 
 from flowtui import __version__
 from flowtui.core import FLOW_FORMAT_VERSION, Flow
+from flowtui.core.store import LazyFlow
 from flowtui.io.errors import FlowReadException, FlowWriteException
+from flowtui.io.lazy import RecordRef
 from flowtui.io.mitmproxy_format import MitmproxyStateWriter
 from flowtui.io.native_format import NativeStateWriter, read_header
 from flowtui.io.source import ByteSource
@@ -81,10 +83,38 @@ def _writer_for(
     return NativeFlowWriter(fileobj, header=header).add
 
 
-def _write_all(add: Callable[[Flow], None], flows: Iterable[Flow], path: str) -> int:
-    """Add every flow; a flow that does not serialise becomes a FlowWriteException."""
+def _write_all(
+    add: Callable[[Flow], None],
+    flows: Iterable[Flow | LazyFlow],
+    path: str,
+    copy: tuple[BinaryIO, SaveFormat] | None = None,
+) -> int:
+    """Add every flow; a flow that does not serialise becomes a FlowWriteException.
+
+    With `copy` (the file and its format), a lazy flow's record of that same format is
+    copied byte for byte; other records are decoded and encoded afresh.
+    """
     count = 0
     for count, flow in enumerate(flows, 1):
+        if not isinstance(flow, Flow):
+            if (
+                copy is not None
+                and isinstance(flow, RecordRef)
+                and flow.file.format.value == copy[1].value
+            ):
+                try:
+                    copy[0].write(flow.raw())
+                except FlowReadException as e:
+                    raise FlowWriteException(
+                        f"cannot copy flow #{count}: {e}", path=path, index=count - 1
+                    ) from e
+                continue
+            try:
+                flow = flow.load()
+            except FlowReadException as e:
+                raise FlowWriteException(
+                    f"cannot read flow #{count} back: {e}", path=path, index=count - 1
+                ) from e
         try:
             add(flow)
         except (ValueError, TypeError, OverflowError) as e:
@@ -95,7 +125,9 @@ def _write_all(add: Callable[[Flow], None], flows: Iterable[Flow], path: str) ->
 
 
 def save_flows(
-    path: str | Path, flows: Iterable[Flow], format: SaveFormat | str | None = None
+    path: str | Path,
+    flows: Iterable[Flow | LazyFlow],
+    format: SaveFormat | str | None = None,
 ) -> int:
     """Write ``flows`` to ``path`` atomically; return how many were written.
 
@@ -107,7 +139,7 @@ def save_flows(
 
     def write(fileobj: BinaryIO) -> None:
         nonlocal written
-        written = _write_all(_writer_for(fmt, fileobj), flows, str(path))
+        written = _write_all(_writer_for(fmt, fileobj), flows, str(path), (fileobj, fmt))
 
     atomic_write(path, write)
     return written

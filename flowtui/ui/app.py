@@ -8,6 +8,7 @@ changes so quitting can ask first. Widgets live on `MainScreen`.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -20,7 +21,7 @@ from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from flowtui.core import Flow
-from flowtui.core.store import FlowStore, StoreEvent
+from flowtui.core.store import FlowStore, FlowSummary, LazyFlow, StoreEvent
 from flowtui.io import FlowWriteException, format_for_path, save_flows
 from flowtui.ui.attach import Attachment, capture_name
 from flowtui.ui.loading import load_file
@@ -32,7 +33,10 @@ from flowtui.ui.screens.main import MainScreen
 __all__ = ["THREADED_FILTER", "FlowtuiApp", "make_app"]
 
 THREADED_FILTER = 5000
-"""From this many flows on, the view filter is computed in a worker thread."""
+"""From this many flows on, a filter that needs the flows is matched in a worker thread."""
+CONVERT_BYTES = 200 * 1024 * 1024
+CONVERT_FLOWS = 50_000
+"""From this size or flow count on, the UI suggests converting a mitmproxy capture."""
 
 
 class FlowtuiApp(App[int]):
@@ -163,7 +167,7 @@ class FlowtuiApp(App[int]):
             load_file(path, self.post_message, lambda: worker.is_cancelled)
 
     def on_flows_loaded(self, message: FlowsLoaded) -> None:
-        self.store.add(message.flows)
+        self.store.add_lazy((e.id, e.summary, e.ref) for e in message.entries)
 
     def on_load_progress(self, message: LoadProgress) -> None:
         self.progress[message.path] = message
@@ -184,7 +188,26 @@ class FlowtuiApp(App[int]):
                 severity="error",
                 timeout=10,
             )
+        elif message.format == "mitmproxy" and self._large(message):
+            name = Path(message.path)
+            self.notify(
+                clean(
+                    f"Large capture: `flowtui convert {name} {name.with_suffix('.flowtui')}` "
+                    "makes a file that opens several times faster."
+                ),
+                title="Tip",
+                markup=False,
+                timeout=10,
+            )
         self._show_load_state()
+
+    @staticmethod
+    def _large(message: LoadFinished) -> bool:
+        try:
+            size = Path(message.path).stat().st_size
+        except OSError:
+            size = 0
+        return size >= CONVERT_BYTES or message.flows >= CONVERT_FLOWS
 
     def _show_load_state(self) -> None:
         if self.progress:
@@ -205,7 +228,8 @@ class FlowtuiApp(App[int]):
         """Filter the view; over `THREADED_FILTER` flows the matching runs in a worker."""
         self.filter_text = text
         self.workers.cancel_group(self, "filter")
-        if predicate is None or len(self.store) < THREADED_FILTER:
+        on_summaries = getattr(predicate, "on_summaries", False)
+        if predicate is None or on_summaries or len(self.store) < THREADED_FILTER:
             self.store.set_filter(predicate)
             self.main.refresh_status()
             return
@@ -214,18 +238,37 @@ class FlowtuiApp(App[int]):
 
     @work(thread=True, exclusive=True, group="filter", name="filter")
     def _filter_worker(
-        self, text: str, predicate: Callable[[Flow], bool], snapshot: list[tuple[Flow, int]]
+        self,
+        text: str,
+        predicate: Callable[[Flow], bool],
+        snapshot: list[tuple[str, int, FlowSummary | None, Flow | LazyFlow]],
     ) -> None:
+        """Match every flow off the UI thread, decoding lazy ones one at a time."""
         worker = get_current_worker()
         results: dict[str, tuple[int, bool]] = {}
-        for flow, revision in snapshot:
+        last = time.monotonic()
+        may_match = getattr(predicate, "may_match", None)
+        for done, (flow_id, revision, summary, item) in enumerate(snapshot):
             if worker.is_cancelled:
                 return
             try:
-                results[flow.id] = (revision, bool(predicate(flow)))
+                if isinstance(item, Flow):
+                    results[flow_id] = (revision, bool(predicate(item)))
+                elif may_match is not None and not may_match(summary, item.raw()):
+                    results[flow_id] = (revision, False)  # cannot match: not decoded
+                else:
+                    results[flow_id] = (revision, bool(predicate(item.load())))
             except Exception:  # as the store does: a failing filter hides the flow
-                results[flow.id] = (revision, False)
+                results[flow_id] = (revision, False)
+            if time.monotonic() - last > 0.25:
+                last = time.monotonic()
+                pct = 100 * done // max(len(snapshot), 1)
+                self.call_from_thread(self._filter_progress, text, pct)
         self.call_from_thread(self._filter_done, text, predicate, results)
+
+    def _filter_progress(self, text: str, pct: int) -> None:
+        if text == self.filter_text:
+            self.main.status.set(filter=f"{text} (filtering… {pct}%)")
 
     def _filter_done(
         self,
@@ -293,18 +336,18 @@ class FlowtuiApp(App[int]):
         self.push_screen(SaveDialog(path, len(self.store), fmt), done)
 
     def save(self, path: Path, *, then_quit: bool = False) -> None:
-        """Save every flow (shown or filtered out, not deleted) to `path` atomically."""
-        flows = list(self.store)
+        """Save every flow (shown or filtered out, not deleted) to `path` atomically;
+        untouched lazy flows are copied from their capture byte for byte."""
         revisions = None
         if self.attachment is not None:
-            revisions = {flow.id: rev for flow, rev in self.store.snapshot()}
-        self._save(path, flows, self.save_format(path), then_quit, revisions)
+            revisions = {flow_id: rev for flow_id, rev, _, _ in self.store.snapshot()}
+        self._save(path, self.store.entries(), self.save_format(path), then_quit, revisions)
 
     @work(thread=True, exclusive=True, group="save", name="save")
     def _save(
         self,
         path: Path,
-        flows: list[Flow],
+        flows: list[Flow | LazyFlow],
         fmt: str,
         then_quit: bool,
         revisions: dict[str, int] | None,

@@ -102,7 +102,7 @@ class Attachment:
         was captured exists only in this inspector until it is saved, so quitting asks.
         """
         saved = self.saved
-        return sum(1 for flow, rev in self.store.snapshot() if saved.get(flow.id) != rev)
+        return sum(1 for flow_id, rev, _, _ in self.store.snapshot() if saved.get(flow_id) != rev)
 
     def apply(self, event: LiveEvent) -> None:
         """Mirror one client event into the store (or the health)."""

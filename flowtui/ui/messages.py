@@ -11,20 +11,20 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
-from flowtui.core import Flow
 from flowtui.core.store import StoreEvent
+from flowtui.io.lazy import IndexEntry
 
 __all__ = ["FlowsLoaded", "LoadFinished", "LoadProgress", "SaveFinished", "StoreChanged"]
 
 
 @dataclass
 class FlowsLoaded(Message):
-    """A batch of flows read from `path`, to add to the store in order."""
+    """A batch of flows indexed in `path`, to add to the store in order."""
 
     path: str
     """The file the flows came from."""
-    flows: list[Flow] = field(default_factory=list)
-    """The flows, in file order."""
+    entries: list[IndexEntry] = field(default_factory=list)
+    """The flows' index entries (id, summary, record), in file order."""
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from flowtui.core import Flow
 from flowtui.core.store import FlowStore
@@ -53,4 +54,4 @@ def compile_filter(text: str, store: FlowStore) -> Predicate | FilterProblem | N
     except filters.FilterError as e:
         pos = getattr(e, "pos", None)
         return FilterProblem(str(e), pos if isinstance(pos, int) else None)
-    return lambda flow: bool(parsed(flow))
+    return cast(Predicate, parsed)  # a Filter: the store matches it on summaries where it can

@@ -28,6 +28,7 @@ from flowtui.core.filters.catalog import OPERATORS
 from flowtui.core.filters.errors import FilterError
 from flowtui.core.filters.nodes import Node
 from flowtui.core.filters.syntax import MAX_DEPTH, MAX_LENGTH, parse_tree
+from flowtui.core.summary import FlowSummary
 
 __all__ = ["FILTER_HELP", "MAX_DEPTH", "MAX_LENGTH", "Filter", "FilterError", "match", "parse"]
 
@@ -44,9 +45,26 @@ class Filter:
         """True if matching scans message content (`~b`, bare words): this can be slow on
         big captures, so run such filters off the UI thread. Other filters only read
         connection and annotation fields."""
+        self._summary_test = self.summary_test = root.on_summary()
+        """The filter as a test of a flow's summary, or None when it needs the flow."""
+        self.on_summaries = self._summary_test is not None
+        self._may_match = root.may_match()
+        """True if `match_summary` answers exactly as calling the filter on the flow:
+        no flow need be decoded (the flow list filters 100k flows this way)."""
 
     def __call__(self, flow: Flow) -> bool:
         return self.root(flow)
+
+    def may_match(self, summary: FlowSummary, raw: bytes) -> bool:
+        """False only if a flow with this summary and raw record cannot match: lets a
+        content filter skip decoding most records of a lazy capture."""
+        return self._may_match(summary, raw)
+
+    def match_summary(self, summary: FlowSummary) -> bool:
+        """The filter applied to a flow's summary (only when `on_summaries`)."""
+        if self._summary_test is None:
+            raise ValueError(f"{self.pattern!r} needs the flows, not their summaries")
+        return self._summary_test(summary)
 
     def __str__(self) -> str:
         return self.pattern

@@ -14,6 +14,7 @@ from typing import Any, AnyStr, Literal
 from flowtui.core.filters import content, http, nodes, tls
 from flowtui.core.filters.nodes import Const, Node, Predicate, TextRegex
 from flowtui.core.filters.regex import compile_pattern
+from flowtui.core.summary import FlowSummary
 
 __all__ = ["OPERATORS", "Arg", "ArgKind", "Operator"]
 
@@ -55,12 +56,19 @@ class Operator:
     """Makes the node, from an `Arg` (None for operators without argument)."""
 
 
-def _pred(test: Callable[[Any], bool], name: str) -> Callable[[Any], Node]:
-    return lambda _arg: Predicate(name, test)
+def _pred(
+    test: Callable[[Any], bool], name: str, summary: Callable[[FlowSummary], bool] | None = None
+) -> Callable[[Any], Node]:
+    return lambda _arg: Predicate(name, test, summary)
 
 
-def _texts(name: str, texts: Callable[[Any], Any], flags: int = 0) -> Callable[[Any], Node]:
-    return lambda arg: TextRegex(name, arg.regex(str, flags), texts)
+def _texts(
+    name: str,
+    texts: Callable[[Any], Any],
+    flags: int = 0,
+    summary: Callable[[FlowSummary], Any] | None = None,
+) -> Callable[[Any], Node]:
+    return lambda arg: TextRegex(name, arg.regex(str, flags), texts, summary)
 
 
 def _body(name: str, side: str) -> Callable[[Any], Node]:
@@ -85,41 +93,88 @@ def _size(arg: Arg) -> Node:
 _M = re.MULTILINE
 _ALL: list[Operator] = [
     Operator("all", "none", "all flows", lambda _arg: Const("~all", True)),
-    Operator("e", "none", "flows with an error", _pred(nodes.has_error, "~e")),
-    Operator("marked", "none", "marked flows", _pred(nodes.is_marked, "~marked")),
+    Operator("e", "none", "flows with an error", _pred(nodes.has_error, "~e", lambda s: s.error)),
+    Operator(
+        "marked",
+        "none",
+        "marked flows",
+        _pred(nodes.is_marked, "~marked", lambda s: bool(s.marked)),
+    ),
     Operator(
         "marker",
         "regex",
         "flows marked with a matching marker",
-        _texts("~marker", nodes.marker_texts),
-    ),
-    Operator("comment", "regex", "flow comment", _texts("~comment", nodes.comment_texts, _M)),
-    Operator(
-        "meta", "regex", "flow metadata (`key: value` lines)", _texts("~meta", nodes.meta_texts, _M)
-    ),
-    Operator("src", "regex", "client address `host:port`", _texts("~src", nodes.src_texts)),
-    Operator(
-        "dst", "regex", "server address `host:port`, or its SNI", _texts("~dst", nodes.dst_texts)
-    ),
-    Operator("replay", "none", "replayed flows", _pred(nodes.is_replay, "~replay")),
-    Operator(
-        "replayq", "none", "replayed client requests", _pred(nodes.is_replay_request, "~replayq")
+        _texts("~marker", nodes.marker_texts, summary=lambda s: (s.marked,)),
     ),
     Operator(
-        "replays", "none", "replayed server responses", _pred(nodes.is_replay_response, "~replays")
+        "comment",
+        "regex",
+        "flow comment",
+        _texts("~comment", nodes.comment_texts, _M, lambda s: (s.comment,)),
     ),
-    Operator("tcp", "none", "TCP flows", _pred(nodes.is_tcp, "~tcp")),
-    Operator("udp", "none", "UDP flows", _pred(nodes.is_udp, "~udp")),
-    Operator("http", "none", "HTTP flows", _pred(nodes.is_http, "~http")),
-    Operator("dns", "none", "DNS flows", _pred(nodes.is_dns, "~dns")),
-    Operator("websocket", "none", "WebSocket flows", _pred(nodes.is_websocket, "~websocket")),
+    Operator(
+        "meta",
+        "regex",
+        "flow metadata (`key: value` lines)",
+        _texts("~meta", nodes.meta_texts, _M, lambda s: (s.meta,) if s.meta else ()),
+    ),
+    Operator(
+        "src",
+        "regex",
+        "client address `host:port`",
+        _texts("~src", nodes.src_texts, summary=lambda s: s.src),
+    ),
+    Operator(
+        "dst",
+        "regex",
+        "server address `host:port`, or its SNI",
+        _texts("~dst", nodes.dst_texts, summary=lambda s: s.dst),
+    ),
+    Operator(
+        "replay",
+        "none",
+        "replayed flows",
+        _pred(nodes.is_replay, "~replay", lambda s: s.replay is not None),
+    ),
+    Operator(
+        "replayq",
+        "none",
+        "replayed client requests",
+        _pred(nodes.is_replay_request, "~replayq", lambda s: s.replay == "request"),
+    ),
+    Operator(
+        "replays",
+        "none",
+        "replayed server responses",
+        _pred(nodes.is_replay_response, "~replays", lambda s: s.replay == "response"),
+    ),
+    Operator("tcp", "none", "TCP flows", _pred(nodes.is_tcp, "~tcp", lambda s: s.type == "tcp")),
+    Operator("udp", "none", "UDP flows", _pred(nodes.is_udp, "~udp", lambda s: s.type == "udp")),
+    Operator(
+        "http", "none", "HTTP flows", _pred(nodes.is_http, "~http", lambda s: s.type == "http")
+    ),
+    Operator("dns", "none", "DNS flows", _pred(nodes.is_dns, "~dns", lambda s: s.type == "dns")),
+    Operator(
+        "websocket",
+        "none",
+        "WebSocket flows",
+        _pred(nodes.is_websocket, "~websocket", lambda s: s.websocket),
+    ),
     Operator("b", "regex", "content sent either way", _body("~b", content.BOTH)),
     Operator("bq", "regex", "content sent by the client", _body("~bq", content.CLIENT)),
     Operator("bs", "regex", "content sent by the server", _body("~bs", content.SERVER)),
-    Operator("sni", "regex", "TLS server name (either side)", _texts("~sni", tls.sni_texts)),
+    Operator(
+        "sni",
+        "regex",
+        "TLS server name (either side)",
+        _texts("~sni", tls.sni_texts, summary=lambda s: s.sni),
+    ),
     Operator("tls", "version", "TLS established; `~tls 1.3`: that version", _tls),
     Operator(
-        "alpn", "regex", "ALPN protocol, negotiated or offered", _texts("~alpn", tls.alpn_texts)
+        "alpn",
+        "regex",
+        "ALPN protocol, negotiated or offered",
+        _texts("~alpn", tls.alpn_texts, summary=lambda s: s.alpn),
     ),
     Operator(
         "cert", "regex", "certificate subject, issuer or SAN", _texts("~cert", tls.cert_texts)

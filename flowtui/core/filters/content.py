@@ -14,7 +14,7 @@ from typing import Any
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow
 from flowtui.core.filters.http import decoded_content, http_part, url_texts
-from flowtui.core.filters.nodes import Node
+from flowtui.core.filters.nodes import Node, RawTest, SummaryTest
 from flowtui.core.messages import MessageFlow
 
 __all__ = ["BareWord", "Body", "Size", "flow_size", "payloads"]
@@ -111,6 +111,10 @@ def payloads(flow: Flow, side: str) -> Iterator[bytes]:
                 yield dns_content
 
 
+_CONTEXT = re.compile(rb"\\[bBAZ]|[\^$]|\(\?[=!<]")
+"""Regex syntax whose match depends on the bytes around the searched text."""
+
+
 class Body(Node):
     """`~b`, `~bq`, `~bs`: a regex over message content (TCP/UDP messages, HTTP bodies,
     WebSocket messages, DNS questions and records as text)."""
@@ -123,6 +127,15 @@ class Body(Node):
     def __call__(self, flow: Flow) -> bool:
         search = self.regex.search
         return any(search(data) for data in payloads(flow, self.side))
+
+    def may_match(self) -> RawTest:
+        # TCP/UDP contents are stored verbatim in both capture formats, so a regex that
+        # finds nothing in the whole record finds nothing in any message, unless it
+        # looks at what surrounds a match (anchors, word boundaries, lookarounds).
+        if _CONTEXT.search(self.regex.pattern):
+            return lambda _s, _raw: True
+        search = self.regex.search
+        return lambda s, raw: s.type not in ("tcp", "udp") or search(raw) is not None
 
     def dump(self) -> str:
         return f"{self.name}({self.regex.pattern!r})"
@@ -201,6 +214,10 @@ class Size(Node):
 
     def __call__(self, flow: Flow) -> bool:
         return self._compare(flow_size(flow), self.limit)
+
+    def on_summary(self) -> SummaryTest | None:
+        compare, limit = self._compare, self.limit
+        return lambda s: compare(s.size, limit)
 
     def dump(self) -> str:
         return f"~size({self.op}{self.limit})"

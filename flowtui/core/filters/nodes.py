@@ -12,6 +12,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow, TCPFlow, UDPFlow
+from flowtui.core.summary import FlowSummary
+from flowtui.core.summary import address_texts as address_texts
+
+SummaryTest = Callable[[FlowSummary], bool]
+RawTest = Callable[[FlowSummary, bytes], bool]
 
 __all__ = [
     "And",
@@ -33,6 +38,19 @@ class Node:
 
     def __call__(self, flow: Flow) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def on_summary(self) -> SummaryTest | None:
+        """The same test on a flow's summary, or None if the summary lacks what it needs
+        (then the flow is decoded: content, HTTP details, certificates)."""
+        return None
+
+    def may_match(self) -> RawTest:
+        """A quick test on a flow's summary and raw record bytes that is False only if
+        the flow cannot match (so a content filter need not decode most records)."""
+        test = self.on_summary()
+        if test is None:
+            return lambda _s, _raw: True
+        return lambda s, _raw: test(s)
 
     def dump(self) -> str:
         """A compact description of the tree, for tests and debugging."""
@@ -60,6 +78,24 @@ class And(Node):
                 return False
         return True
 
+    def on_summary(self) -> SummaryTest | None:
+        tests = [p.on_summary() for p in self.parts]
+        if any(t is None for t in tests):
+            return None
+        ready = [t for t in tests if t is not None]
+
+        def test(s: FlowSummary) -> bool:
+            for t in ready:  # noqa: SIM110 - a loop, not a generator: the hot path
+                if not t(s):
+                    return False
+            return True
+
+        return test
+
+    def may_match(self) -> RawTest:
+        tests = [p.may_match() for p in self.parts]
+        return lambda s, raw: all(t(s, raw) for t in tests)
+
     def dump(self) -> str:
         return f"And({', '.join(p.dump() for p in self.parts)})"
 
@@ -78,6 +114,24 @@ class Or(Node):
                 return True
         return False
 
+    def on_summary(self) -> SummaryTest | None:
+        tests = [p.on_summary() for p in self.parts]
+        if any(t is None for t in tests):
+            return None
+        ready = [t for t in tests if t is not None]
+
+        def test(s: FlowSummary) -> bool:
+            for t in ready:  # noqa: SIM110 - as in And
+                if t(s):
+                    return True
+            return False
+
+        return test
+
+    def may_match(self) -> RawTest:
+        tests = [p.may_match() for p in self.parts]
+        return lambda s, raw: any(t(s, raw) for t in tests)
+
     def dump(self) -> str:
         return f"Or({', '.join(p.dump() for p in self.parts)})"
 
@@ -92,6 +146,10 @@ class Not(Node):
     def __call__(self, flow: Flow) -> bool:
         return not self.part(flow)
 
+    def on_summary(self) -> SummaryTest | None:
+        test = self.part.on_summary()
+        return None if test is None else (lambda s: not test(s))
+
     def dump(self) -> str:
         return f"Not({self.part.dump()})"
 
@@ -105,6 +163,9 @@ class Const(Node):
     def __call__(self, flow: Flow) -> bool:
         return self.value
 
+    def on_summary(self) -> SummaryTest | None:
+        return lambda _s: self.value
+
     def dump(self) -> str:
         return self.name
 
@@ -112,11 +173,16 @@ class Const(Node):
 class Predicate(Node):
     """An operator without an argument: a plain test of the flow."""
 
-    def __init__(self, name: str, test: Callable[[Flow], bool]) -> None:
-        self.name, self.test = name, test
+    def __init__(
+        self, name: str, test: Callable[[Flow], bool], summary: SummaryTest | None = None
+    ) -> None:
+        self.name, self.test, self.summary = name, test, summary
 
     def __call__(self, flow: Flow) -> bool:
         return self.test(flow)
+
+    def on_summary(self) -> SummaryTest | None:
+        return self.summary
 
     def dump(self) -> str:
         return self.name
@@ -130,8 +196,10 @@ class TextRegex(Node):
         name: str,
         regex: re.Pattern[str],
         texts: Callable[[Flow], Sequence[str]],
+        summary_texts: Callable[[FlowSummary], Sequence[str]] | None = None,
     ) -> None:
         self.name, self.regex, self.texts = name, regex, texts
+        self.summary_texts = summary_texts
 
     def __call__(self, flow: Flow) -> bool:
         search = self.regex.search
@@ -139,6 +207,19 @@ class TextRegex(Node):
             if search(text):
                 return True
         return False
+
+    def on_summary(self) -> SummaryTest | None:
+        texts, search = self.summary_texts, self.regex.search
+        if texts is None:
+            return None
+
+        def test(s: FlowSummary) -> bool:
+            for text in texts(s):  # noqa: SIM110 - as in And
+                if search(text):
+                    return True
+            return False
+
+        return test
 
     def dump(self) -> str:
         return f"{self.name}({self.regex.pattern!r})"
@@ -201,18 +282,6 @@ def meta_texts(flow: Flow) -> Sequence[str]:
     if not isinstance(meta, dict) or not meta:
         return ()
     return ("\n".join(f"{key}: {value}" for key, value in meta.items()),)
-
-
-def address_texts(address: Any) -> list[str]:
-    """`host:port` as stored and as displayed (IPv6 in brackets), without duplicates."""
-    if not isinstance(address, tuple | list) or len(address) < 2:
-        return []
-    plain = f"{address[0]}:{address[1]}"
-    out = [plain]
-    host = str(address[0])
-    if ":" in host:
-        out.append(f"[{host}]:{address[1]}")
-    return out
 
 
 def src_texts(flow: Flow) -> Sequence[str]:

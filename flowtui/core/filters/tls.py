@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from flowtui.core import Cert, Flow
-from flowtui.core.filters.nodes import Node
+from flowtui.core.filters.nodes import Node, SummaryTest
 
 __all__ = ["Tls", "alpn_texts", "cert_texts", "sni_texts"]
 
@@ -76,6 +76,12 @@ class Tls(Node):
             if conn.tls_version and self.regex.search(conn.tls_version):
                 return True
         return False
+
+    def on_summary(self) -> SummaryTest | None:
+        regex = self.regex
+        if regex is None:
+            return lambda s: bool(s.tls)
+        return lambda s: any(v and regex.search(v) for v in s.tls)
 
     def dump(self) -> str:
         return "~tls" if self.regex is None else f"~tls({self.regex.pattern!r})"

@@ -222,12 +222,12 @@ class FlowList(ScrollView, can_focus=True):
         view = self.store.view
         if index >= len(view):
             return Strip.blank(width, self.rich_style)
-        flow = view[index]
+        flow_id = view.id_at(index)  # rows need summaries only: no flow is decoded here
         cursor = index == self.cursor
         key = (
-            flow.id,
-            self.store.revision(flow.id),
-            self.store.number(flow.id),
+            flow_id,
+            self.store.revision(flow_id),
+            self.store.number(flow_id),
             width,
             cursor,
             cursor and self.has_focus,
@@ -236,7 +236,7 @@ class FlowList(ScrollView, can_focus=True):
         if strip is None:
             if len(self._cache) > _CACHE_LIMIT:
                 self._cache.clear()
-            strip = self._row(flow, width, cursor)
+            strip = self._row(flow_id, width, cursor)
             self._cache[key] = strip
         return strip
 
@@ -261,9 +261,9 @@ class FlowList(ScrollView, can_focus=True):
             style += self.get_component_rich_style(name, partial=True)
         return style
 
-    def _row(self, flow: Flow, width: int, cursor: bool) -> Strip:
-        s = self.store.summary(flow)
-        number = self.store.number(flow.id)
+    def _row(self, flow_id: str, width: int, cursor: bool) -> Strip:
+        s = self.store.summary_of(flow_id)
+        number = self.store.number(flow_id)
         style = self._row_style(s, cursor)
         marked = style + self.get_component_rich_style("flowlist--marked", partial=True)
         gap = Segment(" ", style)

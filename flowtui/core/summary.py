@@ -1,0 +1,327 @@
+"""What the flow list and the summary filters need of a flow, without its content.
+
+`summarize(flow)` computes it from a decoded flow; `summarize_skim(state)` from a
+format-21 TCP/UDP state whose message contents and certificates may be stand-ins
+(`Blob`, only a length), which is what the index pass of a large capture produces
+without building Flow objects. The two must agree: tests compare them on every
+fixture flow. Strings are interned so 100k summaries share their hosts and versions.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flowtui.core.connection import TLS_VERSIONS, format_address
+from flowtui.core.dns import DNSFlow
+from flowtui.core.flow import Error, Flow
+from flowtui.core.http import HTTPFlow
+from flowtui.core.messages import MessageFlow
+from flowtui.core.unknown import UnknownFlow
+
+__all__ = ["Blob", "FlowSummary", "address_texts", "summarize", "summarize_skim"]
+
+
+class Blob:
+    """A payload the index pass skipped: only its length is known."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSummary:
+    """What the flow list shows and summary filters test, computed once per revision."""
+
+    type: str
+    """Short type name: `tcp`, `udp`, `http`, `dns`, or `?` for an unreadable record."""
+    start: float | None
+    """Unix start time (None when the record has none)."""
+    client: str
+    """The client's `host:port` (raw text: sanitise before display)."""
+    server: str
+    """The SNI when known (the client's first), else the server's `host:port` (raw text)."""
+    detail: str
+    """Protocol extra for the server column, e.g. `GET http://x/ 200` (raw text)."""
+    tls_version: str
+    """Negotiated TLS version on the server side (else the client side), or ``""``."""
+    messages: int | None
+    """Message count (None where the type has no messages)."""
+    bytes_up: int | None
+    """Bytes sent by the client (None where unknown)."""
+    bytes_down: int | None
+    """Bytes sent by the server (None where unknown)."""
+    duration: float | None
+    """Seconds from start to the last known timestamp."""
+    marked: str
+    """The flow's mark (`":default:"`, a shortcode, a character) or ``""``."""
+    intercepted: bool
+    killed: bool
+    error: bool
+    modified: bool
+    live: bool
+    read_only: bool
+    """True for an `UnknownFlow`: kept verbatim, never changed."""
+    comment: str = ""
+    """The flow's comment (for `~comment` and the substring filter)."""
+    src: tuple[str, ...] = ()
+    """The client address as `~src` matches it."""
+    dst: tuple[str, ...] = ()
+    """Server address, resolved address and SNIs, as `~dst` matches them."""
+    sni: tuple[str, ...] = ()
+    """The SNIs of both sides (`~sni`)."""
+    alpn: tuple[str, ...] = ()
+    """Negotiated and offered ALPN protocols of both sides (`~alpn`)."""
+    tls: tuple[str, ...] = ()
+    """One entry per side with TLS: its version, or ``""`` (`~tls`)."""
+    meta: str = ""
+    """Metadata as `key: value` lines (`~meta`)."""
+    replay: str | None = None
+    """`request`, `response` or None (`~replay`)."""
+    websocket: bool = False
+    """An HTTP flow with a WebSocket (`~websocket`)."""
+    size: int = 0
+    """Total payload bytes (`~size`)."""
+
+    def search_text(self) -> str:
+        """Everything a substring filter should match, lower-cased."""
+        return " ".join(
+            (self.type, self.client, self.server, self.detail, self.tls_version, self.marked)
+        ).lower()
+
+
+def address_texts(address: Any) -> list[str]:
+    """`host:port` as stored and as displayed (IPv6 in brackets), without duplicates."""
+    if not isinstance(address, tuple | list) or len(address) < 2:
+        return []
+    plain = f"{address[0]}:{address[1]}"
+    out = [plain]
+    host = str(address[0])
+    if ":" in host:
+        out.append(f"[{host}]:{address[1]}")
+    return out
+
+
+def _i(text: str) -> str:
+    return sys.intern(text)
+
+
+def _strs(texts: Sequence[str]) -> tuple[str, ...]:
+    return tuple(sys.intern(t) for t in texts)
+
+
+def _alpn(values: Sequence[Any]) -> list[str]:
+    return [p.decode("utf-8", "backslashreplace") for p in values if isinstance(p, bytes) and p]
+
+
+def _meta(meta: Any) -> str:
+    if not isinstance(meta, dict) or not meta:
+        return ""
+    return "\n".join(f"{key}: {value}" for key, value in meta.items())
+
+
+def _end_time(flow: Flow) -> float | None:
+    times = [flow.client_conn.timestamp_end, flow.server_conn.timestamp_end]
+    if isinstance(flow, MessageFlow) and flow.messages:
+        times.append(flow.messages[-1].timestamp)
+    if flow.error is not None:
+        times.append(flow.error.timestamp)
+    found = [t for t in times if isinstance(t, int | float)]
+    return max(found) if found else None
+
+
+def summarize(flow: Flow) -> FlowSummary:
+    """The summary of a decoded flow (O(messages); the store caches it per revision)."""
+    from flowtui.core.filters.content import flow_size  # the filters build on core
+
+    client, server = flow.client_conn, flow.server_conn
+    sni = client.sni or server.sni
+    detail = ""
+    messages = up = down = None
+    if isinstance(flow, MessageFlow):
+        messages = len(flow.messages)
+        up = sum(len(m.content) for m in flow.messages if m.from_client)
+        down = sum(len(m.content) for m in flow.messages if not m.from_client)
+    elif isinstance(flow, HTTPFlow):
+        status = flow.status_code
+        detail = f"{flow.method} {flow.pretty_url}" + (f" {status}" if status else "")
+        messages = flow.websocket_messages
+    elif isinstance(flow, DNSFlow):
+        detail = " ".join(name for name, _ in flow.questions)
+    start: float | None = None
+    try:
+        start = float(flow.timestamp_start)
+    except (TypeError, ValueError):
+        start = None
+    end = _end_time(flow)
+    unknown = isinstance(flow, UnknownFlow)
+    if isinstance(flow, UnknownFlow):
+        detail = f"unreadable {flow.raw_type}: {flow.reason}"
+    snis = [s for s in (client.sni, server.sni) if s]
+    return FlowSummary(
+        type="?" if unknown else flow.type,
+        start=start,
+        client=_i(format_address(client.peername)),
+        server=_i(sni or format_address(server.address)),
+        detail=detail,
+        tls_version=_i(server.tls_version or client.tls_version or ""),
+        messages=messages,
+        bytes_up=up,
+        bytes_down=down,
+        duration=(end - start) if (start is not None and end is not None) else None,
+        marked=flow.marked,
+        intercepted=flow.intercepted,
+        killed=flow.error is not None and flow.error.msg == Error.KILLED_MESSAGE,
+        error=flow.error is not None,
+        modified=flow.modified(),
+        live=flow.live,
+        read_only=unknown,
+        comment=flow.comment if isinstance(flow.comment, str) else "",
+        src=_strs(address_texts(client.peername)),
+        dst=_strs(address_texts(server.address) + address_texts(server.peername) + snis),
+        sni=_strs(snis),
+        alpn=_strs(
+            _alpn([client.alpn, *client.alpn_offers]) + _alpn([server.alpn, *server.alpn_offers])
+        ),
+        tls=_strs(
+            [c.tls_version or "" for c in (client, server) if c.tls_established or c.tls_version]
+        ),
+        meta=_meta(flow.metadata),
+        replay=flow.is_replay,
+        websocket=isinstance(flow, HTTPFlow) and flow.raw.get("websocket") is not None,
+        size=flow_size(flow),
+    )
+
+
+class _Skip(Exception):
+    """The state is not on the fast path: decode it fully instead."""
+
+
+def _addr(value: Any, optional: bool) -> list[Any] | None:
+    if value is None and optional:
+        return None
+    if (
+        isinstance(value, list)
+        and len(value) in (2, 4)
+        and isinstance(value[0], str)
+        and type(value[1]) is int
+    ):
+        return value
+    raise _Skip
+
+
+def _conn(state: Any) -> dict[str, Any]:
+    if not isinstance(state, dict):
+        raise _Skip
+    version = state.get("tls_version")
+    if version is not None and version not in TLS_VERSIONS:
+        raise _Skip
+    for key in ("sni",):
+        if state.get(key) is not None and not isinstance(state[key], str):
+            raise _Skip
+    if state.get("alpn") is not None and not isinstance(state["alpn"], bytes):
+        raise _Skip
+    offers = state.get("alpn_offers", [])
+    if not isinstance(offers, list) or not all(isinstance(o, bytes) for o in offers):
+        raise _Skip
+    for key in ("timestamp_start", "timestamp_end", "timestamp_tls_setup"):
+        if state.get(key) is not None and type(state[key]) not in (float, int):
+            raise _Skip
+    return state
+
+
+def summarize_skim(state: Any) -> FlowSummary | None:
+    """The summary of a skimmed TCP/UDP state (format 21, no backup), or None when the
+    state needs full decoding to be summarised exactly (other types, odd values)."""
+    try:
+        return _skim(state)
+    except (_Skip, KeyError, TypeError, ValueError):
+        return None
+
+
+def _skim(state: Any) -> FlowSummary | None:
+    if not isinstance(state, dict) or state.get("type") not in ("tcp", "udp"):
+        return None
+    if state.get("version") != 21 or state.get("backup") is not None:
+        return None
+    client, server = _conn(state["client_conn"]), _conn(state["server_conn"])
+    peer = _addr(client["peername"], False)
+    address = _addr(server.get("address"), True)
+    speer = _addr(server.get("peername"), True)
+    marked, comment, error = state.get("marked", ""), state.get("comment", ""), state.get("error")
+    if not isinstance(marked, str) or not isinstance(comment, str):
+        return None
+    if error is not None and not (isinstance(error, dict) and isinstance(error.get("msg"), str)):
+        return None
+    replay = state.get("is_replay")
+    if replay not in (None, "request", "response") or type(state.get("intercepted")) is not bool:
+        return None
+    messages = state["messages"]
+    up = down = 0
+    last: Any = None
+    for m in messages:
+        if not (isinstance(m, list) and len(m) == 3 and type(m[0]) is bool):
+            return None
+        if not isinstance(m[1], bytes | Blob) or type(m[2]) not in (float, int, type(None)):
+            return None
+        if m[0]:
+            up += len(m[1])
+        else:
+            down += len(m[1])
+        last = m[2]
+    start = client.get("timestamp_start")
+    times = [client.get("timestamp_end"), server.get("timestamp_end")]
+    if messages:
+        times.append(last)
+    if error is not None:
+        times.append(error.get("timestamp"))
+    found = [t for t in times if isinstance(t, int | float)]
+    end = max(found) if found else None
+    sni_c, sni_s = client.get("sni"), server.get("sni")
+    snis = [s for s in (sni_c, sni_s) if s]
+    start_f = float(start) if isinstance(start, int | float) else None
+    return FlowSummary(
+        type=_i(state["type"]),
+        start=start_f,
+        client=_i(format_address(tuple(peer or ()))),
+        server=_i(sni_c or sni_s or format_address(tuple(address) if address else None)),
+        detail="",
+        tls_version=_i(server.get("tls_version") or client.get("tls_version") or ""),
+        messages=len(messages),
+        bytes_up=up,
+        bytes_down=down,
+        duration=(end - start_f) if (start_f is not None and end is not None) else None,
+        marked=_i(marked),
+        intercepted=state["intercepted"],
+        killed=error is not None and error["msg"] == Error.KILLED_MESSAGE,
+        error=error is not None,
+        modified=False,
+        live=False,
+        read_only=False,
+        comment=comment,
+        src=_strs(address_texts(peer)),
+        dst=_strs(address_texts(address) + address_texts(speer) + snis),
+        sni=_strs(snis),
+        alpn=_strs(
+            _alpn([client.get("alpn"), *client.get("alpn_offers", [])])
+            + _alpn([server.get("alpn"), *server.get("alpn_offers", [])])
+        ),
+        tls=_strs(
+            [
+                c.get("tls_version") or ""
+                for c in (client, server)
+                if c.get("timestamp_tls_setup") is not None or c.get("tls_version")
+            ]
+        ),
+        meta=_meta(state.get("metadata")),
+        replay=replay,
+        websocket=False,
+        size=up + down,
+    )

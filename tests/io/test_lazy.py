@@ -1,0 +1,215 @@
+"""Lazy captures: the index pass, flows decoded on demand, saving by copying records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flowtui.core.filters import parse
+from flowtui.core.store import FlowStore
+from flowtui.core.summary import summarize
+from flowtui.io import FlowReadException, read_flows, save_flows
+from flowtui.io.lazy import CaptureIndexer, IndexEntry
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+CAPTURES = [
+    *sorted((ROOT / "tests" / "data").glob("mitmproxy-*/*.flows")),
+    ROOT / "flowtui" / "sample" / "sample.flows",
+]
+IDS = [f"{p.parent.name}/{p.name}" for p in CAPTURES]
+
+
+def _index(path: Path) -> list[IndexEntry]:
+    return list(CaptureIndexer(path).entries())
+
+
+def _both_formats(capture: Path, tmp: Path) -> list[Path]:
+    native = tmp / (capture.stem + ".flowtui")
+    save_flows(native, read_flows(capture), format="flowtui")
+    return [capture, native]
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=IDS)
+def test_index_summaries_equal_full_decoding(capture: Path, tmp_path: Path) -> None:
+    for path in _both_formats(capture, tmp_path):
+        flows = read_flows(path)
+        entries = _index(path)
+        assert [e.id for e in entries] == [f.id for f in flows]
+        assert [e.summary for e in entries] == [summarize(f) for f in flows]
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=IDS)
+def test_lazily_opened_flows_equal_eagerly_read_ones(capture: Path, tmp_path: Path) -> None:
+    for path in _both_formats(capture, tmp_path):
+        eager = [f.get_state() for f in read_flows(path)]
+        assert [e.ref.load().get_state() for e in _index(path)] == eager
+
+
+def _lazy_store(path: Path) -> FlowStore:
+    store = FlowStore()
+    store.add_lazy((e.id, e.summary, e.ref) for e in _index(path))
+    return store
+
+
+def _records(data: bytes) -> list[bytes]:
+    """Split a mitmproxy capture into its raw records."""
+    out, pos = [], 0
+    while pos < len(data):
+        colon = data.index(b":", pos)
+        end = colon + 1 + int(data[pos:colon]) + 1
+        out.append(data[pos:end])
+        pos = end
+    return out
+
+
+def test_save_after_lazy_load_copies_untouched_records(tmp_path: Path) -> None:
+    source = ROOT / "flowtui" / "sample" / "sample.flows"
+    store = _lazy_store(source)
+    assert all(store.is_lazy(store.view.id_at(i)) for i in range(len(store.view)))
+    changed = store.view[2]
+    changed.marked = ":star:"
+    store.update(changed)
+    out = tmp_path / "saved.flows"
+    assert save_flows(out, store.entries(), format="mitmproxy") == len(store)
+    before, after = _records(source.read_bytes()), _records(out.read_bytes())
+    assert len(before) == len(after)
+    assert [a == b for a, b in zip(before, after, strict=True)].count(False) == 1
+    assert before[2] != after[2]
+    saved = read_flows(out)
+    assert saved[2].marked == ":star:"
+    original = read_flows(source)
+    assert [f.get_state() for i, f in enumerate(saved) if i != 2] == [
+        f.get_state() for i, f in enumerate(original) if i != 2
+    ]
+
+
+def test_save_after_lazy_load_reads_in_mitmproxy(tmp_path: Path) -> None:
+    mitm_io = pytest.importorskip("mitmproxy.io")
+    source = ROOT / "flowtui" / "sample" / "sample.flows"
+    store = _lazy_store(source)
+    flow = store.view[0]
+    flow.comment = "looked at"
+    store.update(flow)
+    out = tmp_path / "saved.flows"
+    save_flows(out, store.entries(), format="mitmproxy")
+    with source.open("rb") as f:
+        theirs_before = [x.get_state() for x in mitm_io.FlowReader(f).stream()]
+    with out.open("rb") as f:
+        theirs_after = [x.get_state() for x in mitm_io.FlowReader(f).stream()]
+    assert theirs_after[0]["comment"] == "looked at"
+    theirs_after[0]["comment"] = theirs_before[0]["comment"]
+    assert theirs_after == theirs_before
+
+
+def test_save_in_the_other_format_converts_lazy_records(tmp_path: Path) -> None:
+    source = ROOT / "flowtui" / "sample" / "sample.flows"
+    out = tmp_path / "saved.flowtui"
+    save_flows(out, _lazy_store(source).entries(), format="flowtui")
+    assert [f.get_state() for f in read_flows(out)] == [f.get_state() for f in read_flows(source)]
+
+
+def test_truncated_capture_gives_its_good_flows_then_the_error(tmp_path: Path) -> None:
+    source = ROOT / "flowtui" / "sample" / "sample.flows"
+    data = source.read_bytes()
+    records = _records(data)
+    cut = tmp_path / "cut.flows"
+    cut.write_bytes(b"".join(records[:5]) + records[5][: len(records[5]) // 2])
+    got: list[IndexEntry] = []
+    with pytest.raises(FlowReadException) as caught:
+        got.extend(CaptureIndexer(cut).entries())
+    assert len(got) == 5
+    assert str(cut) in str(caught.value) and "truncated" in str(caught.value)
+    assert [e.ref.load().get_state() for e in got] == [
+        f.get_state() for f in read_flows(source)[:5]
+    ]
+
+
+# -- filters on summaries agree with filters on flows ------------------------------------
+
+_FLOWS = [f for p in CAPTURES for f in read_flows(p)]
+_WORDS = ["127", "0.0.1", "flowtui", "imap", "TLSv1.3", "1.2", "h2", "http", "grapes", ".", ""]
+_SUMMARY_OPS = ["~all", "~e", "~marked", "~tcp", "~udp", "~http", "~dns", "~websocket"]
+_SUMMARY_OPS += ["~replay", "~replayq", "~replays", "~tls"]
+_REGEX_OPS = ["~marker", "~comment", "~meta", "~src", "~dst", "~sni", "~alpn", "~tls"]
+
+_term = st.one_of(
+    st.sampled_from(_SUMMARY_OPS),
+    st.builds(lambda op, w: f'{op} "{w}"', st.sampled_from(_REGEX_OPS), st.sampled_from(_WORDS)),
+    st.builds(
+        lambda op, n: f"~size {op}{n}", st.sampled_from(["<", ">", "=", ">="]), st.integers(0, 4000)
+    ),
+)
+_expr = st.recursive(
+    _term,
+    lambda inner: st.one_of(
+        st.builds(lambda a, b: f"({a} & {b})", inner, inner),
+        st.builds(lambda a, b: f"({a} | {b})", inner, inner),
+        st.builds(lambda a: f"!{a}", inner),
+    ),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_expr)
+def test_filters_on_summaries_agree_with_filters_on_flows(expr: str) -> None:
+    flt = parse(expr)
+    assert flt.on_summaries
+    for flow in _FLOWS:
+        assert flt.match_summary(summarize(flow)) == flt(flow), (expr, flow.id)
+
+
+def test_content_filters_need_the_flows() -> None:
+    for expr in ("~b x", "~tcp & ~bq x", "~u example", "~cert flowtui", "word"):
+        assert not parse(expr).on_summaries
+
+
+def test_index_is_not_fooled_by_key_text_inside_values(tmp_path: Path) -> None:
+    source = ROOT / "tests" / "data" / "mitmproxy-11" / "tls_alpn_chain.flows"
+    flows = read_flows(source)
+    for flow in flows:
+        flow.client_conn.sni = "8:peername;17:127.0.0.1:1;11:tls_version;"
+    path = tmp_path / "tricky.flows"
+    save_flows(path, flows, format="mitmproxy")
+    assert [e.summary for e in _index(path)] == [summarize(f) for f in read_flows(path)]
+
+
+_ENTRIES = [e for p in CAPTURES for e in _index(p)]
+_CONTENT = ["hello", "LOGIN", "a1", "^a1", r"\bOK\b", "(?=C)A", "x$", ".", "zzz-none", "EHLO"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.builds(
+        lambda op, w, extra: f'{op} "{w}"{extra}',
+        st.sampled_from(["~b", "~bq", "~bs", "!~b"]),
+        st.sampled_from(_CONTENT),
+        st.sampled_from(["", " & ~tcp", " | ~udp", " & ~src 127"]),
+    )
+)
+def test_raw_prefilter_never_drops_a_matching_flow(expr: str) -> None:
+    flt = parse(expr)
+    for entry in _ENTRIES:
+        if flt(entry.ref.load()):
+            assert flt.may_match(entry.summary, entry.ref.raw()), (expr, entry.id)
+
+
+def test_store_filters_lazy_and_changed_flows_alike() -> None:
+    source = ROOT / "flowtui" / "sample" / "sample.flows"
+    store = _lazy_store(source)
+    flows = read_flows(source)
+    for expr in ("~tcp", "~marked", "~sni imap | ~dst 127.0.0.1:3", "!~tls & ~size >100"):
+        flt = parse(expr)
+        store.set_filter(flt)
+        assert [store.view.id_at(i) for i in range(len(store.view))] == [
+            f.id for f in flows if flt(f)
+        ]
+    unmarked = next(f for f in store if not f.marked)
+    unmarked.marked = ":star:"
+    store.update(unmarked)  # now resident: its new summary counts
+    store.set_filter(parse("~marked"))
+    assert store.view.position(unmarked.id) is not None
+    assert store.is_lazy(store.view.id_at(0)) or store.view.id_at(0) == unmarked.id
