@@ -153,6 +153,8 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
     The temporary file's name carries the writer's pid, so the temporary files of a writer
     that was killed are removed by the next save to the same target.
     """
+    if "\x00" in str(path):
+        raise FlowWriteException("invalid file name (it holds a NUL byte)", path=str(path))
     target = Path(os.path.realpath(path))
     directory = target.parent
     _remove_stale_temps(target)

@@ -157,3 +157,10 @@ def test_read_only_directory_for_the_saving_user() -> None:
         for p in where.iterdir():
             p.unlink()
         where.rmdir()
+
+
+def test_file_name_with_a_nul_byte_is_a_clear_error(tmp_path: Path) -> None:
+    """Found by the hostile-screens test: a pasted NUL in the save path crashed the app."""
+    with pytest.raises(FlowWriteException, match="NUL byte"):
+        save_flows(tmp_path / "a\x00b.flows", read_flows(SAMPLE))
+    assert list(tmp_path.iterdir()) == []
