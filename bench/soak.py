@@ -86,7 +86,7 @@ INSPECTORS = textwrap.dedent(
         for _ in range(300):  # until the resync has delivered everything (stable for 1 s)
             await asyncio.sleep(1)
             total = sum(len(m.content) for f in again.flows.values() for m in f.messages)
-            if total == last:
+            if total == last and total > 0:
                 break
             last = total
         out = {}
@@ -152,11 +152,15 @@ async def _phase(port: int, conns: int, nbytes: int, ports: dict[int, int]) -> d
         async with sem:
             return await _connection(port, nbytes, ports)
 
-    stalls = await asyncio.gather(*(one() for _ in range(conns)))
+    results = await asyncio.gather(*(one() for _ in range(conns)), return_exceptions=True)
     elapsed = time.monotonic() - start
-    relayed = 2 * conns * nbytes
+    stalls = [r for r in results if isinstance(r, float)] or [0.0]
+    failed = [repr(r) for r in results if not isinstance(r, float)]
+    relayed = 2 * (conns - len(failed)) * nbytes
     return {
         "connections": conns,
+        "failed": len(failed),
+        "first_failure": failed[0] if failed else None,
         "relayed_mb": round(relayed / 1e6, 1),
         "seconds": round(elapsed, 1),
         "mb_per_s": round(relayed / 1e6 / elapsed, 1),
@@ -172,7 +176,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
     proxy = subprocess.Popen(
         [sys.executable, "-m", "flowtui", "proxy", "--listen", f"127.0.0.1:{listen}",
          "--upstream", f"127.0.0.1:{up_port}", "--socket", str(sock), "-w", str(capture)],
-        env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=ENV, stdout=subprocess.DEVNULL, stderr=(tmp / "proxy.log").open("wb"),
     )  # fmt: skip
     rss: list[tuple[float, float]] = []
     t0 = time.monotonic()
@@ -238,6 +242,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
         "peak": max(v for _, v in rss),
         "samples": rss[:: max(1, len(rss) // 20)],
     }
+    log_lines = (tmp / "proxy.log").read_text(errors="replace").splitlines()
+    result["proxy_log_tail"] = log_lines[-5:]
     for p in tmp.rglob("*"):
         if p.is_file() or p.is_socket():
             p.unlink()
