@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SAMPLE := flowtui/sample/sample.flows
 CODE   := $(wildcard flowtui tests bench scripts)
 
-.PHONY: demo test lint format bench screenshots clean
+.PHONY: demo test lint format bench screenshots fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ lint: $(VENV)/.test-installed
 format: $(VENV)/.test-installed
 	$(BIN)/ruff check --fix $(CODE)
 	$(BIN)/ruff format $(CODE)
+
+$(VENV)/.fuzz-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,fuzz]'
+	touch $@
+
+# A short coverage-guided campaign (~10 s per parser); the full one: see docs/reliability.md.
+fuzz: $(VENV)/.fuzz-installed
+	$(BIN)/python tests/fuzz/run.py --seconds $(or $(FUZZ_SECONDS),10)
 
 screenshots: $(VENV)/.test-installed
 	$(BIN)/python scripts/screenshots.py

@@ -73,7 +73,10 @@ class FlowReader:
             try:
                 yield Flow.from_state(state)
             except ValueError as e:
-                yield UnknownFlow.from_raw(self._decode(record), str(e))
+                raw = self._decode(record)
+                if self.format is CaptureFormat.MITMPROXY:
+                    raw = _in_written_order(raw)
+                yield UnknownFlow.from_raw(raw, str(e))
 
     def _decode(self, record: RawRecord) -> dict[str, Any]:
         """The record's state as a fresh dict, or FlowReadException."""
@@ -93,6 +96,19 @@ class FlowReader:
     def _error(self, record: RawRecord, reason: str) -> FlowReadException:
         """A FlowReadException located at ``record``."""
         return FlowReadException(reason, path=self.name, offset=record.offset, index=record.index)
+
+
+def _in_written_order(value: Any) -> Any:
+    """A tnetstring value with every dict back in the order its writer had it.
+
+    mitmproxy writes dict items in reverse order and reads them in file order; a record
+    kept as read (UnknownFlow) is reversed back so that saving it gives the same bytes.
+    """
+    if isinstance(value, dict):
+        return {k: _in_written_order(v) for k, v in reversed(value.items())}
+    if isinstance(value, list):
+        return [_in_written_order(v) for v in value]
+    return value
 
 
 def read_flows(path: str | Path) -> list[Flow]:

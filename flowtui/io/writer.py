@@ -182,11 +182,18 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
 
     Writes a temporary file in the same directory, flushes and fsyncs it, renames it over
     the target and fsyncs the directory. A symlink target is followed (the link stays).
+    The temporary file's name carries the writer's pid, so the temporary files of a writer
+    that was killed are removed by the next save to the same target.
     """
+    if "\x00" in str(path):
+        raise FlowWriteException("invalid file name (it holds a NUL byte)", path=str(path))
     target = Path(os.path.realpath(path))
     directory = target.parent
+    _remove_stale_temps(target)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=directory
+        )
     except OSError as e:
         raise FlowWriteException(
             f"cannot create a file in {directory}: {e.strerror or e}", path=str(path)
@@ -205,6 +212,33 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
             raise FlowWriteException(f"cannot save: {e.strerror or e}", path=str(path)) from e
         raise
     _fsync_directory(directory)
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Delete temporary files left next to ``target`` by saves whose process is gone."""
+    prefix = f".{target.name}."
+    try:
+        names = [p for p in target.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return
+    for tmp in names:
+        pid = tmp.name[len(prefix) :].split(".", 1)[0]
+        if tmp.suffix == ".tmp" and pid.isdigit() and not _alive(int(pid)):
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                return
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (a process of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def _mode_for(target: Path) -> int:

@@ -111,7 +111,8 @@ class Relay:
     async def start(self, endpoint: Endpoint) -> tuple[str, int]:
         """Start the live socket and the relay; returns the relay's real address."""
         await self.live.start(endpoint)
-        self._server = await asyncio.start_server(self._handle, *self.listen)
+        # A burst of connections must not overflow the accept queue (default 100).
+        self._server = await asyncio.start_server(self._handle, *self.listen, backlog=1024)
         addr = self._server.sockets[0].getsockname()
         self.listen = (addr[0], addr[1])
         host, port = self.upstream

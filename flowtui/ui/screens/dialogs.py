@@ -81,7 +81,9 @@ class FilterDialog(ModalScreen[str | None]):
 
     def __init__(self, current: str, check: Callable[[str], tuple[str, int | None] | None]) -> None:
         super().__init__()
-        self._current = current
+        # Input shows control characters raw: prefill escaped, keep the original if unedited.
+        self._original = current
+        self._current = clean(current)
         self._check = check
 
     def compose(self) -> ComposeResult:
@@ -96,15 +98,16 @@ class FilterDialog(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
-        problem = self._check(event.value)
+        value = self._original if event.value == self._current else event.value
+        problem = self._check(value)
         if problem is None:
-            self.dismiss(event.value.strip())
+            self.dismiss(value.strip())
             return
         message, pos = problem
         error = Text(no_wrap=False)
         if pos is not None:
-            error.append(clean(event.value) + "\n")
-            error.append(" " * min(pos, len(event.value)) + "^\n", style="bold red")
+            error.append(clean(value) + "\n")
+            error.append(" " * min(pos, len(value)) + "^\n", style="bold red")
         error.append(clean(message), style="red")
         self.query_one("#filter-error", Static).update(error)
 
@@ -119,7 +122,9 @@ class SaveDialog(ModalScreen[Path | None]):
 
     def __init__(self, path: str, count: int, fmt: str) -> None:
         super().__init__()
-        self._path = path
+        # A file name can hold escapes: prefill it escaped, keep the original if unedited.
+        self._original = path
+        self._path = clean(path)
         self._count = count
         self._fmt = fmt
 
@@ -135,6 +140,9 @@ class SaveDialog(ModalScreen[Path | None]):
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
+        if event.value == self._path:
+            self.dismiss(Path(self._original))
+            return
         value = event.value.strip()
         self.dismiss(Path(value).expanduser() if value else None)
 
