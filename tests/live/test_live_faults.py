@@ -245,7 +245,12 @@ async def test_a_burst_of_1000_connections_is_relayed(tmp_path: Path) -> None:
         pytest.skip("needs 2,600 file descriptors")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2600), hard))
 
+    # Handlers still running when the test ends must be closed here: a writer left for
+    # the garbage collector after the loop is gone warns in whichever test runs next.
+    upstream_writers: set[asyncio.StreamWriter] = set()
+
     async def echo_back(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        upstream_writers.add(w)
         with contextlib.suppress(OSError):
             while data := await r.read(65536):
                 w.write(data)
@@ -281,4 +286,7 @@ async def test_a_burst_of_1000_connections_is_relayed(tmp_path: Path) -> None:
         proc.kill()
         proc.wait(10)
         upstream.close()
+        for writer in upstream_writers:
+            writer.close()
+        await asyncio.gather(*(w.wait_closed() for w in upstream_writers), return_exceptions=True)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
