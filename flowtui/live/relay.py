@@ -75,11 +75,17 @@ class Relay:
         token: str | None = None,
         on_detach: DetachPolicy = "keep",
         queue_limit: int = 8 * 1024 * 1024,
+        retain_bytes: int = 256 * 1024 * 1024,
     ) -> None:
         self.listen = listen
         self.upstream = upstream
         self.live = LiveServer(
-            self, token=token, on_detach=on_detach, queue_limit=queue_limit, software="flowtui"
+            self,
+            token=token,
+            on_detach=on_detach,
+            queue_limit=queue_limit,
+            retain_bytes=retain_bytes,
+            software="flowtui",
         )
         """The inspector-facing socket server."""
         self._conns: dict[str, _Conn] = {}
@@ -259,6 +265,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--token-file", help="token file for --tcp (created, mode 0600, if absent)")
     p.add_argument("-w", "--write", help="append completed flows to this mitmproxy capture")
     p.add_argument("--on-detach", choices=("keep", "resume", "kill"), default="keep")
+    p.add_argument(
+        "--retain",
+        type=int,
+        default=256,
+        metavar="MB",
+        help="message megabytes of completed flows kept for inspectors attaching later "
+        "(default 256; the oldest are forgotten first; -w keeps everything)",
+    )
     return p
 
 
@@ -272,7 +286,12 @@ async def _run(args: argparse.Namespace) -> None:
     else:
         endpoint = parse_endpoint(args.socket or default_socket_path())
     relay = Relay(
-        args.listen, args.upstream, write_to=args.write, token=token, on_detach=args.on_detach
+        args.listen,
+        args.upstream,
+        write_to=args.write,
+        token=token,
+        on_detach=args.on_detach,
+        retain_bytes=args.retain * 1024 * 1024,
     )
     listen = await relay.start(endpoint)
     print(

@@ -92,6 +92,7 @@ class _Session:
     queued: int = 0
     reset_pending: bool = True
     resets: int = 0
+    resetting: Iterator[bytes] | None = None
     overflows: int = 0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -120,21 +121,31 @@ class _Session:
         while True:
             await self.wake.wait()
             self.wake.clear()
-            if self.reset_pending:
-                self.reset_pending = False
-                self.resets += 1
-                self.queue.extendleft((f, 0) for f in reversed(self.server.reset_frames()))
-            while self.replies or self.queue:
+            while True:
+                if self.reset_pending:  # (again): drop a reset in progress, start afresh
+                    self.reset_pending = False
+                    self.resets += 1
+                    self.resetting = self.server.reset_frames()
+                resetting = False
                 if self.replies:
                     frame = self.replies.popleft()
-                else:
+                elif self.resetting is not None:
+                    next_frame = next(self.resetting, None)
+                    if next_frame is None:
+                        self.resetting = None
+                        continue
+                    frame, resetting = next_frame, True
+                elif self.queue:
                     frame, counted = self.queue.popleft()
                     self.queued -= counted
+                else:
+                    break
                 self.writer.write(frame)
                 await self.writer.drain()
-                if self.reset_pending:
-                    self.wake.set()
-                    break
+                if resetting:
+                    # A reset is encoded frame by frame: let the proxy's own traffic run
+                    # between frames even when this inspector reads as fast as we write.
+                    await asyncio.sleep(0)
 
 
 class LiveServer:
@@ -147,6 +158,7 @@ class LiveServer:
         token: str | None = None,
         on_detach: DetachPolicy = "keep",
         queue_limit: int = 8 * 1024 * 1024,
+        retain_bytes: int = 256 * 1024 * 1024,
         max_frame: int = MAX_FRAME,
         software: str = "flowtui",
     ) -> None:
@@ -157,10 +169,17 @@ class LiveServer:
         """What happens to intercepted flows when the last inspector detaches."""
         self.queue_limit = queue_limit
         """Bytes of queued events per inspector before it is resynchronised instead."""
+        self.retain_bytes = retain_bytes
+        """Message bytes of completed flows kept for inspectors that attach or resync
+        later; beyond it the oldest completed flows are forgotten (inspectors already
+        showing them keep them, and `-w` keeps everything on disk)."""
         self.max_frame = max_frame
         self.software = software
         self.flows: dict[str, Any] = {}
         """The live proxy's flows by id, in arrival order."""
+        self._completed: dict[str, int] = {}
+        """Completed flows still held, oldest first, with their message bytes."""
+        self._completed_bytes = 0
         self._sent: dict[str, _Sent] = {}
         self._sessions: set[_Session] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -241,43 +260,61 @@ class LiveServer:
         for frame in frames:
             for session in self._sessions:
                 session.send(frame)
+        if not flow.live and not flow.intercepted and flow_id not in self._completed:
+            self._retire(flow_id, messages)
+
+    def _retire(self, flow_id: str, messages: Sequence[Any] | None) -> None:
+        """Count a completed flow against `retain_bytes`; forget the oldest beyond it."""
+        size = sum(len(m.content) for m in messages) if messages else 0
+        self._completed[flow_id] = size
+        self._completed_bytes += size
+        while self._completed_bytes > self.retain_bytes and len(self._completed) > 1:
+            oldest = next(iter(self._completed))
+            self._completed_bytes -= self._completed.pop(oldest)
+            self.flows.pop(oldest, None)
+            self._sent.pop(oldest, None)
 
     def remove(self, flow_id: str) -> None:
         """Forget a flow and tell the inspectors."""
         if self.flows.pop(flow_id, None) is None:
             return
         del self._sent[flow_id]
+        self._completed_bytes -= self._completed.pop(flow_id, 0)
         frame = encode({"type": "flows/remove", "id": flow_id})
         for session in self._sessions:
             session.send(frame)
 
-    def reset_frames(self) -> list[bytes]:
-        """A `flows/reset` of every flow as last published, then their messages."""
-        states: list[dict[str, Any]] = []
-        appends: list[bytes] = []
-        for flow_id, sent in self._sent.items():
-            messages = _messages(self.flows[flow_id])
-            if messages is None:
-                states.append(sent.state)
-                continue
-            states.append({**sent.state, "messages": []})
-            appends.extend(_append_frames(flow_id, messages[: sent.count]))
-        frames: list[bytes] = []
+    def reset_frames(self) -> Iterator[bytes]:
+        """A `flows/reset` of every flow as last published, then their messages.
+
+        The flows are listed now (cheap: references), but the frames are encoded only
+        as they are taken, so a large resync never holds the event loop or a second
+        copy of every message. Messages are append-only, so `messages[:count]` stays
+        what was published; later changes reach the inspector as queued updates.
+        """
+        held = [
+            (flow_id, sent.state, sent.count, _messages(self.flows[flow_id]))
+            for flow_id, sent in self._sent.items()
+        ]
+        first = True
         batch: list[dict[str, Any]] = []
         size = 0
-        for state in states:  # split so no frame nears the limit; later parts are adds
-            batch.append(state)
+        for _, state, _, messages in held:  # split so no frame nears the limit
+            batch.append(state if messages is None else {**state, "messages": []})
             size += 4096
             if size >= APPEND_BATCH:
-                frames.append(self._flows_frame(frames, batch))
-                batch, size = [], 0
-        if batch or not frames:
-            frames.append(self._flows_frame(frames, batch))
-        return frames + appends
+                yield self._flows_frame(first, batch)
+                first, batch, size = False, [], 0
+        if batch or first:
+            yield self._flows_frame(first, batch)
+        for flow_id, _, count, messages in held:
+            if messages:
+                yield from _append_frames(flow_id, messages[:count])
 
     @staticmethod
-    def _flows_frame(frames: list[bytes], batch: list[dict[str, Any]]) -> bytes:
-        if not frames:
+    def _flows_frame(first: bool, batch: list[dict[str, Any]]) -> bytes:
+        """The first batch is the `flows/reset`; later parts are adds."""
+        if first:
             return encode({"type": "flows/reset", "flows": batch})
         return b"".join(encode({"type": "flows/add", "flow": s}) for s in batch)
 
