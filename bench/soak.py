@@ -7,8 +7,8 @@ Phase 1 relays a fifth of phase 2's bytes, over as many connections, with no ins
 phase 2 runs with the inspectors attached. Each connection sends its bytes in 64 KB
 chunks to an echo upstream and reads every echo back, so "relayed" counts both directions. Measured:
 throughput per phase, the proxy's RSS over time, the longest wait for one echo (a stall),
-and at the end every flow's bytes in the -w capture and in the fast inspector's mirror
-(after it resyncs). Everything runs under one deadline and is stopped at the end.
+and at the end every flow's bytes in the -w capture, in the mirror of the inspector that
+stayed attached, and in a fresh inspector's after it attaches (bounded by `--retain`). Everything runs under one deadline and is stopped at the end.
 """
 
 from __future__ import annotations
@@ -76,7 +76,22 @@ INSPECTORS = textwrap.dedent(
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         for t in tasks[1:]:
             t.cancel()
-        # resync: detach and reattach once, then report the mirror
+        def mirror(client):
+            out = {}
+            for f in client.flows.values():
+                up = sum(len(m.content) for m in f.messages if m.from_client)
+                down = sum(len(m.content) for m in f.messages if not m.from_client)
+                out[str(f.client_conn.peername[1])] = [up, down]
+            return out
+        last = -1
+        for _ in range(300):  # the attached inspector: until its mirror is stable for 1 s
+            await asyncio.sleep(1)
+            total = sum(len(m.content) for f in fast.flows.values() for m in f.messages)
+            if total == last and total > 0:
+                break
+            last = total
+        attached = mirror(fast)
+        # resync: detach and reattach once, then report the new mirror
         fast.stop()
         await asyncio.gather(tasks[0], return_exceptions=True)
         again = LiveClient(ADDR, retry=False)
@@ -89,12 +104,7 @@ INSPECTORS = textwrap.dedent(
             if total == last and total > 0:
                 break
             last = total
-        out = {}
-        for f in again.flows.values():
-            up = sum(len(m.content) for m in f.messages if m.from_client)
-            down = sum(len(m.content) for m in f.messages if not m.from_client)
-            out[str(f.client_conn.peername[1])] = [up, down]
-        print(json.dumps({"flows": out, **stats}), flush=True)
+        print(json.dumps({"flows": mirror(again), "attached": attached, **stats}), flush=True)
         again.stop()
         await asyncio.gather(task, return_exceptions=True)
 
@@ -175,7 +185,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
     listen, sock, capture = _free_port(), tmp / "s" / "live.sock", tmp / "soak.flows"
     proxy = subprocess.Popen(
         [sys.executable, "-m", "flowtui", "proxy", "--listen", f"127.0.0.1:{listen}",
-         "--upstream", f"127.0.0.1:{up_port}", "--socket", str(sock), "-w", str(capture)],
+         "--upstream", f"127.0.0.1:{up_port}", "--socket", str(sock), "-w", str(capture),
+         "--retain", str(args.retain)],
         env=ENV, stdout=subprocess.DEVNULL, stderr=(tmp / "proxy.log").open("wb"),
     )  # fmt: skip
     rss: list[tuple[float, float]] = []
@@ -207,11 +218,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
         inspectors.stdin.write(b"report\n")
         await inspectors.stdin.drain()
         report = json.loads(await asyncio.wait_for(inspectors.stdout.readline(), 300))
-        mirror = report["flows"]
         result["reattaches"] = report["attaches"]
-        result["inspector_flows_complete"] = sum(
-            1 for p, n in ports.items() if mirror.get(str(p)) == [n, n]
-        )
+        for key, mirror in (("attached", report["attached"]), ("reattached", report["flows"])):
+            result[f"{key}_inspector_flows_complete"] = sum(
+                1 for p, n in ports.items() if mirror.get(str(p)) == [n, n]
+            )
         result["connections_total"] = len(ports)
     finally:
         sampler.cancel()
@@ -259,6 +270,7 @@ def main() -> int:
     p.add_argument("--conns", type=int, default=1000)
     p.add_argument("--mb-per-conn", type=float, default=0.5, help="MB each connection sends")
     p.add_argument("--seconds-limit", type=float, default=900)
+    p.add_argument("--retain", type=int, default=256, help="the proxy's --retain MB")
     args = p.parse_args()
     result = asyncio.run(asyncio.wait_for(main_async(args), args.seconds_limit))
     print(json.dumps(result))
