@@ -8,7 +8,8 @@ phase 2 runs with the inspectors attached. Each connection sends its bytes in 64
 chunks to an echo upstream and reads every echo back, so "relayed" counts both directions. Measured:
 throughput per phase, the proxy's RSS over time, the longest wait for one echo (a stall),
 and at the end every flow's bytes in the -w capture, in the mirror of the inspector that
-stayed attached, and in a fresh inspector's after it attaches (bounded by `--retain`). Everything runs under one deadline and is stopped at the end.
+stayed attached, and in a fresh inspector's after it attaches (bounded by `--retain`).
+Everything runs under one deadline and is stopped at the end.
 """
 
 from __future__ import annotations
