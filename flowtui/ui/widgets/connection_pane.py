@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static
 
 from flowtui.core import Flow
@@ -65,6 +66,7 @@ class ConnectionPane(VerticalScroll):
         self._signature: tuple[object, ...] | None = None
         self._rendered_widths = (0, 0)
         self._lines: dict[str, int] = {}
+        self._deferred = False
         self.border_title = "Connection"
 
     @property
@@ -99,8 +101,26 @@ class ConnectionPane(VerticalScroll):
         if flow is self._flow and signature == self._signature:
             return
         self._flow, self._signature = flow, signature
-        if self.is_mounted:
+        if not self.is_mounted:
+            return
+        if all(node.display for node in self.ancestors_with_self if isinstance(node, Widget)):
             self._render_flow(relayout=False)
+        else:
+            # Behind the Messages tab: draw it when it is shown, not on every cursor rest
+            # (each draw can cost a screen layout).
+            self._deferred = True
+
+    def on_show(self) -> None:
+        """Draw the flow that arrived while the pane was hidden."""
+        if self._deferred:
+            self._deferred = False
+            self._render_flow()
+            # A scrollbar may come or go with the new content: re-wrap to what is left.
+            self.call_after_refresh(self._rewrap)
+
+    def _rewrap(self) -> None:
+        if self._widths() != self._rendered_widths:
+            self._render_flow()
 
     def _set(self, selector: str, text: Text, width: int, relayout: bool) -> None:
         """Update one section; re-lay out the screen only when its height changes (a
