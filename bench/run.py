@@ -9,7 +9,8 @@ fresh subprocess, so peak RSS (`ru_maxrss`) belongs to that scenario alone:
 - app: the real app under `run_test` (120x40, headless): time to the first frame with
   rows, time until the file is fully indexed, open the 10,000-message flow, filter
   times (a summary field, `~b` content), key-to-frame latency p50/p99 with every flow
-  loaded, and peak RSS;
+  loaded, the detail panes' frame after a key once the cursor rests (`detail_delay`
+  included), and peak RSS;
 - mitmproxy: mitmproxy's own `FlowReader(...).stream()` over the same file (when
   mitmproxy is installed): time and peak RSS, and the ratios to flowtui's figures.
 """
@@ -100,6 +101,22 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
                 k: round(1000 * statistics.median(v), 1) for k, v in latencies.items()
             },
         }
+        # The detail panes once the cursor rests: key, `detail_delay`, then the panes' frame.
+        from flowtui.ui.widgets.message_view import MessageView
+
+        view = app.query_one(MessageView)
+        rests: list[float] = []
+        for _ in range(10):
+            since = time.perf_counter()
+            await pilot.press("down")
+            target = app.store.view.id_at(flow_list.cursor)
+            while time.perf_counter() - since < 10 and not (view.flow and view.flow.id == target):
+                await asyncio.sleep(0.0005)
+            shown = time.perf_counter()
+            paint = await next_frame(shown, limit=1.0)  # nan: painted before it was seen
+            rests.append(shown - since + (0.0 if paint != paint else paint))
+        out["detail_after_rest_ms"] = round(1000 * statistics.median(rests), 1)
+        out["detail_delay_ms"] = round(1000 * app.detail_delay, 1)
         # Open the 10,000-message flow (the first one): cursor home, then its messages shown.
         await pilot.press("end")
         await pilot.pause()

@@ -21,7 +21,7 @@ from flowtui.core.http import HTTPFlow
 from flowtui.core.messages import MessageFlow
 from flowtui.core.unknown import UnknownFlow
 
-__all__ = ["Blob", "FlowSummary", "address_texts", "summarize", "summarize_skim"]
+__all__ = ["Blob", "FlowSummary", "MessageTotals", "address_texts", "summarize", "summarize_skim"]
 
 
 class Blob:
@@ -34,6 +34,16 @@ class Blob:
 
     def __len__(self) -> int:
         return self.size
+
+
+class MessageTotals:
+    """A skimmed messages list reduced to what a summary needs (the index pass builds
+    this instead of one list per message)."""
+
+    __slots__ = ("count", "down", "last", "up")
+
+    def __init__(self, count: int, up: int, down: int, last: float | int | None) -> None:
+        self.count, self.up, self.down, self.last = count, up, down, last
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,21 +274,23 @@ def _skim(state: Any) -> FlowSummary | None:
     if replay not in (None, "request", "response") or type(state.get("intercepted")) is not bool:
         return None
     messages = state["messages"]
-    up = down = 0
-    last: Any = None
-    for m in messages:
-        if not (isinstance(m, list) and len(m) == 3 and type(m[0]) is bool):
-            return None
-        if not isinstance(m[1], bytes | Blob) or type(m[2]) not in (float, int, type(None)):
-            return None
-        if m[0]:
-            up += len(m[1])
-        else:
-            down += len(m[1])
-        last = m[2]
+    if isinstance(messages, MessageTotals):
+        count, up, down, last = messages.count, messages.up, messages.down, messages.last
+    else:
+        count, up, down, last = len(messages), 0, 0, None
+        for m in messages:
+            if not (isinstance(m, list) and len(m) == 3 and type(m[0]) is bool):
+                return None
+            if not isinstance(m[1], bytes | Blob) or type(m[2]) not in (float, int):
+                return None
+            if m[0]:
+                up += len(m[1])
+            else:
+                down += len(m[1])
+            last = m[2]
     start = client.get("timestamp_start")
     times = [client.get("timestamp_end"), server.get("timestamp_end")]
-    if messages:
+    if count:
         times.append(last)
     if error is not None:
         times.append(error.get("timestamp"))
@@ -294,7 +306,7 @@ def _skim(state: Any) -> FlowSummary | None:
         server=_i(sni_c or sni_s or format_address(tuple(address) if address else None)),
         detail="",
         tls_version=_i(server.get("tls_version") or client.get("tls_version") or ""),
-        messages=len(messages),
+        messages=count,
         bytes_up=up,
         bytes_down=down,
         duration=(end - start_f) if (start_f is not None and end is not None) else None,

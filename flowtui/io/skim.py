@@ -3,16 +3,16 @@
 A TCP record is mostly message contents and certificates, and the list needs only
 their lengths: the skimmer walks the record's top-level dict and its two connection
 dicts, decodes the few values the summary uses, and jumps over every other value by
-its length prefix. Message contents become `Blob`s (a length; the bytes are never
-copied). Any damage raises `TNetStringError`: the caller then decodes the record fully
-and reports it precisely.
+its length prefix. The messages list becomes `MessageTotals` (count, bytes each way,
+last timestamp) in one tight loop; contents are never copied. Any damage raises
+`TNetStringError`: the caller then decodes the record fully and reports it precisely.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flowtui.core.summary import Blob
+from flowtui.core.summary import MessageTotals
 from flowtui.io.tnetstring import TNetStringError, parse_at
 
 __all__ = ["skim"]
@@ -86,28 +86,58 @@ def _conn(buf: bytes, start: int, end: int) -> dict[Any, Any]:
     return out
 
 
-def _messages(buf: bytes, pos: int, end: int) -> list[list[Any]]:
-    """`[from_client, Blob(len(content)), timestamp]` per message."""
+def _messages(buf: bytes, pos: int, end: int) -> MessageTotals:
+    """Count and total the messages in one tight loop: each item is
+    `N:` `4:true!`|`5:false!` `L:` content `,` `T:` timestamp `^`|`#` `]`."""
     if buf[end] != 0x5D:
         raise TNetStringError("messages is not a list", pos)
-    out: list[list[Any]] = []
+    find, startswith = buf.find, buf.startswith
+    count = up = down = 0
+    last: float | int | None = None
     while pos < end:
-        mlen, mpos = _prefix(buf, pos, end)
-        mend = mpos + mlen
-        if buf[mend] != 0x5D:
+        colon = find(b":", pos, pos + 13)
+        digits = buf[pos:colon]
+        if colon < 0 or not digits.isdigit():
+            raise TNetStringError("invalid length prefix", pos)
+        mend = colon + 1 + int(digits)
+        if mend >= end or buf[mend] != 0x5D:
             raise TNetStringError("message is not a list", pos)
-        if buf.startswith(b"4:true!", mpos):
-            from_client, p = True, mpos + 7
-        elif buf.startswith(b"5:false!", mpos):
-            from_client, p = False, mpos + 8
+        if startswith(b"4:true!", colon + 1):
+            client, p = True, colon + 8
+        elif startswith(b"5:false!", colon + 1):
+            client, p = False, colon + 9
         else:
-            raise TNetStringError("message direction is not a boolean", mpos)
-        clen, cpos = _prefix(buf, p, mend)
-        if buf[cpos + clen] != 0x2C:
-            raise TNetStringError("message content is not bytes", p)
-        timestamp, p = parse_at(buf, cpos + clen + 1, mend, 2)
-        if p != mend:
-            raise TNetStringError("message has extra items", p)
-        out.append([from_client, Blob(clen), timestamp])
+            raise TNetStringError("message direction is not a boolean", colon + 1)
+        colon = find(b":", p, p + 13)
+        digits = buf[p:colon]
+        if colon < 0 or not digits.isdigit():
+            raise TNetStringError("invalid length prefix", p)
+        size = int(digits)
+        p = colon + 1 + size
+        if p >= mend or buf[p] != 0x2C:
+            raise TNetStringError("message content is not bytes", colon)
+        p += 1
+        colon = find(b":", p, p + 13)
+        digits = buf[p:colon]
+        if colon < 0 or not digits.isdigit():
+            raise TNetStringError("invalid length prefix", p)
+        tag_at = colon + 1 + int(digits)
+        if tag_at + 1 != mend:
+            raise TNetStringError("message has extra or missing items", p)
+        tag = buf[tag_at]
+        try:
+            if tag == 0x5E:  # ^ as tnetstring.parse_at reads it
+                last = float(buf[colon + 1 : tag_at])
+            elif tag == 0x23:  # #
+                last = int(buf[colon + 1 : tag_at])
+            else:  # a full decode turns other timestamps into an unreadable flow
+                raise TNetStringError("message timestamp is not a number", p)
+        except ValueError:
+            raise TNetStringError("invalid message timestamp", p) from None
+        if client:
+            up += size
+        else:
+            down += size
+        count += 1
         pos = mend + 1
-    return out
+    return MessageTotals(count, up, down, last)

@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowtui.core.filters import parse
+from flowtui.core.messages import MessageFlow
 from flowtui.core.store import FlowStore
 from flowtui.core.summary import summarize
-from flowtui.io import FlowReadException, read_flows, save_flows
+from flowtui.io import FlowReadException, read_flows, save_flows, tnetstring
 from flowtui.io.lazy import CaptureIndexer, IndexEntry
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -213,3 +214,24 @@ def test_store_filters_lazy_and_changed_flows_alike() -> None:
     store.set_filter(parse("~marked"))
     assert store.view.position(unmarked.id) is not None
     assert store.is_lazy(store.view.id_at(0)) or store.view.id_at(0) == unmarked.id
+
+
+@pytest.mark.parametrize("timestamp", [1795000000.25, 1795000000, None, "text"])
+def test_index_totals_messages_like_full_decoding(timestamp: object, tmp_path: Path) -> None:
+    source = ROOT / "tests" / "data" / "mitmproxy-11" / "tls_alpn_chain.flows"
+    flows = [f for f in read_flows(source) if isinstance(f, MessageFlow)]
+    assert flows
+    path = tmp_path / "messages.flows"
+    save_flows(path, flows, format="mitmproxy")
+    data = bytearray()
+    for record in _records(path.read_bytes()):
+        state = tnetstring.loads(record)
+        extra = [[True, b"", 1.5], [False, b"x" * 300, timestamp], [True, b"tail", 2]]
+        state["messages"] = [*state["messages"], *extra]
+        data += tnetstring.dumps(state)
+    path.write_bytes(bytes(data))
+    entries = _index(path)
+    reread = read_flows(path)
+    assert [e.summary for e in entries] == [summarize(f) for f in reread]
+    counts = [len(f.messages) for f in reread if isinstance(f, MessageFlow)]
+    assert [e.summary.messages for e in entries][: len(counts)] == counts

@@ -71,10 +71,9 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._detail_timer: Timer | None = None
-        self._pending: Flow | None = None
+        self._pending_id: str | None = None
         self._shown_id: str | None = None
         self._shown: Flow | None = None
-        self._stale = False
 
     @property
     def ft(self) -> FlowtuiApp:
@@ -168,28 +167,25 @@ class MainScreen(Screen[None]):
     # -- detail following the cursor -------------------------------------------------------
 
     def on_flow_list_highlighted(self, message: FlowList.Highlighted) -> None:
-        self._pending = message.flow
-        if self._detail_timer is not None:
-            # A live flow that changed while the panes wait must still be redrawn then.
-            self._stale = message.flow is not None and message.flow is self._shown
-        if self._detail_timer is None:
+        """Debounce the detail panes: they follow the cursor once it rests for
+        `detail_delay` seconds, so a cursor move costs only the list's changed lines
+        (the flow is not even decoded until then)."""
+        self._pending_id = message.flow_id
+        delay = self.ft.detail_delay
+        if delay <= 0:
             self._show_detail()
-            delay = self.ft.detail_delay
-            if delay > 0:
-                self._detail_timer = self.set_timer(delay, self._trailing_detail)
+            return
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(delay, self._trailing_detail)
 
     def _trailing_detail(self) -> None:
         self._detail_timer = None
-        stale, self._stale = self._stale, False
-        if (
-            stale
-            or self._pending is not self._shown
-            or (self._pending is not None and self._pending.id != self._shown_id)
-        ):
-            self._show_detail()
+        self._show_detail()
 
     def _show_detail(self) -> None:
-        flow = self._pending
+        flow_id = self._pending_id
+        flow = self.ft.store.get(flow_id) if flow_id is not None else None
         same = flow is not None and flow is self._shown and flow.id == self._shown_id
         messages = self.query_one("#messages")
         if same and hasattr(messages, "refresh_flow"):

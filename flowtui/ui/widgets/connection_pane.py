@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static
 
 from flowtui.core import Flow
@@ -63,6 +65,8 @@ class ConnectionPane(VerticalScroll):
         self._flow: Flow | None = None
         self._signature: tuple[object, ...] | None = None
         self._rendered_widths = (0, 0)
+        self._lines: dict[str, int] = {}
+        self._deferred = False
         self.border_title = "Connection"
 
     @property
@@ -97,13 +101,39 @@ class ConnectionPane(VerticalScroll):
         if flow is self._flow and signature == self._signature:
             return
         self._flow, self._signature = flow, signature
-        if self.is_mounted:
+        if not self.is_mounted:
+            return
+        if all(node.display for node in self.ancestors_with_self if isinstance(node, Widget)):
+            self._render_flow(relayout=False)
+        else:
+            # Behind the Messages tab: draw it when it is shown, not on every cursor rest
+            # (each draw can cost a screen layout).
+            self._deferred = True
+
+    def on_show(self) -> None:
+        """Draw the flow that arrived while the pane was hidden."""
+        if self._deferred:
+            self._deferred = False
+            self._render_flow()
+            # A scrollbar may come or go with the new content: re-wrap to what is left.
+            self.call_after_refresh(self._rewrap)
+
+    def _rewrap(self) -> None:
+        if self._widths() != self._rendered_widths:
             self._render_flow()
 
-    def _render_flow(self) -> None:
+    def _set(self, selector: str, text: Text, width: int, relayout: bool) -> None:
+        """Update one section; re-lay out the screen only when its height changes (a
+        layout pass costs tens of milliseconds, once per cursor rest)."""
+        lines = len(text.wrap(self.app.console, max(width, 1)))
+        layout = relayout or self._lines.get(selector) != lines
+        self._lines[selector] = lines
+        self.query_one(selector, Static).update(text, layout=layout)
+
+    def _render_flow(self, relayout: bool = True) -> None:
         flow = self._flow
         width, side = self._rendered_widths = self._widths()
-        self.query_one("#conn-flow", Static).update(flow_text(flow, tz=self._tz, width=width))
+        self._set("#conn-flow", flow_text(flow, tz=self._tz, width=width), width, relayout)
         sides = self.query_one("#conn-sides")
         sides.display = flow is not None
         if flow is None:
@@ -112,8 +142,8 @@ class ConnectionPane(VerticalScroll):
         t0 = flow.client_conn.timestamp_start
         client = connection_text(flow.client_conn, t0=t0, now=now, tz=self._tz, width=side)
         server = connection_text(flow.server_conn, t0=t0, now=now, tz=self._tz, width=side)
-        self.query_one("#conn-client", Static).update(client)
-        self.query_one("#conn-server", Static).update(server)
+        self._set("#conn-client", client, side, relayout)
+        self._set("#conn-server", server, side, relayout)
 
 
 def _signature(flow: Flow | None) -> tuple[object, ...]:

@@ -27,10 +27,22 @@ class FlowInfo(Static):
     def __init__(self, store: FlowStore, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.store = store
+        self._text: Text | None = None
 
     def show_flow(self, flow: Flow | None) -> None:
-        """Show `flow`'s annotations (or a hint when there is none)."""
-        self.update(self.describe(flow))
+        """Show `flow`'s annotations (or a hint when there is none).
+
+        Unchanged text is not redrawn, and the screen is re-laid out only when the
+        number of lines changes (a layout pass costs tens of milliseconds).
+        """
+        text, old = self.describe(flow), self._text
+        if old is not None and text.markup == old.markup:
+            return
+        width = max(self.content_region.width or self.app.size.width, 1)
+        console = self.app.console
+        layout = old is None or len(text.wrap(console, width)) != len(old.wrap(console, width))
+        self._text = text
+        self.update(text, layout=layout)
 
     def describe(self, flow: Flow | None) -> Text:
         """The widget's content for `flow`."""

@@ -67,12 +67,22 @@ class FlowList(ScrollView, can_focus=True):
     """
 
     class Highlighted(Message):
-        """The cursor moved to another flow (or to none)."""
+        """The cursor moved to another flow (or to none).
 
-        def __init__(self, flow_list: FlowList, flow: Flow | None) -> None:
+        It carries the flow's id: a lazy flow is decoded only when `flow` is read (the
+        detail panes read it once the cursor rests, not on every move).
+        """
+
+        def __init__(self, flow_list: FlowList, flow_id: str | None) -> None:
             super().__init__()
             self.flow_list = flow_list
-            self.flow = flow
+            self.flow_id = flow_id
+
+        @property
+        def flow(self) -> Flow | None:
+            """The highlighted flow (decoded now if lazy), or None."""
+            store = self.flow_list.store
+            return store.get(self.flow_id) if self.flow_id is not None else None
 
         @property
         def control(self) -> FlowList:
@@ -129,7 +139,7 @@ class FlowList(ScrollView, can_focus=True):
             elif pos != self.cursor:
                 self.cursor = pos
             if any(f.id == self._cursor_id for f in event.flows):
-                self.post_message(self.Highlighted(self, self.flow))
+                self.post_message(self.Highlighted(self, self._cursor_id))
             return
         if self.follow and event.kind in ("add", "reset"):
             self._set_cursor(len(view) - 1)
@@ -162,15 +172,14 @@ class FlowList(ScrollView, can_focus=True):
         pos = max(0, min(pos, count - 1)) if count else 0
         old = self.cursor
         self.cursor = pos
-        flow = self.flow
-        new_id = flow.id if flow else None
+        new_id = self.store.view.id_at(pos) if count else None  # never decodes
         changed = new_id != self._cursor_id
         self._cursor_id = new_id
         self.refresh_line(old + 1)
         self.refresh_line(pos + 1)
         self._scroll_to_cursor()
         if changed or force:
-            self.post_message(self.Highlighted(self, flow))
+            self.post_message(self.Highlighted(self, new_id))
 
     def _scroll_to_cursor(self) -> None:
         rows = max(self.scrollable_content_region.height - 1, 1)

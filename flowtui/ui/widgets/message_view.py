@@ -295,7 +295,19 @@ class MessageView(ScrollView, can_focus=True):
     def _update_size(self) -> None:
         has_hex = self._mode != "text" and any(r.kind is Kind.HEX for r in self._rows)
         width = max(self._content_width(), _HEX_ROW_WIDTH + len(_GUTTER)) if has_hex else 0
-        self.virtual_size = Size(width, len(self._rows))
+        size = Size(width, len(self._rows))
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or not self.container_size:
+            self.virtual_size = size
+            return
+        # The pane's own size does not depend on its rows: re-lay out the screen (tens
+        # of ms) only when a scrollbar appears or goes, otherwise just repaint.
+        bars = (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
+        self.set_reactive(MessageView.virtual_size, size)
+        self._scroll_update(size)
+        now = (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
+        self.refresh(layout=now != bars)
 
     def _find(self, query: str, start: int) -> list[int]:
         needle = query.lower()

@@ -54,9 +54,13 @@ class StatusBar(Static):
         """The values currently shown."""
 
     def set(self, **changes: object) -> None:
-        """Change some values and redraw."""
-        self.info = replace(self.info, **changes)  # type: ignore[arg-type]
-        self.update(self.render_info())
+        """Change some values and redraw (unchanged values: nothing to do)."""
+        info = replace(self.info, **changes)  # type: ignore[arg-type]
+        if info == self.info and self.is_mounted:
+            return
+        self.info = info
+        # One line whatever the text: a repaint, never a screen layout (tens of ms).
+        self.update(self.render_info(), layout=False)
 
     def render_info(self) -> Text:
         """The bar's content as `Text` (every value cleaned)."""
