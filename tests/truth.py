@@ -48,6 +48,20 @@ TRUTH = _load()
 """(capture name, flow index, state) for every flow of every capture."""
 
 
+def truth_states(capture: Path) -> list[dict[str, Any]]:
+    """The ground truth beside a capture (`X.flows.json`): mitmproxy's state of each flow."""
+    doc = json.loads(capture.with_name(capture.name + ".json").read_text(encoding="utf-8"))
+    return [decode(s) for s in doc["flows"]]
+
+
+def mitmproxy_states(capture: Path) -> list[Any]:
+    """What the real mitmproxy 11 reads from `capture`: each flow's state, tuples as lists."""
+    from mitmproxy import io as mio
+
+    with capture.open("rb") as f:
+        return [as_lists(flow.get_state()) for flow in mio.FlowReader(f).stream()]
+
+
 def state_of(name: str, index: int) -> dict[str, Any]:
     """A fresh copy of flow `index` of capture `name` (e.g. `"tls_alpn_chain", 0`)."""
     for n, i, state in TRUTH:

@@ -17,18 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from flowtui.core import Flow, UnknownFlow
+from flowtui.core import Flow
 from flowtui.core.summary import FlowSummary, summarize, summarize_skim
 from flowtui.io import mitmproxy_format, native_format
-from flowtui.io.compat import MigrationError, UnsupportedVersionError, migrate_flow
 from flowtui.io.detect import CaptureFormat
 from flowtui.io.errors import FlowReadException
-from flowtui.io.reader import FlowReader
+from flowtui.io.reader import FlowReader, flow_from_record
 from flowtui.io.records import RawRecord, RecordDecodeError
 from flowtui.io.skim import skim
 from flowtui.io.tnetstring import TNetStringError
 
-__all__ = ["CaptureFile", "CaptureIndexer", "IndexEntry", "RecordRef", "decode_flow"]
+__all__ = ["CaptureFile", "CaptureIndexer", "IndexEntry", "RecordRef"]
 
 
 class CaptureFile:
@@ -86,7 +85,7 @@ class RecordRef:
         else:
             decoder = native_format.decode_state
         record = RawRecord(self.index, self.offset, data, decoder, self.state_offset)
-        return decode_flow(record, self.file.name)
+        return flow_from_record(record, self.file.name, self.file.format)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,23 +100,6 @@ class IndexEntry:
     """How to decode it when it is opened."""
 
 
-def decode_flow(record: RawRecord, name: str | None) -> Flow:
-    """A record as `FlowReader.stream()` would give it (migrated; odd ones as UnknownFlow)."""
-    reader = FlowReader.__new__(FlowReader)
-    reader.name = name
-    state = reader._decode(record)
-    try:
-        migrated = migrate_flow(state)
-    except UnsupportedVersionError as e:
-        raise reader._error(record, str(e)) from None
-    except MigrationError:
-        migrated = state
-    try:
-        return Flow.from_state(migrated)
-    except ValueError as e:
-        return UnknownFlow.from_raw(reader._decode(record), str(e))
-
-
 def _entry(record: RawRecord, file: CaptureFile, skimmed: Any) -> IndexEntry:
     if file.format is CaptureFormat.MITMPROXY:
         raw_length = len(record.payload)
@@ -129,7 +111,7 @@ def _entry(record: RawRecord, file: CaptureFile, skimmed: Any) -> IndexEntry:
     summary = summarize_skim(skimmed)
     if summary is not None and isinstance(skimmed.get("id"), str):
         return IndexEntry(skimmed["id"], summary, ref)
-    flow = decode_flow(record, file.name)
+    flow = flow_from_record(record, file.name, file.format)
     return IndexEntry(flow.id, summarize(flow), ref)
 
 

@@ -14,7 +14,7 @@ from flowtui.io.errors import FlowReadException
 from flowtui.io.records import RawRecord, RecordDecodeError
 from flowtui.io.source import ByteSource
 
-__all__ = ["FlowReader", "read_flows"]
+__all__ = ["FlowReader", "flow_from_record", "read_flows"]
 
 
 class FlowReader:
@@ -59,43 +59,59 @@ class FlowReader:
     def states(self) -> Iterator[tuple[RawRecord, dict[str, Any]]]:
         """Each record with its state migrated to format 21 (not yet a Flow)."""
         for record in self.records():
-            state = self._decode(record)
-            try:
-                yield record, migrate_flow(state)
-            except UnsupportedVersionError as e:
-                raise self._error(record, str(e)) from None
-            except MigrationError:
-                yield record, state
+            yield record, _migrated(record, self.name)
 
     def stream(self) -> Iterator[Flow]:
         """Yield the flows in file order (mitmproxy's ``FlowReader.stream``)."""
-        for record, state in self.states():
-            try:
-                yield Flow.from_state(state)
-            except ValueError as e:
-                raw = self._decode(record)
-                if self.format is CaptureFormat.MITMPROXY:
-                    raw = _in_written_order(raw)
-                yield UnknownFlow.from_raw(raw, str(e))
+        for record in self.records():
+            yield flow_from_record(record, self.name, self.format)
 
-    def _decode(self, record: RawRecord) -> dict[str, Any]:
-        """The record's state as a fresh dict, or FlowReadException."""
-        try:
-            state = record.decode()
-        except RecordDecodeError as e:
-            raise FlowReadException(
-                f"corrupt record: {e.reason}",
-                path=self.name,
-                offset=record.payload_offset + e.offset,
-                index=record.index,
-            ) from None
-        if not isinstance(state, dict):
-            raise self._error(record, f"record is a {type(state).__name__}, not a flow dict")
+
+def flow_from_record(record: RawRecord, name: str | None, fmt: CaptureFormat | None) -> Flow:
+    """One framed record as a flow, migrated to format 21; a record that frames but does
+    not model comes back as an `UnknownFlow`, kept as written so saving reproduces it.
+
+    The one place records become flows: `FlowReader.stream()` and lazy captures share it.
+    """
+    try:
+        return Flow.from_state(_migrated(record, name))
+    except ValueError as e:
+        raw = _decode(record, name)
+        if fmt is CaptureFormat.MITMPROXY:
+            raw = _in_written_order(raw)
+        return UnknownFlow.from_raw(raw, str(e))
+
+
+def _migrated(record: RawRecord, name: str | None) -> dict[str, Any]:
+    """The record's state at format 21 (as read when it cannot be migrated)."""
+    state = _decode(record, name)
+    try:
+        return migrate_flow(state)
+    except UnsupportedVersionError as e:
+        raise _error(record, name, str(e)) from None
+    except MigrationError:
         return state
 
-    def _error(self, record: RawRecord, reason: str) -> FlowReadException:
-        """A FlowReadException located at ``record``."""
-        return FlowReadException(reason, path=self.name, offset=record.offset, index=record.index)
+
+def _decode(record: RawRecord, name: str | None) -> dict[str, Any]:
+    """The record's state as a fresh dict, or FlowReadException."""
+    try:
+        state = record.decode()
+    except RecordDecodeError as e:
+        raise FlowReadException(
+            f"corrupt record: {e.reason}",
+            path=name,
+            offset=record.payload_offset + e.offset,
+            index=record.index,
+        ) from None
+    if not isinstance(state, dict):
+        raise _error(record, name, f"record is a {type(state).__name__}, not a flow dict")
+    return state
+
+
+def _error(record: RawRecord, name: str | None, reason: str) -> FlowReadException:
+    """A FlowReadException located at ``record``."""
+    return FlowReadException(reason, path=name, offset=record.offset, index=record.index)
 
 
 def _in_written_order(value: Any) -> Any:

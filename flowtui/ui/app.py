@@ -421,27 +421,9 @@ class FlowtuiApp(App[int]):
         self.request_quit()
 
 
-def make_app(
-    paths: Sequence[Path],
-    *,
-    now: Callable[[], datetime] | None = None,
-    tz: tzinfo | None = None,
-    detail_delay: float = 0.05,
-    store: FlowStore | None = None,
-    attach: str | None = None,
-    token: str | None = None,
-) -> FlowtuiApp:
-    """Build the app: the same factory for the CLI, the tests and the screenshot script.
+make_app = FlowtuiApp
+"""The factory the CLI, the tests and the screenshot script share: the app's constructor.
 
-    With `attach` (a live socket address, and its `token` for TCP) the app opens with
-    no files and mirrors the proxy's flows.
-    """
-    return FlowtuiApp(
-        paths,
-        now=now,
-        tz=tz,
-        detail_delay=detail_delay,
-        store=store,
-        attach=attach,
-        token=token,
-    )
+With `attach` (a live socket address, and its `token` for TCP) the app opens with no
+files and mirrors the proxy's flows.
+"""

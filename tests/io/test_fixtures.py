@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import pytest
-from truth import DATA, as_lists, decode
+from truth import DATA, as_lists, mitmproxy_states, truth_states
 
 from flowtui.core import Flow
 from flowtui.io import FlowReader, FlowWriter, NativeFlowWriter, read_flows, save_flows
 
 CAPTURES = sorted(DATA.glob("*.flows"))
 IDS = [p.stem for p in CAPTURES]
-
-
-def truth_states(capture: Path) -> list[dict]:
-    doc = json.loads(capture.with_name(capture.name + ".json").read_text(encoding="utf-8"))
-    return [decode(s) for s in doc["flows"]]
 
 
 def states(flows: list[Flow]) -> list[dict]:
@@ -92,13 +86,9 @@ def test_flowtui_format_is_not_slower_shaped(capture: Path) -> None:
 @pytest.mark.mitmproxy
 @pytest.mark.parametrize("capture", CAPTURES, ids=IDS)
 def test_real_mitmproxy_reads_what_flowtui_writes(capture: Path, tmp_path: Path) -> None:
-    from mitmproxy import io as mio
-
     out = tmp_path / "out.flows"
     save_flows(out, read_flows(capture), format="mitmproxy")
-    with out.open("rb") as f:
-        theirs = [as_lists(fl.get_state()) for fl in mio.FlowReader(f).stream()]
-    assert theirs == truth_states(capture)
+    assert mitmproxy_states(out) == truth_states(capture)
 
 
 @pytest.mark.mitmproxy

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from truth import as_lists, decode
+from truth import as_lists, mitmproxy_states, truth_states
 
 from flowtui.core import UnknownFlow
 from flowtui.io import FlowReader, read_flows, save_flows, tnetstring
@@ -26,10 +26,6 @@ IDS = [f"{p.parent.name}/{p.stem}" for p in CAPTURES]
 
 def truth_doc(capture: Path) -> dict[str, Any]:
     return json.loads(capture.with_name(capture.name + ".json").read_text(encoding="utf-8"))
-
-
-def truth_states(capture: Path) -> list[dict[str, Any]]:
-    return [decode(s) for s in truth_doc(capture)["flows"]]
 
 
 def raw_records(path: Path) -> list[dict[str, Any]]:
@@ -103,13 +99,9 @@ def test_flowtui_round_trip(capture: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("capture", CAPTURES, ids=IDS)
 def test_mitmproxy_11_reads_what_flowtui_writes(capture: Path, tmp_path: Path) -> None:
     """old capture → flowtui → mitmproxy format → mitmproxy 11's reader: the same states."""
-    from mitmproxy import io as mio
-
     out = tmp_path / "out.flows"
     save_flows(out, read_flows(capture), format="mitmproxy")
-    with out.open("rb") as f:
-        theirs = [as_lists(fl.get_state()) for fl in mio.FlowReader(f).stream()]
-    assert theirs == truth_states(capture)
+    assert mitmproxy_states(out) == truth_states(capture)
 
 
 @pytest.mark.mitmproxy
