@@ -8,6 +8,7 @@ way live ones do.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import time
 import uuid
@@ -77,17 +78,26 @@ def format_address(address: tuple[Any, ...] | None) -> str:
     """`host:port`, with IPv6 hosts in brackets, as mitmproxy prints addresses."""
     if address is None:
         return "<no address>"
+    host = address[0]
+    shown = _host_text(host) if isinstance(host, str | int) else None
+    return f"{host if shown is None else shown}:{address[1]}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _host_text(host: str | int) -> str | None:
+    """How an IP host is printed (None: not an IP address); cached, as a capture has
+    few distinct hosts and parsing one costs more than the rest of a summary."""
     try:
-        host = ipaddress.ip_address(address[0])
+        ip = ipaddress.ip_address(host)
     except ValueError:
-        return f"{address[0]}:{address[1]}"
-    if host.is_unspecified:
-        return f"*:{address[1]}"
-    if isinstance(host, ipaddress.IPv4Address):
-        return f"{host}:{address[1]}"
-    if host.ipv4_mapped:
-        return f"{host.ipv4_mapped}:{address[1]}"
-    return f"[{host}]:{address[1]}"
+        return None
+    if ip.is_unspecified:
+        return "*"
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ip)
+    if ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    return f"[{ip}]"
 
 
 _ADDRESS = AddressCodec()

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from flowtui.core.connection import TLS_VERSIONS, format_address
 from flowtui.core.dns import DNSFlow
@@ -46,9 +45,12 @@ class MessageTotals:
         self.count, self.up, self.down, self.last = count, up, down, last
 
 
-@dataclass(frozen=True, slots=True)
-class FlowSummary:
-    """What the flow list shows and summary filters test, computed once per revision."""
+class FlowSummary(NamedTuple):
+    """What the flow list shows and summary filters test, computed once per revision.
+
+    A named tuple, not a dataclass: the index builds 100k of them and worker processes
+    send them back pickled, and a tuple is several times cheaper to build and unpickle.
+    """
 
     type: str
     """Short type name: `tcp`, `udp`, `http`, `dns`, or `?` for an unreadable record."""

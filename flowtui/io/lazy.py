@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -22,12 +22,22 @@ from flowtui.core.summary import FlowSummary, summarize, summarize_skim
 from flowtui.io import mitmproxy_format, native_format
 from flowtui.io.detect import CaptureFormat
 from flowtui.io.errors import FlowReadException
+from flowtui.io.index_pool import IndexPool, PoolError, chunked, frames, usable_cpus
 from flowtui.io.reader import FlowReader, flow_from_record
 from flowtui.io.records import RawRecord, RecordDecodeError
 from flowtui.io.skim import skim
+from flowtui.io.source import ByteSource
 from flowtui.io.tnetstring import TNetStringError
 
 __all__ = ["CaptureFile", "CaptureIndexer", "IndexEntry", "RecordRef"]
+
+PARALLEL_MIN_BYTES = 64 << 20
+"""Below this a mitmproxy capture is skimmed in the indexing thread alone (starting
+worker processes costs about a quarter of a second)."""
+SEQUENTIAL_FIRST = 1000
+"""Records read in the indexing thread before the workers take over: the first rows
+show at once while the worker processes start."""
+MAX_WORKERS = 8
 
 
 class CaptureFile:
@@ -116,9 +126,16 @@ def _entry(record: RawRecord, file: CaptureFile, skimmed: Any) -> IndexEntry:
 
 
 class CaptureIndexer:
-    """Indexes one capture: iterate `entries()`; `format` and `tell()` report on it."""
+    """Indexes one capture: iterate `entries()`; `format` and `tell()` report on it.
 
-    def __init__(self, path: Path) -> None:
+    A mitmproxy capture of at least `parallel_min` bytes is skimmed by `workers` worker
+    processes (default: one per usable CPU, when there are at least two) after its first
+    `SEQUENTIAL_FIRST` records, which this thread reads itself while they start.
+    """
+
+    def __init__(
+        self, path: Path, *, workers: int | None = None, parallel_min: int = PARALLEL_MIN_BYTES
+    ) -> None:
         self.name = str(path)
         try:
             self.fileobj: BinaryIO = path.open("rb")
@@ -127,6 +144,12 @@ class CaptureIndexer:
         self._reader = FlowReader(self.fileobj, name=self.name)
         self.file: CaptureFile | None = None
         """The open capture the entries read from (None until the first record)."""
+        self.workers = min(usable_cpus(), MAX_WORKERS) if workers is None else workers
+        """How many worker processes skim a large mitmproxy capture (below 2: none)."""
+        self._parallel_min = parallel_min
+        self._done: int | None = None
+        self.pooled = 0
+        """How many entries the worker processes summarised (the rest: this thread)."""
 
     @property
     def format(self) -> CaptureFormat | None:
@@ -135,6 +158,8 @@ class CaptureIndexer:
 
     def tell(self) -> int:
         """How far into the file the index got (bytes)."""
+        if self._done is not None:
+            return self._done
         try:
             return self.fileobj.tell()
         except (OSError, ValueError):
@@ -144,22 +169,96 @@ class CaptureIndexer:
         """Every flow in file order; raises FlowReadException at damage (after yielding
         every good flow before it). The file stays open while entries refer to it."""
         reader = self._reader
+        pool: IndexPool | None = None
         try:
-            for record in reader.records():
+            records: Generator[RawRecord, None, None] = reader.records()
+            for record in records:
                 if self.file is None:
                     assert reader.format is not None
                     self.file = CaptureFile(self.fileobj, self.name, reader.format)
-                if reader.format is CaptureFormat.MITMPROXY:
-                    try:
-                        skimmed = skim(record.payload)
-                    except (TNetStringError, RecursionError):
-                        skimmed = None
-                else:
-                    try:
-                        skimmed = record.decode()
-                    except RecordDecodeError:
-                        skimmed = None
-                yield _entry(record, self.file, skimmed)
+                    pool = self._start_pool()
+                yield self._entry_of(record)
+                if pool is not None and record.index + 1 >= SEQUENTIAL_FIRST:
+                    records.close()
+                    end = record.offset + len(record.payload)
+                    yield from self._pooled(pool, end, record.index + 1)
+                    return
         finally:
+            if pool is not None:
+                pool.close()
             if self.file is None:
                 self.fileobj.close()
+
+    def _entry_of(self, record: RawRecord) -> IndexEntry:
+        assert self.file is not None
+        if self.file.format is CaptureFormat.MITMPROXY:
+            try:
+                skimmed = skim(record.payload)
+            except (TNetStringError, RecursionError):
+                skimmed = None
+        else:
+            try:
+                skimmed = record.decode()
+            except RecordDecodeError:
+                skimmed = None
+        return _entry(record, self.file, skimmed)
+
+    def _start_pool(self) -> IndexPool | None:
+        """Worker processes for a large mitmproxy capture, or None."""
+        if self.format is not CaptureFormat.MITMPROXY or self.workers < 2:
+            return None
+        try:
+            if os.fstat(self.fileobj.fileno()).st_size < self._parallel_min:
+                return None
+            return IndexPool(self.fileobj.fileno(), self.name, self.workers)
+        except (OSError, ValueError):
+            return None  # no processes here (a sandbox, no /dev/shm): index in this thread
+
+    def _pooled(self, pool: IndexPool, offset: int, index: int) -> Iterator[IndexEntry]:
+        """The records from `offset` on, skimmed by the pool; whatever it does not get
+        to (damage, the file grown since, workers failing) is read on in this thread."""
+        file = self.file
+        assert file is not None
+        fd = self.fileobj.fileno()
+        chunks = chunked(frames(fd, offset, os.fstat(fd).st_size))
+        try:
+            for chunk, answers in pool.skim(chunks):
+                for (start, end), answer in zip(chunk, answers, strict=True):
+                    if answer is None:
+                        yield self._entry_of(self._record_at(start, index))
+                    else:
+                        length = end - start
+                        ref = RecordRef(file, index, start, length, start, length)
+                        self.pooled += 1
+                        yield IndexEntry(answer[0], answer[1], ref)
+                    offset, index = end, index + 1
+                    self._done = offset
+        except PoolError:
+            pass
+        finally:
+            pool.close()
+        self.fileobj.seek(offset)
+        src = ByteSource(self.fileobj, offset)
+        self._done = None
+        try:
+            for record in mitmproxy_format.read_records(src, self.name, index):
+                yield self._entry_of(record)
+        except OSError as e:
+            raise FlowReadException(
+                f"read error: {e.strerror or e}", path=self.name, offset=src.offset
+            ) from e
+
+    def _record_at(self, offset: int, index: int) -> RawRecord:
+        """The record at `offset`, framed the careful way (FlowReadException if bad)."""
+        self.fileobj.seek(offset)
+        src = ByteSource(self.fileobj, offset)
+        try:
+            return next(mitmproxy_format.read_records(src, self.name, index))
+        except StopIteration:
+            raise FlowReadException(
+                "the file changed while it was read", path=self.name, offset=offset, index=index
+            ) from None
+        except OSError as e:
+            raise FlowReadException(
+                f"read error: {e.strerror or e}", path=self.name, offset=offset
+            ) from e

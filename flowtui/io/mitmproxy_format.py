@@ -33,12 +33,13 @@ def decode_record(payload: bytes) -> Any:
         raise RecordDecodeError("value nested too deeply") from None
 
 
-def read_records(src: ByteSource, path: str | None) -> Iterator[RawRecord]:
-    """Frame the records of a mitmproxy capture without decoding them.
+def read_records(src: ByteSource, path: str | None, first_index: int = 0) -> Iterator[RawRecord]:
+    """Frame the records of a mitmproxy capture without decoding them (numbered from
+    `first_index`, for reading on from a record in the middle).
 
     Stops at an exact end of file; raises FlowReadException at the first bad frame.
     """
-    index = 0
+    index = first_index
     while True:
         offset = src.offset
         head = src.peek(tnetstring.MAX_PREFIX_DIGITS + 1)

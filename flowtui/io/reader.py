@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -37,7 +37,7 @@ class FlowReader:
         self.meta: dict[str, Any] = {}
         """The header metadata of a flowtui capture."""
 
-    def records(self, *, with_state: bool = True) -> Iterator[RawRecord]:
+    def records(self, *, with_state: bool = True) -> Generator[RawRecord, None, None]:
         """The framed records, undecoded (``with_state=False`` skips flowtui states)."""
         src = ByteSource(self.fileobj)
         try:

@@ -18,13 +18,14 @@ _BIG_CHUNK = 1 << 20
 class ByteSource:
     """Sequential reads with peeking and an ``offset`` counted from where reading began."""
 
-    def __init__(self, fileobj: BinaryIO) -> None:
+    def __init__(self, fileobj: BinaryIO, offset: int = 0) -> None:
         self._fp = fileobj
         self._buf = b""
         self._pos = 0
         self._eof = False
-        self.offset = 0
-        """Number of bytes consumed so far."""
+        self.offset = offset
+        """Number of bytes consumed so far (plus `offset`: where the file was when the
+        source was made, for reading on from the middle of a file)."""
 
     def _fill(self, n: int) -> None:
         """Make at least ``n`` bytes available in the buffer unless the file ends first."""
