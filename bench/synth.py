@@ -12,8 +12,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from flowtui.io import summarize_state
-from flowtui.io.native_format import NativeStateWriter
+from flowtui.io import FlowReader, save_flows
 from flowtui.io.tnetstring import dumps
 
 ROOT = Path(__file__).resolve().parent
@@ -107,10 +106,19 @@ def flow_state(i: int, rng: random.Random, pool: bytes, certs: list[bytes]) -> d
 
 
 def capture(flows: int, fmt: str) -> Path:
-    """The cached capture of `flows` flows in `fmt` (`mitmproxy` or `flowtui`), built once."""
+    """The cached capture of `flows` flows in `fmt` (`mitmproxy` or `flowtui`), built once.
+
+    The flowtui file is what `flowtui convert` makes of the mitmproxy one (stored list
+    summaries included), as a user would get it.
+    """
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"synth-{flows}.{'flows' if fmt == 'mitmproxy' else 'flowtui'}"
     if path.exists():
+        return path
+    if fmt == "flowtui":
+        source = capture(flows, "mitmproxy")
+        with source.open("rb") as f:
+            save_flows(path, FlowReader(f, name=str(source)).stream(), format="flowtui")
         return path
     rng = random.Random(flows)
     text = random.Random(1).choices(b"abcdefghijklmnopqrstuvwxyz0123456789 \n=:/-", k=1 << 20)
@@ -118,12 +126,7 @@ def capture(flows: int, fmt: str) -> Path:
     certs = _pems("server_chain.pem")
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as f:
-        writer = NativeStateWriter(f, meta={"writer": "bench"}) if fmt == "flowtui" else None
         for i in range(flows):
-            state = flow_state(i, rng, pool, certs)
-            if writer is None:
-                f.write(dumps(state))
-            else:
-                writer.add_state(state, summarize_state(state))
+            f.write(dumps(flow_state(i, rng, pool, certs)))
     tmp.replace(path)
     return path

@@ -13,7 +13,7 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -166,23 +166,35 @@ def _fail(message: str, out: TextIO | None = None) -> int:
 
 
 def _convert(src: Path, dst: Path, fmt: str | None) -> int:
-    """Read a whole capture, then write it atomically in the chosen format."""
-    from flowtui.core import UnknownFlow
+    """Stream a capture into the chosen format, written atomically (one flow in memory
+    at a time, so a capture of any size converts)."""
+    from flowtui.core import Flow, UnknownFlow
     from flowtui.io import (
+        FlowReader,
         FlowReadException,
         FlowWriteException,
         format_for_path,
-        read_flows,
         save_flows,
     )
 
+    unknown = 0
+
+    def flows(reader: FlowReader) -> Iterator[Flow]:
+        nonlocal unknown
+        for flow in reader.stream():
+            unknown += isinstance(flow, UnknownFlow)
+            yield flow
+
     try:
-        flows = read_flows(src)
-        target = format_for_path(dst).value if fmt is None else fmt
-        count = save_flows(dst, flows, format=target)
+        try:
+            fileobj = src.open("rb")
+        except OSError as e:
+            raise FlowReadException(f"cannot open: {e.strerror or e}", path=str(src)) from e
+        with fileobj:
+            target = format_for_path(dst).value if fmt is None else fmt
+            count = save_flows(dst, flows(FlowReader(fileobj, name=str(src))), format=target)
     except (FlowReadException, FlowWriteException) as e:
         return _fail(str(e))
-    unknown = sum(isinstance(f, UnknownFlow) for f in flows)
     note = f" ({unknown} unreadable records kept as they were)" if unknown else ""
     print(f"{clean(str(dst))}: wrote {count} flows in {target} format{note}", file=sys.stderr)
     return 0

@@ -27,6 +27,7 @@ from flowtui.io.reader import FlowReader, flow_from_record
 from flowtui.io.records import RawRecord, RecordDecodeError
 from flowtui.io.skim import skim
 from flowtui.io.source import ByteSource
+from flowtui.io.summary import summary_from_index
 from flowtui.io.tnetstring import TNetStringError
 
 __all__ = ["CaptureFile", "CaptureIndexer", "IndexEntry", "RecordRef"]
@@ -88,13 +89,17 @@ class RecordRef:
         return self.file.read(self.offset, self.raw_length)
 
     def load(self) -> Flow:
-        """A fresh Flow decoded from the record (FlowReadException if it went bad)."""
-        data = self.file.read(self.state_offset, self.state_length)
+        """A fresh Flow decoded from the record (FlowReadException if it went bad; a
+        flowtui record's checksum is checked here, as the index pass skipped its state)."""
         if self.file.format is CaptureFormat.MITMPROXY:
+            data = self.file.read(self.state_offset, self.state_length)
             decoder: Callable[[bytes], Any] = mitmproxy_format.decode_record
+            record = RawRecord(self.index, self.offset, data, decoder, self.state_offset)
         else:
-            decoder = native_format.decode_state
-        record = RawRecord(self.index, self.offset, data, decoder, self.state_offset)
+            data = self.file.read(self.offset, self.raw_length)
+            record = RawRecord(
+                self.index, self.offset, data, native_format.decode_framed, self.offset
+            )
         return flow_from_record(record, self.file.name, self.file.format)
 
 
@@ -110,12 +115,23 @@ class IndexEntry:
     """How to decode it when it is opened."""
 
 
+def _stored_entry(
+    record: RawRecord, file: CaptureFile, flow_id: str, summary: FlowSummary
+) -> IndexEntry:
+    """The entry of a flowtui record from its stored summary (its state is not read)."""
+    state_offset, state_length = record.payload_offset, record.state_length
+    raw_length = state_offset + state_length - record.offset
+    ref = RecordRef(file, record.index, record.offset, raw_length, state_offset, state_length)
+    return IndexEntry(flow_id, summary, ref)
+
+
 def _entry(record: RawRecord, file: CaptureFile, skimmed: Any) -> IndexEntry:
     if file.format is CaptureFormat.MITMPROXY:
         raw_length = len(record.payload)
         state_offset, state_length = record.offset, raw_length
     else:
-        state_offset, state_length = record.payload_offset, len(record.payload)
+        state_offset = record.payload_offset
+        state_length = record.state_length if record.state_length >= 0 else len(record.payload)
         raw_length = state_offset + state_length - record.offset
     ref = RecordRef(file, record.index, record.offset, raw_length, state_offset, state_length)
     summary = summarize_skim(skimmed)
@@ -150,6 +166,8 @@ class CaptureIndexer:
         self._done: int | None = None
         self.pooled = 0
         """How many entries the worker processes summarised (the rest: this thread)."""
+        self.stored = 0
+        """How many entries came from summaries stored in a flowtui capture."""
 
     @property
     def format(self) -> CaptureFormat | None:
@@ -171,7 +189,7 @@ class CaptureIndexer:
         reader = self._reader
         pool: IndexPool | None = None
         try:
-            records: Generator[RawRecord, None, None] = reader.records()
+            records: Generator[RawRecord, None, None] = reader.records(with_state=False)
             for record in records:
                 if self.file is None:
                     assert reader.format is not None
@@ -197,11 +215,33 @@ class CaptureIndexer:
             except (TNetStringError, RecursionError):
                 skimmed = None
         else:
+            stored = record.summary or {}
+            summary = summary_from_index(stored.get("ix"))
+            if summary is not None and isinstance(stored.get("id"), str):
+                self.stored += 1
+                return _stored_entry(record, self.file, stored["id"], summary)
+            record = self._with_state(record)
             try:
                 skimmed = record.decode()
             except RecordDecodeError:
                 skimmed = None
         return _entry(record, self.file, skimmed)
+
+    def _with_state(self, record: RawRecord) -> RawRecord:
+        """A flowtui record whose state the index pass skipped, read whole and decoded
+        with its checksum checked (errors are located as when reading it in order)."""
+        assert self.file is not None
+        length = record.payload_offset + record.state_length - record.offset
+        data = self.file.read(record.offset, length)
+        return RawRecord(
+            record.index,
+            record.offset,
+            data,
+            native_format.decode_framed,
+            record.offset,
+            record.summary,
+            record.state_length,
+        )
 
     def _start_pool(self) -> IndexPool | None:
         """Worker processes for a large mitmproxy capture, or None."""

@@ -28,6 +28,7 @@ __all__ = [
     "KIND_FLOW",
     "MAGIC",
     "NativeStateWriter",
+    "decode_framed",
     "decode_state",
     "encode_header",
     "read_header",
@@ -37,7 +38,7 @@ __all__ = [
 MAGIC = b"\x89FLOWTUI\r\n\x1a\n"
 """PNG-style magic: a non-ASCII first byte, then line-ending and EOF traps."""
 
-FORMAT_VERSION = (1, 0)
+FORMAT_VERSION = (1, 1)
 """(major, minor): readers reject another major; a newer minor only adds optional things."""
 
 KIND_FLOW = 1
@@ -64,6 +65,20 @@ def decode_state(payload: bytes) -> Any:
         return _unpack(payload)
     except Exception as e:
         raise RecordDecodeError(f"invalid msgpack state: {e}") from None
+
+
+def decode_framed(record: bytes) -> Any:
+    """Decode a whole record (header, summary, state) after checking its checksum: how a
+    lazily opened record is read, since the index pass only read its summary."""
+    if len(record) < _RECORD.size:
+        raise RecordDecodeError("truncated record header")
+    mark, _kind, _flags, summary_len, state_len, crc = _RECORD.unpack_from(record)
+    if mark != _RECORD_MARK or _RECORD.size + summary_len + state_len != len(record):
+        raise RecordDecodeError("record framing changed")
+    body = memoryview(record)[_RECORD.size :]
+    if zlib.crc32(body) != crc:
+        raise RecordDecodeError("checksum mismatch")
+    return decode_state(bytes(body[summary_len:]))
 
 
 def encode_header(meta: dict[str, Any] | None = None) -> bytes:
@@ -159,6 +174,7 @@ def read_records(
             decoder=decode_state,
             payload_offset=payload_offset,
             summary=summary,
+            state_length=state_len,
         )
         index += 1
 

@@ -34,6 +34,9 @@ class RawRecord:
     """Byte offset of ``payload`` in the file (error offsets are relative to it)."""
     summary: dict[str, Any] | None = None
     """The per-record summary, for formats that store one."""
+    state_length: int = -1
+    """The encoded state's length in the file (-1: `len(payload)`; differs when the
+    state was skipped rather than read)."""
 
     def decode(self) -> Any:
         """A freshly decoded state (a new object on every call)."""

@@ -2,13 +2,101 @@
 
 flowtui's format stores it beside each record; ``flowtui dump`` prints it. It is computed
 from the state dict alone and is best effort: odd states give fewer keys, never an error.
+
+Its ``"ix"`` entry is the flow's `FlowSummary` exactly as the flow list and the summary
+filters use it, so opening a flowtui capture decodes these small maps and never a state
+(`index_entry` writes it, `summary_from_index` reads it back).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SUMMARY_VERSION", "summarize_state"]
+import msgpack
+
+from flowtui.core import Flow
+from flowtui.core.summary import FlowSummary, summarize
+
+__all__ = [
+    "INDEX_FIELDS",
+    "INDEX_VERSION",
+    "SUMMARY_VERSION",
+    "index_entry",
+    "summarize_state",
+    "summary_from_index",
+]
+
+INDEX_VERSION = 1
+"""The layout and meaning of a stored `FlowSummary` (`"ix": [INDEX_VERSION, *fields]`).
+Bump it whenever `FlowSummary` gains a field or `summarize()` changes what a field
+holds: a reader ignores stored summaries of any other version and decodes the state."""
+INDEX_FIELDS = FlowSummary._fields
+"""The field order of a stored summary at `INDEX_VERSION`."""
+_INTERNED = frozenset({"type", "client", "server", "tls_version", "marked"})
+_NONE = type(None)
+_KINDS: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(("type", "client", "server", "detail", "tls_version", "marked"), (str,)),
+    **dict.fromkeys(("comment", "meta"), (str,)),
+    **dict.fromkeys(("start", "duration"), (float, int, _NONE)),
+    **dict.fromkeys(("messages", "bytes_up", "bytes_down"), (int, _NONE)),
+    **dict.fromkeys(("intercepted", "killed", "error", "modified", "live"), (bool,)),
+    **dict.fromkeys(("read_only", "websocket"), (bool,)),
+    **dict.fromkeys(("src", "dst", "sni", "alpn", "tls"), (list,)),
+    "replay": (str, _NONE),
+    "size": (int,),
+}
+"""What each stored field may hold: a file is input, and the list formats these."""
+_KIND_LIST = [frozenset(_KINDS[name]) for name in INDEX_FIELDS]
+_TEXT_POSITIONS = [i for i, name in enumerate(INDEX_FIELDS) if name in _INTERNED]
+_LIST_POSITIONS = [i for i, name in enumerate(INDEX_FIELDS) if _KINDS[name] == (list,)]
+_GOOD_SIGNATURES: set[tuple[type, ...]] = set()
+_SHARED: dict[Any, Any] = {}
+"""Texts and text tuples already seen, so 100k summaries share their hosts and versions."""
+_SHARED_MAX = 200_000
+
+
+def index_entry(flow: Flow) -> list[Any] | None:
+    """The `"ix"` value for `flow`: its summary as a reader of the saved record will
+    compute it (a saved flow is not live), or None when it does not pack."""
+    entry = [INDEX_VERSION, *summarize(flow)._replace(live=False)]
+    try:
+        msgpack.packb(entry, use_bin_type=True)
+    except (TypeError, ValueError, OverflowError, UnicodeError):
+        return None  # say, a comment with a lone surrogate: readers decode the state
+    return entry
+
+
+def summary_from_index(value: Any) -> FlowSummary | None:
+    """The `FlowSummary` stored as `"ix"`, or None if it is absent, of another version or
+    malformed (then the record's state is decoded instead).
+
+    This runs once per flow when a capture opens, so it checks the field types as one
+    signature (a capture has few distinct ones) and shares equal texts between flows."""
+    if type(value) is not list or len(value) != len(INDEX_FIELDS) + 1 or value[0] != INDEX_VERSION:
+        return None
+    items = value[1:]
+    signature = tuple(map(type, items))
+    if signature not in _GOOD_SIGNATURES:
+        if not all(t in kinds for t, kinds in zip(signature, _KIND_LIST, strict=True)):
+            return None
+        if len(_GOOD_SIGNATURES) < 1024:
+            _GOOD_SIGNATURES.add(signature)
+    shared = _SHARED
+    if len(shared) > _SHARED_MAX:
+        shared.clear()
+    for i in _TEXT_POSITIONS:
+        text = items[i]
+        items[i] = shared.setdefault(text, text)
+    for i in _LIST_POSITIONS:
+        texts = tuple(items[i])
+        known = shared.get(texts)
+        if known is None:
+            if not all(type(x) is str for x in texts):
+                return None
+            known = shared[texts] = tuple(shared.setdefault(x, x) for x in texts)
+        items[i] = known
+    return FlowSummary._make(items)
+
 
 SUMMARY_VERSION = 1
 """Bumped when the meaning of a summary key changes (stored as ``"v"``)."""

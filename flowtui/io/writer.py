@@ -17,7 +17,7 @@ from flowtui.io.lazy import RecordRef
 from flowtui.io.mitmproxy_format import MitmproxyStateWriter
 from flowtui.io.native_format import NativeStateWriter, read_header
 from flowtui.io.source import ByteSource
-from flowtui.io.summary import summarize_state
+from flowtui.io.summary import index_entry, summarize_state
 
 __all__ = [
     "FlowWriter",
@@ -69,9 +69,13 @@ class NativeFlowWriter:
         self._writer = NativeStateWriter(fileobj, header=header, meta=meta)
 
     def add(self, flow: Flow) -> None:
-        """Append one flow with its summary."""
+        """Append one flow with its summary (and the list's summary of it, `"ix"`)."""
         state = flow.get_state()
-        self._writer.add_state(state, summarize_state(state))
+        summary = summarize_state(state)
+        entry = index_entry(flow)
+        if entry is not None:
+            summary["ix"] = entry
+        self._writer.add_state(state, summary)
 
 
 def _writer_for(

@@ -210,7 +210,7 @@ def test_native_bad_magic_and_versions() -> None:
     n, e = read_until_error(newer, name="new.flowtui")
     assert n == 0
     assert e.reason == (
-        "written by a newer flowtui: flowtui format version 2.0, this flowtui reads 1.x (up to 1.0)"
+        "written by a newer flowtui: flowtui format version 2.0, this flowtui reads 1.x (up to 1.1)"
     )
     minor = data[:12] + struct.pack(">HH", 1, 7) + data[16:]
     assert len(read_flows_bytes(minor)) == 4  # a newer minor version only adds optional things

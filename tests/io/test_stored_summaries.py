@@ -1,0 +1,165 @@
+"""flowtui captures store each flow's list summary, so opening one never decodes a state.
+
+The stored summary must be exactly what decoding the flow would give, must never be
+trusted when it is of another version or malformed (a file is input), and a record
+whose state is damaged is still listed, with the damage reported when it is opened.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowtui.core.summary import FlowSummary, summarize
+from flowtui.io import FlowReadException, read_flows, save_flows
+from flowtui.io.lazy import CaptureIndexer, IndexEntry
+from flowtui.io.native_format import HEADER_SIZE, RECORD_HEADER_SIZE, NativeStateWriter
+from flowtui.io.summary import INDEX_FIELDS, INDEX_VERSION, index_entry, summarize_state
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+CAPTURES = [
+    *sorted((ROOT / "tests" / "data").glob("mitmproxy-*/*.flows")),
+    ROOT / "flowtui" / "sample" / "sample.flows",
+]
+
+
+def _index(path: Path) -> tuple[list[IndexEntry], CaptureIndexer]:
+    indexer = CaptureIndexer(path)
+    return list(indexer.entries()), indexer
+
+
+def test_stored_field_layout_is_pinned_to_its_version() -> None:
+    # Changing FlowSummary without bumping INDEX_VERSION would make readers trust stored
+    # summaries of another layout: bump it, then update this pin.
+    assert INDEX_VERSION == 1
+    assert INDEX_FIELDS == FlowSummary._fields == (
+        "type", "start", "client", "server", "detail", "tls_version", "messages",
+        "bytes_up", "bytes_down", "duration", "marked", "intercepted", "killed", "error",
+        "modified", "live", "read_only", "comment", "src", "dst", "sni", "alpn", "tls",
+        "meta", "replay", "websocket", "size",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_converted_captures_open_from_stored_summaries(capture: Path, tmp_path: Path) -> None:
+    native = tmp_path / "converted.flowtui"
+    save_flows(native, read_flows(capture), format="flowtui")
+    entries, indexer = _index(native)
+    flows = read_flows(native)
+    assert indexer.stored == len(flows)  # not one state decoded
+    assert [e.id for e in entries] == [f.id for f in flows]
+    assert [e.summary for e in entries] == [summarize(f) for f in flows]
+    assert [e.ref.load().get_state() for e in entries] == [f.get_state() for f in flows]
+
+
+def test_a_live_or_changed_flow_is_stored_as_it_will_read_back(tmp_path: Path) -> None:
+    flows = read_flows(ROOT / "flowtui" / "sample" / "sample.flows")
+    for flow in flows[:5]:
+        flow.live = True
+        flow.backup()
+        flow.marked = ":star:"
+        flow.comment = "checked"
+    path = tmp_path / "changed.flowtui"
+    save_flows(path, flows, format="flowtui")
+    entries, indexer = _index(path)
+    assert indexer.stored == len(flows)
+    assert [e.summary for e in entries] == [summarize(f) for f in read_flows(path)]
+    assert entries[0].summary.modified and not entries[0].summary.live
+
+
+def test_a_summary_that_does_not_pack_is_not_stored() -> None:
+    flow = read_flows(ROOT / "flowtui" / "sample" / "sample.flows")[1]
+    flow.comment = "bad \udcff surrogate"  # a file name that is not UTF-8, say
+    assert index_entry(flow) is None
+
+
+def _write(path: Path, records: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    buf = io.BytesIO()
+    writer = NativeStateWriter(buf)
+    for state, summary in records:
+        writer.add_state(state, summary)
+    path.write_bytes(buf.getvalue())
+
+
+def _stored(flow: Any, ix: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = flow.get_state()
+    summary = summarize_state(state)
+    if ix is not None:
+        summary["ix"] = ix
+    return state, summary
+
+
+def _good(flow: Any) -> list[Any]:
+    entry = index_entry(flow)
+    assert entry is not None
+    return entry
+
+
+BAD_STORED = {
+    "absent (written by flowtui format 1.0)": lambda f: None,
+    "another version": lambda f: [INDEX_VERSION + 1, *_good(f)[1:]],
+    "a field missing": lambda f: _good(f)[:-1],
+    "a number as text": lambda f: [*_good(f)[:7], "10", *_good(f)[8:]],
+    "a bool as a number": lambda f: [*_good(f)[:12], 1, *_good(f)[13:]],
+    "a list of numbers": lambda f: [*_good(f)[:19], [1, 2], *_good(f)[20:]],
+    "not a list": lambda f: {"type": "tcp"},
+}
+
+
+@pytest.mark.parametrize("kind", BAD_STORED)
+def test_stored_summaries_not_to_be_trusted_are_not(kind: str, tmp_path: Path) -> None:
+    flows = read_flows(ROOT / "flowtui" / "sample" / "sample.flows")
+    path = tmp_path / "mixed.flowtui"
+    bad = BAD_STORED[kind]
+    _write(path, [_stored(f, bad(f) if i % 2 else _good(f)) for i, f in enumerate(flows)])
+    entries, indexer = _index(path)
+    assert indexer.stored == (len(flows) + 1) // 2
+    assert [e.summary for e in entries] == [summarize(f) for f in read_flows(path)]
+
+
+def _offsets(data: bytes) -> list[int]:
+    meta_len = struct.unpack(">I", data[16:20])[0]
+    pos, offsets = HEADER_SIZE + meta_len, []
+    while pos < len(data):
+        offsets.append(pos)
+        s_len, st_len = struct.unpack(">II", data[pos + 4 : pos + 12])
+        pos += RECORD_HEADER_SIZE + s_len + st_len
+    return offsets
+
+
+def test_a_damaged_state_is_listed_and_reported_when_opened(tmp_path: Path) -> None:
+    flows = read_flows(ROOT / "flowtui" / "sample" / "sample.flows")
+    path = tmp_path / "damaged.flowtui"
+    save_flows(path, flows, format="flowtui")
+    data = bytearray(path.read_bytes())
+    offsets = _offsets(bytes(data))
+    data[offsets[3 + 1] - 10] ^= 0xFF  # inside the state of flow #3
+    path.write_bytes(bytes(data))
+    entries, _ = _index(path)
+    assert [e.id for e in entries] == [f.id for f in flows]  # every flow is listed
+    with pytest.raises(FlowReadException) as caught:
+        entries[3].ref.load()
+    error = caught.value
+    assert (error.path, error.index, error.offset) == (str(path), 3, offsets[3])
+    assert "checksum" in str(error)
+    assert entries[4].ref.load().get_state() == flows[4].get_state()
+
+
+def test_a_damaged_state_without_a_stored_summary_stops_the_index(tmp_path: Path) -> None:
+    flows = read_flows(ROOT / "flowtui" / "sample" / "sample.flows")
+    path = tmp_path / "old.flowtui"
+    _write(path, [_stored(f, None) for f in flows])
+    data = bytearray(path.read_bytes())
+    offsets = _offsets(bytes(data))
+    data[offsets[3 + 1] - 10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    got: list[IndexEntry] = []
+    with pytest.raises(FlowReadException) as caught:
+        got.extend(CaptureIndexer(path).entries())
+    assert len(got) == 3
+    assert (caught.value.index, caught.value.offset) == (3, offsets[3])
+    assert "checksum" in str(caught.value) and str(path) in str(caught.value)
