@@ -8,11 +8,12 @@ that `skim` and `summarize_skim` summarise exactly, and decode other records in 
 record they cannot summarise comes back as None and the caller reads it the sequential
 way, so `UnknownFlow`s and error messages are the same with workers as without.
 
-The workers are plain child processes (`python -m flowtui.io.index_pool`) talking
-length-prefixed pickles over pipes, not `multiprocessing`: that would start a resource
-tracker (which fails under Textual, whose stderr has no file descriptor), import the
-program's main module again in every worker, and let workers write to the terminal the
-UI draws on. A worker's stderr goes nowhere; if one fails, the caller indexes on alone.
+The workers are plain child processes of this interpreter, given the parent's import
+path and talking length-prefixed pickles over pipes, not `multiprocessing`: that would
+start a resource tracker (which fails under Textual, whose stderr has no file
+descriptor), import the program's main module again in every worker, and let workers
+write to the terminal the UI draws on. A worker's stderr goes nowhere; if one fails,
+the caller indexes on alone.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ __all__ = [
     "PoolError",
     "chunked",
     "frames",
+    "serve",
     "skim_chunk",
     "usable_cpus",
 ]
@@ -153,21 +155,18 @@ class IndexPool:
 
     def __init__(self, fd: int, name: str, workers: int) -> None:
         self.source = _shared_path(fd, name)
-        root = str(Path(__file__).resolve().parent.parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
         self._procs: list[subprocess.Popen[bytes]] = []
         try:
             for _ in range(workers):
-                self._procs.append(
-                    subprocess.Popen(  # noqa: S603 - this interpreter, our own module
-                        _worker_command(),
-                        stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.DEVNULL,
-                        env=env,
-                    )
+                proc = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+                    _worker_command(),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
                 )
+                self._procs.append(proc)
+                assert proc.stdin is not None
+                _send(proc.stdin, sys.path)  # so it imports exactly the code we run
         except BaseException:
             self.close()
             raise
@@ -219,9 +218,20 @@ class IndexPool:
         self._procs = []
 
 
+_BOOT = (
+    "import pickle, struct, sys\n"
+    "n = struct.unpack('>I', sys.stdin.buffer.read(4))[0]\n"
+    "sys.path[:] = pickle.loads(sys.stdin.buffer.read(n))\n"
+    "from flowtui.io.index_pool import serve\n"
+    "serve(sys.stdin.buffer, sys.stdout.buffer)\n"
+)
+"""A worker's first lines: take the parent's import path, then serve chunk requests."""
+
+
 def _worker_command() -> list[str]:
-    """How a worker is started: this interpreter running this module."""
-    return [sys.executable, "-m", __name__]
+    """How a worker is started: this interpreter, isolated from the environment (no
+    PYTHON* variables, no user site), importing what the parent imports."""
+    return [sys.executable, "-I", "-c", _BOOT]
 
 
 def _shared_path(fd: int, name: str) -> str:
@@ -243,7 +253,7 @@ def chunked(items: Iterator[Frame], size: int | None = None) -> Iterator[list[Fr
         yield chunk
 
 
-def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
+def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     """A worker's loop: a chunk request in, its answers out, until the input ends."""
     while True:
         try:
@@ -251,7 +261,3 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
         except EOFError:
             return
         _send(answers, skim_chunk(source, start, ends))
-
-
-if __name__ == "__main__":
-    _serve(sys.stdin.buffer, sys.stdout.buffer)
