@@ -7,6 +7,7 @@ state is the record exactly as read, and writing it back reproduces it.
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any, Self
 
 from flowtui.core.connection import Client, Server
@@ -14,6 +15,10 @@ from flowtui.core.flow import Error, Flow
 from flowtui.core.serializable import State
 
 __all__ = ["UnknownFlow"]
+
+_UNREADABLE = uuid.UUID("5f0c2b1e-8f3a-4c7e-9d41-6a2b7c9e0f13")
+"""Namespace of the ids given to unreadable records that have none (derived from the
+record, so each read of it gives the same id)."""
 
 
 def _lenient_connection(cls: type[Client] | type[Server], state: Any) -> Any:
@@ -45,11 +50,17 @@ class UnknownFlow(Flow, register=False):
         )
         f.raw_state = copy.deepcopy(state)
         f.reason = reason
+        # Reading the same record twice must give the same flow (a lazy capture lists a
+        # record once and decodes it again when opened): no random id, no "now".
         if isinstance(state.get("id"), str):
             f.id = state["id"]
+        else:
+            f.id = str(uuid.uuid5(_UNREADABLE, repr(state)))
         created = state.get("timestamp_created")
-        if isinstance(created, int | float):
+        if isinstance(created, int | float) and not isinstance(created, bool):
             f.timestamp_created = float(created)
+        else:
+            f.timestamp_created = float(f.client_conn.timestamp_start or 0.0)
         f.error = Error(f"unreadable flow: {reason}", f.timestamp_created)
         return f
 

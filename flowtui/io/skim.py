@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flowtui.core.connection import Client, Server
 from flowtui.core.summary import MessageTotals
 from flowtui.io.tnetstring import TNetStringError, parse_at
 
@@ -27,6 +28,12 @@ _TOP = frozenset({b"id", b"type", b"version", b"marked", b"comment", b"error", b
                   b"intercepted", b"metadata"})  # fmt: skip
 _CONN = frozenset({b"peername", b"address", b"sni", b"tls_version", b"alpn", b"alpn_offers",
                    b"timestamp_start", b"timestamp_end", b"timestamp_tls_setup"})  # fmt: skip
+_MESSAGE_FLOW_KEYS = frozenset({b"version", b"type", b"id", b"error", b"client_conn",
+    b"server_conn", b"intercepted", b"is_replay", b"marked", b"metadata", b"comment",
+    b"timestamp_created", b"messages"})  # fmt: skip
+"""The fields of a format-21 TCP or UDP flow's state (`backup` may be there too)."""
+_CLIENT_KEYS = frozenset(name.encode() for name, _ in Client._fields())
+_SERVER_KEYS = frozenset(name.encode() for name, _ in Server._fields())
 
 _ITEM = re.compile(rb"(\d{1,12}):([^;]{0,64});(\d{1,12}):")
 """A dict item's head: key length, key text (keys are short names), value length. A key
@@ -42,14 +49,36 @@ def skim(buf: bytes) -> dict[str, Any]:
     end = colon + 1 + int(digits)
     if end + 1 != len(buf) or buf[end] != 0x7D:
         raise TNetStringError("not a dict record", 0)
-    return _dict(buf, colon + 1, end, True)
+    out = _dict(buf, colon + 1, end, True)
+    if out.get("type") in ("tcp", "udp") and not _fields_complete(out):
+        raise TNetStringError("fields missing or unexpected: decode it to say which", 0)
+    return out
+
+
+def _fields_complete(out: dict[str, Any]) -> bool:
+    """True if a TCP/UDP state has exactly the fields the model reads (else decoding
+    it gives an unreadable flow, whose summary the full decode makes)."""
+    top = set(out[" keys"])
+    top.discard(b"backup")
+    client, server = out.get("client_conn"), out.get("server_conn")
+    return (
+        top == _MESSAGE_FLOW_KEYS
+        and len(out[" keys"]) == len(top) + ("backup" in out)
+        and isinstance(client, dict)
+        and isinstance(server, dict)
+        and frozenset(client[" keys"]) == _CLIENT_KEYS
+        and frozenset(server[" keys"]) == _SERVER_KEYS
+    )
 
 
 def _dict(buf: bytes, pos: int, end: int, top: bool) -> dict[str, Any]:
-    """Walk a dict's items from `pos` to its tag at `end`, keeping the wanted ones."""
+    """Walk a dict's items from `pos` to its tag at `end`, keeping the wanted ones; its
+    keys are kept as `" keys"` (a state with missing or extra fields is not a flow)."""
     out: dict[str, Any] = {}
     wanted = _TOP if top else _CONN
     item = _ITEM.match
+    keys: list[bytes] = []
+    out[" keys"] = keys
     while pos < end:
         m = item(buf, pos, end)
         if m is None:
@@ -63,6 +92,7 @@ def _dict(buf: bytes, pos: int, end: int, top: bool) -> dict[str, Any]:
             raise TNetStringError("value runs past its container", pos, truncated=True)
         vpos = pos + len(klen) + len(key) + 2
         pos = tag_at + 1
+        keys.append(key)
         if key in wanted:
             out[key.decode()] = _value(buf, vpos, vdata, tag_at)
         elif top:

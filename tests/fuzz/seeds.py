@@ -53,7 +53,7 @@ def seeds(target: str) -> Iterator[bytes]:
     for path in _captures():
         data = path.read_bytes()
         records = list(_records(path))
-        if target == "reader":
+        if target in ("reader", "index"):
             yield data if len(data) <= MAX_SEED else b"".join(records[:4])
             yield _native(path)[:MAX_SEED]
         elif target == "native":

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import io
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flowtui.core import Flow, UnknownFlow
 from flowtui.core.filters import FilterError, parse
+from flowtui.core.summary import summarize
 from flowtui.io import FlowReader, FlowReadException, summarize_state, tnetstring
 from flowtui.io.compat import MigrationError, migrate_flow
+from flowtui.io.lazy import CaptureIndexer
 from flowtui.io.native_format import MAGIC, encode_header
 from flowtui.live.protocol import FrameDecoder, ProtocolError, check_hello
 
@@ -131,6 +134,40 @@ def fuzz_protocol(data: bytes) -> None:
         pass
 
 
+_KINDS = {
+    str: ("type", "client", "server", "detail", "tls_version", "marked", "comment", "meta"),
+    bool: ("intercepted", "killed", "error", "modified", "live", "read_only", "websocket"),
+}
+
+
+def fuzz_index(data: bytes) -> None:
+    """The index pass of the UI (skimmer, stored summaries) over a file: every entry's
+    summary has the types the flow list formats, and a flow that opens has exactly the
+    summary it was listed with (unless it opens as unreadable: the index checks field
+    names and the fields it lists, not every value the model checks)."""
+    if not data.startswith(MAGIC) and not data[:1].isdigit():
+        data = encode_header({"writer": "fuzz"}) + data[1:]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fuzz.capture"
+        path.write_bytes(data)
+        indexer = CaptureIndexer(path, workers=1)
+        with contextlib.suppress(FlowReadException):
+            for n, entry in enumerate(indexer.entries()):
+                if n >= MAX_FLOWS:
+                    break
+                summary = entry.summary
+                for kind, names in _KINDS.items():
+                    for name in names:
+                        if type(getattr(summary, name)) is not kind:
+                            raise AssertionError(f"summary.{name} is not {kind.__name__}")
+                try:
+                    flow = entry.ref.load()
+                except FlowReadException:
+                    continue
+                if not isinstance(flow, UnknownFlow) and summarize(flow) != summary:
+                    raise AssertionError("a flow opens with another summary than listed")
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "reader": fuzz_reader,
     "native": fuzz_native,
@@ -138,5 +175,6 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "migration": fuzz_migration,
     "filter": fuzz_filter,
     "protocol": fuzz_protocol,
+    "index": fuzz_index,
 }
 """Every fuzz target by name (the folder names under corpus/ and crashers/)."""

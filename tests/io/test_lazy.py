@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -235,3 +236,35 @@ def test_index_totals_messages_like_full_decoding(timestamp: object, tmp_path: P
     assert [e.summary for e in entries] == [summarize(f) for f in reread]
     counts = [len(f.messages) for f in reread if isinstance(f, MessageFlow)]
     assert [e.summary.messages for e in entries][: len(counts)] == counts
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s["server_conn"].pop("timestamp_tls_setup"),
+        lambda s: s["client_conn"].pop("sockname"),
+        lambda s: s["client_conn"].__setitem__("zzz", 1),
+        lambda s: s.__setitem__("zzz", 1),
+        lambda s: s.pop("timestamp_created"),
+    ],
+    ids=[
+        "server field missing",
+        "client field missing",
+        "extra client field",
+        "extra field",
+        "flow field missing",
+    ],  # fmt: skip
+)
+def test_index_of_a_state_with_missing_or_extra_fields_equals_full_decoding(
+    change: Any, tmp_path: Path
+) -> None:
+    # Found by fuzzing: the index listed such a record as a TCP flow, which then opened
+    # as unreadable.
+    source = ROOT / "tests" / "data" / "mitmproxy-11" / "tls_alpn_chain.flows"
+    states = [tnetstring.loads(r) for r in _records(source.read_bytes())]
+    change(states[0])
+    path = tmp_path / "odd.flows"
+    path.write_bytes(b"".join(tnetstring.dumps(s) for s in states))
+    flows = read_flows(path)
+    assert [e.summary for e in _index(path)] == [summarize(f) for f in flows]
+    assert _index(path)[0].summary.read_only  # listed as unreadable, as it opens
