@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, timedelta, timezone
 
 from rich.cells import cell_len
@@ -42,9 +41,9 @@ def test_format_time_uses_the_given_zone() -> None:
 def test_signs() -> None:
     s = summarize(tcp_flow(0))
     assert state_signs(s) == ""
-    s = replace(s, marked=":default:", intercepted=True, error=True, modified=True, live=True)
+    s = s._replace(marked=":default:", intercepted=True, error=True, modified=True, live=True)
     assert state_signs(s) == "●⏸!✎◉"
-    assert state_signs(replace(s, killed=True)) == "●⏸✗✎◉"
+    assert state_signs(s._replace(killed=True)) == "●⏸✗✎◉"
     assert mark_sign(":grapes:") == "🍇" and mark_sign("x") == "x"
     assert mark_sign(":unknown_code:") == "●" and mark_sign("\x1b") == "●"
 
