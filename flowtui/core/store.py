@@ -13,6 +13,7 @@ import bisect
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Literal, Protocol, overload
 
 from flowtui.core.flow import Flow
@@ -91,7 +92,9 @@ class FlowStore:
         self._view: list[str] = []
         self._view_seqs: list[int] = []
         self._revision: dict[str, int] = {}
-        self._summaries: dict[str, tuple[int, FlowSummary]] = {}
+        # Every flow's summary for its current revision, in the store's order (as _seq):
+        # add, add_lazy and update write it, so a filter reads it as one list.
+        self._summaries: dict[str, FlowSummary] = {}
         self._filter: Predicate | None = None
         self._subscribers: list[Callable[[StoreEvent], None]] = []
         self._marked = 0
@@ -149,21 +152,14 @@ class FlowStore:
         return self._seq[flow_id] + 1
 
     def summary(self, flow: Flow) -> FlowSummary:
-        """The cached summary of `flow` for its current revision."""
-        rev = self._revision.get(flow.id, 0)
+        """The cached summary of `flow` for its current revision (computed when it was
+        added or last updated; a flow not in the store is summarised, not cached)."""
         cached = self._summaries.get(flow.id)
-        if cached is not None and cached[0] == rev:
-            return cached[1]
-        summary = summarize(flow)
-        self._summaries[flow.id] = (rev, summary)
-        return summary
+        return summarize(flow) if cached is None else cached
 
     def summary_of(self, flow_id: str) -> FlowSummary:
         """The summary of the flow with this id (never decodes a lazy flow)."""
-        cached = self._summaries.get(flow_id)
-        if cached is not None and cached[0] == self._revision.get(flow_id, 0):
-            return cached[1]
-        return self.summary(self._get(flow_id))
+        return self._summaries[flow_id]
 
     @property
     def marked_count(self) -> int:
@@ -208,6 +204,7 @@ class FlowStore:
             self._flows[flow.id] = flow
             self._seq[flow.id] = self._next_seq
             self._next_seq += 1
+            self._summaries[flow.id] = summarize(flow)
             self._count(flow)
             if self._matches(flow):
                 self._view.append(flow.id)
@@ -226,12 +223,14 @@ class FlowStore:
                 self._open.pop(flow_id, None)
                 self._lazy[flow_id] = ref
                 self._revision[flow_id] = self._revision.get(flow_id, 0) + 1
-                self._summaries[flow_id] = (self._revision[flow_id], summary)
+                self._summaries[flow_id] = summary
+                self._uncount(flow_id)
+                self._count_summary(flow_id, summary)
                 continue
             self._lazy[flow_id] = ref
             self._seq[flow_id] = seq = self._next_seq
             self._next_seq += 1
-            self._summaries[flow_id] = (0, summary)
+            self._summaries[flow_id] = summary
             self._count_summary(flow_id, summary)
             if self._matches_id(flow_id):
                 self._view.append(flow_id)
@@ -254,6 +253,8 @@ class FlowStore:
         self._seq[flow.id] = anchor + 1
         self._seq = dict(sorted(self._seq.items(), key=lambda item: item[1]))
         self._next_seq += 1
+        self._summaries[flow.id] = summarize(flow)
+        self._summaries = {i: self._summaries[i] for i in self._seq}  # the same order
         self._count(flow)
         self._rebuild_view()
         self._announce("add", (flow,))
@@ -271,6 +272,7 @@ class FlowStore:
         self._flows[flow.id] = flow  # changed: resident from now on
         self._open.pop(flow.id, None)
         self._revision[flow.id] = self._revision.get(flow.id, 0) + 1
+        self._summaries[flow.id] = summarize(flow)
         self._uncount(flow.id)
         self._count(flow)
         shown = self._view_position(flow.id) is not None
@@ -320,7 +322,7 @@ class FlowStore:
         return [
             (i, rev.get(i, 0), None, flows[i])
             if i in flows
-            else (i, rev.get(i, 0), sums[i][1], lazy[i])
+            else (i, rev.get(i, 0), sums[i], lazy[i])
             for i in self._seq
         ]
 
@@ -362,24 +364,35 @@ class FlowStore:
     def _rebuild_view(self, known: Mapping[str, bool] | None = None) -> None:
         ids = list(self._seq)  # _seq is kept in order
         known = known or {}
-        match = self._matches_id
-        test = getattr(self._filter, "summary_test", None)
-        if test is not None:
-            # The fast path: every flow's cached summary, nothing decoded.
-            for flow in self._flows.values():
-                self.summary(flow)  # resident flows may have changed: refresh theirs
-            sums = self._summaries
-            view: list[str] | None
+        if self._filter is None and not known:
+            self._view, self._view_seqs = ids, list(self._seq.values())
+            return
+        match_many = getattr(self._filter, "match_summaries", None)
+        if match_many is not None and getattr(self._filter, "on_summaries", False):
+            # The fast path: every flow's summary, in order, tested field by field.
             try:
-                view = [i for i in ids if (known[i] if i in known else test(sums[i][1]))]
+                flags = match_many(list(self._summaries.values()))
             except Exception:  # a filter must never break the store: go flow by flow
-                view = None
-            if view is not None:
-                self._view = view
-                self._view_seqs = [self._seq[i] for i in view]
+                flags = None
+            if flags is not None and len(flags) == len(ids):
+                if known:
+                    flags = self._with_known(ids, flags, known)
+                self._view = list(compress(ids, flags))
+                self._view_seqs = list(compress(self._seq.values(), flags))
                 return
+        match = self._matches_id
         self._view = [i for i in ids if (known[i] if i in known else match(i))]
         self._view_seqs = [self._seq[i] for i in self._view]
+
+    def _with_known(self, ids: list[str], flags: bytes, known: Mapping[str, bool]) -> bytes:
+        """`flags` (one byte per flow, in order) with the answers in `known` instead."""
+        patched = bytearray(flags)
+        seqs = list(self._seq.values())
+        for flow_id, ok in known.items():
+            seq = self._seq.get(flow_id)
+            if seq is not None:
+                patched[bisect.bisect_left(seqs, seq)] = 1 if ok else 0
+        return bytes(patched)
 
     def _view_position(self, flow_id: str) -> int | None:
         seq = self._seq.get(flow_id)
@@ -391,7 +404,7 @@ class FlowStore:
         return None
 
     def _count(self, flow: Flow) -> None:
-        self._count_summary(flow.id, self.summary(flow))
+        self._count_summary(flow.id, self._summaries[flow.id])
 
     def _count_summary(self, flow_id: str, summary: FlowSummary) -> None:
         state = (bool(summary.marked), summary.modified)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow
+from flowtui.core.filters.columns import ColumnTest, FieldTest
 from flowtui.core.filters.http import decoded_content, http_part, url_texts
 from flowtui.core.filters.nodes import Node, RawTest, SummaryTest
 from flowtui.core.messages import MessageFlow
@@ -217,7 +218,11 @@ class Size(Node):
 
     def on_summary(self) -> SummaryTest | None:
         compare, limit = self._compare, self.limit
-        return lambda s: compare(s.size, limit)
+        return FieldTest("size", lambda size: compare(size, limit))
+
+    def on_columns(self) -> ColumnTest | None:
+        compare, limit = self._compare, self.limit
+        return lambda table: table.compare_mask("size", compare, limit)
 
     def dump(self) -> str:
         return f"~size({self.op}{self.limit})"
