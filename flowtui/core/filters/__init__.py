@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 from flowtui.core import Flow
 from flowtui.core.filters.catalog import OPERATORS
-from flowtui.core.filters.columns import SummaryTable
+from flowtui.core.filters.columns import SummaryColumns
 from flowtui.core.filters.errors import FilterError
 from flowtui.core.filters.nodes import Node
 from flowtui.core.filters.syntax import MAX_DEPTH, MAX_LENGTH, parse_tree
@@ -75,10 +75,14 @@ class Filter:
         byte per summary, 1 where it matches, else 0 (ready for `itertools.compress`).
         The same answers as `match_summary` on each, field by field rather than flow by
         flow: 100k summaries take milliseconds. Raises what a test raises."""
+        return self.match_columns(SummaryColumns(summaries))
+
+    def match_columns(self, columns: SummaryColumns) -> bytes:
+        """As `match_summaries`, on summaries kept column by column (as a store keeps
+        them: no pass over the summaries themselves)."""
         if self._column_test is None:
             raise ValueError(f"{self.pattern!r} needs the flows, not their summaries")
-        table = SummaryTable(summaries)
-        return table.flags(self._column_test(table))
+        return columns.flags(self._column_test(columns))
 
     def __str__(self) -> str:
         return self.pattern

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow, TCPFlow, UDPFlow
-from flowtui.core.filters.columns import ColumnTest, FieldTest, SummaryTable
+from flowtui.core.filters.columns import ColumnTest, FieldTest, SummaryColumns
 from flowtui.core.summary import FlowSummary
 from flowtui.core.summary import address_texts as address_texts
 
@@ -113,7 +113,7 @@ class And(Node):
             return None
         ready = [t for t in tests if t is not None]
 
-        def select(table: SummaryTable) -> int:
+        def select(table: SummaryColumns) -> int:
             mask = table.ones
             for t in ready:
                 if not mask:
@@ -165,7 +165,7 @@ class Or(Node):
             return None
         ready = [t for t in tests if t is not None]
 
-        def select(table: SummaryTable) -> int:
+        def select(table: SummaryColumns) -> int:
             mask = 0
             for t in ready:
                 if mask == table.ones:
@@ -274,6 +274,12 @@ class TextRegex(Node):
         if texts is None:
             return FieldTest(field, lambda value: any(map(search, value)))
         return FieldTest(field, lambda value: any(map(search, texts(value))))
+
+    def on_columns(self) -> ColumnTest | None:
+        field, search = self.field, self.regex.search
+        if field is not None and self.field_texts is None:  # a tuple of texts: any of them
+            return lambda table: table.search_mask(field, search)
+        return super().on_columns()
 
     def dump(self) -> str:
         return f"{self.name}({self.regex.pattern!r})"
