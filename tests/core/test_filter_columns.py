@@ -14,6 +14,8 @@ from ui.factories import tcp_flow
 from flowtui.core import Flow
 from flowtui.core.filters import parse
 from flowtui.core.filters.columns import INDEXED_FIELDS, SummaryColumns
+from flowtui.core.filters.content import raw_test
+from flowtui.core.filters.regex import literal_bytes
 from flowtui.core.store import FlowStore
 from flowtui.core.summary import FlowSummary, summarize
 
@@ -297,3 +299,31 @@ def test_a_plain_function_filter_still_goes_flow_by_flow(expr: str) -> None:
     store.set_filter(lambda f: flt(f))
     assert [f.id for f in store.view] == [f.id for f in flows if flt(f)]
 
+
+# -- the raw pre-test of content filters -------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["needle", "NeEdLe", "a-b", "\\x00z", "(?-i:Ab)", "n.e", "x+y", "é", ""]),
+    st.lists(
+        st.sampled_from(
+            [b"needle", b"NEEDLE", b"a-B", b"\x00Z", b"ab", b"AB", b"n\xc3e", b"\xc3\xa9"]
+        )
+        | st.binary(max_size=8),
+        max_size=6,
+    ),
+)
+def test_raw_test_finds_what_the_regex_finds(pattern: str, parts: list[bytes]) -> None:
+    flt = parse(f'~b "{pattern}"')
+    regex = flt.root.regex  # type: ignore[attr-defined]
+    test = raw_test(regex)
+    assert test is not None
+    data = b"".join(parts)
+    assert test(data) == (regex.search(data) is not None), (pattern, data)
+
+
+def test_literal_bytes() -> None:
+    assert literal_bytes(parse("~b flowtui-needle").root.regex) == b"flowtui-needle"  # type: ignore[attr-defined]
+    for pattern in ("a.b", "(?-i:a)", "[ab]", "a+", "a|b"):
+        assert literal_bytes(parse(f"~b '{pattern}'").root.regex) is None, pattern  # type: ignore[attr-defined]

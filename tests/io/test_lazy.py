@@ -185,13 +185,14 @@ def test_index_is_not_fooled_by_key_text_inside_values(tmp_path: Path) -> None:
 
 _ENTRIES = [e for p in CAPTURES for e in _index(p)]
 _CONTENT = ["hello", "LOGIN", "a1", "^a1", r"\bOK\b", "(?=C)A", "x$", ".", "zzz-none", "EHLO"]
+_CONTENT += ["login", "(?-i:login)", "ehlo ", "Capability", "a\\.b", "OK [a-z]+"]
 
 
 @settings(max_examples=80, deadline=None)
 @given(
     st.builds(
         lambda op, w, extra: f'{op} "{w}"{extra}',
-        st.sampled_from(["~b", "~bq", "~bs", "!~b"]),
+        st.sampled_from(["~b", "~bq", "~bs", "!~b", ""]),  # "": a bare word
         st.sampled_from(_CONTENT),
         st.sampled_from(["", " & ~tcp", " | ~udp", " & ~src 127"]),
     )
