@@ -400,13 +400,26 @@ class FlowStore:
             if flags is not None and len(flags) == len(self._order_ids):
                 if known:
                     flags = self._with_known(flags, known)
-                self._view = list(compress(self._order_ids, flags))
-                self._view_seqs = list(compress(self._order_seqs, flags))
+                self._view, self._view_seqs = self._select(flags)
                 return
         match = self._matches_id
         ids = self._order_ids
         self._view = [i for i in ids if (known[i] if i in known else match(i))]
         self._view_seqs = [self._seq[i] for i in self._view]
+
+    def _select(self, flags: bytes) -> tuple[list[str], list[int]]:
+        """The ids and sequence numbers of the flows whose flag (one byte per flow, in
+        the store's order) is 1."""
+        ids, seqs = self._order_ids, self._order_seqs
+        if flags.count(1) * 16 > len(flags):
+            return list(compress(ids, flags)), list(compress(seqs, flags))
+        # Few flows shown: find them, and touch none of the others' ids.
+        rows, find = [], flags.find
+        row = find(1)
+        while row >= 0:
+            rows.append(row)
+            row = find(1, row + 1)
+        return list(map(ids.__getitem__, rows)), list(map(seqs.__getitem__, rows))
 
     def _with_known(self, flags: bytes, known: Mapping[str, bool]) -> bytes:
         """`flags` (one byte per flow, in order) with the answers in `known` instead."""

@@ -89,7 +89,8 @@ class _Column:
         codes = self.codes
         if isinstance(codes, bytearray):
             return int.from_bytes(codes.translate(answers.ljust(256, b"\0")), "little")
-        return int.from_bytes(bytes(map(answers.__getitem__, codes)), "little")
+        # A list's item look-up is about twice as fast as that of bytes.
+        return int.from_bytes(bytes(map(list(answers).__getitem__, codes)), "little")
 
 
 class SummaryColumns:
