@@ -411,7 +411,10 @@ class FlowStore:
         """The ids and sequence numbers of the flows whose flag (one byte per flow, in
         the store's order) is 1."""
         ids, seqs = self._order_ids, self._order_seqs
-        if flags.count(1) * 16 > len(flags):
+        shown = flags.count(1)
+        if shown == len(flags):
+            return ids.copy(), seqs.tolist()
+        if shown * 16 > len(flags):
             return list(compress(ids, flags)), list(compress(seqs, flags))
         # Few flows shown: find them, and touch none of the others' ids.
         rows, find = [], flags.find
