@@ -18,7 +18,6 @@ Nothing is asserted: this prints figures.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import json
 import statistics
@@ -76,7 +75,7 @@ def build_store(
             if distinct_clients:
                 n += 1
                 client = f"10.{n >> 16}.{(n >> 8) & 255}.{n & 255}:{40000 + n % 20000}"
-                summary = dataclasses.replace(summary, client=client, src=(client,))
+                summary = summary._replace(client=client, src=(client,))
             rows.append((e.id + suffix, summary, e.ref))
         store.add_lazy(rows)
     return store, index_s, time.perf_counter() - t0

@@ -3,7 +3,6 @@ filter called on each flow, through any sequence of store changes."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -102,9 +101,7 @@ def _rows_as_columns(rows: list[FlowSummary], fields: Any) -> dict[str, list[Any
 
 
 def test_columns_widen_past_256_values_whichever_way_rows_come() -> None:
-    rows = [
-        dataclasses.replace(summarize(tcp_flow(0)), size=i, src=(f"h:{i}",)) for i in range(700)
-    ]
+    rows = [summarize(tcp_flow(0))._replace(size=i, src=(f"h:{i}",)) for i in range(700)]
     for build in ("append", "extend", "insert", "replace"):
         columns = SummaryColumns()
         if build == "append":
@@ -259,7 +256,7 @@ def test_a_filter_raising_on_odd_summary_data_hides_that_flow_only() -> None:
     good = [tcp_flow(i) for i in range(4)]
     store.add_lazy((f.id, summarize(f), _Record(f)) for f in good)
     odd = tcp_flow(9)
-    broken = dataclasses.replace(summarize(odd), dst=(b"bytes, not text",))  # type: ignore[arg-type]
+    broken = summarize(odd)._replace(dst=(b"bytes, not text",))  # type: ignore[arg-type]
     store.add_lazy([(odd.id, broken, _Record(odd))])
     store.set_filter(parse("~dst 10.1"))  # the column path raises: the store goes flow by flow
     assert [store.view.id_at(i) for i in range(len(store.view))] == [f.id for f in good]
@@ -271,7 +268,7 @@ def test_unhashable_summary_values_fall_back_to_the_summaries_list() -> None:
     store = FlowStore()
     flows = [tcp_flow(i) for i in range(3)]
     store.add_lazy((f.id, summarize(f), _Record(f)) for f in flows[:2])
-    weird = dataclasses.replace(summarize(flows[2]), src=["10.0.0.1:40002"])  # type: ignore[arg-type]
+    weird = summarize(flows[2])._replace(src=["10.0.0.1:40002"])  # type: ignore[arg-type]
     store.add_lazy([(flows[2].id, weird, _Record(flows[2]))])
     assert not store._columns_ok
     store.set_filter(parse("~src 4000[02]"))
