@@ -258,7 +258,7 @@ def test_index_totals_messages_like_full_decoding(timestamp: object, tmp_path: P
         "extra client field",
         "extra field",
         "flow field missing",
-    ],  # fmt: skip
+    ],
 )
 def test_index_of_a_state_with_missing_or_extra_fields_equals_full_decoding(
     change: Any, tmp_path: Path
