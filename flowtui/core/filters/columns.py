@@ -19,7 +19,7 @@ from __future__ import annotations
 import operator
 from array import array
 from collections.abc import Callable, Iterable
-from itertools import chain, repeat
+from itertools import repeat
 from typing import Any, cast
 
 from flowtui.core.summary import FlowSummary
@@ -65,7 +65,7 @@ class FieldTest:
 class _Column:
     """One field of every row: its distinct values and a code per row."""
 
-    __slots__ = ("codes", "lookup", "values")
+    __slots__ = ("codes", "lookup", "texts", "values")
 
     def __init__(self) -> None:
         self.values: list[Any] = []
@@ -74,12 +74,16 @@ class _Column:
         """Value -> code."""
         self.codes: bytearray | array[int] = bytearray()
         """Row -> code: bytes while there are at most 256 values, then 32-bit."""
+        self.texts: dict[Any, None] = {}
+        """Every item of the values that are tuples (a field of texts: its distinct texts)."""
 
     def code(self, value: Any) -> int:
         code = self.lookup.get(value)
         if code is None:
             code = self.lookup[value] = len(self.values)
             self.values.append(value)
+            if type(value) is tuple:
+                self.texts.update(dict.fromkeys(value))
             if code == 256 and isinstance(self.codes, bytearray):
                 self.codes = array("I", list(self.codes))  # not the bytes: their values
         return code
@@ -209,7 +213,7 @@ class SummaryColumns:
         something: each distinct text searched once, no Python code per value (a
         client's `host:port` is nearly unique per flow)."""
         column = self._column(field)
-        texts = set(chain.from_iterable(column.values))
+        texts = column.texts
         found = dict(zip(texts, map(bool, map(search, texts)), strict=True))
         return column.mask(bytes(map(any, map(map, repeat(found.__getitem__), column.values))))
 
