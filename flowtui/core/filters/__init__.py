@@ -74,7 +74,7 @@ class Filter:
         """The filter applied to many summaries at once (only when `on_summaries`): one
         byte per summary, 1 where it matches, else 0 (ready for `itertools.compress`).
         The same answers as `match_summary` on each, field by field rather than flow by
-        flow: 100k summaries take milliseconds. Raises what a test raises."""
+        flow (a store keeps its columns: see `match_columns`). Raises what a test raises."""
         return self.match_columns(SummaryColumns(summaries))
 
     def match_columns(self, columns: SummaryColumns) -> bytes:

@@ -112,8 +112,7 @@ class SummaryColumns:
         self._get = operator.attrgetter(*INDEXED_FIELDS)
         self._ones = (0, 0)
         self.clear()
-        for row in rows:
-            self.append(row)
+        self.extend(rows)
 
     def __len__(self) -> int:
         return len(self.rows)
