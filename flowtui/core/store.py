@@ -10,11 +10,14 @@ re-filtering is O(n). No Textual, no IO: the UI wraps the callbacks in messages.
 from __future__ import annotations
 
 import bisect
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Literal, Protocol, overload
 
+from flowtui.core.filters.columns import SummaryColumns
 from flowtui.core.flow import Flow
 from flowtui.core.summary import FlowSummary, summarize
 
@@ -91,7 +94,15 @@ class FlowStore:
         self._view: list[str] = []
         self._view_seqs: list[int] = []
         self._revision: dict[str, int] = {}
-        self._summaries: dict[str, tuple[int, FlowSummary]] = {}
+        # Every flow's summary for its current revision, in the store's order (as _seq):
+        # add, add_lazy and update write it, so a filter reads it as one list.
+        self._summaries: dict[str, FlowSummary] = {}
+        # The same in lists, for filters over every flow at once: ids, sequence numbers
+        # and the summaries column by column (see filters/columns.py).
+        self._order_ids: list[str] = []
+        self._order_seqs: array[int] = array("q")
+        self._columns = SummaryColumns()
+        self._columns_ok = True
         self._filter: Predicate | None = None
         self._subscribers: list[Callable[[StoreEvent], None]] = []
         self._marked = 0
@@ -149,21 +160,14 @@ class FlowStore:
         return self._seq[flow_id] + 1
 
     def summary(self, flow: Flow) -> FlowSummary:
-        """The cached summary of `flow` for its current revision."""
-        rev = self._revision.get(flow.id, 0)
+        """The cached summary of `flow` for its current revision (computed when it was
+        added or last updated; a flow not in the store is summarised, not cached)."""
         cached = self._summaries.get(flow.id)
-        if cached is not None and cached[0] == rev:
-            return cached[1]
-        summary = summarize(flow)
-        self._summaries[flow.id] = (rev, summary)
-        return summary
+        return summarize(flow) if cached is None else cached
 
     def summary_of(self, flow_id: str) -> FlowSummary:
         """The summary of the flow with this id (never decodes a lazy flow)."""
-        cached = self._summaries.get(flow_id)
-        if cached is not None and cached[0] == self._revision.get(flow_id, 0):
-            return cached[1]
-        return self.summary(self._get(flow_id))
+        return self._summaries[flow_id]
 
     @property
     def marked_count(self) -> int:
@@ -208,6 +212,8 @@ class FlowStore:
             self._flows[flow.id] = flow
             self._seq[flow.id] = self._next_seq
             self._next_seq += 1
+            self._summaries[flow.id] = summary = summarize(flow)
+            self._append_row(flow.id, summary)
             self._count(flow)
             if self._matches(flow):
                 self._view.append(flow.id)
@@ -220,23 +226,33 @@ class FlowStore:
         """Append flows known by id, summary and record (one `add` event without flows);
         a known id takes the new record. Returns how many were appended."""
         count = 0
+        new_rows: list[FlowSummary] = []
         for flow_id, summary, ref in entries:
             if flow_id in self._seq:
+                self._extend_columns(new_rows)  # the row replaced may be a new one
                 self._flows.pop(flow_id, None)
                 self._open.pop(flow_id, None)
                 self._lazy[flow_id] = ref
                 self._revision[flow_id] = self._revision.get(flow_id, 0) + 1
-                self._summaries[flow_id] = (self._revision[flow_id], summary)
+                self._summaries[flow_id] = summary
+                self._replace_row(flow_id, summary)
+                self._uncount(flow_id)
+                self._count_summary(flow_id, summary)
+                self._place(flow_id, self._matches_id(flow_id))
                 continue
             self._lazy[flow_id] = ref
             self._seq[flow_id] = seq = self._next_seq
             self._next_seq += 1
-            self._summaries[flow_id] = (0, summary)
+            self._summaries[flow_id] = summary
+            self._order_ids.append(flow_id)
+            self._order_seqs.append(seq)
+            new_rows.append(summary)
             self._count_summary(flow_id, summary)
             if self._matches_id(flow_id):
                 self._view.append(flow_id)
                 self._view_seqs.append(seq)
             count += 1
+        self._extend_columns(new_rows)
         self._announce("add")
         return count
 
@@ -254,6 +270,12 @@ class FlowStore:
         self._seq[flow.id] = anchor + 1
         self._seq = dict(sorted(self._seq.items(), key=lambda item: item[1]))
         self._next_seq += 1
+        self._summaries[flow.id] = summary = summarize(flow)
+        self._summaries = {i: self._summaries[i] for i in self._seq}  # the same order
+        self._order_ids = list(self._seq)
+        self._order_seqs = array("q", self._seq.values())
+        pos = self._row(flow.id)
+        self._keep_columns(lambda: self._columns.insert(pos, summary))
         self._count(flow)
         self._rebuild_view()
         self._announce("add", (flow,))
@@ -271,17 +293,11 @@ class FlowStore:
         self._flows[flow.id] = flow  # changed: resident from now on
         self._open.pop(flow.id, None)
         self._revision[flow.id] = self._revision.get(flow.id, 0) + 1
+        self._summaries[flow.id] = summary = summarize(flow)
+        self._replace_row(flow.id, summary)
         self._uncount(flow.id)
         self._count(flow)
-        shown = self._view_position(flow.id) is not None
-        if self._matches(flow) != shown:
-            seq = self._seq[flow.id]
-            pos = bisect.bisect_left(self._view_seqs, seq)
-            if shown:
-                del self._view[pos], self._view_seqs[pos]
-            else:
-                self._view.insert(pos, flow.id)
-                self._view_seqs.insert(pos, seq)
+        self._place(flow.id, self._matches(flow))
         self._announce("update", (flow,))
 
     def remove(self, flow_id: str) -> Flow:
@@ -293,6 +309,9 @@ class FlowStore:
         pos = self._view_position(flow_id)
         if pos is not None:
             del self._view[pos], self._view_seqs[pos]
+        row = self._row(flow_id)
+        del self._order_ids[row], self._order_seqs[row]
+        self._keep_columns(lambda: self._columns.delete(row))
         self._uncount(flow_id)
         del self._seq[flow_id]
         self._revision.pop(flow_id, None)
@@ -320,7 +339,7 @@ class FlowStore:
         return [
             (i, rev.get(i, 0), None, flows[i])
             if i in flows
-            else (i, rev.get(i, 0), sums[i][1], lazy[i])
+            else (i, rev.get(i, 0), sums[i], lazy[i])
             for i in self._seq
         ]
 
@@ -330,6 +349,9 @@ class FlowStore:
         for table in (*tables, self._summaries, self._counted):
             table.clear()
         self._view, self._view_seqs = [], []
+        self._order_ids, self._order_seqs = [], array("q")
+        self._columns.clear()
+        self._columns_ok = True
         self._marked = self._modified = 0
         self._announce("reset")
 
@@ -360,26 +382,99 @@ class FlowStore:
             return False
 
     def _rebuild_view(self, known: Mapping[str, bool] | None = None) -> None:
-        ids = list(self._seq)  # _seq is kept in order
         known = known or {}
-        match = self._matches_id
-        test = getattr(self._filter, "summary_test", None)
-        if test is not None:
-            # The fast path: every flow's cached summary, nothing decoded.
-            for flow in self._flows.values():
-                self.summary(flow)  # resident flows may have changed: refresh theirs
-            sums = self._summaries
-            view: list[str] | None
+        if self._filter is None and not known:
+            self._view, self._view_seqs = self._order_ids.copy(), self._order_seqs.tolist()
+            return
+        flt = self._filter
+        if getattr(flt, "on_summaries", False):
+            # The fast path: the summaries, column by column (or in one list if keeping
+            # the columns failed), tested field by field: nothing decoded.
             try:
-                view = [i for i in ids if (known[i] if i in known else test(sums[i][1]))]
+                if self._columns_ok:
+                    flags = flt.match_columns(self._columns)  # type: ignore[union-attr]
+                else:
+                    flags = flt.match_summaries(list(self._summaries.values()))  # type: ignore[union-attr]
             except Exception:  # a filter must never break the store: go flow by flow
-                view = None
-            if view is not None:
-                self._view = view
-                self._view_seqs = [self._seq[i] for i in view]
+                flags = None
+            if flags is not None and len(flags) == len(self._order_ids):
+                if known:
+                    flags = self._with_known(flags, known)
+                self._view, self._view_seqs = self._select(flags)
                 return
+        match = self._matches_id
+        ids = self._order_ids
         self._view = [i for i in ids if (known[i] if i in known else match(i))]
         self._view_seqs = [self._seq[i] for i in self._view]
+
+    def _select(self, flags: bytes) -> tuple[list[str], list[int]]:
+        """The ids and sequence numbers of the flows whose flag (one byte per flow, in
+        the store's order) is 1."""
+        ids, seqs = self._order_ids, self._order_seqs
+        shown = flags.count(1)
+        if shown == len(flags):
+            return ids.copy(), seqs.tolist()
+        if shown * 16 > len(flags):
+            return list(compress(ids, flags)), list(compress(seqs, flags))
+        # Few flows shown: find them, and touch none of the others' ids.
+        rows, find = [], flags.find
+        row = find(1)
+        while row >= 0:
+            rows.append(row)
+            row = find(1, row + 1)
+        return list(map(ids.__getitem__, rows)), list(map(seqs.__getitem__, rows))
+
+    def _with_known(self, flags: bytes, known: Mapping[str, bool]) -> bytes:
+        """`flags` (one byte per flow, in order) with the answers in `known` instead."""
+        patched = bytearray(flags)
+        for flow_id, ok in known.items():
+            if flow_id in self._seq:
+                patched[self._row(flow_id)] = 1 if ok else 0
+        return bytes(patched)
+
+    def _row(self, flow_id: str) -> int:
+        """The position of a flow in the store's order (O(log n))."""
+        return bisect.bisect_left(self._order_seqs, self._seq[flow_id])
+
+    def _append_row(self, flow_id: str, summary: FlowSummary) -> None:
+        self._order_ids.append(flow_id)
+        self._order_seqs.append(self._seq[flow_id])
+        if self._columns_ok:
+            try:
+                self._columns.append(summary)
+            except Exception:  # never break the store: filter the summaries' list instead
+                self._columns_ok = False
+
+    def _extend_columns(self, rows: list[FlowSummary]) -> None:
+        """Add the summaries of flows just appended to the columns (then empty `rows`)."""
+        if rows:
+            self._keep_columns(lambda: self._columns.extend(rows))
+            rows.clear()
+
+    def _replace_row(self, flow_id: str, summary: FlowSummary) -> None:
+        row = self._row(flow_id)
+        self._keep_columns(lambda: self._columns.replace(row, summary))
+
+    def _keep_columns(self, change: Callable[[], None]) -> None:
+        """Apply a change to the columns; if it fails, stop keeping them (filters then
+        read the summaries' list, still without decoding anything)."""
+        if self._columns_ok:
+            try:
+                change()
+            except Exception:
+                self._columns_ok = False
+
+    def _place(self, flow_id: str, matches: bool) -> None:
+        """Show or hide a changed flow as the filter now says."""
+        shown = self._view_position(flow_id) is not None
+        if matches != shown:
+            seq = self._seq[flow_id]
+            pos = bisect.bisect_left(self._view_seqs, seq)
+            if shown:
+                del self._view[pos], self._view_seqs[pos]
+            else:
+                self._view.insert(pos, flow_id)
+                self._view_seqs.insert(pos, seq)
 
     def _view_position(self, flow_id: str) -> int | None:
         seq = self._seq.get(flow_id)
@@ -391,7 +486,7 @@ class FlowStore:
         return None
 
     def _count(self, flow: Flow) -> None:
-        self._count_summary(flow.id, self.summary(flow))
+        self._count_summary(flow.id, self._summaries[flow.id])
 
     def _count_summary(self, flow_id: str, summary: FlowSummary) -> None:
         state = (bool(summary.marked), summary.modified)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, AnyStr, Literal
 
 from flowtui.core.filters import content, http, nodes, tls
+from flowtui.core.filters.columns import FieldTest
 from flowtui.core.filters.nodes import Const, Node, Predicate, TextRegex
 from flowtui.core.filters.regex import compile_pattern
-from flowtui.core.summary import FlowSummary
 
 __all__ = ["OPERATORS", "Arg", "ArgKind", "Operator"]
 
@@ -57,8 +57,14 @@ class Operator:
 
 
 def _pred(
-    test: Callable[[Any], bool], name: str, summary: Callable[[FlowSummary], bool] | None = None
+    test: Callable[[Any], bool],
+    name: str,
+    field: str | None = None,
+    value_test: Callable[[Any], bool] = bool,
 ) -> Callable[[Any], Node]:
+    """An operator without argument; with `field`, summaries answer it: `value_test` of
+    that field's value."""
+    summary = None if field is None else FieldTest(field, value_test)
     return lambda _arg: Predicate(name, test, summary)
 
 
@@ -66,9 +72,16 @@ def _texts(
     name: str,
     texts: Callable[[Any], Any],
     flags: int = 0,
-    summary: Callable[[FlowSummary], Any] | None = None,
+    field: str | None = None,
+    field_texts: Callable[[Any], Any] | None = None,
 ) -> Callable[[Any], Node]:
-    return lambda arg: TextRegex(name, arg.regex(str, flags), texts, summary)
+    """A regex operator; with `field`, summaries answer it from that field's texts
+    (`field_texts` of its value, or the value itself when it is a tuple of texts)."""
+    return lambda arg: TextRegex(name, arg.regex(str, flags), texts, field, field_texts)
+
+
+def _meta_text(value: str) -> tuple[str, ...]:
+    return (value,) if value else ()
 
 
 def _body(name: str, side: str) -> Callable[[Any], Node]:
@@ -93,72 +106,72 @@ def _size(arg: Arg) -> Node:
 _M = re.MULTILINE
 _ALL: list[Operator] = [
     Operator("all", "none", "all flows", lambda _arg: Const("~all", True)),
-    Operator("e", "none", "flows with an error", _pred(nodes.has_error, "~e", lambda s: s.error)),
+    Operator("e", "none", "flows with an error", _pred(nodes.has_error, "~e", "error")),
     Operator(
         "marked",
         "none",
         "marked flows",
-        _pred(nodes.is_marked, "~marked", lambda s: bool(s.marked)),
+        _pred(nodes.is_marked, "~marked", "marked"),
     ),
     Operator(
         "marker",
         "regex",
         "flows marked with a matching marker",
-        _texts("~marker", nodes.marker_texts, summary=lambda s: (s.marked,)),
+        _texts("~marker", nodes.marker_texts, field="marked", field_texts=nodes.one_text),
     ),
     Operator(
         "comment",
         "regex",
         "flow comment",
-        _texts("~comment", nodes.comment_texts, _M, lambda s: (s.comment,)),
+        _texts("~comment", nodes.comment_texts, _M, "comment", nodes.one_text),
     ),
     Operator(
         "meta",
         "regex",
         "flow metadata (`key: value` lines)",
-        _texts("~meta", nodes.meta_texts, _M, lambda s: (s.meta,) if s.meta else ()),
+        _texts("~meta", nodes.meta_texts, _M, "meta", _meta_text),
     ),
     Operator(
         "src",
         "regex",
         "client address `host:port`",
-        _texts("~src", nodes.src_texts, summary=lambda s: s.src),
+        _texts("~src", nodes.src_texts, field="src"),
     ),
     Operator(
         "dst",
         "regex",
         "server address `host:port`, or its SNI",
-        _texts("~dst", nodes.dst_texts, summary=lambda s: s.dst),
+        _texts("~dst", nodes.dst_texts, field="dst"),
     ),
     Operator(
         "replay",
         "none",
         "replayed flows",
-        _pred(nodes.is_replay, "~replay", lambda s: s.replay is not None),
+        _pred(nodes.is_replay, "~replay", "replay", lambda v: v is not None),
     ),
     Operator(
         "replayq",
         "none",
         "replayed client requests",
-        _pred(nodes.is_replay_request, "~replayq", lambda s: s.replay == "request"),
+        _pred(nodes.is_replay_request, "~replayq", "replay", lambda v: v == "request"),
     ),
     Operator(
         "replays",
         "none",
         "replayed server responses",
-        _pred(nodes.is_replay_response, "~replays", lambda s: s.replay == "response"),
+        _pred(nodes.is_replay_response, "~replays", "replay", lambda v: v == "response"),
     ),
-    Operator("tcp", "none", "TCP flows", _pred(nodes.is_tcp, "~tcp", lambda s: s.type == "tcp")),
-    Operator("udp", "none", "UDP flows", _pred(nodes.is_udp, "~udp", lambda s: s.type == "udp")),
+    Operator("tcp", "none", "TCP flows", _pred(nodes.is_tcp, "~tcp", "type", lambda v: v == "tcp")),
+    Operator("udp", "none", "UDP flows", _pred(nodes.is_udp, "~udp", "type", lambda v: v == "udp")),
     Operator(
-        "http", "none", "HTTP flows", _pred(nodes.is_http, "~http", lambda s: s.type == "http")
+        "http", "none", "HTTP flows", _pred(nodes.is_http, "~http", "type", lambda v: v == "http")
     ),
-    Operator("dns", "none", "DNS flows", _pred(nodes.is_dns, "~dns", lambda s: s.type == "dns")),
+    Operator("dns", "none", "DNS flows", _pred(nodes.is_dns, "~dns", "type", lambda v: v == "dns")),
     Operator(
         "websocket",
         "none",
         "WebSocket flows",
-        _pred(nodes.is_websocket, "~websocket", lambda s: s.websocket),
+        _pred(nodes.is_websocket, "~websocket", "websocket"),
     ),
     Operator("b", "regex", "content sent either way", _body("~b", content.BOTH)),
     Operator("bq", "regex", "content sent by the client", _body("~bq", content.CLIENT)),
@@ -167,14 +180,14 @@ _ALL: list[Operator] = [
         "sni",
         "regex",
         "TLS server name (either side)",
-        _texts("~sni", tls.sni_texts, summary=lambda s: s.sni),
+        _texts("~sni", tls.sni_texts, field="sni"),
     ),
     Operator("tls", "version", "TLS established; `~tls 1.3`: that version", _tls),
     Operator(
         "alpn",
         "regex",
         "ALPN protocol, negotiated or offered",
-        _texts("~alpn", tls.alpn_texts, summary=lambda s: s.alpn),
+        _texts("~alpn", tls.alpn_texts, field="alpn"),
     ),
     Operator(
         "cert", "regex", "certificate subject, issuer or SAN", _texts("~cert", tls.cert_texts)

@@ -1,8 +1,9 @@
 """The building blocks of a parsed filter: combinators and the flow-wide operators.
 
 Each node is a callable `flow -> bool` with a `needs_content` flag; a tree of them is
-what `parse()` builds. Operators that look at one protocol's data live in `content.py`,
-`http.py` and `tls.py`.
+what `parse()` builds. A node that summaries can answer also gives the same test on one
+summary (`on_summary`) and on a whole table of them (`on_columns`, see `columns.py`).
+Operators that look at one protocol's data live in `content.py`, `http.py` and `tls.py`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow, TCPFlow, UDPFlow
+from flowtui.core.filters.columns import ColumnTest, FieldTest, SummaryColumns
 from flowtui.core.summary import FlowSummary
 from flowtui.core.summary import address_texts as address_texts
 
@@ -27,6 +29,7 @@ __all__ = [
     "Predicate",
     "TextRegex",
     "address_texts",
+    "one_text",
 ]
 
 
@@ -43,6 +46,18 @@ class Node:
         """The same test on a flow's summary, or None if the summary lacks what it needs
         (then the flow is decoded: content, HTTP details, certificates)."""
         return None
+
+    def on_columns(self) -> ColumnTest | None:
+        """The same test over a table of summaries at once (the mask of the rows that
+        match), or None when there is no summary test. A `FieldTest` reads its column
+        and tests each distinct value once; any other summary test is called per row."""
+        test = self.on_summary()
+        if test is None:
+            return None
+        if isinstance(test, FieldTest):
+            field, value_test = test.field, test.test
+            return lambda table: table.field_mask(field, value_test)
+        return lambda table: table.each_mask(test)
 
     def may_match(self) -> RawTest:
         """A quick test on a flow's summary and raw record bytes that is False only if
@@ -92,6 +107,22 @@ class And(Node):
 
         return test
 
+    def on_columns(self) -> ColumnTest | None:
+        tests = [p.on_columns() for p in self.parts]
+        if any(t is None for t in tests):
+            return None
+        ready = [t for t in tests if t is not None]
+
+        def select(table: SummaryColumns) -> int:
+            mask = table.ones
+            for t in ready:
+                if not mask:
+                    break  # as the per-flow test, which never looks further
+                mask &= t(table)
+            return mask
+
+        return select
+
     def may_match(self) -> RawTest:
         tests = [p.may_match() for p in self.parts]
         return lambda s, raw: all(t(s, raw) for t in tests)
@@ -128,6 +159,22 @@ class Or(Node):
 
         return test
 
+    def on_columns(self) -> ColumnTest | None:
+        tests = [p.on_columns() for p in self.parts]
+        if any(t is None for t in tests):
+            return None
+        ready = [t for t in tests if t is not None]
+
+        def select(table: SummaryColumns) -> int:
+            mask = 0
+            for t in ready:
+                if mask == table.ones:
+                    break  # as the per-flow test, which never looks further
+                mask |= t(table)
+            return mask
+
+        return select
+
     def may_match(self) -> RawTest:
         tests = [p.may_match() for p in self.parts]
         return lambda s, raw: any(t(s, raw) for t in tests)
@@ -150,6 +197,10 @@ class Not(Node):
         test = self.part.on_summary()
         return None if test is None else (lambda s: not test(s))
 
+    def on_columns(self) -> ColumnTest | None:
+        test = self.part.on_columns()
+        return None if test is None else (lambda table: table.ones ^ test(table))
+
     def dump(self) -> str:
         return f"Not({self.part.dump()})"
 
@@ -165,6 +216,9 @@ class Const(Node):
 
     def on_summary(self) -> SummaryTest | None:
         return lambda _s: self.value
+
+    def on_columns(self) -> ColumnTest | None:
+        return lambda table: table.ones if self.value else 0
 
     def dump(self) -> str:
         return self.name
@@ -189,17 +243,22 @@ class Predicate(Node):
 
 
 class TextRegex(Node):
-    """An operator whose regex is searched in texts taken from the flow."""
+    """An operator whose regex is searched in texts taken from the flow (and, where the
+    summary has them, in the texts of one summary field)."""
 
     def __init__(
         self,
         name: str,
         regex: re.Pattern[str],
         texts: Callable[[Flow], Sequence[str]],
-        summary_texts: Callable[[FlowSummary], Sequence[str]] | None = None,
+        field: str | None = None,
+        field_texts: Callable[[Any], Sequence[str]] | None = None,
     ) -> None:
         self.name, self.regex, self.texts = name, regex, texts
-        self.summary_texts = summary_texts
+        self.field = field
+        """The summary field holding the same texts (None: the flow is needed)."""
+        self.field_texts = field_texts
+        """The texts in that field's value (None: the value is a tuple of them)."""
 
     def __call__(self, flow: Flow) -> bool:
         search = self.regex.search
@@ -209,17 +268,18 @@ class TextRegex(Node):
         return False
 
     def on_summary(self) -> SummaryTest | None:
-        texts, search = self.summary_texts, self.regex.search
-        if texts is None:
+        field, texts, search = self.field, self.field_texts, self.regex.search
+        if field is None:
             return None
+        if texts is None:
+            return FieldTest(field, lambda value: any(map(search, value)))
+        return FieldTest(field, lambda value: any(map(search, texts(value))))
 
-        def test(s: FlowSummary) -> bool:
-            for text in texts(s):  # noqa: SIM110 - as in And
-                if search(text):
-                    return True
-            return False
-
-        return test
+    def on_columns(self) -> ColumnTest | None:
+        field, search = self.field, self.regex.search
+        if field is not None and self.field_texts is None:  # a tuple of texts: any of them
+            return lambda table: table.search_mask(field, search)
+        return super().on_columns()
 
     def dump(self) -> str:
         return f"{self.name}({self.regex.pattern!r})"
@@ -266,6 +326,11 @@ def is_replay_request(flow: Flow) -> bool:
 
 def is_replay_response(flow: Flow) -> bool:
     return flow.is_replay == "response"
+
+
+def one_text(value: str) -> Sequence[str]:
+    """A summary field holding one text, as the texts `TextRegex` searches."""
+    return (value,)
 
 
 def marker_texts(flow: Flow) -> Sequence[str]:

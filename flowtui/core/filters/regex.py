@@ -14,7 +14,7 @@ from typing import Any, AnyStr
 
 from flowtui.core.filters.errors import FilterError
 
-__all__ = ["MAX_PATTERN", "compile_pattern"]
+__all__ = ["MAX_PATTERN", "compile_pattern", "literal_bytes"]
 
 MAX_PATTERN = 2000
 """Longest regular expression accepted (characters)."""
@@ -97,6 +97,20 @@ def _check_nesting(pattern: str, flags: int) -> bool:
         return False
     parsed = _sre_parser.parse(pattern, flags)
     return _nested_repeat(parsed, _sre_parser.MAXREPEAT)
+
+
+def literal_bytes(regex: re.Pattern[bytes]) -> bytes | None:
+    """The bytes a regex matches if it is plain text (`flowtui-needle`, `a\\.b`), else
+    None (classes, repeats, groups, anchors, inline flags: anything but literals)."""
+    if _sre_parser is None:  # pragma: no cover
+        return None
+    try:
+        items = list(_sre_parser.parse(regex.pattern, regex.flags))
+    except Exception:  # it compiled, so this should not happen: just no shortcut
+        return None
+    if not all(str(op) == "LITERAL" for op, _ in items):
+        return None
+    return bytes(code for _, code in items)
 
 
 def compile_pattern(

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from flowtui.core import Cert, Flow
+from flowtui.core.filters.columns import FieldTest
 from flowtui.core.filters.nodes import Node, SummaryTest
 
 __all__ = ["Tls", "alpn_texts", "cert_texts", "sni_texts"]
@@ -80,8 +81,8 @@ class Tls(Node):
     def on_summary(self) -> SummaryTest | None:
         regex = self.regex
         if regex is None:
-            return lambda s: bool(s.tls)
-        return lambda s: any(v and regex.search(v) for v in s.tls)
+            return FieldTest("tls", bool)
+        return FieldTest("tls", lambda versions: any(v and regex.search(v) for v in versions))
 
     def dump(self) -> str:
         return "~tls" if self.regex is None else f"~tls({self.regex.pattern!r})"
