@@ -2,13 +2,22 @@
 
 TOOLKIT.md §5 measured this shape as the only one that opens a 5,000-message
 conversation instantly (RichLog, TextArea and ListView take 0.5–15 s). Rows come from
-`message_rows.build_rows` in one pass; `render_line` formats only the visible rows and
-caches their strips, so scrolling and cursor moves never rebuild anything.
+`message_rows.build_rows`; `render_line` formats only the visible rows and caches their
+strips, so scrolling and cursor moves never rebuild anything.
+
+Rows are built incrementally: opening a flow, switching text/hex or the direction
+builds the first screenfuls (around the kept position) at once and the rest in short
+slices on the UI loop (an async worker that yields between slices, so keys and frames
+go first), growing the virtual size as rows arrive. Building 10,000 messages takes a
+quarter of a second or more; nothing waits for it unless it needs every row: `end`
+and a search finish the build first (correctness before speed).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -35,13 +44,23 @@ from flowtui.ui.widgets.message_rows import (
     RowStats,
     ViewMode,
     build_rows,
+    count_stats,
     format_size,
     notes_for,
     row_text,
 )
 from flowtui.ui.widgets.message_search import MessageSearchScreen
 
-__all__ = ["MessageView"]
+__all__ = ["BUILD_SLICE", "SYNC_BYTES", "SYNC_MESSAGES", "SYNC_SCREENS", "MessageView"]
+
+SYNC_SCREENS = 2
+"""Screenfuls of rows built at once when a flow opens or its mode changes."""
+SYNC_MESSAGES = 256
+SYNC_BYTES = 256 * 1024
+"""...and at least this many messages or bytes (so small flows are built at once)."""
+BUILD_SLICE = 0.004
+"""Seconds of row building per slice of the background build, between frames and keys."""
+_BUILD_STEP = 32
 
 _GUTTER = "▌ "
 _HEX_ROW_WIDTH = 78
@@ -104,7 +123,14 @@ class MessageView(ScrollView, can_focus=True):
         self._flow: Flow | None = None
         self._messages: Sequence[MessageLike] | None = None
         self._built_count = 0
+        """Messages whose rows are built (the rest are built in the background)."""
+        self._counted = 0
+        """Messages counted in `_stats` (all of them, even while rows are building)."""
         self._rows: list[Row] = []
+        self._has_hex = False
+        self._generation = 0
+        """Bumped on every rebuild: a background build of older rows stops."""
+        self._build_pending = False
         self._stats = RowStats()
         self._modes: dict[str, ViewMode] = {}
         self._mode: ViewMode = "auto"
@@ -134,8 +160,24 @@ class MessageView(ScrollView, can_focus=True):
 
     @property
     def rows(self) -> list[Row]:
-        """The rows currently built (for tests and the app's status)."""
+        """The rows currently built (for tests and the app's status); see `complete`."""
         return self._rows
+
+    @property
+    def complete(self) -> bool:
+        """True once every message's rows are built."""
+        return self._messages is None or self._built_count >= len(self._messages)
+
+    def complete_rows(self) -> None:
+        """Build every remaining row now (what `end` and a search do first)."""
+        messages = self._messages
+        if messages is None or self._built_count >= len(messages):
+            return
+        while self._built_count < len(messages):
+            self._extend(1024)
+        self._finish()
+        self._update_size()
+        self.refresh()
 
     @property
     def matches(self) -> list[int]:
@@ -169,15 +211,24 @@ class MessageView(ScrollView, can_focus=True):
             self._rebuild()
             return
         count = len(flow.messages)
-        if count < self._built_count or (self._built_count == 0 and count):
+        if count < self._counted or (self._counted == 0 and count):
             self._rebuild()  # fewer messages, or the first ones replace the "empty" note
             return
-        if count == self._built_count:
+        if count == self._counted:
+            return
+        building = self._built_count < self._counted
+        count_stats(flow.messages[self._counted :], self._direction, self._stats)
+        self._counted = count
+        if building:  # the background build picks the new messages up
+            self._update_titles()
             return
         follow = self.scroll_y >= self.max_scroll_y
+        if len(self._rows) == 1 and self._rows[0].kind is Kind.NOTE:
+            self._rows = []  # "no messages in this direction" until now
+            self._cache.clear()
         start = len(self._rows)
-        self._rows.extend(self._build(self._built_count))
-        self._built_count = count
+        self._extend(count - self._built_count)
+        self._finish()
         if self._query:
             self._matches.extend(self._find(self._query, start))
         self._update_size()
@@ -189,6 +240,8 @@ class MessageView(ScrollView, can_focus=True):
     def search(self, query: str) -> None:
         """Find `query` (plain text, any case) in the rendered rows and go to the first hit."""
         self._query = query
+        if query:
+            self.complete_rows()  # a search covers every row, built or not yet
         self._matches = self._find(query, 0) if query else []
         self._current = -1
         self._cache.clear()
@@ -239,8 +292,9 @@ class MessageView(ScrollView, can_focus=True):
         self.scroll_home(animate=False)
 
     def action_scroll_end(self) -> None:
-        """`end`: the last row, at once."""
-        self.scroll_end(animate=False)
+        """`end`: the last row, at once (finishing the rows first)."""
+        self.complete_rows()
+        self.scroll_end(animate=False, immediate=True)
 
     # -- building --------------------------------------------------------------------------
 
@@ -248,34 +302,71 @@ class MessageView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         return width if width > 0 else 80
 
-    def _build(self, first: int) -> list[Row]:
+    def _extend(self, count: int) -> int:
+        """Build the rows of up to `count` more messages (at least one); returns the
+        bytes they held."""
         flow = self._flow
         assert isinstance(flow, MessageFlow)
-        return build_rows(
-            flow.messages[first:],
+        first = self._built_count
+        chunk = flow.messages[first : first + max(1, count)]
+        rows = build_rows(
+            chunk,
             first_index=first,
             mode=self._mode,
             direction=self._direction,
             text_width=self._text_width,
             t0=flow.client_conn.timestamp_start,
-            stats=self._stats,
         )
+        self._built_count = first + len(chunk)
+        if not self._has_hex and self._mode != "text":
+            self._has_hex = any(row.kind is Kind.HEX for row in rows)
+        self._rows.extend(rows)
+        return sum(len(m.content) for m in chunk)
+
+    def _finish(self) -> None:
+        """Once every row is built: the note for a direction that hides everything."""
+        if self.complete and not self._rows and self._messages:
+            self._rows = [Row(Kind.NOTE, -1, "No messages in this direction (c to change).")]
+
+    def _build_first(self, anchor: int | None) -> None:
+        """Build what the first frame shows: the screenfuls from the top (or from the
+        kept message `anchor`), and small flows entirely."""
+        if anchor is not None:
+            while not self.complete and self._built_count <= anchor:
+                self._extend(_BUILD_STEP * 8)
+        base = len(self._rows)
+        if anchor is not None:
+            base = next((i for i, r in enumerate(self._rows) if r.message >= anchor), base)
+        height = self.scrollable_content_region.height if self.is_mounted else 0
+        need = SYNC_SCREENS * (height or 40)
+        messages = size = 0
+        while not self.complete:
+            if len(self._rows) - base >= need and (messages >= SYNC_MESSAGES or size >= SYNC_BYTES):
+                break
+            before = self._built_count
+            size += self._extend(_BUILD_STEP)
+            messages += self._built_count - before
+        self._finish()
 
     def _rebuild(self, keep_position: bool = False) -> None:
         anchor = self._top_message() if keep_position else None
+        self._generation += 1
         self._text_width = max(10, self._content_width() - len(_GUTTER))
         self._stats = RowStats()
+        self._rows, self._has_hex, self._built_count, self._counted = [], False, 0, 0
         flow = self._flow
         if isinstance(flow, MessageFlow):
             self._messages = flow.messages
-            self._built_count = len(flow.messages)
-            self._rows = self._build(0)
+            count_stats(flow.messages, self._direction, self._stats)
+            self._counted = len(flow.messages)
             if not flow.messages:
                 self._rows = [Row(Kind.NOTE, -1, "No messages in this flow.")]
-            elif not self._rows:
-                self._rows = [Row(Kind.NOTE, -1, "No messages in this direction (c to change).")]
+            else:
+                self._build_first(anchor if anchor is not None and anchor >= 0 else None)
+                if self._query:
+                    self.complete_rows()  # the match list covers every row
         else:
-            self._messages, self._built_count = None, 0
+            self._messages = None
             self._rows = [Row(Kind.NOTE, -1, line) for line in notes_for(flow)]
         self._matches = self._find(self._query, 0) if self._query else []
         self._current = min(self._current, len(self._matches) - 1)
@@ -287,13 +378,45 @@ class MessageView(ScrollView, can_focus=True):
             first = next((i for i, r in enumerate(self._rows) if r.message >= anchor), None)
             if first is not None:
                 self.scroll_to(y=first, animate=False, immediate=True)
+        if not self.complete:
+            self._start_build()
+
+    def on_mount(self) -> None:
+        """Start a background build asked for before the view was mounted."""
+        if self._build_pending:
+            self._start_build()
+
+    def _start_build(self) -> None:
+        if not self.is_mounted:
+            self._build_pending = True
+            return
+        self._build_pending = False
+        self.run_worker(
+            self._build_rest(self._generation),
+            name="message-rows",
+            group="message-rows",
+            exclusive=True,
+        )
+
+    async def _build_rest(self, generation: int) -> None:
+        """The background build: slices of `BUILD_SLICE` seconds, yielding in between."""
+        while generation == self._generation and not self.complete:
+            start = len(self._rows)
+            deadline = time.perf_counter() + BUILD_SLICE
+            while not self.complete and time.perf_counter() < deadline:
+                self._extend(_BUILD_STEP)
+            self._finish()
+            self._update_size()
+            if start < self.scroll_offset.y + self.scrollable_content_region.height:
+                self.refresh()  # new rows land on screen
+            await asyncio.sleep(0.001)
 
     def _top_message(self) -> int | None:
         top = int(self.scroll_y)
         return self._rows[top].message if 0 <= top < len(self._rows) else None
 
     def _update_size(self) -> None:
-        has_hex = self._mode != "text" and any(r.kind is Kind.HEX for r in self._rows)
+        has_hex = self._mode != "text" and self._has_hex
         width = max(self._content_width(), _HEX_ROW_WIDTH + len(_GUTTER)) if has_hex else 0
         size = Size(width, len(self._rows))
         if size == self.virtual_size:
