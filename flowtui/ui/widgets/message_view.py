@@ -55,12 +55,14 @@ __all__ = ["BUILD_SLICE", "SYNC_BYTES", "SYNC_MESSAGES", "SYNC_SCREENS", "Messag
 
 SYNC_SCREENS = 2
 """Screenfuls of rows built at once when a flow opens or its mode changes."""
-SYNC_MESSAGES = 256
-SYNC_BYTES = 256 * 1024
+SYNC_MESSAGES = 64
+SYNC_BYTES = 64 * 1024
 """...and at least this many messages or bytes (so small flows are built at once)."""
 BUILD_SLICE = 0.004
 """Seconds of row building per slice of the background build, between frames and keys."""
 _BUILD_STEP = 32
+_FREE_STEP = 20_000
+_SIZE_EVERY = 0.1
 
 _GUTTER = "▌ "
 _HEX_ROW_WIDTH = 78
@@ -131,7 +133,11 @@ class MessageView(ScrollView, can_focus=True):
         self._generation = 0
         """Bumped on every rebuild: a background build of older rows stops."""
         self._build_pending = False
+        self._dropped: list[list[Row]] = []
+        """Rows of earlier builds, freed a slice at a time (freeing 100,000 rows at once
+        costs a frame or more)."""
         self._stats = RowStats()
+        self._stats_key: tuple[int, Direction] = (0, "both")
         self._modes: dict[str, ViewMode] = {}
         self._mode: ViewMode = "auto"
         self._direction: Direction = "both"
@@ -333,7 +339,7 @@ class MessageView(ScrollView, can_focus=True):
         kept message `anchor`), and small flows entirely."""
         if anchor is not None:
             while not self.complete and self._built_count <= anchor:
-                self._extend(_BUILD_STEP * 8)
+                self._extend(_BUILD_STEP)
         base = len(self._rows)
         if anchor is not None:
             base = next((i for i, r in enumerate(self._rows) if r.message >= anchor), base)
@@ -352,13 +358,23 @@ class MessageView(ScrollView, can_focus=True):
         anchor = self._top_message() if keep_position else None
         self._generation += 1
         self._text_width = max(10, self._content_width() - len(_GUTTER))
-        self._stats = RowStats()
-        self._rows, self._has_hex, self._built_count, self._counted = [], False, 0, 0
+        if len(self._rows) > _FREE_STEP:
+            self._dropped.append(self._rows)
+        self._rows, self._has_hex, self._built_count = [], False, 0
         flow = self._flow
         if isinstance(flow, MessageFlow):
-            self._messages = flow.messages
-            count_stats(flow.messages, self._direction, self._stats)
-            self._counted = len(flow.messages)
+            messages = flow.messages
+            key = (id(messages), self._direction)
+            # A view-mode switch keeps the counts; a new flow or direction counts again.
+            if (
+                messages is not self._messages
+                or key != self._stats_key
+                or (self._counted != len(messages))
+            ):
+                self._stats = RowStats()
+                count_stats(messages, self._direction, self._stats)
+                self._counted, self._stats_key = len(messages), key
+            self._messages = messages
             if not flow.messages:
                 self._rows = [Row(Kind.NOTE, -1, "No messages in this flow.")]
             else:
@@ -366,7 +382,7 @@ class MessageView(ScrollView, can_focus=True):
                 if self._query:
                     self.complete_rows()  # the match list covers every row
         else:
-            self._messages = None
+            self._messages, self._stats, self._counted = None, RowStats(), 0
             self._rows = [Row(Kind.NOTE, -1, line) for line in notes_for(flow)]
         self._matches = self._find(self._query, 0) if self._query else []
         self._current = min(self._current, len(self._matches) - 1)
@@ -378,7 +394,7 @@ class MessageView(ScrollView, can_focus=True):
             first = next((i for i, r in enumerate(self._rows) if r.message >= anchor), None)
             if first is not None:
                 self.scroll_to(y=first, animate=False, immediate=True)
-        if not self.complete:
+        if not self.complete or self._dropped:
             self._start_build()
 
     def on_mount(self) -> None:
@@ -400,14 +416,25 @@ class MessageView(ScrollView, can_focus=True):
 
     async def _build_rest(self, generation: int) -> None:
         """The background build: slices of `BUILD_SLICE` seconds, yielding in between."""
-        while generation == self._generation and not self.complete:
+        sized = time.perf_counter()
+        while generation == self._generation and (self._dropped or not self.complete):
             start = len(self._rows)
-            deadline = time.perf_counter() + BUILD_SLICE
+            now = time.perf_counter()
+            deadline = now + BUILD_SLICE
+            if self._dropped:
+                del self._dropped[-1][-_FREE_STEP:]
+                if not self._dropped[-1]:
+                    self._dropped.pop()
             while not self.complete and time.perf_counter() < deadline:
                 self._extend(_BUILD_STEP)
             self._finish()
-            self._update_size()
-            if start < self.scroll_offset.y + self.scrollable_content_region.height:
+            # The scrollbar follows the growing rows a few times a second, not per slice.
+            if self.complete or now - sized > _SIZE_EVERY:
+                sized = now
+                self._update_size()
+            if len(self._rows) > start and (
+                start < self.scroll_offset.y + self.scrollable_content_region.height
+            ):
                 self.refresh()  # new rows land on screen
             await asyncio.sleep(0.001)
 
