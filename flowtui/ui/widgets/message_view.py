@@ -19,6 +19,7 @@ import asyncio
 import re
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -407,8 +408,10 @@ class MessageView(ScrollView, can_focus=True):
             self._build_pending = True
             return
         self._build_pending = False
+        # A callable, not a coroutine: a worker cancelled before it starts (the next
+        # rebuild's) then leaves no coroutine un-awaited.
         self.run_worker(
-            self._build_rest(self._generation),
+            partial(self._build_rest, self._generation),
             name="message-rows",
             group="message-rows",
             exclusive=True,
