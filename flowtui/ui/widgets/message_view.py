@@ -19,13 +19,12 @@ import asyncio
 import re
 import time
 from collections.abc import Sequence
-from functools import partial
 from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -408,15 +407,11 @@ class MessageView(ScrollView, can_focus=True):
             self._build_pending = True
             return
         self._build_pending = False
-        # A callable, not a coroutine: a worker cancelled before it starts (the next
-        # rebuild's) then leaves no coroutine un-awaited.
-        self.run_worker(
-            partial(self._build_rest, self._generation),
-            name="message-rows",
-            group="message-rows",
-            exclusive=True,
-        )
+        self._build_rest(self._generation)
 
+    # `@work` starts the coroutine only when the worker runs, so a worker cancelled
+    # before it starts (by the next rebuild's) leaves no coroutine un-awaited.
+    @work(name="message-rows", group="message-rows", exclusive=True)
     async def _build_rest(self, generation: int) -> None:
         """The background build: slices of `BUILD_SLICE` seconds, yielding in between."""
         sized = time.perf_counter()
