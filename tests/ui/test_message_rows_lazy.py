@@ -19,7 +19,7 @@ from ui_support import SAMPLE
 from flowtui.core import Client, Flow, Server, TCPFlow, TCPMessage
 from flowtui.core.messages import MessageFlow
 from flowtui.io import read_flows
-from flowtui.ui.widgets import message_view
+from flowtui.ui.widgets import row_builder
 from flowtui.ui.widgets.message_rows import (
     DIRECTIONS,
     VIEW_MODES,
@@ -30,6 +30,7 @@ from flowtui.ui.widgets.message_rows import (
     row_text,
 )
 from flowtui.ui.widgets.message_view import MessageView
+from flowtui.ui.widgets.row_builder import RowBuilder
 
 DATA = Path(__file__).parent.parent / "data"
 T0 = 1_700_000_000.0
@@ -38,9 +39,9 @@ T0 = 1_700_000_000.0
 @pytest.fixture(autouse=True)
 def tiny_first_build(monkeypatch: pytest.MonkeyPatch) -> None:
     """Build one screenful and a handful of messages at once, the rest in the background."""
-    monkeypatch.setattr(message_view, "SYNC_SCREENS", 1)
-    monkeypatch.setattr(message_view, "SYNC_MESSAGES", 2)
-    monkeypatch.setattr(message_view, "SYNC_BYTES", 1)
+    monkeypatch.setattr(row_builder, "SYNC_SCREENS", 1)
+    monkeypatch.setattr(row_builder, "SYNC_MESSAGES", 2)
+    monkeypatch.setattr(row_builder, "SYNC_BYTES", 1)
 
 
 def big_flow(count: int = 10_000, flow_id: str = "big") -> TCPFlow:
@@ -200,7 +201,8 @@ async def test_mode_switch_while_building_keeps_the_top_message() -> None:
     async with app.run_test(size=(120, 40)):
         view = app.query_one(MessageView)
         assert not view.complete
-        view._extend(3_000)  # as if the background had got this far, and no further
+        assert view._builder is not None
+        view._builder.extend(3_000)  # as if the background had got this far, and no further
         view._update_size()
         assert not view.complete
         view.scroll_to(y=len(view.rows) - 100, animate=False, immediate=True)
@@ -260,3 +262,28 @@ async def test_another_flow_while_building_stops_the_old_build() -> None:
         view.show_flow(second)
         await built(app, view)
         assert view.flow is second and view.rows == eager(view, second)
+
+
+def test_builder_pieces_of_any_size_concatenate_to_one_eager_pass() -> None:
+    flow = big_flow(2_000)
+    for mode in VIEW_MODES:
+        for direction in DIRECTIONS:
+            builder = RowBuilder(
+                flow.messages, mode=mode, direction=direction, text_width=50, t0=T0
+            )
+            rows = builder.rows
+            step = 1
+            while not builder.complete:
+                builder.extend(step)
+                step = step * 3 % 97 + 1
+            builder.finish()
+            expected = build_rows(
+                flow.messages,
+                first_index=0,
+                mode=mode,
+                direction=direction,
+                text_width=50,
+                t0=T0,
+            )
+            assert builder.rows is rows and rows == expected, (mode, direction)
+            assert builder.has_hex == any(r.kind is Kind.HEX for r in expected)

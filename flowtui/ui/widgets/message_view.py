@@ -5,12 +5,13 @@ conversation instantly (RichLog, TextArea and ListView take 0.5–15 s). Rows co
 `message_rows.build_rows`; `render_line` formats only the visible rows and caches their
 strips, so scrolling and cursor moves never rebuild anything.
 
-Rows are built incrementally: opening a flow, switching text/hex or the direction
-builds the first screenfuls (around the kept position) at once and the rest in short
-slices on the UI loop (an async worker that yields between slices, so keys and frames
-go first), growing the virtual size as rows arrive. Building 10,000 messages takes a
-quarter of a second or more; nothing waits for it unless it needs every row: `end`
-and a search finish the build first (correctness before speed).
+Rows are built incrementally (`row_builder.RowBuilder`): opening a flow, switching
+text/hex or the direction builds the first screenfuls (around the kept position) at
+once and the rest in short slices on the UI loop (an async worker that yields between
+slices, so keys and frames go first), growing the virtual size as rows arrive.
+Building 10,000 messages takes a quarter of a second or more; nothing waits for it
+unless it needs every row: `end` and a search finish the build first (correctness
+before speed).
 """
 
 from __future__ import annotations
@@ -43,24 +44,18 @@ from flowtui.ui.widgets.message_rows import (
     Row,
     RowStats,
     ViewMode,
-    build_rows,
     count_stats,
     format_size,
     notes_for,
     row_text,
 )
 from flowtui.ui.widgets.message_search import MessageSearchScreen
+from flowtui.ui.widgets.row_builder import RowBuilder
 
-__all__ = ["BUILD_SLICE", "SYNC_BYTES", "SYNC_MESSAGES", "SYNC_SCREENS", "MessageView"]
+__all__ = ["BUILD_SLICE", "MessageView"]
 
-SYNC_SCREENS = 2
-"""Screenfuls of rows built at once when a flow opens or its mode changes."""
-SYNC_MESSAGES = 64
-SYNC_BYTES = 64 * 1024
-"""...and at least this many messages or bytes (so small flows are built at once)."""
 BUILD_SLICE = 0.004
 """Seconds of row building per slice of the background build, between frames and keys."""
-_BUILD_STEP = 32
 _FREE_STEP = 20_000
 _SIZE_EVERY = 0.1
 
@@ -124,12 +119,12 @@ class MessageView(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._flow: Flow | None = None
         self._messages: Sequence[MessageLike] | None = None
-        self._built_count = 0
-        """Messages whose rows are built (the rest are built in the background)."""
+        self._builder: RowBuilder | None = None
+        """Builds the shown message flow's rows (None for notes)."""
         self._counted = 0
         """Messages counted in `_stats` (all of them, even while rows are building)."""
         self._rows: list[Row] = []
-        self._has_hex = False
+        """The builder's rows, or the notes shown instead."""
         self._generation = 0
         """Bumped on every rebuild: a background build of older rows stops."""
         self._build_pending = False
@@ -172,16 +167,14 @@ class MessageView(ScrollView, can_focus=True):
     @property
     def complete(self) -> bool:
         """True once every message's rows are built."""
-        return self._messages is None or self._built_count >= len(self._messages)
+        return self._builder is None or self._builder.complete
 
     def complete_rows(self) -> None:
         """Build every remaining row now (what `end` and a search do first)."""
-        messages = self._messages
-        if messages is None or self._built_count >= len(messages):
+        builder = self._builder
+        if builder is None or builder.complete:
             return
-        while self._built_count < len(messages):
-            self._extend(1024)
-        self._finish()
+        builder.build_all()
         self._update_size()
         self.refresh()
 
@@ -222,19 +215,20 @@ class MessageView(ScrollView, can_focus=True):
             return
         if count == self._counted:
             return
-        building = self._built_count < self._counted
+        builder = self._builder
+        assert builder is not None
+        building = builder.built < self._counted
         count_stats(flow.messages[self._counted :], self._direction, self._stats)
         self._counted = count
         if building:  # the background build picks the new messages up
             self._update_titles()
             return
         follow = self.scroll_y >= self.max_scroll_y
-        if len(self._rows) == 1 and self._rows[0].kind is Kind.NOTE:
-            self._rows = []  # "no messages in this direction" until now
+        if builder.rows and builder.rows[0].kind is Kind.NOTE:
+            builder.drop_note()  # "no messages in this direction" until now
             self._cache.clear()
         start = len(self._rows)
-        self._extend(count - self._built_count)
-        self._finish()
+        builder.build_all()
         if self._query:
             self._matches.extend(self._find(self._query, start))
         self._update_size()
@@ -308,59 +302,13 @@ class MessageView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         return width if width > 0 else 80
 
-    def _extend(self, count: int) -> int:
-        """Build the rows of up to `count` more messages (at least one); returns the
-        bytes they held."""
-        flow = self._flow
-        assert isinstance(flow, MessageFlow)
-        first = self._built_count
-        chunk = flow.messages[first : first + max(1, count)]
-        rows = build_rows(
-            chunk,
-            first_index=first,
-            mode=self._mode,
-            direction=self._direction,
-            text_width=self._text_width,
-            t0=flow.client_conn.timestamp_start,
-        )
-        self._built_count = first + len(chunk)
-        if not self._has_hex and self._mode != "text":
-            self._has_hex = any(row.kind is Kind.HEX for row in rows)
-        self._rows.extend(rows)
-        return sum(len(m.content) for m in chunk)
-
-    def _finish(self) -> None:
-        """Once every row is built: the note for a direction that hides everything."""
-        if self.complete and not self._rows and self._messages:
-            self._rows = [Row(Kind.NOTE, -1, "No messages in this direction (c to change).")]
-
-    def _build_first(self, anchor: int | None) -> None:
-        """Build what the first frame shows: the screenfuls from the top (or from the
-        kept message `anchor`), and small flows entirely."""
-        if anchor is not None:
-            while not self.complete and self._built_count <= anchor:
-                self._extend(_BUILD_STEP)
-        base = len(self._rows)
-        if anchor is not None:
-            base = next((i for i, r in enumerate(self._rows) if r.message >= anchor), base)
-        height = self.scrollable_content_region.height if self.is_mounted else 0
-        need = SYNC_SCREENS * (height or 40)
-        messages = size = 0
-        while not self.complete:
-            if len(self._rows) - base >= need and (messages >= SYNC_MESSAGES or size >= SYNC_BYTES):
-                break
-            before = self._built_count
-            size += self._extend(_BUILD_STEP)
-            messages += self._built_count - before
-        self._finish()
-
     def _rebuild(self, keep_position: bool = False) -> None:
         anchor = self._top_message() if keep_position else None
         self._generation += 1
         self._text_width = max(10, self._content_width() - len(_GUTTER))
         if len(self._rows) > _FREE_STEP:
             self._dropped.append(self._rows)
-        self._rows, self._has_hex, self._built_count = [], False, 0
+        self._rows, self._builder = [], None
         flow = self._flow
         if isinstance(flow, MessageFlow):
             messages = flow.messages
@@ -378,7 +326,17 @@ class MessageView(ScrollView, can_focus=True):
             if not flow.messages:
                 self._rows = [Row(Kind.NOTE, -1, "No messages in this flow.")]
             else:
-                self._build_first(anchor if anchor is not None and anchor >= 0 else None)
+                self._builder = RowBuilder(
+                    messages,
+                    mode=self._mode,
+                    direction=self._direction,
+                    text_width=self._text_width,
+                    t0=flow.client_conn.timestamp_start,
+                )
+                self._rows = self._builder.rows
+                height = self.scrollable_content_region.height if self.is_mounted else 0
+                first = anchor if anchor is not None and anchor >= 0 else None
+                self._builder.build_first(first, height or 40)
                 if self._query:
                     self.complete_rows()  # the match list covers every row
         else:
@@ -418,14 +376,12 @@ class MessageView(ScrollView, can_focus=True):
         while generation == self._generation and (self._dropped or not self.complete):
             start = len(self._rows)
             now = time.perf_counter()
-            deadline = now + BUILD_SLICE
             if self._dropped:
                 del self._dropped[-1][-_FREE_STEP:]
                 if not self._dropped[-1]:
                     self._dropped.pop()
-            while not self.complete and time.perf_counter() < deadline:
-                self._extend(_BUILD_STEP)
-            self._finish()
+            if self._builder is not None and not self._builder.complete:
+                self._builder.build_for(BUILD_SLICE)
             # The scrollbar follows the growing rows a few times a second, not per slice.
             if self.complete or now - sized > _SIZE_EVERY:
                 sized = now
@@ -441,7 +397,7 @@ class MessageView(ScrollView, can_focus=True):
         return self._rows[top].message if 0 <= top < len(self._rows) else None
 
     def _update_size(self) -> None:
-        has_hex = self._mode != "text" and self._has_hex
+        has_hex = self._builder is not None and self._builder.has_hex
         width = max(self._content_width(), _HEX_ROW_WIDTH + len(_GUTTER)) if has_hex else 0
         size = Size(width, len(self._rows))
         if size == self.virtual_size:
