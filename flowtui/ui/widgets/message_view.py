@@ -376,7 +376,7 @@ class MessageView(ScrollView, can_focus=True):
         while generation == self._generation and (self._dropped or not self.complete):
             start = len(self._rows)
             now = time.perf_counter()
-            if self._dropped:
+            if self._dropped and self.complete:  # the new rows first, then the old go
                 del self._dropped[-1][-_FREE_STEP:]
                 if not self._dropped[-1]:
                     self._dropped.pop()
