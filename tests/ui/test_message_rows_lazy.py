@@ -287,3 +287,16 @@ def test_builder_pieces_of_any_size_concatenate_to_one_eager_pass() -> None:
             )
             assert builder.rows is rows and rows == expected, (mode, direction)
             assert builder.has_hex == any(r.kind is Kind.HEX for r in expected)
+
+
+async def test_resize_while_building_rewraps_every_row() -> None:
+    flow = big_flow(3_000)
+    app = Host(flow)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(MessageView)
+        assert not view.complete
+        width = view._text_width
+        await pilot.resize_terminal(70, 30)
+        await built(app, view)
+        assert view._text_width < width
+        assert view.rows == eager(view, flow)
