@@ -7,10 +7,10 @@ a synthetic capture in both formats (see synth.py) and measures each scenario in
 fresh subprocess, so peak RSS (`ru_maxrss`) belongs to that scenario alone:
 
 - app: the real app under `run_test` (120x40, headless): time to the first frame with
-  rows, time until the file is fully indexed, open the 10,000-message flow, filter
-  times (a summary field, `~b` content), key-to-frame latency p50/p99 with every flow
-  loaded, the detail panes' frame after a key once the cursor rests (`detail_delay`
-  included), and peak RSS;
+  rows, time until the file is fully indexed, open the 10,000-message flow, switch it
+  to text and hex, filter times (a summary field, `~b` content), key-to-frame latency
+  with every flow loaded (two figures per key, see `_app_scenario`), the detail panes'
+  update once the cursor rests, and peak RSS;
 - mitmproxy: mitmproxy's own `FlowReader(...).stream()` over the same file (when
   mitmproxy is installed): time and peak RSS, and the ratios to flowtui's figures.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -61,6 +62,29 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
     app._display = probe  # type: ignore[method-assign]
     out: dict[str, Any] = {}
 
+    def first_frame_after(since: float) -> float:
+        """Seconds from `since` to the first frame painted after it (nan: none yet)."""
+        for t, _ in frames:  # short list scans: frames are few and in order
+            if t > since:
+                return t - since
+        return float("nan")
+
+    async def frame_after(since: float, limit: float = 10.0) -> float:
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline:
+            if frames and frames[-1][0] > since:
+                return first_frame_after(since)
+            await asyncio.sleep(0.0005)
+        return float("nan")
+
+    def summary(values: list[float]) -> dict[str, float]:
+        every = sorted(values)
+        return {
+            "p50": round(1000 * statistics.median(every), 1),
+            "p99": round(1000 * every[min(len(every) - 1, int(len(every) * 0.99))], 1),
+            "max": round(1000 * every[-1], 1),
+        }
+
     async def next_frame(since: float, limit: float = 120.0) -> float:
         deadline = time.perf_counter() + limit
         while time.perf_counter() < deadline:
@@ -89,42 +113,150 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
         flow_list = app.query_one(FlowList)
         flow_list.focus()
         await pilot.pause()
+        from flowtui.ui.widgets.message_view import MessageView
+
+        screen = app.main
+        view = app.query_one(MessageView)
+        # Full (generation 2) garbage collections stop everything: count them from here.
+        full_gcs: list[float] = []
+        gc_start = [0.0]
+
+        def gc_probe(phase: str, info: dict[str, int]) -> None:
+            if info["generation"] == 2:
+                if phase == "start":
+                    gc_start[0] = time.perf_counter()
+                else:
+                    full_gcs.append(time.perf_counter() - gc_start[0])
+
+        gc.callbacks.append(gc_probe)
+        # Every detail-pane update (the debounce timer's `_show_detail`): start and end.
+        shows: list[tuple[float, float]] = []
+        show_detail = screen._show_detail
+
+        def timed_show() -> None:
+            start = time.perf_counter()
+            show_detail()
+            shows.append((start, time.perf_counter()))
+
+        screen._show_detail = timed_show  # type: ignore[method-assign]
+        # Two figures per key, from the key to:
+        # - settled ("key_to_frame_ms", the figure this benchmark always reported): the
+        #   newest frame once `pilot.press` returns, i.e. once the app is idle again. The
+        #   pilot waits for idle, so after a key on which the cursor then rests that is
+        #   the detail panes' frame: `detail_delay` (50 ms) + the panes' update + paint.
+        # - first ("key_to_first_frame_ms"): the first frame after the key, which shows
+        #   the key's own effect (the cursor moved, the list scrolled): the list-only cost.
         latencies: dict[str, list[float]] = {}
+        firsts: dict[str, list[float]] = {}
+        frames.clear()
         for key in ["down"] * 30 + ["pagedown"] * 10 + ["end", "home"] * 5 + ["up"] * 5:
             since = time.perf_counter()
             await pilot.press(key)
             latencies.setdefault(key, []).append(await next_frame(since))
-        every = sorted(v for vs in latencies.values() for v in vs)
+            firsts.setdefault(key, []).append(first_frame_after(since))
+        every = [v for vs in latencies.values() for v in vs]
         out["key_to_frame_ms"] = {
-            "p50": round(1000 * statistics.median(every), 1),
-            "p99": round(1000 * every[min(len(every) - 1, int(len(every) * 0.99))], 1),
+            **summary(every),
             "by_key_median": {
                 k: round(1000 * statistics.median(v), 1) for k, v in latencies.items()
             },
         }
-        # The detail panes once the cursor rests: key, `detail_delay`, then the panes' frame.
-        from flowtui.ui.widgets.message_view import MessageView
+        every = [v for vs in firsts.values() for v in vs]
+        out["key_to_first_frame_ms"] = {
+            **summary(every),
+            "by_key_median": {k: round(1000 * statistics.median(v), 1) for k, v in firsts.items()},
+            "by_key_max": {k: round(1000 * max(v), 1) for k, v in firsts.items()},
+        }
+        # The detail panes once the cursor rests: from the debounce timer firing to the
+        # frame that shows them (what a key pressed just then waits for at most), on the
+        # Messages tab (the default) and on the Connection tab (certificates drawn).
+        from textual.widgets import TabbedContent
 
-        view = app.query_one(MessageView)
-        rests: list[float] = []
-        for _ in range(10):
-            since = time.perf_counter()
-            await pilot.press("down")
-            target = app.store.view.id_at(flow_list.cursor)
-            while time.perf_counter() - since < 10 and not (view.flow and view.flow.id == target):
-                await asyncio.sleep(0.0005)
-            shown = time.perf_counter()
-            paint = await next_frame(shown, limit=1.0)  # nan: painted before it was seen
-            rests.append(shown - since + (0.0 if paint != paint else paint))
-        out["detail_after_rest_ms"] = round(1000 * statistics.median(rests), 1)
+        for tab, label in (("tab-messages", "messages"), ("tab-connection", "connection")):
+            screen.query_one(TabbedContent).active = tab
+            await pilot.pause()
+            updates: list[float] = []
+            calls: list[float] = []
+            rests: list[float] = []
+            for _ in range(20):
+                count = len(shows)
+                since = time.perf_counter()
+                await pilot.press("down")
+                while len(shows) == count and time.perf_counter() - since < 10:
+                    await asyncio.sleep(0.0005)
+                start, end = shows[-1]
+                paint = await frame_after(end)
+                calls.append(end - start)
+                updates.append(end - start + paint)
+                rests.append(end + paint - since)
+            out[f"detail_update_{label}_ms"] = {
+                "call": summary(calls),
+                "to_frame": summary(updates),
+                "key_rest_update_frame_p50": round(1000 * statistics.median(rests), 1),
+            }
+        screen.query_one(TabbedContent).active = "tab-messages"
+        await pilot.pause()
         out["detail_delay_ms"] = round(1000 * app.detail_delay, 1)
-        # Open the 10,000-message flow (the first one): cursor home, then its messages shown.
+        # Open the 10,000-message flow (the first one): cursor home, the rest, the panes'
+        # update (decoding it included) and its first frame; its rows complete later.
+        first_id = app.store.view.id_at(0)
+        lazy = app.store._lazy.get(first_id)  # decoding alone (io/), off the cache
+        if lazy is not None:
+            t = time.perf_counter()
+            lazy.load()
+            out["decode_10k_message_flow_ms"] = round(1000 * (time.perf_counter() - t), 1)
         await pilot.press("end")
         await pilot.pause()
+        app.store._open.pop(first_id, None)  # decode it again, as on a first visit
+        count = len(shows)
         since = time.perf_counter()
         await pilot.press("home")
+        while len(shows) == count and time.perf_counter() - since < 10:
+            await asyncio.sleep(0.0005)
+        start, end = shows[-1]
+        paint = await frame_after(end)
+        out["open_10k_message_flow_ms"] = {
+            "key_to_frame": round(1000 * (end + paint - since), 1),
+            "update_to_frame": round(1000 * (end + paint - start), 1),
+        }
+        while not getattr(view, "complete", True) and time.perf_counter() - since < 60:
+            await asyncio.sleep(0.001)
+        out["open_10k_message_flow_ms"]["rows_complete"] = round(
+            1000 * (time.perf_counter() - since), 1
+        )
+        # Switch it to text, then hex (`h` twice), in the message view: key to first
+        # frame, and until its rows are complete.
+        view.focus()
         await pilot.pause()
-        out["open_10k_message_flow_ms"] = round(1000 * (await next_frame(since)), 1)
+        # The first frame after the view's rebuild (a frame of something else may come
+        # between the key and the rebuild).
+        rebuilt: list[float] = []
+        cycle_view = view.action_cycle_view
+
+        def timed_cycle() -> None:
+            cycle_view()
+            rebuilt.append(time.perf_counter())
+
+        view.action_cycle_view = timed_cycle  # type: ignore[method-assign]
+        for mode in ("text", "hex"):
+            since = time.perf_counter()
+            await pilot.press("h")
+            assert view.mode == mode
+            out[f"switch_to_{mode}_ms"] = {
+                "key_to_first_frame": round(
+                    1000 * (rebuilt[-1] - since + first_frame_after(rebuilt[-1])), 1
+                ),
+                "rebuild_call": round(1000 * (rebuilt[-1] - since), 1),
+            }
+            while not getattr(view, "complete", True) and time.perf_counter() - since < 60:
+                await asyncio.sleep(0.001)
+            out[f"switch_to_{mode}_ms"]["rows_complete"] = round(
+                1000 * (time.perf_counter() - since), 1
+            )
+        await pilot.press("h")  # back to auto
+        await pilot.pause()
+        flow_list.focus()
+        await pilot.pause()
         for name, text in (("summary_dst", "~dst 192.168.7."), ("content_b", "~b flowtui-needle")):
             since = time.perf_counter()
             predicate = parse(text)
@@ -135,6 +267,12 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
             out[f"filter_{name}_matches"] = len(app.store.view)
         app.apply_filter("", None)
         await pilot.pause()
+        gc.callbacks.remove(gc_probe)
+        out["full_gc_during_interaction"] = {
+            "count": len(full_gcs),
+            "max_ms": round(1000 * max(full_gcs, default=0.0), 1),
+            "total_ms": round(1000 * sum(full_gcs), 1),
+        }
     out["peak_rss_mb"] = _peak_mb()
     # Index worker processes (large mitmproxy captures): they have exited and been
     # reaped by now; count each at the largest one's peak, an upper bound.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.cells import cell_len, chop_cells
 from rich.text import Text
@@ -143,14 +143,79 @@ def _name(pairs: list[tuple[str, str]]) -> str:
     return clean(", ".join(f"{k}={v}" for k, v in pairs), _MAX_VALUE)
 
 
-def _role(cert: Cert, index: int, count: int, client: bool) -> str:
-    if index == 0:
-        return "client leaf" if client else "leaf"
+class _CertFacts(NamedTuple):
+    """What the pane shows of one certificate, parsed once per certificate's bytes."""
+
+    parse_error: str | None
+    self_signed: bool
+    subject: tuple[str, str]
+    issuer: tuple[str, str]
+    sans: tuple[str, str]
+    notbefore: datetime | str
+    notafter: datetime | str
+    serial: tuple[str, str]
+    key: tuple[str, str]
+    fingerprint: list[str] | str
+
+
+def _facts(cert: Cert) -> _CertFacts:
+    """The certificate's facts, cached by its PEM bytes: every flow of a capture
+    decodes its own `Cert`, but most of them carry the same few certificates."""
+    try:
+        pem = cert.to_pem()
+    except Exception:
+        return _parse_facts(cert)
+    facts = _FACTS.get(pem)
+    if facts is None:
+        facts = _FACTS[pem] = _parse_facts(cert)
+        if len(_FACTS) > _FACTS_KEPT:
+            del _FACTS[next(iter(_FACTS))]
+    return facts
+
+
+_FACTS: dict[bytes, _CertFacts] = {}
+_FACTS_KEPT = 256
+
+
+def _parse_facts(cert: Cert) -> _CertFacts:
+    error = cert.parse_error
+    if error is not None:
+        empty = ("", "")
+        return _CertFacts(error, False, empty, empty, empty, "", "", empty, empty, "")
     try:
         self_signed = cert.subject == cert.issuer
     except Exception:
         self_signed = False
-    return "root" if self_signed and index == count - 1 else "intermediate"
+    sans = _attempt(lambda: clean(", ".join(cert.san_list()), 2000) or "-")
+    try:
+        fingerprint: list[str] | str = _colon_hex(cert.fingerprint())
+    except Exception as e:  # a hostile certificate may raise anything
+        fingerprint = f"unreadable: {clean(str(e), 200)}"
+    return _CertFacts(
+        None,
+        self_signed,
+        _attempt(lambda: _name(cert.subject)),
+        _attempt(lambda: _name(cert.issuer)),
+        sans,
+        _validity(lambda: cert.notbefore),
+        _validity(lambda: cert.notafter),
+        _attempt(lambda: _serial_hex(cert.serial)),
+        _attempt(lambda: _keyinfo(cert)),
+        fingerprint,
+    )
+
+
+def _validity(get: Callable[[], datetime]) -> datetime | str:
+    try:
+        return get()
+    except Exception as e:
+        return f"unreadable: {clean(str(e), 200)}"
+
+
+def _role(facts: _CertFacts, index: int, count: int, client: bool) -> str:
+    if index == 0:
+        return "client leaf" if client else "leaf"
+    return "root" if facts.self_signed and index == count - 1 else "intermediate"
 
 
 def certificate_text(
@@ -172,29 +237,31 @@ def certificate_text(
 def _certificate(
     out: _Writer, cert: Cert, index: int, count: int, *, now: datetime, client: bool, level: int
 ) -> None:
-    role = _role(cert, index, count, client)
-    error = cert.parse_error
-    if error is not None:
+    facts = _facts(cert)
+    role = _role(facts, index, count, client)
+    if facts.parse_error is not None:
         out.heading(f"#{index} {role}", level)
-        out.field("unparseable", f"certificate: {clean(error, 300)}", STYLES["error"], level + 1)
+        out.field(
+            "unparseable",
+            f"certificate: {clean(facts.parse_error, 300)}",
+            STYLES["error"],
+            level + 1,
+        )
         return
     out.heading(f"#{index} {role}", level)
     sub = level + 1
-    out.field("subject", *_attempt(lambda: _name(cert.subject)), level=sub)
-    out.field("issuer", *_attempt(lambda: _name(cert.issuer)), level=sub)
-    sans, style = _attempt(lambda: clean(", ".join(cert.san_list()), 2000) or "-")
-    out.field("SANs", sans, style, sub)
-    out.field("not before", *_validity_start(cert, now), level=sub)
-    out.field("not after", *_validity_end(cert, now), level=sub)
-    out.field("serial", *_attempt(lambda: _serial_hex(cert.serial)), level=sub)
-    out.field("key", *_attempt(lambda: _keyinfo(cert)), level=sub)
-    try:
-        lines = _colon_hex(cert.fingerprint())
-    except Exception as e:  # a hostile certificate may raise anything
-        out.field("SHA-256", f"unreadable: {clean(str(e), 200)}", STYLES["error"], sub)
+    out.field("subject", *facts.subject, level=sub)
+    out.field("issuer", *facts.issuer, level=sub)
+    out.field("SANs", *facts.sans, level=sub)
+    out.field("not before", *_validity_start(facts.notbefore, now), level=sub)
+    out.field("not after", *_validity_end(facts.notafter, now), level=sub)
+    out.field("serial", *facts.serial, level=sub)
+    out.field("key", *facts.key, level=sub)
+    if isinstance(facts.fingerprint, str):
+        out.field("SHA-256", facts.fingerprint, STYLES["error"], sub)
     else:
-        out.field("SHA-256", lines[0], level=sub)
-        for line in lines[1:]:
+        out.field("SHA-256", facts.fingerprint[0], level=sub)
+        for line in facts.fingerprint[1:]:
             out.field("", line, level=sub)
 
 
@@ -208,22 +275,18 @@ def _keyinfo(cert: Cert) -> str:
     return clean(kind, 80) + (f", {bits} bits" if bits > 0 else "")
 
 
-def _validity_start(cert: Cert, now: datetime) -> tuple[str, str]:
-    try:
-        start = cert.notbefore
-    except Exception as e:
-        return f"unreadable: {clean(str(e), 200)}", STYLES["error"]
+def _validity_start(start: datetime | str, now: datetime) -> tuple[str, str]:
+    if isinstance(start, str):
+        return start, STYLES["error"]
     stamp = start.strftime("%Y-%m-%d %H:%M:%S UTC")
     if now < start:
         return f"{stamp}  (not yet valid)", STYLES["error"]
     return stamp, ""
 
 
-def _validity_end(cert: Cert, now: datetime) -> tuple[str, str]:
-    try:
-        end = cert.notafter
-    except Exception as e:
-        return f"unreadable: {clean(str(e), 200)}", STYLES["error"]
+def _validity_end(end: datetime | str, now: datetime) -> tuple[str, str]:
+    if isinstance(end, str):
+        return end, STYLES["error"]
     stamp = end.strftime("%Y-%m-%d %H:%M:%S UTC")
     if now > end:
         return f"{stamp}  (expired {_days(now - end)} ago)", STYLES["error"]

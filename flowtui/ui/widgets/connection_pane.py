@@ -125,7 +125,13 @@ class ConnectionPane(VerticalScroll):
     def _set(self, selector: str, text: Text, width: int, relayout: bool) -> None:
         """Update one section; re-lay out the screen only when its height changes (a
         layout pass costs tens of milliseconds, once per cursor rest)."""
-        lines = len(text.wrap(self.app.console, max(width, 1)))
+        # `conn_format` wraps its own lines and the Text never wraps (no_wrap, crop):
+        # its height is its line count, no need to lay it out to find out.
+        lines = (
+            text.plain.count("\n") + 1
+            if text.no_wrap
+            else len(text.wrap(self.app.console, max(width, 1)))
+        )
         layout = relayout or self._lines.get(selector) != lines
         self._lines[selector] = lines
         self.query_one(selector, Static).update(text, layout=layout)

@@ -28,6 +28,8 @@ class FlowInfo(Static):
         super().__init__(id=id)
         self.store = store
         self._text: Text | None = None
+        self._lines = (0, 0)
+        """(lines, width) of the text shown: its height at that width."""
 
     def show_flow(self, flow: Flow | None) -> None:
         """Show `flow`'s annotations (or a hint when there is none).
@@ -39,9 +41,9 @@ class FlowInfo(Static):
         if old is not None and text.markup == old.markup:
             return
         width = max(self.content_region.width or self.app.size.width, 1)
-        console = self.app.console
-        layout = old is None or len(text.wrap(console, width)) != len(old.wrap(console, width))
-        self._text = text
+        lines = len(text.wrap(self.app.console, width))
+        layout = old is None or (lines, width) != self._lines
+        self._text, self._lines = text, (lines, width)
         self.update(text, layout=layout)
 
     def describe(self, flow: Flow | None) -> Text:

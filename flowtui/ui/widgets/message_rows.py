@@ -27,6 +27,7 @@ __all__ = [
     "RowStats",
     "ViewMode",
     "build_rows",
+    "count_stats",
     "format_size",
     "notes_for",
     "row_text",
@@ -116,18 +117,21 @@ def build_rows(
     direction: Direction,
     text_width: int,
     t0: float | None,
-    stats: RowStats,
+    stats: RowStats | None = None,
 ) -> list[Row]:
     """Rows for `messages` (numbered from `first_index`) in `mode`, keeping `direction`.
 
     In "auto" mode each message picks hex or text by `looks_binary`, and its header
-    says which. `stats` is updated with every message, shown or not.
+    says which. `stats`, if given, is updated with every message, shown or not.
+    Rows depend only on each message and its index, so building a flow in pieces
+    (`messages[a:b]` with `first_index=a`, then the next piece) gives the same rows.
     """
     rows: list[Row] = []
     append = rows.append
     for index, message in enumerate(messages, first_index):
         shown = direction == "both" or (direction == "client") == message.from_client
-        stats.add(message, shown)
+        if stats is not None:
+            stats.add(message, shown)
         if not shown:
             continue
         content = message.content
@@ -141,6 +145,13 @@ def build_rows(
         else:
             rows.extend(Row(Kind.TEXT, index, line) for line in text_lines(content, text_width))
     return rows
+
+
+def count_stats(messages: Iterable[MessageLike], direction: Direction, stats: RowStats) -> None:
+    """Add `messages` to `stats` as `build_rows` would, without building rows (one cheap
+    pass: the border's counts are right at once while the rows are still being built)."""
+    for message in messages:
+        stats.add(message, direction == "both" or (direction == "client") == message.from_client)
 
 
 def row_text(row: Row, messages: Sequence[MessageLike]) -> str:

@@ -2,20 +2,30 @@
 
 TOOLKIT.md §5 measured this shape as the only one that opens a 5,000-message
 conversation instantly (RichLog, TextArea and ListView take 0.5–15 s). Rows come from
-`message_rows.build_rows` in one pass; `render_line` formats only the visible rows and
-caches their strips, so scrolling and cursor moves never rebuild anything.
+`message_rows.build_rows`; `render_line` formats only the visible rows and caches their
+strips, so scrolling and cursor moves never rebuild anything.
+
+Rows are built incrementally (`row_builder.RowBuilder`): opening a flow, switching
+text/hex or the direction builds the first screenfuls (around the kept position) at
+once and the rest in short slices on the UI loop (an async worker that yields between
+slices, so keys and frames go first), growing the virtual size as rows arrive.
+Building 10,000 messages takes a quarter of a second or more; nothing waits for it
+unless it needs every row: `end` and a search finish the build first (correctness
+before speed).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -34,14 +44,20 @@ from flowtui.ui.widgets.message_rows import (
     Row,
     RowStats,
     ViewMode,
-    build_rows,
+    count_stats,
     format_size,
     notes_for,
     row_text,
 )
 from flowtui.ui.widgets.message_search import MessageSearchScreen
+from flowtui.ui.widgets.row_builder import RowBuilder
 
-__all__ = ["MessageView"]
+__all__ = ["BUILD_SLICE", "MessageView"]
+
+BUILD_SLICE = 0.004
+"""Seconds of row building per slice of the background build, between frames and keys."""
+_FREE_STEP = 20_000
+_SIZE_EVERY = 0.1
 
 _GUTTER = "▌ "
 _HEX_ROW_WIDTH = 78
@@ -103,9 +119,20 @@ class MessageView(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._flow: Flow | None = None
         self._messages: Sequence[MessageLike] | None = None
-        self._built_count = 0
+        self._builder: RowBuilder | None = None
+        """Builds the shown message flow's rows (None for notes)."""
+        self._counted = 0
+        """Messages counted in `_stats` (all of them, even while rows are building)."""
         self._rows: list[Row] = []
+        """The builder's rows, or the notes shown instead."""
+        self._generation = 0
+        """Bumped on every rebuild: a background build of older rows stops."""
+        self._build_pending = False
+        self._dropped: list[list[Row]] = []
+        """Rows of earlier builds, freed a slice at a time (freeing 100,000 rows at once
+        costs a frame or more)."""
         self._stats = RowStats()
+        self._stats_key: tuple[int, Direction] = (0, "both")
         self._modes: dict[str, ViewMode] = {}
         self._mode: ViewMode = "auto"
         self._direction: Direction = "both"
@@ -134,8 +161,22 @@ class MessageView(ScrollView, can_focus=True):
 
     @property
     def rows(self) -> list[Row]:
-        """The rows currently built (for tests and the app's status)."""
+        """The rows currently built (for tests and the app's status); see `complete`."""
         return self._rows
+
+    @property
+    def complete(self) -> bool:
+        """True once every message's rows are built."""
+        return self._builder is None or self._builder.complete
+
+    def complete_rows(self) -> None:
+        """Build every remaining row now (what `end` and a search do first)."""
+        builder = self._builder
+        if builder is None or builder.complete:
+            return
+        builder.build_all()
+        self._update_size()
+        self.refresh()
 
     @property
     def matches(self) -> list[int]:
@@ -169,15 +210,25 @@ class MessageView(ScrollView, can_focus=True):
             self._rebuild()
             return
         count = len(flow.messages)
-        if count < self._built_count or (self._built_count == 0 and count):
+        if count < self._counted or (self._counted == 0 and count):
             self._rebuild()  # fewer messages, or the first ones replace the "empty" note
             return
-        if count == self._built_count:
+        if count == self._counted:
+            return
+        builder = self._builder
+        assert builder is not None
+        building = builder.built < self._counted
+        count_stats(flow.messages[self._counted :], self._direction, self._stats)
+        self._counted = count
+        if building:  # the background build picks the new messages up
+            self._update_titles()
             return
         follow = self.scroll_y >= self.max_scroll_y
+        if builder.rows and builder.rows[0].kind is Kind.NOTE:
+            builder.drop_note()  # "no messages in this direction" until now
+            self._cache.clear()
         start = len(self._rows)
-        self._rows.extend(self._build(self._built_count))
-        self._built_count = count
+        builder.build_all()
         if self._query:
             self._matches.extend(self._find(self._query, start))
         self._update_size()
@@ -189,6 +240,8 @@ class MessageView(ScrollView, can_focus=True):
     def search(self, query: str) -> None:
         """Find `query` (plain text, any case) in the rendered rows and go to the first hit."""
         self._query = query
+        if query:
+            self.complete_rows()  # a search covers every row, built or not yet
         self._matches = self._find(query, 0) if query else []
         self._current = -1
         self._cache.clear()
@@ -239,8 +292,9 @@ class MessageView(ScrollView, can_focus=True):
         self.scroll_home(animate=False)
 
     def action_scroll_end(self) -> None:
-        """`end`: the last row, at once."""
-        self.scroll_end(animate=False)
+        """`end`: the last row, at once (finishing the rows first)."""
+        self.complete_rows()
+        self.scroll_end(animate=False, immediate=True)
 
     # -- building --------------------------------------------------------------------------
 
@@ -248,34 +302,45 @@ class MessageView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         return width if width > 0 else 80
 
-    def _build(self, first: int) -> list[Row]:
-        flow = self._flow
-        assert isinstance(flow, MessageFlow)
-        return build_rows(
-            flow.messages[first:],
-            first_index=first,
-            mode=self._mode,
-            direction=self._direction,
-            text_width=self._text_width,
-            t0=flow.client_conn.timestamp_start,
-            stats=self._stats,
-        )
-
     def _rebuild(self, keep_position: bool = False) -> None:
         anchor = self._top_message() if keep_position else None
+        self._generation += 1
         self._text_width = max(10, self._content_width() - len(_GUTTER))
-        self._stats = RowStats()
+        if len(self._rows) > _FREE_STEP:
+            self._dropped.append(self._rows)
+        self._rows, self._builder = [], None
         flow = self._flow
         if isinstance(flow, MessageFlow):
-            self._messages = flow.messages
-            self._built_count = len(flow.messages)
-            self._rows = self._build(0)
+            messages = flow.messages
+            key = (id(messages), self._direction)
+            # A view-mode switch keeps the counts; a new flow or direction counts again.
+            if (
+                messages is not self._messages
+                or key != self._stats_key
+                or (self._counted != len(messages))
+            ):
+                self._stats = RowStats()
+                count_stats(messages, self._direction, self._stats)
+                self._counted, self._stats_key = len(messages), key
+            self._messages = messages
             if not flow.messages:
                 self._rows = [Row(Kind.NOTE, -1, "No messages in this flow.")]
-            elif not self._rows:
-                self._rows = [Row(Kind.NOTE, -1, "No messages in this direction (c to change).")]
+            else:
+                self._builder = RowBuilder(
+                    messages,
+                    mode=self._mode,
+                    direction=self._direction,
+                    text_width=self._text_width,
+                    t0=flow.client_conn.timestamp_start,
+                )
+                self._rows = self._builder.rows
+                height = self.scrollable_content_region.height if self.is_mounted else 0
+                first = anchor if anchor is not None and anchor >= 0 else None
+                self._builder.build_first(first, height or 40)
+                if self._query:
+                    self.complete_rows()  # the match list covers every row
         else:
-            self._messages, self._built_count = None, 0
+            self._messages, self._stats, self._counted = None, RowStats(), 0
             self._rows = [Row(Kind.NOTE, -1, line) for line in notes_for(flow)]
         self._matches = self._find(self._query, 0) if self._query else []
         self._current = min(self._current, len(self._matches) - 1)
@@ -287,13 +352,52 @@ class MessageView(ScrollView, can_focus=True):
             first = next((i for i, r in enumerate(self._rows) if r.message >= anchor), None)
             if first is not None:
                 self.scroll_to(y=first, animate=False, immediate=True)
+        if not self.complete or self._dropped:
+            self._start_build()
+
+    def on_mount(self) -> None:
+        """Start a background build asked for before the view was mounted."""
+        if self._build_pending:
+            self._start_build()
+
+    def _start_build(self) -> None:
+        if not self.is_mounted:
+            self._build_pending = True
+            return
+        self._build_pending = False
+        self._build_rest(self._generation)
+
+    # `@work` starts the coroutine only when the worker runs, so a worker cancelled
+    # before it starts (by the next rebuild's) leaves no coroutine un-awaited.
+    @work(name="message-rows", group="message-rows", exclusive=True)
+    async def _build_rest(self, generation: int) -> None:
+        """The background build: slices of `BUILD_SLICE` seconds, yielding in between."""
+        sized = time.perf_counter()
+        while generation == self._generation and (self._dropped or not self.complete):
+            start = len(self._rows)
+            now = time.perf_counter()
+            if self._dropped and self.complete:  # the new rows first, then the old go
+                del self._dropped[-1][-_FREE_STEP:]
+                if not self._dropped[-1]:
+                    self._dropped.pop()
+            if self._builder is not None and not self._builder.complete:
+                self._builder.build_for(BUILD_SLICE)
+            # The scrollbar follows the growing rows a few times a second, not per slice.
+            if self.complete or now - sized > _SIZE_EVERY:
+                sized = now
+                self._update_size()
+            if len(self._rows) > start and (
+                start < self.scroll_offset.y + self.scrollable_content_region.height
+            ):
+                self.refresh()  # new rows land on screen
+            await asyncio.sleep(0.001)
 
     def _top_message(self) -> int | None:
         top = int(self.scroll_y)
         return self._rows[top].message if 0 <= top < len(self._rows) else None
 
     def _update_size(self) -> None:
-        has_hex = self._mode != "text" and any(r.kind is Kind.HEX for r in self._rows)
+        has_hex = self._builder is not None and self._builder.has_hex
         width = max(self._content_width(), _HEX_ROW_WIDTH + len(_GUTTER)) if has_hex else 0
         size = Size(width, len(self._rows))
         if size == self.virtual_size:
