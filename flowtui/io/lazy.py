@@ -196,6 +196,11 @@ class CaptureIndexer:
                     self.file = CaptureFile(self.fileobj, self.name, reader.format)
                     pool = self._start_pool()
                 yield self._entry_of(record)
+                if self.file.format is CaptureFormat.FLOWTUI:
+                    records.close()
+                    end = record.payload_offset + record.state_length
+                    yield from self._scanned(end, record.index + 1)
+                    return
                 if pool is not None and record.index + 1 >= SEQUENTIAL_FIRST:
                     records.close()
                     end = record.offset + len(record.payload)
@@ -282,6 +287,28 @@ class CaptureIndexer:
         self._done = None
         try:
             for record in mitmproxy_format.read_records(src, self.name, index):
+                yield self._entry_of(record)
+        except OSError as e:
+            raise FlowReadException(
+                f"read error: {e.strerror or e}", path=self.name, offset=src.offset
+            ) from e
+
+    def _scanned(self, offset: int, index: int) -> Iterator[IndexEntry]:
+        """A flowtui capture's records from `offset` on, by their headers and summaries
+        (`scan_summaries`); whatever it stops at is read on the careful way."""
+        fd = self.fileobj.fileno()
+        size = os.fstat(fd).st_size
+        for record in native_format.scan_summaries(fd, offset, size, index):
+            yield self._entry_of(record)
+            offset, index = record.payload_offset + record.state_length, record.index + 1
+            self._done = offset
+        self.fileobj.seek(offset)
+        src = ByteSource(self.fileobj, offset)
+        self._done = None
+        try:
+            for record in native_format.read_records(
+                src, self.name, with_state=False, first_index=index
+            ):
                 yield self._entry_of(record)
         except OSError as e:
             raise FlowReadException(

@@ -12,6 +12,7 @@ list be built without decoding the state. Appending records to a complete file i
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ __all__ = [
     "encode_header",
     "read_header",
     "read_records",
+    "scan_summaries",
 ]
 
 MAGIC = b"\x89FLOWTUI\r\n\x1a\n"
@@ -121,13 +123,14 @@ def read_header(src: ByteSource, path: str | None) -> dict[str, Any]:
 
 
 def read_records(
-    src: ByteSource, path: str | None, *, with_state: bool = True
+    src: ByteSource, path: str | None, *, with_state: bool = True, first_index: int = 0
 ) -> Iterator[RawRecord]:
-    """Frame the flow records after the header; with ``with_state=False`` skip the states.
+    """Frame the flow records after the header; with ``with_state=False`` skip the states
+    (numbered from `first_index`, for reading on from a record in the middle).
 
     Raises FlowReadException at the first bad frame; every record before it was yielded.
     """
-    index = 0
+    index = first_index
     while True:
         offset = src.offset
         head = src.read(_RECORD.size)
@@ -177,6 +180,40 @@ def read_records(
             state_length=state_len,
         )
         index += 1
+
+
+_PEEK = 4096
+"""Bytes read at once for a record's header and summary (a summary is a few hundred)."""
+
+
+def scan_summaries(fd: int, offset: int, size: int, first_index: int = 0) -> Iterator[RawRecord]:
+    """The flow records from `offset` up to `size` with their summaries and no state,
+    one `pread` each (the index pass of a large capture: no seek, no buffer).
+
+    Stops quietly at the first record that looks wrong or runs past `size`; the caller
+    reads on from there with `read_records`, which says precisely what is wrong.
+    """
+    index = first_index
+    while offset < size:
+        head = os.pread(fd, _PEEK, offset)
+        if len(head) < _RECORD.size:
+            return
+        mark, kind, flags, summary_len, state_len, _crc = _RECORD.unpack_from(head)
+        end = offset + _RECORD.size + summary_len + state_len
+        if mark != _RECORD_MARK or flags != 0 or summary_len > _MAX_SUMMARY or end > size:
+            return
+        if kind == KIND_FLOW:
+            data = head[_RECORD.size : _RECORD.size + summary_len]
+            if len(data) < summary_len:
+                data = os.pread(fd, summary_len, offset + _RECORD.size)
+                if len(data) < summary_len:
+                    return
+            state_offset = offset + _RECORD.size + summary_len
+            yield RawRecord(
+                index, offset, b"", decode_state, state_offset, _summary(data), state_len
+            )
+            index += 1
+        offset = end
 
 
 def _truncated(needed: int, left: int) -> str:

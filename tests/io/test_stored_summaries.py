@@ -7,6 +7,7 @@ whose state is damaged is still listed, with the damage reported when it is open
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from flowtui.core.summary import FlowSummary, summarize
-from flowtui.io import FlowReadException, read_flows, save_flows
+from flowtui.io import FlowReader, FlowReadException, read_flows, save_flows
 from flowtui.io.lazy import CaptureIndexer, IndexEntry
 from flowtui.io.native_format import HEADER_SIZE, RECORD_HEADER_SIZE, NativeStateWriter
 from flowtui.io.summary import INDEX_FIELDS, INDEX_VERSION, index_entry, summarize_state
@@ -163,3 +164,47 @@ def test_a_damaged_state_without_a_stored_summary_stops_the_index(tmp_path: Path
     assert len(got) == 3
     assert (caught.value.index, caught.value.offset) == (3, offsets[3])
     assert "checksum" in str(caught.value) and str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "flags", "other kind", "grown"])
+def test_damaged_flowtui_captures_index_as_they_read(how: str, tmp_path: Path) -> None:
+    flows = read_flows(ROOT / "flowtui" / "sample" / "sample.flows")
+    path = tmp_path / "capture.flowtui"
+    save_flows(path, flows, format="flowtui")
+    data = path.read_bytes()
+    at = _offsets(data)[len(flows) // 2]
+    if how == "truncated":
+        data = data[: at + 30]
+    elif how == "garbage":
+        data = data[:at] + b"JUNK" * 5 + data[at:]
+    elif how == "flags":
+        data = data[: at + 3] + b"\x01" + data[at + 4 :]
+    elif how == "other kind":  # a record kind from a newer flowtui: skipped
+        other = b"FR\x07\x00" + struct.pack(">III", 0, 3, 0) + b"abc"
+        data = data[:at] + other + data[at:]
+    elif how == "grown":  # a record appended while the capture was being indexed
+        data = data + data[at : _offsets(data)[len(flows) // 2 + 1]]
+    path.write_bytes(data)
+    expected: list[str] = []
+    error = None
+    try:
+        expected.extend(f.id for f in read_flows(path))
+    except FlowReadException as e:
+        error = str(e)
+        with path.open("rb") as f:
+            expected = [r.summary["id"] for r in _good_records(FlowReader(f))]
+    got: list[IndexEntry] = []
+    try:
+        got.extend(CaptureIndexer(path).entries())
+    except FlowReadException as e:
+        assert str(e) == error
+    else:
+        assert error is None
+    assert [e.id for e in got] == expected
+
+
+def _good_records(reader: Any) -> list[Any]:
+    out: list[Any] = []
+    with contextlib.suppress(FlowReadException):
+        out.extend(reader.records(with_state=False))
+    return out
