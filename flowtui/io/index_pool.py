@@ -18,6 +18,8 @@ the caller indexes on alone.
 
 from __future__ import annotations
 
+import gc
+import itertools
 import os
 import pickle
 import struct
@@ -254,10 +256,19 @@ def chunked(items: Iterator[Frame], size: int | None = None) -> Iterator[list[Fr
 
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    """A worker's loop: a chunk request in, its answers out, until the input ends."""
-    while True:
+    """A worker's loop: a chunk request in, its answers out, until the input ends.
+
+    Skimming makes no reference cycles, so the cyclic collector only costs time here
+    (about 4 %): it runs once every `_COLLECT_EVERY` chunks instead of on allocations."""
+    gc.disable()
+    for n in itertools.count(1):
         try:
             source, start, ends = _receive(requests)
         except EOFError:
             return
         _send(answers, skim_chunk(source, start, ends))
+        if n % _COLLECT_EVERY == 0:
+            gc.collect()
+
+
+_COLLECT_EVERY = 50

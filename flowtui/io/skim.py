@@ -49,7 +49,7 @@ def skim(buf: bytes) -> dict[str, Any]:
     end = colon + 1 + int(digits)
     if end + 1 != len(buf) or buf[end] != 0x7D:
         raise TNetStringError("not a dict record", 0)
-    out = _dict(buf, colon + 1, end, True)
+    out = _dict(buf, colon + 1, end, "")
     if out.get("type") in ("tcp", "udp") and not _fields_complete(out):
         raise TNetStringError("fields missing or unexpected: decode it to say which", 0)
     return out
@@ -58,27 +58,77 @@ def skim(buf: bytes) -> dict[str, Any]:
 def _fields_complete(out: dict[str, Any]) -> bool:
     """True if a TCP/UDP state has exactly the fields the model reads (else decoding
     it gives an unreadable flow, whose summary the full decode makes)."""
-    top = set(out[" keys"])
-    top.discard(b"backup")
+    top: Layout = out[" keys"]
     client, server = out.get("client_conn"), out.get("server_conn")
     return (
-        top == _MESSAGE_FLOW_KEYS
-        and len(out[" keys"]) == len(top) + ("backup" in out)
+        top.names - {b"backup"} == _MESSAGE_FLOW_KEYS
+        and top.unique
         and isinstance(client, dict)
         and isinstance(server, dict)
-        and frozenset(client[" keys"]) == _CLIENT_KEYS
-        and frozenset(server[" keys"]) == _SERVER_KEYS
+        and client[" keys"].names == _CLIENT_KEYS
+        and client[" keys"].unique
+        and server[" keys"].names == _SERVER_KEYS
+        and server[" keys"].unique
     )
 
 
-def _dict(buf: bytes, pos: int, end: int, top: bool) -> dict[str, Any]:
-    """Walk a dict's items from `pos` to its tag at `end`, keeping the wanted ones; its
-    keys are kept as `" keys"` (a state with missing or extra fields is not a flow)."""
-    out: dict[str, Any] = {}
-    wanted = _TOP if top else _CONN
+_SKIP, _WANTED, _MESSAGES, _CONN_DICT, _BACKUP = range(5)
+
+
+class Layout:
+    """A dict's keys in the order written, with what the skimmer does with each value.
+
+    A writer lays out every record's dicts alike, so after the first record each dict
+    is checked against the layout learned from the one before: one `startswith` per
+    key instead of parsing it (a record that differs is walked key by key, and its
+    layout learned in turn)."""
+
+    __slots__ = ("names", "steps", "unique")
+
+    def __init__(self, keys: list[bytes], top: bool) -> None:
+        wanted = _TOP if top else _CONN
+        self.names = frozenset(keys)
+        """The keys, for checking that a state has the fields a flow has."""
+        self.unique = len(self.names) == len(keys)
+        """False if a key repeats (decoding keeps the last: not for the fast path)."""
+        self.steps = [(b"%d:%s;" % (len(k), k), _name(k), _action(k, wanted, top)) for k in keys]
+
+
+def _name(key: bytes) -> str:
+    """A key as text (any bytes: only the ASCII ones the skimmer keeps matter)."""
+    return key.decode("ascii", "backslashreplace")
+
+
+def _action(key: bytes, wanted: frozenset[bytes], top: bool) -> int:
+    if key in wanted:
+        return _WANTED
+    if not top:
+        return _SKIP
+    if key == b"messages":
+        return _MESSAGES
+    if key in (b"client_conn", b"server_conn"):
+        return _CONN_DICT
+    return _BACKUP if key == b"backup" else _SKIP
+
+
+_LEARNED: dict[str, Layout] = {}
+"""The last layout seen of the top-level dict (`""`), `client_conn` and `server_conn`."""
+
+
+def _dict(buf: bytes, pos: int, end: int, slot: str) -> dict[str, Any]:
+    """A dict's wanted items (its tag is at `end`; `slot` is its key in the record, `""`
+    for the record itself); its `Layout` is kept as `" keys"` (a state with missing or
+    extra fields is not a flow)."""
+    top = not slot
+    learned = _LEARNED.get(slot)
+    if learned is not None:
+        out = _follow(buf, pos, end, learned)
+        if out is not None:
+            return out
+    out = {}
     item = _ITEM.match
     keys: list[bytes] = []
-    out[" keys"] = keys
+    steps: list[tuple[int, int, int, int]] = []
     while pos < end:
         m = item(buf, pos, end)
         if m is None:
@@ -90,23 +140,55 @@ def _dict(buf: bytes, pos: int, end: int, top: bool) -> dict[str, Any]:
         tag_at = vdata + int(vlen)
         if tag_at >= end:
             raise TNetStringError("value runs past its container", pos, truncated=True)
-        vpos = pos + len(klen) + len(key) + 2
-        pos = tag_at + 1
         keys.append(key)
-        if key in wanted:
-            out[key.decode()] = _value(buf, vpos, vdata, tag_at)
-        elif top:
-            if key == b"messages":
-                if buf[tag_at] != 0x5D:
-                    raise TNetStringError("messages is not a list", vpos)
-                out["messages"] = _messages(buf, vdata, tag_at)
-            elif key == b"client_conn" or key == b"server_conn":
-                if buf[tag_at] != 0x7D:
-                    raise TNetStringError("connection is not a dict", vpos)
-                out[key.decode()] = _dict(buf, vdata, tag_at, False)
-            elif key == b"backup":
-                out["backup"] = None if tag_at == vdata and buf[tag_at] == 0x7E else True
+        steps.append((pos + len(klen) + len(key) + 2, vdata, tag_at, len(keys) - 1))
+        pos = tag_at + 1
+    layout = _LEARNED[slot] = Layout(keys, top)
+    for vpos, vdata, tag_at, i in steps:
+        _, name, action = layout.steps[i]
+        if action != _SKIP:
+            out[name] = _take(buf, vpos, vdata, tag_at, action, name)
+    out[" keys"] = layout
     return out
+
+
+def _follow(buf: bytes, pos: int, end: int, layout: Layout) -> dict[str, Any] | None:
+    """The dict's wanted items if its keys are exactly `layout`'s, else None."""
+    out: dict[str, Any] = {}
+    find, startswith = buf.find, buf.startswith
+    for token, name, action in layout.steps:
+        if not startswith(token, pos):
+            return None
+        vpos = pos + len(token)
+        colon = find(b":", vpos, vpos + 13)
+        digits = buf[vpos:colon]
+        if colon < 0 or not digits.isdigit():
+            return None
+        tag_at = colon + 1 + int(digits)
+        if tag_at >= end:
+            return None
+        if action != _SKIP:
+            out[name] = _take(buf, vpos, colon + 1, tag_at, action, name)
+        pos = tag_at + 1
+    if pos != end:
+        return None
+    out[" keys"] = layout
+    return out
+
+
+def _take(buf: bytes, vpos: int, vdata: int, tag_at: int, action: int, name: str) -> Any:
+    """What the skimmer keeps of a value (`vpos`: its prefix, `vdata`: its payload)."""
+    if action == _WANTED:
+        return _value(buf, vpos, vdata, tag_at)
+    if action == _MESSAGES:
+        if buf[tag_at] != 0x5D:
+            raise TNetStringError("messages is not a list", vpos)
+        return _messages(buf, vdata, tag_at)
+    if action == _CONN_DICT:
+        if buf[tag_at] != 0x7D:
+            raise TNetStringError("connection is not a dict", vpos)
+        return _dict(buf, vdata, tag_at, name)
+    return None if tag_at == vdata and buf[tag_at] == 0x7E else True  # backup
 
 
 def _value(buf: bytes, start: int, data: int, tag_at: int) -> Any:

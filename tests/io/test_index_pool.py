@@ -8,6 +8,7 @@ record positions, the same flows when opened, the same error at the same place.
 from __future__ import annotations
 
 import os
+import random
 import sys
 from pathlib import Path
 from typing import Any
@@ -142,13 +143,23 @@ def test_no_worker_is_left_running(mixed: Path) -> None:
         assert children.read_text().split() == []
 
 
+def _shuffled(state: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """The state with its dicts' keys in another order (as another writer might)."""
+    items = list(state.items())
+    rng.shuffle(items)
+    return {k: _shuffled(v, rng) if k in ("client_conn", "server_conn") else v for k, v in items}
+
+
 @settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(states=st.lists(flow_states, min_size=1, max_size=4))
+@given(states=st.lists(flow_states, min_size=1, max_size=4), rng=st.randoms(use_true_random=False))
 def test_index_summaries_of_any_state_equal_full_decoding(
-    states: list[dict[str, Any]], tmp_path: Path
+    states: list[dict[str, Any]], rng: random.Random, tmp_path: Path
 ) -> None:
+    # Some records keep the generator's key order, others are shuffled, so the
+    # skimmer's learned layouts both match and miss.
+    states = [_shuffled(s, rng) if rng.random() < 0.5 else s for s in states]
     path = tmp_path / "random.flows"
     path.write_bytes(b"".join(tnetstring.dumps(s) for s in states))
     entries = list(CaptureIndexer(path, workers=1).entries())
