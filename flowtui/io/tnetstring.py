@@ -175,7 +175,7 @@ def parse_at(buf: bytes, start: int, end: int, depth: int = 0) -> tuple[Any, int
             raise TNetStringError(f"nested deeper than {MAX_DEPTH} levels", start)
         items = []
         while pos < tag_at:
-            item, pos = parse_at(buf, pos, tag_at, depth + 1)
+            item, pos = _next(buf, pos, tag_at, depth + 1)
             items.append(item)
         return items, tag_at + 1
     if tag == 0x7D:  # }
@@ -184,16 +184,54 @@ def parse_at(buf: bytes, start: int, end: int, depth: int = 0) -> tuple[Any, int
         result: dict[Any, Any] = {}
         while pos < tag_at:
             key_at = pos
-            key, pos = parse_at(buf, pos, tag_at, depth + 1)
+            key, pos = _next(buf, pos, tag_at, depth + 1)
             if pos >= tag_at:
                 raise TNetStringError("dict key without a value", key_at)
-            value, pos = parse_at(buf, pos, tag_at, depth + 1)
+            value, pos = _next(buf, pos, tag_at, depth + 1)
             try:
                 result[key] = value
             except TypeError:
                 raise TNetStringError("unhashable dict key", key_at) from None
         return result, tag_at + 1
     return _parse_scalar(buf, start, pos, tag_at, tag), tag_at + 1
+
+
+def _next(buf: bytes, start: int, end: int, depth: int) -> tuple[Any, int]:
+    """`parse_at` for an item of a container: bytes, text, numbers and nulls are read
+    here in one step (a 10,000-message flow is 30,000 of them); anything else, and
+    anything invalid, goes to `parse_at`, which also words the errors."""
+    colon = buf.find(b":", start, start + MAX_PREFIX_DIGITS + 1)
+    if start < colon < end:
+        digits = buf[start:colon]
+        if digits.isdigit() and (colon == start + 1 or digits[0] != 0x30):
+            tag_at = colon + 1 + int(digits)
+            if tag_at < end:
+                tag = buf[tag_at]
+                if tag == 0x2C:  # ,
+                    return buf[colon + 1 : tag_at], tag_at + 1
+                try:
+                    if tag == 0x5E:  # ^
+                        return float(buf[colon + 1 : tag_at]), tag_at + 1
+                    if tag == 0x23:  # #
+                        return int(buf[colon + 1 : tag_at]), tag_at + 1
+                    if tag == 0x3B:  # ;
+                        return buf[colon + 1 : tag_at].decode("utf-8"), tag_at + 1
+                except ValueError:  # UnicodeDecodeError too: parse_at words the error
+                    pass
+                if tag == 0x21:  # !
+                    data = buf[colon + 1 : tag_at]
+                    if data == b"true" or data == b"false":
+                        return data == b"true", tag_at + 1
+                elif tag == 0x5D and depth < MAX_DEPTH:  # ] (deeper: parse_at says so)
+                    items = []
+                    pos = colon + 1
+                    while pos < tag_at:
+                        item, pos = _next(buf, pos, tag_at, depth + 1)
+                        items.append(item)
+                    return items, tag_at + 1
+                elif tag == 0x7E and tag_at == colon + 1:  # ~
+                    return None, tag_at + 1
+    return parse_at(buf, start, end, depth)
 
 
 def _parse_scalar(buf: bytes, start: int, pos: int, tag_at: int, tag: int) -> Any:
