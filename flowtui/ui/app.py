@@ -207,7 +207,7 @@ class FlowtuiApp(App[int]):
             self.notify(
                 clean(
                     f"Large capture: `flowtui convert {name} {name.with_suffix('.flowtui')}` "
-                    "makes a file that opens several times faster."
+                    "makes a file that opens faster: it stores each flow's summary."
                 ),
                 title="Tip",
                 markup=False,
