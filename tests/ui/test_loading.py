@@ -144,3 +144,40 @@ async def test_lazy_rows_filter_on_summaries_and_open_on_demand() -> None:
         assert len(store.view) >= 1
         for flow in store.view:
             assert "imap" in f"{flow.client_conn.sni} {flow.server_conn.sni}"
+
+
+async def test_the_list_grows_in_batches_without_laying_out_the_screen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each batch of an indexing capture (or of a live proxy) lengthens the list: its
+    # scrollbar must follow (the end is reachable) without a screen layout each time
+    # (every pane redrawn).
+    from textual.widget import Widget
+    from ui.factories import tcp_flow
+
+    from flowtui.ui.widgets.flow_list import FlowList
+
+    layouts: list[int] = []
+    refresh = Widget.refresh
+
+    def spy(self: Widget, *regions: object, layout: bool = False, **kw: bool) -> Widget:
+        if layout and isinstance(self, FlowList):
+            layouts.append(len(app.store))
+        return refresh(self, *regions, layout=layout, **kw)  # type: ignore[arg-type]
+
+    app = _app(SAMPLE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        monkeypatch.setattr(Widget, "refresh", spy)
+        for batch in range(20):
+            app.store.add(tcp_flow(1000 + batch * 100 + n) for n in range(100))
+            await pilot.pause()
+        flows = app.query_one(FlowList)
+        assert flows.virtual_size.height == len(app.store) + 1  # the header row too
+        flows.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert flows.cursor == len(app.store) - 1
+        assert flows.scroll_y == flows.max_scroll_y > 0
+        assert len(layouts) <= 1, layouts  # only if the scrollbar appeared

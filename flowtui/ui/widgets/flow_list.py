@@ -23,6 +23,7 @@ from flowtui.core import Flow
 from flowtui.core.store import FlowStore, FlowSummary, StoreEvent
 from flowtui.ui.messages import StoreChanged
 from flowtui.ui.widgets.flow_columns import fit, layout
+from flowtui.ui.widgets.virtual_size import set_virtual_size
 
 __all__ = ["FlowList"]
 
@@ -151,20 +152,9 @@ class FlowList(ScrollView, can_focus=True):
         self.refresh()
 
     def _sync_size(self) -> None:
-        size = Size(self.scrollable_content_region.width, len(self.store.view) + 1)
-        if size == self.virtual_size:
-            return
-        if not self.is_mounted or not self.container_size:
-            self.virtual_size = size
-            return
-        # The list's own size does not depend on its rows: while a capture is indexed
-        # (a batch every 0.25 s) re-lay out the screen (tens of ms, every pane redrawn)
-        # only when the scrollbar appears or goes; otherwise update it and repaint.
-        bars = (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
-        self.set_reactive(FlowList.virtual_size, size)
-        self._scroll_update(size)
-        now = (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
-        self.refresh(layout=now != bars)
+        # While a capture is indexed (a batch every 0.25 s) or a proxy streams flows:
+        # no screen layout for a longer list.
+        set_virtual_size(self, Size(self.scrollable_content_region.width, len(self.store.view) + 1))
 
     # -- cursor ---------------------------------------------------------------------------
 

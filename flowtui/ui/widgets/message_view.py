@@ -51,6 +51,7 @@ from flowtui.ui.widgets.message_rows import (
 )
 from flowtui.ui.widgets.message_search import MessageSearchScreen
 from flowtui.ui.widgets.row_builder import RowBuilder
+from flowtui.ui.widgets.virtual_size import set_virtual_size
 
 __all__ = ["BUILD_SLICE", "MessageView"]
 
@@ -399,19 +400,7 @@ class MessageView(ScrollView, can_focus=True):
     def _update_size(self) -> None:
         has_hex = self._builder is not None and self._builder.has_hex
         width = max(self._content_width(), _HEX_ROW_WIDTH + len(_GUTTER)) if has_hex else 0
-        size = Size(width, len(self._rows))
-        if size == self.virtual_size:
-            return
-        if not self.is_mounted or not self.container_size:
-            self.virtual_size = size
-            return
-        # The pane's own size does not depend on its rows: re-lay out the screen (tens
-        # of ms) only when a scrollbar appears or goes, otherwise just repaint.
-        bars = (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
-        self.set_reactive(MessageView.virtual_size, size)
-        self._scroll_update(size)
-        now = (self.show_horizontal_scrollbar, self.show_vertical_scrollbar)
-        self.refresh(layout=now != bars)
+        set_virtual_size(self, Size(width, len(self._rows)))  # rows arrive: no screen layout
 
     def _find(self, query: str, start: int) -> list[int]:
         needle = query.lower()
