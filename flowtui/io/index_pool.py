@@ -40,6 +40,7 @@ from flowtui.io.skim import skim
 from flowtui.io.tnetstring import MAX_PREFIX_DIGITS, TNetStringError
 
 __all__ = [
+    "CHUNK_BYTES",
     "CHUNK_RECORDS",
     "Frame",
     "IndexPool",
@@ -53,7 +54,10 @@ __all__ = [
 
 CHUNK_RECORDS = 500
 """Records per task: big enough that pickling is a small part, small enough that the
-first results come back at once and memory in flight stays a few MB."""
+first results come back at once."""
+CHUNK_BYTES = 16 << 20
+"""Bytes per task at most (a worker reads its chunk at once), unless one record alone is
+bigger: memory in flight stays a few chunks, whatever the records' sizes."""
 
 Frame = tuple[int, int]
 """A record's (start, end) byte offsets."""
@@ -243,14 +247,15 @@ def _shared_path(fd: int, name: str) -> str:
 
 
 def chunked(items: Iterator[Frame], size: int | None = None) -> Iterator[list[Frame]]:
-    """`items` in lists of `size` (default `CHUNK_RECORDS`)."""
+    """`items` in lists of `size` (default `CHUNK_RECORDS`) frames spanning at most
+    `CHUNK_BYTES` (or a single frame that is larger)."""
     size = size or CHUNK_RECORDS
     chunk: list[Frame] = []
     for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
+        if chunk and (len(chunk) >= size or item[1] - chunk[0][0] > CHUNK_BYTES):
             yield chunk
             chunk = []
+        chunk.append(item)
     if chunk:
         yield chunk
 

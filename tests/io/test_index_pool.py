@@ -31,10 +31,11 @@ SOURCES = [
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hand records to the workers after the third one, seven per chunk, so small test
-    files cross many chunk boundaries."""
+    """Hand records to the workers after the third one, seven per chunk or 20 kB, so
+    small test files cross many chunk boundaries of both kinds."""
     monkeypatch.setattr(lazy, "SEQUENTIAL_FIRST", 3)
     monkeypatch.setattr(index_pool, "CHUNK_RECORDS", 7)
+    monkeypatch.setattr(index_pool, "CHUNK_BYTES", 20_000)
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +131,19 @@ def test_workers_read_the_file_that_was_opened_even_if_replaced(
     got.extend(_key(e) for e in entries)
     assert indexer.pooled > 0
     assert got == expected
+
+
+def test_a_chunk_never_spans_more_bytes_than_allowed_but_holds_a_big_record() -> None:
+    # Workers read a chunk at once: huge records must not make huge chunks.
+    sizes = [5_000, 5_000, 30_000, 5_000, 12_000, 9_000, 1_000]
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    frames = [(start, start + size) for start, size in zip(starts, sizes, strict=True)]
+    chunks = list(index_pool.chunked(iter(frames)))
+    assert [f for chunk in chunks for f in chunk] == frames
+    for chunk in chunks:
+        span = chunk[-1][1] - chunk[0][0]
+        assert len(chunk) <= 7 and (span <= 20_000 or len(chunk) == 1)
+    assert [len(c) for c in chunks] == [2, 1, 2, 2]
 
 
 def test_no_worker_is_left_running(mixed: Path) -> None:
