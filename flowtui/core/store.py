@@ -20,6 +20,7 @@ from typing import Literal, Protocol, overload
 from flowtui.core.filters.columns import SummaryColumns
 from flowtui.core.flow import Flow
 from flowtui.core.summary import FlowSummary, summarize
+from flowtui.core.unknown import UnknownFlow
 
 __all__ = ["FlowStore", "FlowSummary", "FlowView", "LazyFlow", "StoreEvent", "summarize"]
 
@@ -145,7 +146,13 @@ class FlowStore:
         if flow is not None:
             self._open.move_to_end(flow_id)
             return flow
-        flow = self._lazy[flow_id].load()
+        try:
+            flow = self._lazy[flow_id].load()
+        except Exception as e:  # its record went bad since it was indexed
+            # Shown as unreadable, naming the file and where (a damaged state, a file
+            # changed under us), and read-only; saving still copies the record as it is.
+            kind = self._summaries[flow_id].type if flow_id in self._summaries else "?"
+            flow = UnknownFlow.from_raw({"id": flow_id, "type": kind}, f"cannot be read: {e}")
         self._open[flow_id] = flow
         if len(self._open) > OPEN_CACHE:
             self._open.popitem(last=False)

@@ -208,3 +208,35 @@ def _good_records(reader: Any) -> list[Any]:
     with contextlib.suppress(FlowReadException):
         out.extend(reader.records(with_state=False))
     return out
+
+
+def test_a_flow_that_cannot_be_read_back_opens_as_unreadable_and_saves_as_it_was(
+    tmp_path: Path,
+) -> None:
+    from flowtui.core import UnknownFlow
+    from flowtui.core.store import FlowStore
+    from flowtui.io import FlowWriteException
+
+    flows = read_flows(ROOT / "flowtui" / "sample" / "sample.flows")
+    path = tmp_path / "damaged.flowtui"
+    save_flows(path, flows, format="flowtui")
+    data = bytearray(path.read_bytes())
+    data[_offsets(bytes(data))[3 + 1] - 10] ^= 0xFF  # inside the state of flow #3
+    path.write_bytes(bytes(data))
+    store = FlowStore()
+    store.add_lazy((e.id, e.summary, e.ref) for e in CaptureIndexer(path).entries())
+    broken = store.get(flows[3].id)
+    assert isinstance(broken, UnknownFlow)
+    assert broken.id == flows[3].id and broken.raw_type == "tcp"
+    assert str(path) in broken.reason and "flow #3" in broken.reason
+    assert "checksum" in broken.reason
+    good = store.get(flows[4].id)
+    assert good is not None and good.get_state() == flows[4].get_state()
+    # Nothing is lost: the same format copies the record as it is; another format,
+    # which would need it decoded, refuses and leaves no file.
+    copy = tmp_path / "copy.flowtui"
+    save_flows(copy, store.entries(), format="flowtui")
+    assert copy.read_bytes() == bytes(data)
+    with pytest.raises(FlowWriteException, match="flow #4"):
+        save_flows(tmp_path / "other.flows", store.entries(), format="mitmproxy")
+    assert not (tmp_path / "other.flows").exists()

@@ -181,3 +181,41 @@ async def test_the_list_grows_in_batches_without_laying_out_the_screen(
         assert flows.cursor == len(app.store) - 1
         assert flows.scroll_y == flows.max_scroll_y > 0
         assert len(layouts) <= 1, layouts  # only if the scrollbar appeared
+
+
+async def test_a_flow_whose_record_went_bad_shows_why_instead_of_crashing(
+    tmp_path: Path,
+) -> None:
+    # flowtui's format lists flows from their stored summaries; a damaged state is
+    # found when the flow is opened, and the app must say so, not stop.
+    import struct
+
+    from flowtui.io import save_flows
+    from flowtui.ui.widgets.flow_list import FlowList
+    from flowtui.ui.widgets.message_view import MessageView
+
+    path = tmp_path / "damaged.flowtui"
+    save_flows(path, read_flows(SAMPLE), format="flowtui")
+    data = bytearray(path.read_bytes())
+    pos, starts = 20 + struct.unpack(">I", data[16:20])[0], []
+    while pos < len(data):
+        starts.append(pos)
+        pos += 16 + sum(struct.unpack(">II", data[pos + 4 : pos + 12]))
+    data[starts[4] - 10] ^= 0xFF  # inside flow #3's state
+    path.write_bytes(bytes(data))
+    app = _app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(app.store) == 30 and not app.problems  # every flow listed
+        app.query_one(FlowList).focus()
+        await pilot.press("down", "down", "down")
+        await pilot.pause()
+        notes = " ".join(str(r.payload) for r in app.query_one(MessageView).rows)
+        assert "Unreadable" in notes and "checksum" in notes and "flow #3" in notes
+        await pilot.press("m")  # read-only: refused, not changed
+        await pilot.pause()
+        assert not app.store.view[3].marked and "read-only" in _notes(app)
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.is_running and app.query_one(MessageView).flow is app.store.view[4]
