@@ -139,24 +139,51 @@ class FlowStore:
         return flow_id in self._lazy and flow_id not in self._flows
 
     def _get(self, flow_id: str) -> Flow:
+        flow = self.loaded(flow_id)
+        if flow is not None:
+            return flow
+        flow = self.decode(flow_id)
+        self.remember(flow_id, flow)
+        return flow
+
+    def loaded(self, flow_id: str) -> Flow | None:
+        """The flow if it is in memory (resident, or a lazy one recently opened), else
+        None: never decodes."""
         flow = self._flows.get(flow_id)
         if flow is not None:
             return flow
         flow = self._open.get(flow_id)
         if flow is not None:
             self._open.move_to_end(flow_id)
-            return flow
+        return flow
+
+    def record_size(self, flow_id: str) -> int:
+        """How many bytes opening a lazy flow reads (0 if it is in memory)."""
+        if flow_id in self._flows or flow_id in self._open:
+            return 0
+        return int(getattr(self._lazy.get(flow_id), "raw_length", 0))
+
+    def decode(self, flow_id: str) -> Flow:
+        """A lazy flow decoded from its record, not kept (a worker thread may call this
+        for a big record; hand the flow to `remember` on the store's thread).
+
+        A record that cannot be read back (a damaged state, a file changed under us)
+        gives a read-only unreadable flow naming the file and where; saving still
+        copies the record as it is."""
         try:
-            flow = self._lazy[flow_id].load()
+            return self._lazy[flow_id].load()
         except Exception as e:  # its record went bad since it was indexed
-            # Shown as unreadable, naming the file and where (a damaged state, a file
-            # changed under us), and read-only; saving still copies the record as it is.
             kind = self._summaries[flow_id].type if flow_id in self._summaries else "?"
-            flow = UnknownFlow.from_raw({"id": flow_id, "type": kind}, f"cannot be read: {e}")
+            return UnknownFlow.from_raw({"id": flow_id, "type": kind}, f"cannot be read: {e}")
+
+    def remember(self, flow_id: str, flow: Flow) -> None:
+        """Keep a decoded lazy flow among the recently opened (unless it was changed,
+        removed or opened again meanwhile)."""
+        if flow_id not in self._lazy or flow_id in self._flows or flow_id in self._open:
+            return
         self._open[flow_id] = flow
         if len(self._open) > OPEN_CACHE:
             self._open.popitem(last=False)
-        return flow
 
     def revision(self, flow_id: str) -> int:
         """How often the flow was updated: part of the list's row-cache key."""

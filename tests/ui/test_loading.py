@@ -219,3 +219,53 @@ async def test_a_flow_whose_record_went_bad_shows_why_instead_of_crashing(
         await pilot.press("down")
         await pilot.pause()
         assert app.is_running and app.query_one(MessageView).flow is app.store.view[4]
+
+
+async def test_a_big_flow_is_decoded_off_the_ui_thread(tmp_path: Path) -> None:
+    # Decoding a record of many MB takes a noticeable time: keys must be answered
+    # meanwhile, so the UI thread never does it.
+    import threading
+
+    from ui.factories import tcp_flow
+
+    from flowtui.core import TCPMessage
+    from flowtui.io import save_flows
+    from flowtui.io.lazy import RecordRef
+    from flowtui.ui.screens.main import LARGE_RECORD
+    from flowtui.ui.widgets.flow_list import FlowList
+    from flowtui.ui.widgets.message_view import MessageView
+
+    flows = [tcp_flow(n) for n in range(3)]
+    big = flows[1]
+    big.messages = [TCPMessage(i % 2 == 0, b"x" * 20_000, 1.0 + i) for i in range(80)]
+    path = tmp_path / "big.flows"
+    save_flows(path, flows, format="mitmproxy")
+    threads: list[str] = []
+    load = RecordRef.load
+
+    def spy(self: RecordRef) -> object:
+        threads.append(threading.current_thread().name)
+        return load(self)
+
+    app = _app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.store.record_size(big.id) >= LARGE_RECORD
+        RecordRef.load = spy  # type: ignore[method-assign]
+        try:
+            app.query_one(FlowList).focus()
+            await pilot.press("down")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("down")  # a small one: read at once, here
+            await pilot.pause()
+            await pilot.press("up")  # the big one again: already in memory
+            await pilot.pause()
+        finally:
+            RecordRef.load = load  # type: ignore[method-assign]
+        view = app.query_one(MessageView)
+        assert view.flow is not None and view.flow.id == big.id
+        assert len(view.flow.messages) == 80
+        assert threads[0] != threading.main_thread().name  # the big record
+        assert threads[1:] == [threading.main_thread().name]  # the small one only
