@@ -207,6 +207,7 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
             out["decode_10k_message_flow_ms"] = round(1000 * (time.perf_counter() - t), 1)
         await pilot.press("end")
         await pilot.pause()
+        await asyncio.sleep(app.detail_delay + 0.05)  # at rest: `home` is a lone key
         app.store._open.pop(first_id, None)  # decode it again, as on a first visit
         count = len(shows)
         since = time.perf_counter()

@@ -1,5 +1,6 @@
-"""The detail panes follow the cursor once it rests: moving over flows neither decodes
-them nor redraws the panes (a key costs only the list's changed lines)."""
+"""The detail panes follow a cursor that was at rest at once, and during a burst of keys
+only once it rests again: moving over flows neither decodes them nor redraws the panes
+(a held key costs only the list's changed lines)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from flowtui.io.lazy import RecordRef
 from flowtui.ui.app import make_app
 from flowtui.ui.widgets.flow_list import FlowList
 from flowtui.ui.widgets.message_view import MessageView
+
+REST = 1.0
+"""A rest longer than the keys of a test take (they take milliseconds)."""
 
 
 def _spy_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -28,23 +32,35 @@ def _spy_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return loaded
 
 
-async def test_moving_the_cursor_decodes_nothing_until_it_rests(
+async def test_a_burst_of_moves_decodes_only_its_first_flow_until_it_rests(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = make_app([SAMPLE], tz=UTC, detail_delay=3600)  # the cursor never rests here
+    app = make_app([SAMPLE], tz=UTC, detail_delay=REST)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await pilot.pause(REST + 0.1)  # at rest since the first flow was shown
         flows = app.query_one(FlowList)
         flows.focus()
-        shown = app.query_one(MessageView).flow
         loaded = _spy_loads(monkeypatch)
         for _ in range(5):
             await pilot.press("down")
         await pilot.pause()
         assert flows.cursor == 5
-        assert loaded == []
-        assert app.query_one(MessageView).flow is shown
+        assert loaded == [1]  # the first move was shown at once, the others passed over
+        shown = app.query_one(MessageView).flow
+        assert shown is not None and shown.id == app.store.view.id_at(1)
+
+
+async def test_a_single_key_shows_its_flow_at_once() -> None:
+    app = make_app([SAMPLE], tz=UTC, detail_delay=REST)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause(REST + 0.1)  # at rest since the first flow was shown
+        app.query_one(FlowList).focus()
+        await pilot.press("end")
+        await pilot.pause()
+        shown = app.query_one(MessageView).flow
+        assert shown is not None and shown.id == app.store.view.id_at(len(app.store.view) - 1)
 
 
 async def test_the_panes_show_the_flow_the_cursor_rests_on(

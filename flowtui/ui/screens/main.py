@@ -78,6 +78,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self._detail_timer: Timer | None = None
         self._pending_id: str | None = None
+        self._decoding_id: str | None = None
         self._shown_id: str | None = None
         self._shown: Flow | None = None
 
@@ -173,27 +174,33 @@ class MainScreen(Screen[None]):
     # -- detail following the cursor -------------------------------------------------------
 
     def on_flow_list_highlighted(self, message: FlowList.Highlighted) -> None:
-        """Debounce the detail panes: they follow the cursor once it rests for
-        `detail_delay` seconds, so a cursor move costs only the list's changed lines
-        (the flow is not even decoded until then)."""
+        """The detail panes follow a cursor that was at rest at once (one key, or the
+        first of a burst), then not before it rests again for `detail_delay` seconds:
+        holding a key costs only the list's changed lines, and the flows passed over
+        are not even decoded."""
         self._pending_id = message.flow_id
         delay = self.ft.detail_delay
         if delay <= 0:
             self._show_detail()
             return
-        if self._detail_timer is not None:
+        if self._detail_timer is None:
+            self._show_detail()
+        else:
             self._detail_timer.stop()
         self._detail_timer = self.set_timer(delay, self._trailing_detail)
 
     def _trailing_detail(self) -> None:
         self._detail_timer = None
-        self._show_detail()
+        if self._pending_id != self._shown_id:
+            self._show_detail()
 
     def _show_detail(self) -> None:
         flow_id = self._pending_id
         store = self.ft.store
         if flow_id is not None and store.record_size(flow_id) >= LARGE_RECORD:
-            self._decode_in_background(flow_id)  # the panes follow when it is decoded
+            if flow_id != self._decoding_id:  # the panes follow when it is decoded
+                self._decoding_id = flow_id
+                self._decode_in_background(flow_id)
             return
         flow = store.get(flow_id) if flow_id is not None else None
         same = flow is not None and flow is self._shown and flow.id == self._shown_id
@@ -216,8 +223,10 @@ class MainScreen(Screen[None]):
             self.app.call_from_thread(self._decoded, flow_id, flow)
 
     def _decoded(self, flow_id: str, flow: Flow) -> None:
+        if self._decoding_id == flow_id:
+            self._decoding_id = None
         self.ft.store.remember(flow_id, flow)
-        if self._pending_id == flow_id and self._detail_timer is None:
+        if self._pending_id == flow_id:
             self._show_detail()  # in memory now: shown at once
 
     # -- flow actions (see bindings.FLOW_BINDINGS) ---------------------------------------------
