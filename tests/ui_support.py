@@ -6,6 +6,11 @@ import io
 from pathlib import Path
 from typing import Any
 
+from textual.app import App, ComposeResult
+
+from flowtui.core import Flow
+from flowtui.ui.widgets.message_view import MessageView
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "flowtui" / "sample" / "sample.flows"
 """The bundled real capture (30 flows)."""
@@ -49,3 +54,22 @@ def screen_ansi(app: Any) -> str:
     )
     console.print(app.screen._compositor.render_update(full=True))
     return out.getvalue()
+
+
+class MessageViewHost(App[None]):
+    """A bare app holding only the message viewer, showing `flow`."""
+
+    TITLE = "Host"  # the name its snapshots were taken under
+
+    def __init__(self, flow: Flow | None) -> None:
+        super().__init__()
+        self.flow = flow
+
+    def compose(self) -> ComposeResult:
+        yield MessageView(id="messages")
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        view = self.query_one(MessageView)
+        view.show_flow(self.flow)
+        view.focus()

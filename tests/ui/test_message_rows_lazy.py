@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.worker import WorkerCancelled
 from ui_support import SAMPLE
+from ui_support import MessageViewHost as Host
 
 from flowtui.core import Client, Flow, Server, TCPFlow, TCPMessage
 from flowtui.core.messages import MessageFlow
@@ -69,23 +70,6 @@ def capture_flows() -> Iterator[Flow]:
         for flow in read_flows(path):
             if isinstance(flow, MessageFlow) and flow.messages:
                 yield flow
-
-
-class Host(App[None]):
-    """A bare app holding only the viewer."""
-
-    def __init__(self, flow: Flow | None) -> None:
-        super().__init__()
-        self.flow = flow
-
-    def compose(self) -> ComposeResult:
-        yield MessageView(id="messages")
-
-    def on_mount(self) -> None:
-        self.theme = "textual-dark"
-        view = self.query_one(MessageView)
-        view.show_flow(self.flow)
-        view.focus()
 
 
 def eager(view: MessageView, flow: MessageFlow) -> list[Row]:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from textual.app import App, ComposeResult
+from ui_support import MessageViewHost as Host
 from ui_support import screen_ansi
 
 from flowtui.core import Client, Flow, Server, TCPFlow, TCPMessage, UDPFlow, UDPMessage
@@ -41,23 +41,6 @@ def make_flow(
     cls = UDPMessage if udp else TCPMessage
     flow.messages = [cls(fc, content, T0 + dt) for fc, content, dt in messages]
     return flow
-
-
-class Host(App[None]):
-    """A bare app holding only the viewer."""
-
-    def __init__(self, flow: Flow | None) -> None:
-        super().__init__()
-        self.flow = flow
-
-    def compose(self) -> ComposeResult:
-        yield MessageView(id="messages")
-
-    def on_mount(self) -> None:
-        self.theme = "textual-dark"
-        view = self.query_one(MessageView)
-        view.show_flow(self.flow)
-        view.focus()
 
 
 def visible(view: MessageView) -> list[str]:
