@@ -171,8 +171,8 @@ async def test_garbage_flood_from_a_rogue_client(tmp_path: Path) -> None:
                 pass
             try:
                 rest = await asyncio.wait_for(r.read(), 5)
-            except ConnectionResetError:  # closed by the server with our garbage unread
-                rest = b""
+            except ConnectionError:  # closed by the server with our garbage unread: the
+                rest = b""  # reset or broken pipe of the write comes out of the read
             w.close()
             return rest
 
