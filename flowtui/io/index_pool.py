@@ -177,11 +177,6 @@ class IndexPool:
             self.close()
             raise
 
-    @property
-    def workers(self) -> int:
-        """How many worker processes run."""
-        return len(self._procs)
-
     def skim(self, chunks: Iterator[list[Frame]]) -> Iterator[tuple[list[Frame], list[Skimmed]]]:
         """Each chunk with its workers' answers, in the order given; keeps two chunks per
         worker in flight. Raises `PoolError` if a worker fails."""

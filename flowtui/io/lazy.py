@@ -115,25 +115,19 @@ class IndexEntry:
     """How to decode it when it is opened."""
 
 
-def _stored_entry(
-    record: RawRecord, file: CaptureFile, flow_id: str, summary: FlowSummary
-) -> IndexEntry:
-    """The entry of a flowtui record from its stored summary (its state is not read)."""
-    state_offset, state_length = record.payload_offset, record.state_length
+def _ref_of(record: RawRecord, file: CaptureFile) -> RecordRef:
+    """Where `record` is, for opening and copying it later."""
+    if file.format is CaptureFormat.MITMPROXY:
+        length = len(record.payload)
+        return RecordRef(file, record.index, record.offset, length, record.offset, length)
+    state_offset = record.payload_offset
+    state_length = record.state_length if record.state_length >= 0 else len(record.payload)
     raw_length = state_offset + state_length - record.offset
-    ref = RecordRef(file, record.index, record.offset, raw_length, state_offset, state_length)
-    return IndexEntry(flow_id, summary, ref)
+    return RecordRef(file, record.index, record.offset, raw_length, state_offset, state_length)
 
 
 def _entry(record: RawRecord, file: CaptureFile, skimmed: Any) -> IndexEntry:
-    if file.format is CaptureFormat.MITMPROXY:
-        raw_length = len(record.payload)
-        state_offset, state_length = record.offset, raw_length
-    else:
-        state_offset = record.payload_offset
-        state_length = record.state_length if record.state_length >= 0 else len(record.payload)
-        raw_length = state_offset + state_length - record.offset
-    ref = RecordRef(file, record.index, record.offset, raw_length, state_offset, state_length)
+    ref = _ref_of(record, file)
     summary = summarize_skim(skimmed)
     if summary is not None and isinstance(skimmed.get("id"), str):
         return IndexEntry(skimmed["id"], summary, ref)
@@ -224,7 +218,7 @@ class CaptureIndexer:
             summary = summary_from_index(stored.get("ix"))
             if summary is not None and isinstance(stored.get("id"), str):
                 self.stored += 1
-                return _stored_entry(record, self.file, stored["id"], summary)
+                return IndexEntry(stored["id"], summary, _ref_of(record, self.file))
             record = self._with_state(record)
             try:
                 skimmed = record.decode()
@@ -282,16 +276,7 @@ class CaptureIndexer:
             pass
         finally:
             pool.close()
-        self.fileobj.seek(offset)
-        src = ByteSource(self.fileobj, offset)
-        self._done = None
-        try:
-            for record in mitmproxy_format.read_records(src, self.name, index):
-                yield self._entry_of(record)
-        except OSError as e:
-            raise FlowReadException(
-                f"read error: {e.strerror or e}", path=self.name, offset=src.offset
-            ) from e
+        yield from self._read_on(offset, index)
 
     def _scanned(self, offset: int, index: int) -> Iterator[IndexEntry]:
         """A flowtui capture's records from `offset` on, by their headers and summaries
@@ -302,30 +287,38 @@ class CaptureIndexer:
             yield self._entry_of(record)
             offset, index = record.payload_offset + record.state_length, record.index + 1
             self._done = offset
-        self.fileobj.seek(offset)
-        src = ByteSource(self.fileobj, offset)
+        yield from self._read_on(offset, index)
+
+    def _read_on(self, offset: int, index: int) -> Iterator[IndexEntry]:
+        """The records from `offset` (record `index`) on, framed the careful way: what
+        the fast paths stop at is reported precisely, after every good flow."""
         self._done = None
-        try:
-            for record in native_format.read_records(
-                src, self.name, with_state=False, first_index=index
-            ):
-                yield self._entry_of(record)
-        except OSError as e:
-            raise FlowReadException(
-                f"read error: {e.strerror or e}", path=self.name, offset=src.offset
-            ) from e
+        for record in self._careful(offset, index):
+            yield self._entry_of(record)
 
     def _record_at(self, offset: int, index: int) -> RawRecord:
         """The record at `offset`, framed the careful way (FlowReadException if bad)."""
-        self.fileobj.seek(offset)
-        src = ByteSource(self.fileobj, offset)
-        try:
-            return next(mitmproxy_format.read_records(src, self.name, index))
-        except StopIteration:
+        record = next(self._careful(offset, index), None)
+        if record is None:
             raise FlowReadException(
                 "the file changed while it was read", path=self.name, offset=offset, index=index
-            ) from None
+            )
+        return record
+
+    def _careful(self, offset: int, index: int) -> Iterator[RawRecord]:
+        """The format's own record reader from `offset` on (records numbered from
+        `index`; a flowtui state is skipped, not read)."""
+        self.fileobj.seek(offset)
+        src = ByteSource(self.fileobj, offset)
+        if self.format is CaptureFormat.MITMPROXY:
+            records = mitmproxy_format.read_records(src, self.name, index)
+        else:
+            records = native_format.read_records(
+                src, self.name, with_state=False, first_index=index
+            )
+        try:
+            yield from records
         except OSError as e:
             raise FlowReadException(
-                f"read error: {e.strerror or e}", path=self.name, offset=offset
+                f"read error: {e.strerror or e}", path=self.name, offset=src.offset
             ) from e

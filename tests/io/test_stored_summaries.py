@@ -18,7 +18,7 @@ import pytest
 from flowtui.core.summary import FlowSummary, summarize
 from flowtui.io import FlowReader, FlowReadException, read_flows, save_flows
 from flowtui.io.lazy import CaptureIndexer, IndexEntry
-from flowtui.io.native_format import HEADER_SIZE, RECORD_HEADER_SIZE, NativeStateWriter
+from flowtui.io.native_format import NativeStateWriter
 from flowtui.io.summary import INDEX_FIELDS, INDEX_VERSION, index_entry, summarize_state
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -123,13 +123,8 @@ def test_stored_summaries_not_to_be_trusted_are_not(kind: str, tmp_path: Path) -
 
 
 def _offsets(data: bytes) -> list[int]:
-    meta_len = struct.unpack(">I", data[16:20])[0]
-    pos, offsets = HEADER_SIZE + meta_len, []
-    while pos < len(data):
-        offsets.append(pos)
-        s_len, st_len = struct.unpack(">II", data[pos + 4 : pos + 12])
-        pos += RECORD_HEADER_SIZE + s_len + st_len
-    return offsets
+    """Where each record of an intact flowtui capture starts."""
+    return [r.offset for r in FlowReader(io.BytesIO(data)).records(with_state=False)]
 
 
 def test_a_damaged_state_is_listed_and_reported_when_opened(tmp_path: Path) -> None:

@@ -188,19 +188,15 @@ async def test_a_flow_whose_record_went_bad_shows_why_instead_of_crashing(
 ) -> None:
     # flowtui's format lists flows from their stored summaries; a damaged state is
     # found when the flow is opened, and the app must say so, not stop.
-    import struct
-
-    from flowtui.io import save_flows
+    from flowtui.io import FlowReader, save_flows
     from flowtui.ui.widgets.flow_list import FlowList
     from flowtui.ui.widgets.message_view import MessageView
 
     path = tmp_path / "damaged.flowtui"
     save_flows(path, read_flows(SAMPLE), format="flowtui")
     data = bytearray(path.read_bytes())
-    pos, starts = 20 + struct.unpack(">I", data[16:20])[0], []
-    while pos < len(data):
-        starts.append(pos)
-        pos += 16 + sum(struct.unpack(">II", data[pos + 4 : pos + 12]))
+    with path.open("rb") as f:
+        starts = [r.offset for r in FlowReader(f).records(with_state=False)]
     data[starts[4] - 10] ^= 0xFF  # inside flow #3's state
     path.write_bytes(bytes(data))
     app = _app(path)
