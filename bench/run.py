@@ -113,30 +113,34 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
         flow_list = app.query_one(FlowList)
         flow_list.focus()
         await pilot.pause()
+        from flowtui.core.store import PREVIEW_BYTES, PREVIEW_MESSAGES
         from flowtui.ui.widgets.message_view import MessageView
 
         screen = app.main
         view = app.query_one(MessageView)
         # Full (generation 2) garbage collections stop everything: count them from here.
-        full_gcs: list[float] = []
+        full_gcs: list[tuple[str, float]] = []  # (stage, seconds)
         gc_start = [0.0]
+        stage = ["keys"]
 
         def gc_probe(phase: str, info: dict[str, int]) -> None:
             if info["generation"] == 2:
                 if phase == "start":
                     gc_start[0] = time.perf_counter()
                 else:
-                    full_gcs.append(time.perf_counter() - gc_start[0])
+                    full_gcs.append((stage[0], time.perf_counter() - gc_start[0]))
 
         gc.callbacks.append(gc_probe)
         # Every detail-pane update (the debounce timer's `_show_detail`): start and end.
         shows: list[tuple[float, float]] = []
+        previews: list[int | None] = []  # the message view's `pending` after each
         show_detail = screen._show_detail
 
         def timed_show() -> None:
             start = time.perf_counter()
             show_detail()
             shows.append((start, time.perf_counter()))
+            previews.append(view.pending)
 
         screen._show_detail = timed_show  # type: ignore[method-assign]
         # Two figures per key, from the key to:
@@ -172,6 +176,8 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
         # Messages tab (the default) and on the Connection tab (certificates drawn).
         from textual.widgets import TabbedContent
 
+        stage[0] = "detail"
+
         for tab, label in (("tab-messages", "messages"), ("tab-connection", "connection")):
             screen.query_one(TabbedContent).active = tab
             await pilot.pause()
@@ -199,27 +205,38 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
         out["detail_delay_ms"] = round(1000 * app.detail_delay, 1)
         # Open the 10,000-message flow (the first one): cursor home, the rest, the panes'
         # update (decoding it included) and its first frame; its rows complete later.
+        stage[0] = "open"
         first_id = app.store.view.id_at(0)
         lazy = app.store._lazy.get(first_id)  # decoding alone (io/), off the cache
         if lazy is not None:
             t = time.perf_counter()
             lazy.load()
             out["decode_10k_message_flow_ms"] = round(1000 * (time.perf_counter() - t), 1)
+            t = time.perf_counter()
+            lazy.load_head(PREVIEW_MESSAGES, PREVIEW_BYTES)
+            out["preview_10k_message_flow_ms"] = round(1000 * (time.perf_counter() - t), 1)
         await pilot.press("end")
         await pilot.pause()
         await asyncio.sleep(app.detail_delay + 0.05)  # at rest: `home` is a lone key
         app.store._open.pop(first_id, None)  # decode it again, as on a first visit
         count = len(shows)
         since = time.perf_counter()
-        await pilot.press("home")
+        await pilot.press("home")  # returns once idle: the whole flow may be shown by then
         while len(shows) == count and time.perf_counter() - since < 10:
             await asyncio.sleep(0.0005)
-        start, end = shows[-1]
+        start, end = shows[count]  # the update the key made: a big flow's preview
         paint = await frame_after(end)
-        out["open_10k_message_flow_ms"] = {
+        opened = out["open_10k_message_flow_ms"] = {
             "key_to_frame": round(1000 * (end + paint - since), 1),
             "update_to_frame": round(1000 * (end + paint - start), 1),
+            "preview": previews[count] is not None,
         }
+        if previews[count] is not None:  # then the whole flow replaces its first messages
+            while len(shows) == count + 1 and time.perf_counter() - since < 60:
+                await asyncio.sleep(0.0005)
+            end = shows[count + 1][1]
+            paint = await frame_after(end)
+            opened["whole_to_frame"] = round(1000 * (end + paint - since), 1)
         while not getattr(view, "complete", True) and time.perf_counter() - since < 60:
             await asyncio.sleep(0.001)
         out["open_10k_message_flow_ms"]["rows_complete"] = round(
@@ -227,6 +244,7 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
         )
         # Switch it to text, then hex (`h` twice), in the message view: key to first
         # frame, and until its rows are complete.
+        stage[0] = "switch"
         view.focus()
         await pilot.pause()
         # The first frame after the view's rebuild (a frame of something else may come
@@ -259,6 +277,7 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
         flow_list.focus()
         await pilot.pause()
         for name, text in (("summary_dst", "~dst 192.168.7."), ("content_b", "~b flowtui-needle")):
+            stage[0] = f"filter_{name}"
             since = time.perf_counter()
             predicate = parse(text)
             app.apply_filter(text, predicate)
@@ -269,10 +288,19 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
         app.apply_filter("", None)
         await pilot.pause()
         gc.callbacks.remove(gc_probe)
+        pauses = [t for _, t in full_gcs]
         out["full_gc_during_interaction"] = {
-            "count": len(full_gcs),
-            "max_ms": round(1000 * max(full_gcs, default=0.0), 1),
-            "total_ms": round(1000 * sum(full_gcs), 1),
+            "count": len(pauses),
+            "max_ms": round(1000 * max(pauses, default=0.0), 1),
+            "total_ms": round(1000 * sum(pauses), 1),
+            "by_stage": {
+                name: {
+                    "count": len(ts),
+                    "max_ms": round(1000 * max(ts), 1),
+                }
+                for name in dict.fromkeys(n for n, _ in full_gcs)
+                for ts in [[t for n, t in full_gcs if n == name]]
+            },
         }
     out["peak_rss_mb"] = _peak_mb()
     # Index worker processes (large mitmproxy captures): they have exited and been

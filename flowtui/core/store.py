@@ -28,6 +28,10 @@ Predicate = Callable[[Flow], bool]
 EventKind = Literal["add", "update", "remove", "reset"]
 
 OPEN_CACHE = 32
+PREVIEW_MESSAGES = 256
+PREVIEW_BYTES = 256 << 10
+"""A preview holds this many messages at most, fewer once they take this many bytes:
+more than the first screens of rows, and a few milliseconds to decode."""
 """How many decoded lazy flows the store keeps (the cursor's, the recently opened)."""
 
 
@@ -40,6 +44,11 @@ class LazyFlow(Protocol):
 
     def raw(self) -> bytes:
         """The record's bytes as stored (for saving it unchanged)."""
+        ...
+
+    def load_head(self, messages: int, size: int) -> Flow | None:
+        """A message flow with only its first messages (`messages` of them, fewer once
+        they take `size` bytes), decoded without the rest; None if it cannot be."""
         ...
 
 
@@ -175,6 +184,22 @@ class FlowStore:
         except Exception as e:  # its record went bad since it was indexed
             kind = self._summaries[flow_id].type if flow_id in self._summaries else "?"
             return UnknownFlow.from_raw({"id": flow_id, "type": kind}, f"cannot be read: {e}")
+
+    def preview(self, flow_id: str) -> Flow | None:
+        """A lazy message flow's first messages and every other field, decoded without
+        the rest: shown while `decode` reads the whole of a big one. Never kept, and
+        for display only (a change goes to the whole flow, from `get`). None when the
+        flow is in memory, has no messages, or its record cannot be read that way."""
+        lazy = self._lazy.get(flow_id)
+        summary = self._summaries.get(flow_id)
+        if lazy is None or summary is None or summary.messages is None:
+            return None
+        if flow_id in self._flows or flow_id in self._open:
+            return None
+        try:
+            return lazy.load_head(PREVIEW_MESSAGES, PREVIEW_BYTES)
+        except Exception:  # the file went away: `decode` says so, a preview stays silent
+            return None
 
     def remember(self, flow_id: str, flow: Flow) -> None:
         """Keep a decoded lazy flow among the recently opened (unless it was changed,

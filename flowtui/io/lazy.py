@@ -23,7 +23,7 @@ from flowtui.io import mitmproxy_format, native_format
 from flowtui.io.detect import CaptureFormat
 from flowtui.io.errors import FlowReadException
 from flowtui.io.index_pool import IndexPool, PoolError, chunked, frames, usable_cpus
-from flowtui.io.reader import FlowReader, flow_from_record
+from flowtui.io.reader import FlowReader, flow_from_record, preview_from_record
 from flowtui.io.records import RawRecord, RecordDecodeError
 from flowtui.io.skim import skim
 from flowtui.io.source import ByteSource
@@ -101,6 +101,27 @@ class RecordRef:
                 self.index, self.offset, data, native_format.decode_framed, self.offset
             )
         return flow_from_record(record, self.file.name, self.file.format)
+
+    def load_head(self, messages: int, size: int) -> Flow | None:
+        """A preview of a message flow (TCP, UDP): decoded with only its first `messages`
+        messages, fewer once they take `size` bytes; the rest of the record is skipped,
+        not decoded. None when the record has no message list or does not decode that
+        way (`load()` says why)."""
+        head: Callable[[bytes, str, int, int], Any]
+        try:
+            if self.file.format is CaptureFormat.MITMPROXY:
+                data = self.file.read(self.state_offset, self.state_length)
+                head, at = mitmproxy_format.decode_record_head, self.state_offset
+            else:
+                data = self.file.read(self.offset, self.raw_length)
+                head, at = native_format.decode_framed_head, self.offset
+        except FlowReadException:
+            return None
+
+        def decoder(payload: bytes) -> Any:
+            return head(payload, "messages", messages, size)
+
+        return preview_from_record(RawRecord(self.index, self.offset, data, decoder, at), None)
 
 
 @dataclass(frozen=True, slots=True)

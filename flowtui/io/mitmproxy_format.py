@@ -10,7 +10,7 @@ from flowtui.io.errors import FlowReadException
 from flowtui.io.records import RawRecord, RecordDecodeError
 from flowtui.io.source import ByteSource
 
-__all__ = ["MitmproxyStateWriter", "decode_record", "read_records"]
+__all__ = ["MitmproxyStateWriter", "decode_record", "decode_record_head", "read_records"]
 
 _TYPE_NAMES = {
     ord(","): "bytes",
@@ -27,6 +27,17 @@ def decode_record(payload: bytes) -> Any:
     """Decode one complete tnetstring record into a fresh value."""
     try:
         return tnetstring.loads(payload)
+    except tnetstring.TNetStringError as e:
+        raise RecordDecodeError(e.reason, e.offset) from None
+    except RecursionError:
+        raise RecordDecodeError("value nested too deeply") from None
+
+
+def decode_record_head(payload: bytes, list_key: str, items: int, size: int) -> Any:
+    """Decode a record keeping only the head of its `list_key` list (see
+    `tnetstring.loads_head`): a big flow's first messages, at once."""
+    try:
+        return tnetstring.loads_head(payload, list_key, items, size)
     except tnetstring.TNetStringError as e:
         raise RecordDecodeError(e.reason, e.offset) from None
     except RecursionError:

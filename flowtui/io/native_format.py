@@ -30,6 +30,7 @@ __all__ = [
     "MAGIC",
     "NativeStateWriter",
     "decode_framed",
+    "decode_framed_head",
     "decode_state",
     "encode_header",
     "read_header",
@@ -72,6 +73,50 @@ def decode_state(payload: bytes) -> Any:
 def decode_framed(record: bytes) -> Any:
     """Decode a whole record (header, summary, state) after checking its checksum: how a
     lazily opened record is read, since the index pass only read its summary."""
+    return decode_state(bytes(_checked_state(record)))
+
+
+def decode_framed_head(record: bytes, list_key: str, items: int, size: int) -> Any:
+    """`decode_framed` keeping only the head of the state's `list_key` list: `items`
+    items, or fewer once they take `size` bytes (at least one). The rest is skipped
+    without building values, so a big flow's first messages decode at once."""
+    state = _checked_state(record)
+    unpacker = msgpack.Unpacker(
+        raw=False, strict_map_key=False, use_list=True, max_buffer_size=max(len(state), 1)
+    )
+    unpacker.feed(state)
+    try:
+        result: dict[Any, Any] = {}
+        found = False
+        keys = unpacker.read_map_header()
+        for left in range(keys - 1, -1, -1):
+            key = unpacker.unpack()
+            if key != list_key or found:
+                result[key] = unpacker.unpack()
+                continue
+            found = True
+            count = unpacker.read_array_header()
+            take = min(count, items)
+            head: list[Any] = []
+            first = unpacker.tell()
+            while len(head) < take and (not head or unpacker.tell() - first < size):
+                head.append(unpacker.unpack())
+            result[key] = head
+            if not left:  # the last key (as flowtui writes it): the rest need not be read
+                return result
+            for _ in range(count - len(head)):
+                unpacker.skip()
+        if unpacker.tell() != len(state):
+            raise ValueError("extra data after the state")
+    except Exception as e:
+        raise RecordDecodeError(f"invalid msgpack state: {e}") from None
+    if not found:
+        raise RecordDecodeError(f"no {list_key!r} list")
+    return result
+
+
+def _checked_state(record: bytes) -> memoryview:
+    """A whole record's state bytes, after checking its framing and checksum."""
     if len(record) < _RECORD.size:
         raise RecordDecodeError("truncated record header")
     mark, _kind, _flags, summary_len, state_len, crc = _RECORD.unpack_from(record)
@@ -80,7 +125,7 @@ def decode_framed(record: bytes) -> Any:
     body = memoryview(record)[_RECORD.size :]
     if zlib.crc32(body) != crc:
         raise RecordDecodeError("checksum mismatch")
-    return decode_state(bytes(body[summary_len:]))
+    return body[summary_len:]
 
 
 def encode_header(meta: dict[str, Any] | None = None) -> bytes:

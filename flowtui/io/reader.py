@@ -14,7 +14,7 @@ from flowtui.io.errors import FlowReadException
 from flowtui.io.records import RawRecord, RecordDecodeError
 from flowtui.io.source import ByteSource
 
-__all__ = ["FlowReader", "flow_from_record", "read_flows"]
+__all__ = ["FlowReader", "flow_from_record", "preview_from_record", "read_flows"]
 
 
 class FlowReader:
@@ -80,6 +80,16 @@ def flow_from_record(record: RawRecord, name: str | None, fmt: CaptureFormat | N
         if fmt is CaptureFormat.MITMPROXY:
             raw = _in_written_order(raw)
         return UnknownFlow.from_raw(raw, str(e))
+
+
+def preview_from_record(record: RawRecord, name: str | None) -> Flow | None:
+    """A record whose decoder keeps only part of it (a big flow's first messages) as a
+    flow to show, or None if that does not model: the whole record's `flow_from_record`
+    then says what is wrong, so a preview never reports errors of its own."""
+    try:
+        return Flow.from_state(_migrated(record, name))
+    except Exception:  # best effort by design, see above
+        return None
 
 
 def _migrated(record: RawRecord, name: str | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ __all__ = [
     "dump",
     "dumps",
     "loads",
+    "loads_head",
     "parse_at",
     "parse_length_prefix",
 ]
@@ -127,6 +128,55 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
     if end != len(buf):
         raise TNetStringError(f"{len(buf) - end} bytes of trailing data", end)
     return value
+
+
+def loads_head(data: bytes, list_key: str, items: int, size: int) -> dict[Any, Any]:
+    """Decode a dict that fills `data`, keeping of its list under `list_key` only the
+    first items: `items` of them, or fewer once they take `size` bytes (at least one).
+
+    The rest of that list is skipped unread (its length prefix says where it ends), so a
+    flow's first messages and every other field decode in time that does not grow with
+    the messages after them. Raises TNetStringError if `data` is not such a dict.
+    """
+    end = len(data)
+    length, pos = parse_length_prefix(data, 0, end)
+    tag_at = pos + length
+    if tag_at != end - 1 or data[tag_at] != 0x7D:  # }
+        raise TNetStringError("not a dict filling the record", 0)
+    result: dict[Any, Any] = {}
+    found = False
+    names = (list_key, list_key.encode())  # old captures have bytes keys
+    while pos < tag_at:
+        key_at = pos
+        key, pos = _next(data, pos, tag_at, 1)
+        if pos >= tag_at:
+            raise TNetStringError("dict key without a value", key_at)
+        if not found and key in names:
+            value, pos = _list_head(data, pos, tag_at, items, size)
+            found = True
+        else:
+            value, pos = _next(data, pos, tag_at, 1)
+        try:
+            result[key] = value
+        except TypeError:
+            raise TNetStringError("unhashable dict key", key_at) from None
+    if not found:
+        raise TNetStringError(f"no {list_key!r} list", 0)
+    return result
+
+
+def _list_head(buf: bytes, start: int, end: int, items: int, size: int) -> tuple[list[Any], int]:
+    """The first items of the list at `start` (see `loads_head`) and the offset after it."""
+    length, pos = parse_length_prefix(buf, start, end)
+    tag_at = pos + length
+    if tag_at >= end or buf[tag_at] != 0x5D:  # ]
+        raise TNetStringError("not a list", start)
+    head: list[Any] = []
+    first = pos
+    while pos < tag_at and len(head) < items and (not head or pos - first < size):
+        item, pos = _next(buf, pos, tag_at, 2)
+        head.append(item)
+    return head, tag_at + 1
 
 
 def parse_length_prefix(buf: bytes, start: int, end: int) -> tuple[int, int]:

@@ -154,6 +154,9 @@ class _Record:
     def raw(self) -> bytes:
         return b""
 
+    def load_head(self, messages: int, size: int) -> Flow | None:
+        return None
+
 
 def _truth(store: FlowStore, expr: str) -> list[str]:
     flt = parse(expr)

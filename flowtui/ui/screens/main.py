@@ -47,13 +47,21 @@ class DetailWidget(Protocol):
     def show_flow(self, flow: Flow | None) -> None: ...
 
 
+class MessagesWidget(DetailWidget, Protocol):
+    """...and from the messages pane."""
+
+    def show_flow(self, flow: Flow | None, *, pending: int | None = None) -> None: ...
+
+    def refresh_flow(self) -> None: ...
+
+
 class _Placeholder(Static):
     """Stands in for a detail widget whose module has not landed yet."""
 
     def __init__(self, what: str, *, id: str | None = None) -> None:
         super().__init__(Text(f"{what}: not available in this build.", style="dim"), id=id)
 
-    def show_flow(self, flow: Flow | None) -> None:
+    def show_flow(self, flow: Flow | None, *, pending: int | None = None) -> None:
         """Nothing to show."""
 
     def refresh_flow(self) -> None:
@@ -200,19 +208,38 @@ class MainScreen(Screen[None]):
         if flow_id is not None and store.record_size(flow_id) >= LARGE_RECORD:
             if flow_id != self._decoding_id:  # the panes follow when it is decoded
                 self._decoding_id = flow_id
-                self._decode_in_background(flow_id)
+                preview = store.preview(flow_id)
+                if preview is None:
+                    self._decode_in_background(flow_id)
+                    return
+                # Its first messages at once; the whole once that frame is painted (the
+                # decoding thread would hold the interpreter while it is).
+                self._show(preview, pending=store.summary_of(flow_id).messages)
+                self.call_after_refresh(self._decode_after_preview, flow_id)
             return
         flow = store.get(flow_id) if flow_id is not None else None
+        self._show(flow)
+
+    def _show(self, flow: Flow | None, pending: int | None = None) -> None:
+        """Hand `flow` to the panes (a preview when `pending` is its message count)."""
         same = flow is not None and flow is self._shown and flow.id == self._shown_id
-        messages = self.query_one("#messages")
-        if same and hasattr(messages, "refresh_flow"):
+        messages = cast(MessagesWidget, self.query_one("#messages"))
+        if same:
             messages.refresh_flow()
         else:
-            cast(DetailWidget, messages).show_flow(flow)
+            messages.show_flow(flow, pending=pending)
         cast(DetailWidget, self.query_one("#connection")).show_flow(flow)
         self.query_one(FlowInfo).show_flow(flow)
         self._shown, self._shown_id = flow, flow.id if flow else None
         self.refresh_status()
+
+    def _decode_after_preview(self, flow_id: str) -> None:
+        if self._decoding_id != flow_id:
+            return  # another big flow is being decoded
+        if self._pending_id != flow_id:
+            self._decoding_id = None  # left before it started: decoded on a next visit
+            return
+        self._decode_in_background(flow_id)
 
     @work(thread=True, exclusive=True, group="detail-decode", exit_on_error=False)
     def _decode_in_background(self, flow_id: str) -> None:

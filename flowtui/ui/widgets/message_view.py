@@ -119,6 +119,8 @@ class MessageView(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._flow: Flow | None = None
+        self._pending: int | None = None
+        """The message count of a flow shown as a preview (its first messages only)."""
         self._messages: Sequence[MessageLike] | None = None
         self._builder: RowBuilder | None = None
         """Builds the shown message flow's rows (None for notes)."""
@@ -149,6 +151,11 @@ class MessageView(ScrollView, can_focus=True):
     def flow(self) -> Flow | None:
         """The flow shown, or None."""
         return self._flow
+
+    @property
+    def pending(self) -> int | None:
+        """While a preview of a big flow is shown: its message count (else None)."""
+        return self._pending
 
     @property
     def mode(self) -> ViewMode:
@@ -189,15 +196,25 @@ class MessageView(ScrollView, can_focus=True):
         """The row index of the current match, or None."""
         return self._matches[self._current] if 0 <= self._current < len(self._matches) else None
 
-    def show_flow(self, flow: Flow | None) -> None:
-        """Show `flow` (None: the empty state). Cheap when it is already shown."""
+    def show_flow(self, flow: Flow | None, *, pending: int | None = None) -> None:
+        """Show `flow` (None: the empty state). Cheap when it is already shown.
+
+        `pending`: `flow` is a preview holding the first of `pending` messages, and the
+        whole flow follows. A new copy of the flow shown (the whole after its preview)
+        keeps the position, view mode and search.
+        """
+        self._pending = pending
         if flow is not None and flow is self._flow:
             if isinstance(flow, MessageFlow) and flow.messages is not self._messages:
                 self._rebuild()
             else:
                 self.refresh_flow()
             return
+        copy = flow is not None and self._flow is not None and flow.id == self._flow.id
         self._flow = flow
+        if copy:
+            self._rebuild(keep_position=True)
+            return
         self._mode = self._modes.get(flow.id, "auto") if flow is not None else "auto"
         self._query, self._matches, self._current = "", [], -1
         self._rebuild()
@@ -424,7 +441,10 @@ class MessageView(ScrollView, can_focus=True):
     def _update_titles(self) -> None:
         stats = self._stats
         flow = self._flow
-        if isinstance(flow, MessageFlow):
+        if isinstance(flow, MessageFlow) and self._pending is not None:
+            noun = "datagrams" if flow.type == "udp" else "messages"
+            title = f"{flow.type.upper()} {noun}: {self._pending}  reading…"
+        elif isinstance(flow, MessageFlow):
             noun = "datagrams" if flow.type == "udp" else "messages"
             title = (
                 f"{flow.type.upper()} {noun}: {stats.total}"

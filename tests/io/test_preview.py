@@ -1,0 +1,132 @@
+"""Previews of big message flows: the first messages and every other field, decoded
+without the rest of the record, must be exactly the whole flow cut short."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowtui.core import TCPFlow, TCPMessage
+from flowtui.core.messages import MessageFlow
+from flowtui.core.store import PREVIEW_MESSAGES, FlowStore
+from flowtui.io import read_flows, save_flows, tnetstring
+from flowtui.io.lazy import CaptureIndexer, IndexEntry
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+CAPTURES = [
+    *sorted((ROOT / "tests" / "data").glob("mitmproxy-*/*.flows")),
+    *sorted((ROOT.parent / "shared" / "fixtures" / "mitmproxy-11").glob("*.flows")),
+    ROOT / "flowtui" / "sample" / "sample.flows",
+]
+CAPTURES = [p for p in CAPTURES if p.exists()]
+FORMATS = ["mitmproxy", "flowtui"]
+
+
+def _index(path: Path) -> list[IndexEntry]:
+    return list(CaptureIndexer(path).entries())
+
+
+def _cut(state: dict[str, Any], count: int) -> dict[str, Any]:
+    return {**state, "messages": state["messages"][:count]}
+
+
+def _long_flow(messages: int, size: int) -> TCPFlow:
+    flow = read_flows(ROOT / "flowtui" / "sample" / "sample.flows")[0]
+    assert isinstance(flow, TCPFlow)
+    flow.messages = [
+        TCPMessage(i % 2 == 0, f"{i:06d}".encode().ljust(size, b"."), 1_700_000_000.0 + i)
+        for i in range(messages)
+    ]
+    return flow
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("capture", CAPTURES, ids=[f"{p.parent.name}/{p.name}" for p in CAPTURES])
+def test_a_preview_is_the_whole_flow_cut_after_its_first_messages(
+    capture: Path, fmt: str, tmp_path: Path
+) -> None:
+    path = tmp_path / f"capture.{fmt}"
+    save_flows(path, read_flows(capture), format=fmt)
+    for entry in _index(path):
+        whole = entry.ref.load()
+        preview = entry.ref.load_head(2, 1 << 20)
+        if isinstance(whole, MessageFlow):
+            assert preview is not None
+            assert preview.get_state() == _cut(whole.get_state(), 2)
+        else:  # HTTP, DNS, unreadable records: nothing to preview
+            assert preview is None
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_preview_stops_once_its_messages_take_the_byte_budget(fmt: str, tmp_path: Path) -> None:
+    flow = _long_flow(50, 1000)
+    path = tmp_path / f"long.{fmt}"
+    save_flows(path, [flow], format=fmt)
+    (entry,) = _index(path)
+    some = entry.ref.load_head(100, 2500)
+    assert some is not None and 2 <= len(some.messages) <= 4  # not all 50
+    assert some.get_state() == _cut(flow.get_state(), len(some.messages))
+    one = entry.ref.load_head(100, 0)  # always at least one message
+    assert one is not None and one.get_state() == _cut(flow.get_state(), 1)
+    every = entry.ref.load_head(1000, 1 << 30)
+    assert every is not None and every.get_state() == flow.get_state()
+
+
+def test_a_damaged_flowtui_record_has_no_preview(tmp_path: Path) -> None:
+    # The checksum is checked: a preview never shows bytes the whole decode rejects.
+    path = tmp_path / "long.flowtui"
+    save_flows(path, [_long_flow(400, 100)], format="flowtui")
+    data = bytearray(path.read_bytes())
+    data[-2000] ^= 0x01  # inside a late message, far past what a preview shows
+    path.write_bytes(bytes(data))
+    (entry,) = _index(path)
+    assert entry.ref.load_head(4, 1 << 20) is None
+    with pytest.raises(Exception, match="checksum"):
+        entry.ref.load()
+
+
+def test_a_preview_of_a_capture_cut_short_on_disk_is_none(tmp_path: Path) -> None:
+    path = tmp_path / "long.flows"
+    save_flows(path, [_long_flow(400, 100)], format="mitmproxy")
+    (entry,) = _index(path)
+    path.write_bytes(path.read_bytes()[:1000])  # the file changed under the index
+    assert entry.ref.load_head(4, 1 << 20) is None
+
+
+def test_tnetstring_head_skips_the_rest_of_one_list_only() -> None:
+    state = {"a": [1, 2], "messages": [[True, b"x", 1.0]] * 5, "z": {"k": "v"}}
+    data = tnetstring.dumps(state)
+    assert tnetstring.loads_head(data, "messages", 2, 1 << 20) == _cut(state, 2)
+    assert tnetstring.loads_head(data, "messages", 99, 1 << 20) == tnetstring.loads(data)
+    with pytest.raises(tnetstring.TNetStringError, match="no 'messages' list"):
+        tnetstring.loads_head(tnetstring.dumps({"a": 1}), "messages", 2, 1)
+    with pytest.raises(tnetstring.TNetStringError, match="not a list"):
+        tnetstring.loads_head(tnetstring.dumps({"messages": 3}), "messages", 2, 1)
+    with pytest.raises(tnetstring.TNetStringError, match="not a dict"):
+        tnetstring.loads_head(tnetstring.dumps([1]), "messages", 2, 1)
+    # Damage after the list is still found: only the list's tail goes unread.
+    bad = data[:-3] + b"!}}"
+    with pytest.raises(tnetstring.TNetStringError):
+        tnetstring.loads_head(bad, "messages", 2, 1)
+
+
+def test_store_previews_only_lazy_message_flows_not_in_memory(tmp_path: Path) -> None:
+    long = _long_flow(PREVIEW_MESSAGES + 50, 10)
+    others = read_flows(ROOT / "flowtui" / "sample" / "sample.flows")[1:]
+    path = tmp_path / "mixed.flows"
+    save_flows(path, [long, *others], format="mitmproxy")
+    store = FlowStore()
+    store.add_lazy((e.id, e.summary, e.ref) for e in _index(path))
+    preview = store.preview(long.id)
+    assert preview is not None and preview.get_state() == _cut(long.get_state(), PREVIEW_MESSAGES)
+    assert store.get(long.id) is not preview  # never kept: opening decodes the whole
+    assert len(store.get(long.id).messages) == PREVIEW_MESSAGES + 50  # type: ignore[union-attr]
+    assert store.preview(long.id) is None  # in memory now: nothing to preview
+    for flow in others:
+        if not isinstance(flow, MessageFlow):
+            assert store.preview(flow.id) is None
+    resident = FlowStore()
+    resident.add([long])
+    assert resident.preview(long.id) is None

@@ -1,0 +1,137 @@
+"""Opening a big message flow: its first messages show at once, the whole follows from
+a worker thread and takes their place where the reader is, and changes made meanwhile
+go to the whole flow."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC
+from pathlib import Path
+
+from ui.factories import T0, tcp_flow
+
+from flowtui.core import Flow, TCPMessage
+from flowtui.core.store import PREVIEW_MESSAGES
+from flowtui.io import read_flows, save_flows
+from flowtui.ui.app import FlowtuiApp, make_app
+from flowtui.ui.screens.main import LARGE_RECORD
+from flowtui.ui.widgets.flow_list import FlowList
+from flowtui.ui.widgets.message_view import MessageView
+
+COUNT = 4000
+
+
+def _capture(tmp_path: Path, fmt: str = "mitmproxy") -> tuple[Path, str]:
+    flows = [tcp_flow(n) for n in range(3)]
+    big = flows[1]
+    big.messages = [
+        TCPMessage(i % 2 == 0, f"line {i:05d} ".encode().ljust(300, b"-"), T0 + 1 + i / 1000)
+        for i in range(COUNT)
+    ]
+    path = tmp_path / f"big.{fmt}"
+    save_flows(path, flows, format=fmt)
+    return path, big.id
+
+
+def _gate_whole_decode(app: FlowtuiApp) -> threading.Event:
+    """Hold a worker thread's decode of a whole flow until the returned event is set
+    (the UI thread decodes at once: a change needs the whole flow)."""
+    gate = threading.Event()
+    decode = app.store.decode
+
+    def held(flow_id: str) -> Flow:
+        if threading.current_thread() is not threading.main_thread():
+            gate.wait(10)
+        return decode(flow_id)
+
+    app.store.decode = held  # type: ignore[method-assign]
+    return gate
+
+
+def _header_messages(view: MessageView) -> list[int]:
+    return [r.message for r in view.rows if str(r.payload).startswith(("→ #", "← #"))]
+
+
+async def test_a_big_flow_shows_its_first_messages_then_the_whole(tmp_path: Path) -> None:
+    path, big_id = _capture(tmp_path)
+    app = make_app([path], tz=UTC, detail_delay=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.store.record_size(big_id) >= LARGE_RECORD
+        gate = _gate_whole_decode(app)
+        app.query_one(FlowList).focus()
+        await pilot.press("down")
+        await pilot.pause()
+        view = app.query_one(MessageView)
+        assert view.flow is not None and view.flow.id == big_id
+        assert view.pending == COUNT and len(view.flow.messages) == PREVIEW_MESSAGES
+        assert str(view.border_title) == f"TCP messages: {COUNT}  reading…"
+        assert _header_messages(view)[:3] == [0, 1, 2]  # the flow's first messages
+        # Read on while the rest is decoded: the whole flow keeps this place.
+        view.focus()
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause()
+        top = view.rows[int(view.scroll_y)].message
+        assert top > 0
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert view.pending is None
+        assert view.flow is app.store.get(big_id)
+        assert len(view.flow.messages) == COUNT
+        assert view.rows[int(view.scroll_y)].message == top
+        assert str(view.border_title).startswith(f"TCP messages: {COUNT}  → {COUNT // 2} ")
+
+
+async def test_a_change_made_on_a_preview_goes_to_the_whole_flow(tmp_path: Path) -> None:
+    path, big_id = _capture(tmp_path, "flowtui")
+    app = make_app([path], tz=UTC, detail_delay=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        gate = _gate_whole_decode(app)
+        app.query_one(FlowList).focus()
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.query_one(MessageView).pending == COUNT
+        await pilot.press("m")  # marks the whole flow (decoded for it), not the preview
+        await pilot.pause()
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        view = app.query_one(MessageView)
+        assert view.pending is None and view.flow is app.store.get(big_id)
+        assert view.flow is not None and view.flow.marked
+        saved = tmp_path / "saved.flows"
+        save_flows(saved, app.store.entries(), format="mitmproxy")
+        (again,) = [f for f in read_flows(saved) if f.id == big_id]
+        assert again.marked and len(again.messages) == COUNT  # type: ignore[attr-defined]
+
+
+async def test_moving_on_while_the_whole_decodes_keeps_the_panes_on_the_new_flow(
+    tmp_path: Path,
+) -> None:
+    path, big_id = _capture(tmp_path)
+    app = make_app([path], tz=UTC, detail_delay=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        gate = _gate_whole_decode(app)
+        app.query_one(FlowList).focus()
+        await pilot.press("down")
+        await pilot.pause()
+        view = app.query_one(MessageView)
+        assert view.pending == COUNT
+        await pilot.press("down")  # a small flow, while the big one decodes
+        await pilot.pause()
+        small = app.store.view[2]
+        assert view.flow is small and view.pending is None
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert view.flow is small  # the finished decode does not pull the panes back
+        await pilot.press("up")  # kept in memory: the whole at once, no preview
+        await pilot.pause()
+        assert view.pending is None and view.flow is app.store.get(big_id)
+        assert len(view.flow.messages) == COUNT  # type: ignore[union-attr]
