@@ -74,7 +74,7 @@ def _live_flow(app: FlowtuiApp) -> TCPFlow:
 
 def _shown_text(app: FlowtuiApp) -> str:
     view = app.screen_stack[0].query_one(MessageView)
-    return "\n".join(str(row.payload) for row in view.rows)
+    return "\n".join(str(row[2]) for row in view.rows)
 
 
 @pytest.fixture

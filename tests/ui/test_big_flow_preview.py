@@ -49,7 +49,7 @@ def _gate_whole_decode(app: FlowtuiApp) -> threading.Event:
 
 
 def _header_messages(view: MessageView) -> list[int]:
-    return [r.message for r in view.rows if str(r.payload).startswith(("→ #", "← #"))]
+    return [r[1] for r in view.rows if str(r[2]).startswith(("→ #", "← #"))]
 
 
 async def test_a_big_flow_shows_its_first_messages_then_the_whole(tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ async def test_a_big_flow_shows_its_first_messages_then_the_whole(tmp_path: Path
         view.focus()
         await pilot.press("pagedown", "pagedown")
         await pilot.pause()
-        top = view.rows[int(view.scroll_y)].message
+        top = view.rows[int(view.scroll_y)][1]
         assert top > 0
         gate.set()
         await app.workers.wait_for_complete()
@@ -80,7 +80,7 @@ async def test_a_big_flow_shows_its_first_messages_then_the_whole(tmp_path: Path
         assert view.pending is None
         assert view.flow is app.store.get(big_id)
         assert len(view.flow.messages) == COUNT
-        assert view.rows[int(view.scroll_y)].message == top
+        assert view.rows[int(view.scroll_y)][1] == top
         assert str(view.border_title).startswith(f"TCP messages: {COUNT}  → {COUNT // 2} ")
 
 

@@ -207,7 +207,7 @@ async def test_a_flow_whose_record_went_bad_shows_why_instead_of_crashing(
         app.query_one(FlowList).focus()
         await pilot.press("down", "down", "down")
         await pilot.pause()
-        notes = " ".join(str(r.payload) for r in app.query_one(MessageView).rows)
+        notes = " ".join(str(r[2]) for r in app.query_one(MessageView).rows)
         assert "Unreadable" in notes and "checksum" in notes and "flow #3" in notes
         await pilot.press("m")  # read-only: refused, not changed
         await pilot.pause()

@@ -83,8 +83,8 @@ def eager(view: MessageView, flow: MessageFlow) -> list[Row]:
         t0=flow.client_conn.timestamp_start,
     )
     if not flow.messages:
-        return [Row(Kind.NOTE, -1, "No messages in this flow.")]
-    return rows or [Row(Kind.NOTE, -1, "No messages in this direction (c to change).")]
+        return [(Kind.NOTE, -1, "No messages in this flow.")]
+    return rows or [(Kind.NOTE, -1, "No messages in this direction (c to change).")]
 
 
 async def built(app: App[None], view: MessageView) -> None:
@@ -174,7 +174,7 @@ async def test_search_while_building_finds_rows_not_built_yet() -> None:
             if "needle" in row_text(row, flow.messages).lower()
         ]
         assert view.matches == expected
-        assert [view.rows[i].message for i in view.matches] == [20, 9_990]
+        assert [view.rows[i][1] for i in view.matches] == [20, 9_990]
         view.action_next_match()
         assert any("NEEDLE at the end" in line for line in visible(view))
 
@@ -190,16 +190,16 @@ async def test_mode_switch_while_building_keeps_the_top_message() -> None:
         view._update_size()
         assert not view.complete
         view.scroll_to(y=len(view.rows) - 100, animate=False, immediate=True)
-        top = view.rows[int(view.scroll_y)].message
+        top = view.rows[int(view.scroll_y)][1]
         view.action_cycle_view()  # text: the rows change, the top message stays
         assert view.mode == "text"
-        assert view.rows[int(view.scroll_y)].message == top
-        assert view.rows[int(view.scroll_y)].kind is Kind.HEADER
+        assert view.rows[int(view.scroll_y)][1] == top
+        assert view.rows[int(view.scroll_y)][0] == Kind.HEADER
         view.action_cycle_view()  # hex
-        assert view.rows[int(view.scroll_y)].message == top
+        assert view.rows[int(view.scroll_y)][1] == top
         await built(app, view)
         assert view.rows == eager(view, flow)
-        assert view.rows[int(view.scroll_y)].message == top
+        assert view.rows[int(view.scroll_y)][1] == top
 
 
 async def test_live_appends_while_building_and_after() -> None:
@@ -230,11 +230,11 @@ async def test_live_append_replaces_the_empty_direction_note() -> None:
         view.action_cycle_direction()
         view.action_cycle_direction()  # server → client only: none yet
         await built(app, view)
-        assert [r.kind for r in view.rows] == [Kind.NOTE]
+        assert [r[0] for r in view.rows] == [Kind.NOTE]
         flow.messages.append(TCPMessage(False, b"an answer\n", T0 + 1))
         view.refresh_flow()
         assert view.rows == eager(view, flow)
-        assert view.rows[0].kind is Kind.HEADER
+        assert view.rows[0][0] == Kind.HEADER
 
 
 async def test_another_flow_while_building_stops_the_old_build() -> None:
@@ -270,7 +270,7 @@ def test_builder_pieces_of_any_size_concatenate_to_one_eager_pass() -> None:
                 t0=T0,
             )
             assert builder.rows is rows and rows == expected, (mode, direction)
-            assert builder.has_hex == any(r.kind is Kind.HEX for r in expected)
+            assert builder.has_hex == any(r[0] == Kind.HEX for r in expected)
 
 
 async def test_resize_while_building_rewraps_every_row() -> None:

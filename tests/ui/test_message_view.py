@@ -60,7 +60,7 @@ def assert_terminal_safe(ansi: str) -> None:
 
 
 def header_rows(view: MessageView) -> list[str]:
-    return [str(r.payload) for r in view.rows if r.kind is Kind.HEADER]
+    return [str(r[2]) for r in view.rows if r[0] == Kind.HEADER]
 
 
 # -- rows ------------------------------------------------------------------------------
@@ -122,8 +122,8 @@ async def test_hex_mode_shows_every_byte_once() -> None:
         view = app.query_one(MessageView)
         await pilot.press("h", "h")
         assert view.mode == "hex"
-        hex_rows = [r for r in view.rows if r.kind is Kind.HEX]
-        assert [r.payload for r in hex_rows] == list(range(0, 256, 16))
+        hex_rows = [r for r in view.rows if r[0] == Kind.HEX]
+        assert [r[2] for r in hex_rows] == list(range(0, 256, 16))
         assert visible(view)[1].rstrip() == "▌ " + hex_row(bytes(range(256)), 0)
         assert "view: hex" in str(view.border_subtitle)
 
@@ -138,9 +138,9 @@ async def test_auto_picks_hex_for_binary_and_text_for_text() -> None:
         headers = header_rows(view)
         assert headers[0].endswith("[text]")
         assert headers[1].endswith("[hex]")
-        kinds = {r.message: r.kind for r in view.rows if r.kind is not Kind.HEADER}
+        kinds = {r[1]: r[0] for r in view.rows if r[0] != Kind.HEADER}
         assert kinds == {0: Kind.TEXT, 1: Kind.HEX}
-        assert view.rows[1].payload == "EHLO example.test\\x0d"
+        assert view.rows[1][2] == "EHLO example.test\\x0d"
 
 
 def test_binary_guess() -> None:
@@ -162,17 +162,17 @@ async def test_direction_filter_cycles() -> None:
     app = Host(flow)
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(MessageView)
-        assert {r.message for r in view.rows} == {0, 1, 2, 3}
+        assert {r[1] for r in view.rows} == {0, 1, 2, 3}
         await pilot.press("c")
         assert view.direction == "client"
-        assert {r.message for r in view.rows} == {0, 2}
+        assert {r[1] for r in view.rows} == {0, 2}
         assert "client → server only" in str(view.border_subtitle)
         assert "showing 2" in str(view.border_title)
         await pilot.press("c")
-        assert {r.message for r in view.rows} == {1, 3}
+        assert {r[1] for r in view.rows} == {1, 3}
         await pilot.press("c")
         assert view.direction == "both"
-        assert {r.message for r in view.rows} == {0, 1, 2, 3}
+        assert {r[1] for r in view.rows} == {0, 1, 2, 3}
 
 
 async def test_search_next_and_previous() -> None:
@@ -185,7 +185,7 @@ async def test_search_next_and_previous() -> None:
         view = app.query_one(MessageView)
         await pilot.press("slash")
         await pilot.press(*"needle", "enter")
-        assert [view.rows[i].message for i in view.matches] == [5, 30, 55]
+        assert [view.rows[i][1] for i in view.matches] == [5, 30, 55]
         assert view.current_match == view.matches[0]
         await pilot.press("n")
         assert view.current_match == view.matches[1]
@@ -210,7 +210,7 @@ async def test_search_without_hit_and_in_hex_rows() -> None:
         assert "no match" in str(view.border_subtitle)
         await pilot.press("h", "h")
         view.search("51 52")  # the hex of "QR" in the second group
-        assert [view.rows[i].kind for i in view.matches] == [Kind.HEX]
+        assert [view.rows[i][0] for i in view.matches] == [Kind.HEX]
 
 
 async def test_view_mode_is_kept_per_flow() -> None:
@@ -265,7 +265,7 @@ async def test_one_megabyte_line_is_wrapped_not_frozen() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(MessageView)
         width = view.scrollable_content_region.width
-        assert all(len(str(r.payload)) <= width - 2 for r in view.rows if r.kind is Kind.TEXT)
+        assert all(len(str(r[2])) <= width - 2 for r in view.rows if r[0] == Kind.TEXT)
         await pilot.press("end")
         assert any("\\x1b[2J" in line for line in visible(view))
         assert_terminal_safe(screen_ansi(app))

@@ -242,7 +242,7 @@ class MessageView(ScrollView, can_focus=True):
             self._update_titles()
             return
         follow = self.scroll_y >= self.max_scroll_y
-        if builder.rows and builder.rows[0].kind is Kind.NOTE:
+        if builder.rows and builder.rows[0][0] == Kind.NOTE:
             builder.drop_note()  # "no messages in this direction" until now
             self._cache.clear()
         start = len(self._rows)
@@ -342,7 +342,7 @@ class MessageView(ScrollView, can_focus=True):
                 self._counted, self._stats_key = len(messages), key
             self._messages = messages
             if not flow.messages:
-                self._rows = [Row(Kind.NOTE, -1, "No messages in this flow.")]
+                self._rows = [(Kind.NOTE, -1, "No messages in this flow.")]
             else:
                 self._builder = RowBuilder(
                     messages,
@@ -359,7 +359,7 @@ class MessageView(ScrollView, can_focus=True):
                     self.complete_rows()  # the match list covers every row
         else:
             self._messages, self._stats, self._counted = None, RowStats(), 0
-            self._rows = [Row(Kind.NOTE, -1, line) for line in notes_for(flow)]
+            self._rows = [(Kind.NOTE, -1, line) for line in notes_for(flow)]
         self._matches = self._find(self._query, 0) if self._query else []
         self._current = min(self._current, len(self._matches) - 1)
         self._cache.clear()
@@ -367,7 +367,7 @@ class MessageView(ScrollView, can_focus=True):
         self._update_titles()
         self.refresh()
         if anchor is not None and self.is_mounted:
-            first = next((i for i, r in enumerate(self._rows) if r.message >= anchor), None)
+            first = next((i for i, r in enumerate(self._rows) if r[1] >= anchor), None)
             if first is not None:
                 self.scroll_to(y=first, animate=False, immediate=True)
         if not self.complete or self._dropped:
@@ -412,7 +412,7 @@ class MessageView(ScrollView, can_focus=True):
 
     def _top_message(self) -> int | None:
         top = int(self.scroll_y)
-        return self._rows[top].message if 0 <= top < len(self._rows) else None
+        return self._rows[top][1] if 0 <= top < len(self._rows) else None
 
     def _update_size(self) -> None:
         has_hex = self._builder is not None and self._builder.has_hex
@@ -491,20 +491,21 @@ class MessageView(ScrollView, can_focus=True):
 
     def _render_row(self, index: int, base: Style) -> Strip:
         row = self._rows[index]
+        kind, number, payload = row
         style = self.get_component_rich_style
-        if row.kind is Kind.NOTE:
+        if kind == Kind.NOTE:
             text = Text("  ", style=base, end="", no_wrap=True)
-            text.append(str(row.payload), style=style("message-view--note"))
+            text.append(str(payload), style=style("message-view--note"))
             return Strip(text.render(self.app.console), text.cell_len).apply_style(base)
         messages = self._messages
         assert messages is not None
-        message = messages[row.message]
+        message = messages[number]
         side = style("message-view--client" if message.from_client else "message-view--server")
         line = row_text(row, messages)
         text = Text(line, style=base, end="", no_wrap=True)
-        if row.kind is Kind.HEADER:
+        if kind == Kind.HEADER:
             text.stylize(side + style("message-view--header"))
-        elif row.kind is Kind.HEX:
+        elif kind == Kind.HEX:
             text.stylize(style("message-view--offset"), 0, 8)
             text.stylize(side, 60)
         else:

@@ -80,18 +80,18 @@ class RowBuilder:
         )
         self.built = first + len(chunk)
         if not self.has_hex and self.mode != "text":
-            self.has_hex = any(row.kind is Kind.HEX for row in rows)
+            self.has_hex = any(row[0] == Kind.HEX for row in rows)
         self.rows.extend(rows)
         return sum(len(m.content) for m in chunk)
 
     def finish(self) -> None:
         """Once every row is built: the note for a direction that hides everything."""
         if self.complete and not self.rows and self.messages:
-            self.rows.append(Row(Kind.NOTE, -1, NO_MESSAGES_THIS_WAY))
+            self.rows.append((Kind.NOTE, -1, NO_MESSAGES_THIS_WAY))
 
     def drop_note(self) -> None:
         """Before appending rows for new messages: drop the "no messages" note."""
-        if len(self.rows) == 1 and self.rows[0].kind is Kind.NOTE:
+        if len(self.rows) == 1 and self.rows[0][0] == Kind.NOTE:
             self.rows.clear()
 
     def build_first(self, anchor: int | None, height: int) -> None:
@@ -103,7 +103,7 @@ class RowBuilder:
                 self.extend(STEP)
         base = len(self.rows)
         if anchor is not None:
-            base = next((i for i, r in enumerate(self.rows) if r.message >= anchor), base)
+            base = next((i for i, r in enumerate(self.rows) if r[1] >= anchor), base)
         need = SYNC_SCREENS * height
         messages = size = 0
         while not self.complete:
