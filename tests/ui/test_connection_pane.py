@@ -9,7 +9,6 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.widgets import Static
 from ui_support import screen_ansi
 
 from flowtui.core import Cert, Client, Error, Flow, Server, TCPFlow, TCPMessage, UnknownFlow
@@ -74,12 +73,13 @@ class Host(App[None]):
 
 
 def pane_text(app: App[None]) -> str:
-    """All text of the pane's three sections (not only the visible part)."""
-    parts = []
-    for name in ("#conn-flow", "#conn-client", "#conn-server"):
-        content = app.query_one(name, Static).content
-        parts.append(content.plain if isinstance(content, Text) else str(content))
-    return "\n".join(parts)
+    """All text of the pane's sections (not only the visible part)."""
+    return "\n".join(t.plain for t in app.query_one(ConnectionPane).sections.values())
+
+
+def line_texts(pane: ConnectionPane) -> list[str]:
+    """The pane's lines as plain text, as drawn (side by side or stacked)."""
+    return ["".join(seg.text for seg in line) for line in pane.lines]
 
 
 def style_of(text: Text, needle: str) -> set[str]:
@@ -213,19 +213,23 @@ async def test_pane_shows_flow_and_stacks_when_narrow() -> None:
     app = Host(tls_flow())
     async with app.run_test(size=(160, 50)) as pilot:
         pane = app.query_one(ConnectionPane)
-        assert not pane.has_class("-narrow")
-        client = app.query_one("#conn-client")
-        server = app.query_one("#conn-server")
-        assert client.region.y == server.region.y and client.region.x < server.region.x
+        assert not pane.stacked
+        lines = line_texts(pane)
+        both = [line for line in lines if "Client " in line and "Server " in line]
+        assert len(both) == 1 and both[0].index("Client ") < both[0].index("Server ")
         assert "FlowTUI Fixture client" in re.sub(r"\s+", " ", pane_text(app))
         await pilot.resize_terminal(90, 50)
         await pilot.pause()
-        assert pane.has_class("-narrow")
-        assert server.region.y > client.region.y
+        assert pane.stacked
+        lines = line_texts(pane)
+        client = next(i for i, line in enumerate(lines) if line.startswith("Client "))
+        server = next(i for i, line in enumerate(lines) if line.startswith("Server "))
+        assert client < server and not any("Server " in line for line in lines[:server])
+        assert all(len(line) == len(lines[0]) for line in lines)  # wrapped to the width
         pane.show_flow(None)
         await pilot.pause()
         assert "No flow selected." in pane_text(app)
-        assert not app.query_one("#conn-sides").display
+        assert list(pane.sections) == ["flow"]
 
 
 async def test_show_flow_redraws_only_on_change() -> None:
@@ -233,12 +237,38 @@ async def test_show_flow_redraws_only_on_change() -> None:
     app = Host(flow)
     async with app.run_test(size=(120, 40)):
         pane = app.query_one(ConnectionPane)
-        before = app.query_one("#conn-flow", Static).content
+        before = pane.sections["flow"]
         pane.show_flow(flow)
-        assert app.query_one("#conn-flow", Static).content is before
+        assert pane.sections["flow"] is before
         flow.comment = "now commented"
         pane.show_flow(flow)
         assert "now commented" in pane_text(app)
+
+
+async def test_a_taller_flow_scrolls_without_a_screen_layout() -> None:
+    # Certificates make a flow much taller than a plain one: the pane's content grows
+    # and shrinks with each, and the screen must not be laid out again for it.
+    tls, plain = tls_flow(), plain_flow()
+    app = Host(plain)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(ConnectionPane)
+        await pilot.pause()
+        layouts: list[int] = []
+        refresh_layout = app.screen._refresh_layout
+
+        def counted(*args: object, **kwargs: object) -> None:
+            layouts.append(1)
+            refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
+
+        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        short = pane.virtual_size.height
+        pane.show_flow(tls)
+        await pilot.pause()
+        assert pane.virtual_size.height > short and pane.max_scroll_y > 0
+        pane.show_flow(plain)
+        await pilot.pause()
+        assert pane.virtual_size.height == short
+        assert layouts == []
 
 
 async def test_hostile_fields_render_escaped_and_terminal_safe() -> None:

@@ -4,6 +4,11 @@ Unlike mitmproxy's console, which shows only the first certificate and no server
 details, it shows both sides' TLS and the whole certificate list of each. The content
 is built by `conn_format` as Rich `Text` from sanitised strings, so nothing from a
 capture is ever parsed as markup. Below ~100 columns the two sides stack vertically.
+
+A Line-API scroll view over pre-rendered lines, not a tree of widgets: a flow with a
+certificate chain is much taller than one without, and growing widgets re-lays out the
+whole screen (20–30 ms on every cursor rest that changes the height); here a new flow
+only replaces the lines and moves the scrollbar.
 """
 
 from __future__ import annotations
@@ -11,41 +16,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
+from rich.segment import Segment
 from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Static
 
 from flowtui.core import Flow
 from flowtui.core.messages import MessageFlow
 from flowtui.ui.widgets.conn_format import connection_text, flow_text
+from flowtui.ui.widgets.virtual_size import set_virtual_size
 
-__all__ = ["NARROW_WIDTH", "ConnectionPane"]
+__all__ = ["GAP", "NARROW_WIDTH", "ConnectionPane"]
 
 NARROW_WIDTH = 100
 """Below this width the client and server columns are stacked."""
+GAP = 2
+"""Columns between the client and the server side."""
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class ConnectionPane(VerticalScroll):
+class ConnectionPane(ScrollView, can_focus=True):
     """Everything known about the focused flow's connections and certificates."""
 
     DEFAULT_CSS = """
     ConnectionPane {
         border: round $foreground 30%;
         border-title-color: $text;
+        overflow-y: scroll;  /* a scrollbar coming or going would re-lay out the screen */
         &:focus { border: round $accent; }
-        #conn-flow { height: auto; margin-bottom: 1; }
-        #conn-sides { height: auto; }
-        .conn-side { width: 1fr; height: auto; }
-        #conn-client { margin-right: 2; }
-        &.-narrow #conn-sides { layout: vertical; }
-        &.-narrow #conn-client { margin-right: 0; margin-bottom: 1; }
     }
     """
 
@@ -65,7 +69,8 @@ class ConnectionPane(VerticalScroll):
         self._flow: Flow | None = None
         self._signature: tuple[object, ...] | None = None
         self._rendered_widths = (0, 0)
-        self._lines: dict[str, int] = {}
+        self._sections: dict[str, Text] = {}
+        self._lines: list[Strip] = []
         self._deferred = False
         self.border_title = "Connection"
 
@@ -74,25 +79,33 @@ class ConnectionPane(VerticalScroll):
         """The flow shown, or None."""
         return self._flow
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="conn-flow")
-        with Horizontal(id="conn-sides"):
-            yield Static(id="conn-client", classes="conn-side")
-            yield Static(id="conn-server", classes="conn-side")
+    @property
+    def sections(self) -> dict[str, Text]:
+        """The texts shown: `flow`, and for a flow its `client` and `server` sides."""
+        return dict(self._sections)
+
+    @property
+    def stacked(self) -> bool:
+        """True when the pane is too narrow for the two sides next to each other."""
+        return self.size.width < NARROW_WIDTH
+
+    @property
+    def lines(self) -> list[Strip]:
+        """Every line of the pane, scrolled out of view or not."""
+        return list(self._lines)
 
     def on_mount(self) -> None:
         self._render_flow()
 
     def on_resize(self, event: events.Resize) -> None:
-        """Stack the two sides when the pane is narrow, and re-wrap for the new width."""
-        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+        """Re-wrap for the new width (and stack the sides when narrow)."""
         if self._widths() != self._rendered_widths:
             self._render_flow()
 
     def _widths(self) -> tuple[int, int]:
         """(flow section width, width of each side) for the current size."""
         width = self.scrollable_content_region.width or NARROW_WIDTH
-        side = width if width < NARROW_WIDTH else (width - 2) // 2
+        side = width if self.stacked else (width - GAP) // 2
         return width, side
 
     def show_flow(self, flow: Flow | None) -> None:
@@ -104,52 +117,60 @@ class ConnectionPane(VerticalScroll):
         if not self.is_mounted:
             return
         if all(node.display for node in self.ancestors_with_self if isinstance(node, Widget)):
-            self._render_flow(relayout=False)
+            self._render_flow()
         else:
-            # Behind the Messages tab: draw it when it is shown, not on every cursor rest
-            # (each draw can cost a screen layout).
-            self._deferred = True
+            self._deferred = True  # behind the Messages tab: drawn when it is shown
 
     def on_show(self) -> None:
         """Draw the flow that arrived while the pane was hidden."""
         if self._deferred:
             self._deferred = False
             self._render_flow()
-            # A scrollbar may come or go with the new content: re-wrap to what is left.
-            self.call_after_refresh(self._rewrap)
 
-    def _rewrap(self) -> None:
-        if self._widths() != self._rendered_widths:
-            self._render_flow()
-
-    def _set(self, selector: str, text: Text, width: int, relayout: bool) -> None:
-        """Update one section; re-lay out the screen only when its height changes (a
-        layout pass costs tens of milliseconds, once per cursor rest)."""
-        # `conn_format` wraps its own lines and the Text never wraps (no_wrap, crop):
-        # its height is its line count, no need to lay it out to find out.
-        lines = (
-            text.plain.count("\n") + 1
-            if text.no_wrap
-            else len(text.wrap(self.app.console, max(width, 1)))
-        )
-        layout = relayout or self._lines.get(selector) != lines
-        self._lines[selector] = lines
-        self.query_one(selector, Static).update(text, layout=layout)
-
-    def _render_flow(self, relayout: bool = True) -> None:
+    def _render_flow(self) -> None:
         flow = self._flow
         width, side = self._rendered_widths = self._widths()
-        self._set("#conn-flow", flow_text(flow, tz=self._tz, width=width), width, relayout)
-        sides = self.query_one("#conn-sides")
-        sides.display = flow is not None
-        if flow is None:
-            return
-        now = self._now()
-        t0 = flow.client_conn.timestamp_start
-        client = connection_text(flow.client_conn, t0=t0, now=now, tz=self._tz, width=side)
-        server = connection_text(flow.server_conn, t0=t0, now=now, tz=self._tz, width=side)
-        self._set("#conn-client", client, side, relayout)
-        self._set("#conn-server", server, side, relayout)
+        sections = {"flow": flow_text(flow, tz=self._tz, width=width)}
+        lines = self._lines_of(sections["flow"], width)
+        if flow is not None:
+            now = self._now()
+            t0 = flow.client_conn.timestamp_start
+            for name, conn in (("client", flow.client_conn), ("server", flow.server_conn)):
+                sections[name] = connection_text(conn, t0=t0, now=now, tz=self._tz, width=side)
+            client = self._lines_of(sections["client"], side)
+            server = self._lines_of(sections["server"], side)
+            blank = Strip.blank(width)
+            if self.stacked:
+                lines += [blank, *client, blank, *server]
+            else:
+                lines.append(blank)
+                gap = Segment(" " * GAP)
+                for i in range(max(len(client), len(server))):
+                    left = client[i] if i < len(client) else Strip.blank(side)
+                    right = server[i] if i < len(server) else Strip.blank(side)
+                    lines.append(Strip([*left, gap, *right], side * 2 + GAP))
+        self._sections, self._lines = sections, lines
+        set_virtual_size(self, Size(width, len(lines)))
+        self.refresh()
+
+    def _lines_of(self, text: Text, width: int) -> list[Strip]:
+        """`text` as lines exactly `width` cells wide (wrapped, or cropped if no_wrap)."""
+        width = max(width, 1)
+        console = self.app.console
+        options = console.options.update_width(width)
+        return [
+            Strip(line, width)
+            for line in console.render_lines(text, options, pad=True, new_lines=False)
+        ]
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if not 0 <= index < len(self._lines):
+            return Strip.blank(width, base)
+        return self._lines[index].apply_style(base).crop_extend(scroll_x, scroll_x + width, base)
 
 
 def _signature(flow: Flow | None) -> tuple[object, ...]:
