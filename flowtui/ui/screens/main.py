@@ -7,18 +7,15 @@ the row) and counts an unsaved change. Unreadable records are refused with a mes
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from flowtui.core import ControlException, Flow, UnknownFlow
@@ -27,8 +24,10 @@ from flowtui.ui.safe_text import clean
 from flowtui.ui.screens.dialogs import CommentDialog, FilterDialog
 from flowtui.ui.screens.help import HelpScreen
 from flowtui.ui.view_filter import FilterProblem, compile_filter
+from flowtui.ui.widgets.connection_pane import ConnectionPane
 from flowtui.ui.widgets.flow_info import FlowInfo
 from flowtui.ui.widgets.flow_list import FlowList
+from flowtui.ui.widgets.message_view import MessageView
 from flowtui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -38,43 +37,8 @@ __all__ = ["LARGE_RECORD", "MainScreen"]
 
 LARGE_RECORD = 1 << 20
 """Records of at least this many bytes are decoded in a worker thread when the cursor
-rests on them (about 10 ms of decoding per MB: smaller ones are read at once)."""
-
-
-class DetailWidget(Protocol):
-    """What the main screen needs from a detail pane."""
-
-    def show_flow(self, flow: Flow | None) -> None: ...
-
-
-class MessagesWidget(DetailWidget, Protocol):
-    """...and from the messages pane."""
-
-    def show_flow(self, flow: Flow | None, *, pending: int | None = None) -> None: ...
-
-    def refresh_flow(self) -> None: ...
-
-
-class _Placeholder(Static):
-    """Stands in for a detail widget whose module has not landed yet."""
-
-    def __init__(self, what: str, *, id: str | None = None) -> None:
-        super().__init__(Text(f"{what}: not available in this build.", style="dim"), id=id)
-
-    def show_flow(self, flow: Flow | None, *, pending: int | None = None) -> None:
-        """Nothing to show."""
-
-    def refresh_flow(self) -> None:
-        """Nothing to refresh."""
-
-
-def _detail_widget(module: str, name: str, widget_id: str, **kwargs: Any) -> Widget:
-    """The real detail widget if its module exists, else a placeholder."""
-    try:
-        cls = getattr(importlib.import_module(f"flowtui.ui.widgets.{module}"), name)
-    except (ImportError, AttributeError):
-        return _Placeholder(name, id=widget_id)
-    return cast(Widget, cls(id=widget_id, **kwargs))
+rests on them (about 10–20 ms of decoding per MB: smaller ones are read at once); a TCP
+or UDP flow shows its first messages meanwhile (`FlowStore.preview`)."""
 
 
 class MainScreen(Screen[None]):
@@ -100,11 +64,9 @@ class MainScreen(Screen[None]):
         yield FlowList(app.store, tz=app.tz, follow=app.attachment is not None, id="flows")
         with TabbedContent(id="detail"):
             with TabPane("Messages", id="tab-messages"):
-                yield _detail_widget("message_view", "MessageView", "messages")
+                yield MessageView(id="messages")
             with TabPane("Connection", id="tab-connection"):
-                yield _detail_widget(
-                    "connection_pane", "ConnectionPane", "connection", now=app.now, tz=app.tz
-                )
+                yield ConnectionPane(id="connection", now=app.now, tz=app.tz)
         yield FlowInfo(app.store, id="flow-info")
         yield StatusBar(id="status")
         yield Footer()
@@ -223,12 +185,12 @@ class MainScreen(Screen[None]):
     def _show(self, flow: Flow | None, pending: int | None = None) -> None:
         """Hand `flow` to the panes (a preview when `pending` is its message count)."""
         same = flow is not None and flow is self._shown and flow.id == self._shown_id
-        messages = cast(MessagesWidget, self.query_one("#messages"))
+        messages = self.query_one(MessageView)
         if same:
             messages.refresh_flow()
         else:
             messages.show_flow(flow, pending=pending)
-        cast(DetailWidget, self.query_one("#connection")).show_flow(flow)
+        self.query_one(ConnectionPane).show_flow(flow)
         self.query_one(FlowInfo).show_flow(flow)
         self._shown, self._shown_id = flow, flow.id if flow else None
         self.refresh_status()
