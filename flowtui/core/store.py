@@ -5,51 +5,32 @@ the flows by id in order, keeps a filtered view that behaves as a sequence, and 
 subscribers what changed (`add`, `update`, `remove`, `reset`, after mitmweb's
 `flows/add` ... event names). Adding or updating a flow is O(1) (plus the view lookup);
 re-filtering is O(n). No Textual, no IO: the UI wraps the callbacks in messages.
+
+Its reading of lazy flows is in `store_lazy`, the upkeep of its view in `store_view`
+(both mixed into `FlowStore`); their public names are importable from here as before.
 """
 
 from __future__ import annotations
 
-import bisect
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import compress
-from typing import Literal, Protocol, overload
+from typing import Literal
 
 from flowtui.core.filters.columns import SummaryColumns
 from flowtui.core.flow import Flow
+from flowtui.core.store_lazy import OPEN_CACHE as OPEN_CACHE
+from flowtui.core.store_lazy import PREVIEW_BYTES as PREVIEW_BYTES
+from flowtui.core.store_lazy import PREVIEW_MESSAGES as PREVIEW_MESSAGES
+from flowtui.core.store_lazy import LazyFlow, LazyRecordsMixin
+from flowtui.core.store_view import FilteredViewMixin, FlowView
+from flowtui.core.store_view import Predicate as Predicate
 from flowtui.core.summary import FlowSummary, summarize
-from flowtui.core.unknown import UnknownFlow
 
 __all__ = ["FlowStore", "FlowSummary", "FlowView", "LazyFlow", "StoreEvent", "summarize"]
 
-Predicate = Callable[[Flow], bool]
 EventKind = Literal["add", "update", "remove", "reset"]
-
-OPEN_CACHE = 32
-PREVIEW_MESSAGES = 256
-PREVIEW_BYTES = 256 << 10
-"""A preview holds this many messages at most, fewer once they take this many bytes:
-more than the first screens of rows, and a few milliseconds to decode."""
-"""How many decoded lazy flows the store keeps (the cursor's, the recently opened)."""
-
-
-class LazyFlow(Protocol):
-    """A flow not held in memory: its record in a capture file (see `flowtui.io.lazy`)."""
-
-    def load(self) -> Flow:
-        """Decode a fresh Flow (may raise the reader's exception)."""
-        ...
-
-    def raw(self) -> bytes:
-        """The record's bytes as stored (for saving it unchanged)."""
-        ...
-
-    def load_head(self, messages: int, size: int) -> Flow | None:
-        """A message flow with only its first messages (`messages` of them, fewer once
-        they take `size` bytes), decoded without the rest; None if it cannot be."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,37 +43,7 @@ class StoreEvent:
     """The flows concerned (empty for `reset`)."""
 
 
-class FlowView(Sequence[Flow]):
-    """The filtered, ordered flows: a read-only sequence backed by the store."""
-
-    def __init__(self, store: FlowStore) -> None:
-        self._store = store
-
-    def __len__(self) -> int:
-        return len(self._store._view)
-
-    @overload
-    def __getitem__(self, index: int) -> Flow: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Flow]: ...
-    def __getitem__(self, index: int | slice) -> Flow | list[Flow]:
-        flows = self._store._flows
-        get = self._store._get
-        if isinstance(index, slice):
-            return [get(i) for i in self._store._view[index]]
-        flow_id = self._store._view[index]
-        return flows[flow_id] if flow_id in flows else get(flow_id)
-
-    def id_at(self, index: int) -> str:
-        """The id of the flow at `index` (never decodes a lazy flow)."""
-        return self._store._view[index]
-
-    def position(self, flow_id: str) -> int | None:
-        """The position of a flow in the view, or None if it is not shown (O(log n))."""
-        return self._store._view_position(flow_id)
-
-
-class FlowStore:
+class FlowStore(LazyRecordsMixin, FilteredViewMixin):
     """Flows by id in order, a filtered view of them, and change notifications."""
 
     def __init__(self) -> None:
@@ -142,73 +93,6 @@ class FlowStore:
         records (so saving can copy them without decoding)."""
         ids = list(self._seq)  # _seq is kept in order
         return [self._flows[i] if i in self._flows else self._lazy[i] for i in ids]
-
-    def is_lazy(self, flow_id: str) -> bool:
-        """True if the flow lives in its capture file, not in memory."""
-        return flow_id in self._lazy and flow_id not in self._flows
-
-    def _get(self, flow_id: str) -> Flow:
-        flow = self.loaded(flow_id)
-        if flow is not None:
-            return flow
-        flow = self.decode(flow_id)
-        self.remember(flow_id, flow)
-        return flow
-
-    def loaded(self, flow_id: str) -> Flow | None:
-        """The flow if it is in memory (resident, or a lazy one recently opened), else
-        None: never decodes."""
-        flow = self._flows.get(flow_id)
-        if flow is not None:
-            return flow
-        flow = self._open.get(flow_id)
-        if flow is not None:
-            self._open.move_to_end(flow_id)
-        return flow
-
-    def record_size(self, flow_id: str) -> int:
-        """How many bytes opening a lazy flow reads (0 if it is in memory)."""
-        if flow_id in self._flows or flow_id in self._open:
-            return 0
-        return int(getattr(self._lazy.get(flow_id), "raw_length", 0))
-
-    def decode(self, flow_id: str) -> Flow:
-        """A lazy flow decoded from its record, not kept (a worker thread may call this
-        for a big record; hand the flow to `remember` on the store's thread).
-
-        A record that cannot be read back (a damaged state, a file changed under us)
-        gives a read-only unreadable flow naming the file and where; saving still
-        copies the record as it is."""
-        try:
-            return self._lazy[flow_id].load()
-        except Exception as e:  # its record went bad since it was indexed
-            kind = self._summaries[flow_id].type if flow_id in self._summaries else "?"
-            return UnknownFlow.from_raw({"id": flow_id, "type": kind}, f"cannot be read: {e}")
-
-    def preview(self, flow_id: str) -> Flow | None:
-        """A lazy message flow's first messages and every other field, decoded without
-        the rest: shown while `decode` reads the whole of a big one. Never kept, and
-        for display only (a change goes to the whole flow, from `get`). None when the
-        flow is in memory, has no messages, or its record cannot be read that way."""
-        lazy = self._lazy.get(flow_id)
-        summary = self._summaries.get(flow_id)
-        if lazy is None or summary is None or summary.messages is None:
-            return None
-        if flow_id in self._flows or flow_id in self._open:
-            return None
-        try:
-            return lazy.load_head(PREVIEW_MESSAGES, PREVIEW_BYTES)
-        except Exception:  # the file went away: `decode` says so, a preview stays silent
-            return None
-
-    def remember(self, flow_id: str, flow: Flow) -> None:
-        """Keep a decoded lazy flow among the recently opened (unless it was changed,
-        removed or opened again meanwhile)."""
-        if flow_id not in self._lazy or flow_id in self._flows or flow_id in self._open:
-            return
-        self._open[flow_id] = flow
-        if len(self._open) > OPEN_CACHE:
-            self._open.popitem(last=False)
 
     def revision(self, flow_id: str) -> int:
         """How often the flow was updated: part of the list's row-cache key."""
@@ -415,134 +299,6 @@ class FlowStore:
         self._announce("reset")
 
     # -- internals ----------------------------------------------------------------------
-
-    def _matches(self, flow: Flow) -> bool:
-        if self._filter is None:
-            return True
-        try:
-            if getattr(self._filter, "on_summaries", False):
-                return bool(self._filter.match_summary(self.summary(flow)))  # type: ignore[attr-defined]
-            return bool(self._filter(flow))
-        except Exception:  # a filter must never break the store; treat as "no match"
-            return False
-
-    def _matches_id(self, flow_id: str) -> bool:
-        """The filter on a flow by id: on its summary where the filter allows, else on
-        the flow (decoding a lazy one)."""
-        if self._filter is None:
-            return True
-        if flow_id in self._flows:
-            return self._matches(self._flows[flow_id])
-        try:
-            if getattr(self._filter, "on_summaries", False):
-                return bool(self._filter.match_summary(self.summary_of(flow_id)))  # type: ignore[attr-defined]
-            return bool(self._filter(self._get(flow_id)))
-        except Exception:  # as in _matches (a record gone bad included)
-            return False
-
-    def _rebuild_view(self, known: Mapping[str, bool] | None = None) -> None:
-        known = known or {}
-        if self._filter is None and not known:
-            self._view, self._view_seqs = self._order_ids.copy(), self._order_seqs.tolist()
-            return
-        flt = self._filter
-        if getattr(flt, "on_summaries", False):
-            # The fast path: the summaries, column by column (or in one list if keeping
-            # the columns failed), tested field by field: nothing decoded.
-            try:
-                if self._columns_ok:
-                    flags = flt.match_columns(self._columns)  # type: ignore[union-attr]
-                else:
-                    flags = flt.match_summaries(list(self._summaries.values()))  # type: ignore[union-attr]
-            except Exception:  # a filter must never break the store: go flow by flow
-                flags = None
-            if flags is not None and len(flags) == len(self._order_ids):
-                if known:
-                    flags = self._with_known(flags, known)
-                self._view, self._view_seqs = self._select(flags)
-                return
-        match = self._matches_id
-        ids = self._order_ids
-        self._view = [i for i in ids if (known[i] if i in known else match(i))]
-        self._view_seqs = [self._seq[i] for i in self._view]
-
-    def _select(self, flags: bytes) -> tuple[list[str], list[int]]:
-        """The ids and sequence numbers of the flows whose flag (one byte per flow, in
-        the store's order) is 1."""
-        ids, seqs = self._order_ids, self._order_seqs
-        shown = flags.count(1)
-        if shown == len(flags):
-            return ids.copy(), seqs.tolist()
-        if shown * 16 > len(flags):
-            return list(compress(ids, flags)), list(compress(seqs, flags))
-        # Few flows shown: find them, and touch none of the others' ids.
-        rows, find = [], flags.find
-        row = find(1)
-        while row >= 0:
-            rows.append(row)
-            row = find(1, row + 1)
-        return list(map(ids.__getitem__, rows)), list(map(seqs.__getitem__, rows))
-
-    def _with_known(self, flags: bytes, known: Mapping[str, bool]) -> bytes:
-        """`flags` (one byte per flow, in order) with the answers in `known` instead."""
-        patched = bytearray(flags)
-        for flow_id, ok in known.items():
-            if flow_id in self._seq:
-                patched[self._row(flow_id)] = 1 if ok else 0
-        return bytes(patched)
-
-    def _row(self, flow_id: str) -> int:
-        """The position of a flow in the store's order (O(log n))."""
-        return bisect.bisect_left(self._order_seqs, self._seq[flow_id])
-
-    def _append_row(self, flow_id: str, summary: FlowSummary) -> None:
-        self._order_ids.append(flow_id)
-        self._order_seqs.append(self._seq[flow_id])
-        if self._columns_ok:
-            try:
-                self._columns.append(summary)
-            except Exception:  # never break the store: filter the summaries' list instead
-                self._columns_ok = False
-
-    def _extend_columns(self, rows: list[FlowSummary]) -> None:
-        """Add the summaries of flows just appended to the columns (then empty `rows`)."""
-        if rows:
-            self._keep_columns(lambda: self._columns.extend(rows))
-            rows.clear()
-
-    def _replace_row(self, flow_id: str, summary: FlowSummary) -> None:
-        row = self._row(flow_id)
-        self._keep_columns(lambda: self._columns.replace(row, summary))
-
-    def _keep_columns(self, change: Callable[[], None]) -> None:
-        """Apply a change to the columns; if it fails, stop keeping them (filters then
-        read the summaries' list, still without decoding anything)."""
-        if self._columns_ok:
-            try:
-                change()
-            except Exception:
-                self._columns_ok = False
-
-    def _place(self, flow_id: str, matches: bool) -> None:
-        """Show or hide a changed flow as the filter now says."""
-        shown = self._view_position(flow_id) is not None
-        if matches != shown:
-            seq = self._seq[flow_id]
-            pos = bisect.bisect_left(self._view_seqs, seq)
-            if shown:
-                del self._view[pos], self._view_seqs[pos]
-            else:
-                self._view.insert(pos, flow_id)
-                self._view_seqs.insert(pos, seq)
-
-    def _view_position(self, flow_id: str) -> int | None:
-        seq = self._seq.get(flow_id)
-        if seq is None:
-            return None
-        pos = bisect.bisect_left(self._view_seqs, seq)
-        if pos < len(self._view_seqs) and self._view_seqs[pos] == seq:
-            return pos
-        return None
 
     def _count(self, flow: Flow) -> None:
         self._count_summary(flow.id, self._summaries[flow.id])
