@@ -3,7 +3,7 @@
 A row is a small tuple, not a rendered line: a header row holds its finished header
 text, a text row holds one cleaned, wrapped line, and a hex row holds only the byte
 offset (formatted when it scrolls into view). Building 10,000 messages is therefore a
-single loop of decode/split work, and rendering stays with the widget.
+single loop of decode/split work, and rendering stays with the viewer (`message_paint`).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 TOOLKIT.md §5 measured this shape as the only one that opens a 5,000-message
 conversation instantly (RichLog, TextArea and ListView take 0.5–15 s). Rows come from
-`message_rows.build_rows`; `render_line` formats only the visible rows and caches their
-strips, so scrolling and cursor moves never rebuild anything.
+`message_rows.build_rows`; `render_line` formats only the visible rows (`message_paint`)
+and caches their strips, so scrolling and cursor moves never rebuild anything.
 
 Rows are built incrementally (`row_builder.RowBuilder`): opening a flow, switching
 text/hex or the direction builds the first screenfuls (around the kept position) at
@@ -17,14 +17,11 @@ before speed).
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Sequence
 from typing import ClassVar
 
-from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events, work
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -34,7 +31,7 @@ from textual.strip import Strip
 
 from flowtui.core import Flow
 from flowtui.core.messages import MessageFlow
-from flowtui.ui.safe_text import clean
+from flowtui.ui.widgets.message_paint import GUTTER, HEX_ROW_WIDTH, paint_row
 from flowtui.ui.widgets.message_rows import (
     DIRECTIONS,
     VIEW_MODES,
@@ -45,11 +42,11 @@ from flowtui.ui.widgets.message_rows import (
     RowStats,
     ViewMode,
     count_stats,
-    format_size,
     notes_for,
     row_text,
 )
 from flowtui.ui.widgets.message_search import MessageSearchScreen
+from flowtui.ui.widgets.message_titles import message_titles
 from flowtui.ui.widgets.row_builder import RowBuilder
 from flowtui.ui.widgets.virtual_size import set_virtual_size
 
@@ -59,15 +56,6 @@ BUILD_SLICE = 0.004
 """Seconds of row building per slice of the background build, between frames and keys."""
 _FREE_STEP = 20_000
 _SIZE_EVERY = 0.1
-
-_GUTTER = "▌ "
-_HEX_ROW_WIDTH = 78
-_ESCAPES = re.compile(r"\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|\\U[0-9a-f]{8}")
-_DIRECTION_LABEL: dict[Direction, str] = {
-    "both": "both directions",
-    "client": "client → server only",
-    "server": "server → client only",
-}
 
 
 class MessageView(ScrollView, can_focus=True):
@@ -323,7 +311,7 @@ class MessageView(ScrollView, can_focus=True):
     def _rebuild(self, keep_position: bool = False) -> None:
         anchor = self._top_message() if keep_position else None
         self._generation += 1
-        self._text_width = max(10, self._content_width() - len(_GUTTER))
+        self._text_width = max(10, self._content_width() - len(GUTTER))
         if len(self._rows) > _FREE_STEP:
             self._dropped.append(self._rows)
         self._rows, self._builder = [], None
@@ -416,7 +404,7 @@ class MessageView(ScrollView, can_focus=True):
 
     def _update_size(self) -> None:
         has_hex = self._builder is not None and self._builder.has_hex
-        width = max(self._content_width(), _HEX_ROW_WIDTH + len(_GUTTER)) if has_hex else 0
+        width = max(self._content_width(), HEX_ROW_WIDTH + len(GUTTER)) if has_hex else 0
         set_virtual_size(self, Size(width, len(self._rows)))  # rows arrive: no screen layout
 
     def _find(self, query: str, start: int) -> list[int]:
@@ -439,30 +427,16 @@ class MessageView(ScrollView, can_focus=True):
         self.refresh()
 
     def _update_titles(self) -> None:
-        stats = self._stats
-        flow = self._flow
-        if isinstance(flow, MessageFlow) and self._pending is not None:
-            noun = "datagrams" if flow.type == "udp" else "messages"
-            title = f"{flow.type.upper()} {noun}: {self._pending}  reading…"
-        elif isinstance(flow, MessageFlow):
-            noun = "datagrams" if flow.type == "udp" else "messages"
-            title = (
-                f"{flow.type.upper()} {noun}: {stats.total}"
-                f"  → {stats.client_msgs} ({format_size(stats.client_bytes)})"
-                f"  ← {stats.server_msgs} ({format_size(stats.server_bytes)})"
-            )
-            if stats.shown != stats.total:
-                title += f"  showing {stats.shown}"
-        else:
-            title = "Messages"
-        sub = Text(f"view: {self._mode} · {_DIRECTION_LABEL[self._direction]}")
-        if self._query:
-            found = f"{self._current + 1}/{len(self._matches)}" if self._matches else "no match"
-            sub.append(" · search “")
-            sub.append(clean(self._query, max_len=40))
-            sub.append(f"” {found}")
-        self.border_title = Text(title)
-        self.border_subtitle = sub
+        self.border_title, self.border_subtitle = message_titles(
+            self._flow,
+            self._stats,
+            pending=self._pending,
+            mode=self._mode,
+            direction=self._direction,
+            query=self._query,
+            current=self._current,
+            matches=len(self._matches),
+        )
 
     # -- rendering -------------------------------------------------------------------------
 
@@ -472,7 +446,7 @@ class MessageView(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         """Re-wrap text rows when the width changes."""
-        if max(10, self._content_width() - len(_GUTTER)) != self._text_width:
+        if max(10, self._content_width() - len(GUTTER)) != self._text_width:
             self._rebuild(keep_position=True)
 
     def render_line(self, y: int) -> Strip:
@@ -490,34 +464,16 @@ class MessageView(ScrollView, can_focus=True):
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _render_row(self, index: int, base: Style) -> Strip:
-        row = self._rows[index]
-        kind, number, payload = row
-        style = self.get_component_rich_style
-        if kind == Kind.NOTE:
-            text = Text("  ", style=base, end="", no_wrap=True)
-            text.append(str(payload), style=style("message-view--note"))
-            return Strip(text.render(self.app.console), text.cell_len).apply_style(base)
-        messages = self._messages
-        assert messages is not None
-        message = messages[number]
-        side = style("message-view--client" if message.from_client else "message-view--server")
-        line = row_text(row, messages)
-        text = Text(line, style=base, end="", no_wrap=True)
-        if kind == Kind.HEADER:
-            text.stylize(side + style("message-view--header"))
-        elif kind == Kind.HEX:
-            text.stylize(style("message-view--offset"), 0, 8)
-            text.stylize(side, 60)
-        else:
-            escape = style("message-view--escape")
-            for m in _ESCAPES.finditer(line):
-                text.stylize(escape, m.start(), m.end())
-        if self._query and index in self._match_set():
-            self._highlight(text, line, index)
-        gutter = Segment(_GUTTER, base + side)
-        # Rich yields an unstyled segment for a Text without spans: put `base` under all.
-        segments = [gutter, *text.render(self.app.console)]
-        return Strip(segments, len(_GUTTER) + text.cell_len).apply_style(base)
+        match = bool(self._query) and index in self._match_set()
+        return paint_row(
+            self._rows[index],
+            self._messages,
+            base=base,
+            style=self.get_component_rich_style,
+            console=self.app.console,
+            query=self._query if match else "",
+            current=index == self.current_match,
+        )
 
     def _match_set(self) -> frozenset[int]:
         key = (id(self._matches), len(self._matches))
@@ -525,15 +481,3 @@ class MessageView(ScrollView, can_focus=True):
             self._match_key = key
             self._match_rows = frozenset(self._matches)
         return self._match_rows
-
-    def _highlight(self, text: Text, line: str, index: int) -> None:
-        current = index == self.current_match
-        hit = self.get_component_rich_style(
-            "message-view--current-match" if current else "message-view--match"
-        )
-        needle = self._query.lower()
-        lowered = line.lower()
-        pos = lowered.find(needle)
-        while pos >= 0 and needle:
-            text.stylize(hit, pos, pos + len(needle))
-            pos = lowered.find(needle, pos + len(needle))

@@ -1,0 +1,60 @@
+"""The message viewer's border texts: counts on top, view mode, direction and search below.
+
+A pure function of the view's state (its `RowStats` among it), apart from the widget so
+it reads at a glance. The search text comes from the user, and is cleaned and shown as
+plain `Text` like everything else.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from flowtui.core import Flow
+from flowtui.core.messages import MessageFlow
+from flowtui.ui.safe_text import clean
+from flowtui.ui.widgets.message_rows import Direction, RowStats, ViewMode, format_size
+
+__all__ = ["message_titles"]
+
+_DIRECTION_LABEL: dict[Direction, str] = {
+    "both": "both directions",
+    "client": "client → server only",
+    "server": "server → client only",
+}
+
+
+def message_titles(
+    flow: Flow | None,
+    stats: RowStats,
+    *,
+    pending: int | None,
+    mode: ViewMode,
+    direction: Direction,
+    query: str,
+    current: int,
+    matches: int,
+) -> tuple[Text, Text]:
+    """The border title and subtitle for `flow` with `stats` (`pending`: the message
+    count while a preview is shown; `current`: the index of the current one of
+    `matches` search hits, -1 for none)."""
+    if isinstance(flow, MessageFlow) and pending is not None:
+        noun = "datagrams" if flow.type == "udp" else "messages"
+        title = f"{flow.type.upper()} {noun}: {pending}  reading…"
+    elif isinstance(flow, MessageFlow):
+        noun = "datagrams" if flow.type == "udp" else "messages"
+        title = (
+            f"{flow.type.upper()} {noun}: {stats.total}"
+            f"  → {stats.client_msgs} ({format_size(stats.client_bytes)})"
+            f"  ← {stats.server_msgs} ({format_size(stats.server_bytes)})"
+        )
+        if stats.shown != stats.total:
+            title += f"  showing {stats.shown}"
+    else:
+        title = "Messages"
+    sub = Text(f"view: {mode} · {_DIRECTION_LABEL[direction]}")
+    if query:
+        found = f"{current + 1}/{matches}" if matches else "no match"
+        sub.append(" · search “")
+        sub.append(clean(query, max_len=40))
+        sub.append(f"” {found}")
+    return Text(title), sub
