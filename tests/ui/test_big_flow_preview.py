@@ -8,6 +8,7 @@ import threading
 from datetime import UTC
 from pathlib import Path
 
+from textual.pilot import Pilot
 from ui.factories import T0, tcp_flow
 
 from flowtui.core import Flow, TCPMessage
@@ -48,6 +49,17 @@ def _gate_whole_decode(app: FlowtuiApp) -> threading.Event:
     return gate
 
 
+async def _preview_the_big_flow(app: FlowtuiApp, pilot: Pilot[None]) -> threading.Event:
+    """Load, hold the whole decode, and move onto the big flow: its preview is shown."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    gate = _gate_whole_decode(app)
+    app.query_one(FlowList).focus()
+    await pilot.press("down")
+    await pilot.pause()
+    return gate
+
+
 def _header_messages(view: MessageView) -> list[int]:
     return [r[1] for r in view.rows if str(r[2]).startswith(("→ #", "← #"))]
 
@@ -56,13 +68,8 @@ async def test_a_big_flow_shows_its_first_messages_then_the_whole(tmp_path: Path
     path, big_id = _capture(tmp_path)
     app = make_app([path], tz=UTC, detail_delay=0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.store.record_size(big_id) >= LARGE_RECORD
-        gate = _gate_whole_decode(app)
-        app.query_one(FlowList).focus()
-        await pilot.press("down")
-        await pilot.pause()
+        gate = await _preview_the_big_flow(app, pilot)
+        assert app.store.record_size(big_id) >= LARGE_RECORD  # not decoded yet
         view = app.query_one(MessageView)
         assert view.flow is not None and view.flow.id == big_id
         assert view.pending == COUNT and len(view.flow.messages) == PREVIEW_MESSAGES
@@ -88,12 +95,7 @@ async def test_a_change_made_on_a_preview_goes_to_the_whole_flow(tmp_path: Path)
     path, big_id = _capture(tmp_path, "flowtui")
     app = make_app([path], tz=UTC, detail_delay=0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        gate = _gate_whole_decode(app)
-        app.query_one(FlowList).focus()
-        await pilot.press("down")
-        await pilot.pause()
+        gate = await _preview_the_big_flow(app, pilot)
         assert app.query_one(MessageView).pending == COUNT
         await pilot.press("m")  # marks the whole flow (decoded for it), not the preview
         await pilot.pause()
@@ -115,12 +117,7 @@ async def test_moving_on_while_the_whole_decodes_keeps_the_panes_on_the_new_flow
     path, big_id = _capture(tmp_path)
     app = make_app([path], tz=UTC, detail_delay=0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        gate = _gate_whole_decode(app)
-        app.query_one(FlowList).focus()
-        await pilot.press("down")
-        await pilot.pause()
+        gate = await _preview_the_big_flow(app, pilot)
         view = app.query_one(MessageView)
         assert view.pending == COUNT
         await pilot.press("down")  # a small flow, while the big one decodes
