@@ -17,6 +17,7 @@ from typing import Any
 
 from flowtui.core import Flow, UnknownFlow
 from flowtui.core.filters import FilterError, parse
+from flowtui.core.messages import MessageFlow
 from flowtui.core.summary import summarize
 from flowtui.io import FlowReader, FlowReadException, summarize_state, tnetstring
 from flowtui.io.compat import MigrationError, migrate_flow
@@ -144,7 +145,8 @@ def fuzz_index(data: bytes) -> None:
     """The index pass of the UI (skimmer, stored summaries) over a file: every entry's
     summary has the types the flow list formats, and a flow that opens has exactly the
     summary it was listed with (unless it opens as unreadable: the index checks field
-    names and the fields it lists, not every value the model checks)."""
+    names and the fields it lists, not every value the model checks); a message flow's
+    preview is that flow with its first messages only."""
     if not data.startswith(MAGIC) and not data[:1].isdigit():
         data = encode_header({"writer": "fuzz"}) + data[1:]
     with tempfile.TemporaryDirectory() as tmp:
@@ -160,12 +162,20 @@ def fuzz_index(data: bytes) -> None:
                     for name in names:
                         if type(getattr(summary, name)) is not kind:
                             raise AssertionError(f"summary.{name} is not {kind.__name__}")
+                preview = entry.ref.load_head(2, 64)  # never raises: None or a flow
                 try:
                     flow = entry.ref.load()
                 except FlowReadException:
                     continue
                 if not isinstance(flow, UnknownFlow) and summarize(flow) != summary:
                     raise AssertionError("a flow opens with another summary than listed")
+                if isinstance(flow, MessageFlow):  # then its preview is the same, cut short
+                    whole = flow.get_state()
+                    if preview is None or preview.get_state() != {
+                        **whole,
+                        "messages": whole["messages"][: len(preview.messages)],  # type: ignore[attr-defined]
+                    }:
+                        raise AssertionError("a preview is not the flow cut short")
 
 
 TARGETS: dict[str, Callable[[bytes], None]] = {
