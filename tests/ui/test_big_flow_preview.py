@@ -132,3 +132,54 @@ async def test_moving_on_while_the_whole_decodes_keeps_the_panes_on_the_new_flow
         await pilot.pause()
         assert view.pending is None and view.flow is app.store.get(big_id)
         assert len(view.flow.messages) == COUNT  # type: ignore[union-attr]
+
+
+async def test_a_search_on_a_preview_covers_the_whole_flow_once_read(tmp_path: Path) -> None:
+    path, _ = _capture(tmp_path)
+    app = make_app([path], tz=UTC, detail_delay=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        gate = await _preview_the_big_flow(app, pilot)
+        view = app.query_one(MessageView)
+        view.search(f"line {COUNT - 5:05d}")  # only in a message the preview lacks
+        await pilot.pause()
+        assert view.matches == [] and "when read" in str(view.border_subtitle)
+        assert not any("No match" in str(n.message) for n in app._notifications)
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert view.pending is None and view.current_match is not None
+        assert view.rows[view.current_match][1] == COUNT - 5
+        top = int(view.scroll_y)
+        assert top <= view.current_match < top + view.scrollable_content_region.height
+        assert "1/1" in str(view.border_subtitle)
+
+
+async def test_end_on_a_preview_goes_to_the_whole_flows_end(tmp_path: Path) -> None:
+    path, _ = _capture(tmp_path)
+    app = make_app([path], tz=UTC, detail_delay=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        gate = await _preview_the_big_flow(app, pilot)
+        view = app.query_one(MessageView)
+        view.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert view.pending is None and view.scroll_y == view.max_scroll_y
+        assert view.rows[-1][1] == COUNT - 1  # the whole flow's last message, in view
+
+
+async def test_moving_back_after_end_on_a_preview_is_kept(tmp_path: Path) -> None:
+    path, _ = _capture(tmp_path)
+    app = make_app([path], tz=UTC, detail_delay=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        gate = await _preview_the_big_flow(app, pilot)
+        view = app.query_one(MessageView)
+        view.focus()
+        await pilot.press("end", "home")  # changed their mind: stays at the top
+        await pilot.pause()
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert view.pending is None and view.scroll_y == 0

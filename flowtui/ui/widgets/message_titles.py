@@ -53,7 +53,10 @@ def message_titles(
         title = "Messages"
     sub = Text(f"view: {mode} · {_DIRECTION_LABEL[direction]}")
     if query:
-        found = f"{current + 1}/{matches}" if matches else "no match"
+        if matches:
+            found = f"{current + 1}/{matches}"
+        else:  # a preview is searched once the whole flow is read
+            found = "no match" if pending is None else "when read"
         sub.append(" · search “")
         sub.append(clean(query, max_len=40))
         sub.append(f"” {found}")

@@ -108,6 +108,8 @@ class MessageView(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._flow: Flow | None = None
         self._pending: int | None = None
+        self._end_wanted = False
+        """`end` was pressed on a preview: the whole flow opens at its end."""
         """The message count of a flow shown as a preview (its first messages only)."""
         self._messages: Sequence[MessageLike] | None = None
         self._builder: RowBuilder | None = None
@@ -201,13 +203,28 @@ class MessageView(ScrollView, can_focus=True):
         copy = flow is not None and self._flow is not None and flow.id == self._flow.id
         self._flow = flow
         if copy:
-            self._rebuild(keep_position=True)
+            self._take_copy()
             return
+        self._end_wanted = False
         self._mode = self._modes.get(flow.id, "auto") if flow is not None else "auto"
         self._query, self._matches, self._current = "", [], -1
         self._rebuild()
         if self.is_mounted:  # the app may hand over a flow before the view is mounted
             self.scroll_to(0, 0, animate=False)
+
+    def _take_copy(self) -> None:
+        """Show a new copy of the flow shown (the whole after its preview) where the
+        reader is, in the same mode; an `end` or a search made on the preview now
+        covers every message."""
+        at_end = self._end_wanted and self.scroll_y >= self.max_scroll_y
+        query, self._query = self._query, ""
+        self._rebuild(keep_position=True)
+        if self._pending is None:
+            self._end_wanted = False
+            if at_end:
+                self.action_scroll_end()
+        if query:
+            self.search(query)
 
     def refresh_flow(self) -> None:
         """The shown flow gained messages (a live flow): append their rows only."""
@@ -244,8 +261,13 @@ class MessageView(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True)
 
     def search(self, query: str) -> None:
-        """Find `query` (plain text, any case) in the rendered rows and go to the first hit."""
+        """Find `query` (plain text, any case) in the rendered rows and go to the first hit
+        (in a preview: once the whole flow is read, not among its first messages only)."""
         self._query = query
+        if query and self._pending is not None:
+            self._matches, self._current = [], -1
+            self._update_titles()
+            return
         if query:
             self.complete_rows()  # a search covers every row, built or not yet
         self._matches = self._find(query, 0) if query else []
@@ -298,7 +320,9 @@ class MessageView(ScrollView, can_focus=True):
         self.scroll_home(animate=False)
 
     def action_scroll_end(self) -> None:
-        """`end`: the last row, at once (finishing the rows first)."""
+        """`end`: the last row, at once (finishing the rows first; in a preview, the
+        whole flow's once it is read, unless the reader moved on meanwhile)."""
+        self._end_wanted = self._pending is not None
         self.complete_rows()
         self.scroll_end(animate=False, immediate=True)
 
