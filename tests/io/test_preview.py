@@ -17,10 +17,8 @@ from flowtui.io.lazy import CaptureIndexer, IndexEntry
 ROOT = Path(__file__).resolve().parent.parent.parent
 CAPTURES = [
     *sorted((ROOT / "tests" / "data").glob("mitmproxy-*/*.flows")),
-    *sorted((ROOT.parent / "shared" / "fixtures" / "mitmproxy-11").glob("*.flows")),
     ROOT / "flowtui" / "sample" / "sample.flows",
 ]
-CAPTURES = [p for p in CAPTURES if p.exists()]
 FORMATS = ["mitmproxy", "flowtui"]
 
 
