@@ -5,9 +5,11 @@ go to the whole flow."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from ui.factories import T0, tcp_flow
 
@@ -183,3 +185,22 @@ async def test_moving_back_after_end_on_a_preview_is_kept(tmp_path: Path) -> Non
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert view.pending is None and view.scroll_y == 0
+
+
+def test_snapshot_a_big_flows_preview(
+    snap_compare: Callable[..., bool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 4,000-message flow as it opens: its first messages, "reading…" in the title."""
+    path, _ = _capture(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the status bar names the file as given
+    app = make_app([Path(path.name)], tz=UTC, detail_delay=0)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        app.main._decode_after_preview = lambda flow_id: None  # type: ignore[method-assign]
+        app.query_one(FlowList).focus()
+        await pilot.press("down")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
