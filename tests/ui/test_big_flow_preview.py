@@ -204,3 +204,36 @@ def test_snapshot_a_big_flows_preview(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_a_huge_record_is_previewed_by_the_worker_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reading and checking a record of hundreds of MB for its preview would stall the
+    # UI thread: above PREVIEW_AT_ONCE the worker makes the preview, then the whole.
+    from flowtui.ui.screens import main
+
+    monkeypatch.setattr(main, "PREVIEW_AT_ONCE", LARGE_RECORD)  # this flow counts as huge
+    path, big_id = _capture(tmp_path)
+    app = make_app([path], tz=UTC, detail_delay=0)
+    previewed_in: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        preview = app.store.preview
+
+        def spy(flow_id: str) -> Flow | None:
+            previewed_in.append(threading.current_thread().name)
+            return preview(flow_id)
+
+        app.store.preview = spy  # type: ignore[method-assign]
+        gate = await _preview_the_big_flow(app, pilot)
+        view = app.query_one(MessageView)
+        for _ in range(100):  # the worker's preview arrives through the message queue
+            if view.pending is not None:
+                break
+            await pilot.pause(0.02)
+        assert view.pending == COUNT and view.flow is not None and view.flow.id == big_id
+        assert previewed_in and threading.main_thread().name not in previewed_in
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert view.pending is None and view.flow is app.store.get(big_id)

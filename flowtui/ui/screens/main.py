@@ -33,12 +33,15 @@ from flowtui.ui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from flowtui.ui.app import FlowtuiApp
 
-__all__ = ["LARGE_RECORD", "MainScreen"]
+__all__ = ["LARGE_RECORD", "PREVIEW_AT_ONCE", "MainScreen"]
 
 LARGE_RECORD = 1 << 20
 """Records of at least this many bytes are decoded in a worker thread when the cursor
 rests on them (about 10–20 ms of decoding per MB: smaller ones are read at once); a TCP
 or UDP flow shows its first messages meanwhile (`FlowStore.preview`)."""
+PREVIEW_AT_ONCE = 8 << 20
+"""Records up to this many bytes are previewed on the UI thread (reading, checking and
+decoding the head of 8 MB takes about 10 ms); bigger ones by the decoding worker, first."""
 
 
 class MainScreen(Screen[None]):
@@ -167,9 +170,13 @@ class MainScreen(Screen[None]):
     def _show_detail(self) -> None:
         flow_id = self._pending_id
         store = self.ft.store
-        if flow_id is not None and store.record_size(flow_id) >= LARGE_RECORD:
+        size = store.record_size(flow_id) if flow_id is not None else 0
+        if flow_id is not None and size >= LARGE_RECORD:
             if flow_id != self._decoding_id:  # the panes follow when it is decoded
                 self._decoding_id = flow_id
+                if size > PREVIEW_AT_ONCE:
+                    self._decode_in_background(flow_id, preview=True)
+                    return
                 preview = store.preview(flow_id)
                 if preview is None:
                     self._decode_in_background(flow_id)
@@ -204,12 +211,25 @@ class MainScreen(Screen[None]):
         self._decode_in_background(flow_id)
 
     @work(thread=True, exclusive=True, group="detail-decode", exit_on_error=False)
-    def _decode_in_background(self, flow_id: str) -> None:
+    def _decode_in_background(self, flow_id: str, preview: bool = False) -> None:
         """Decode a big record off the UI thread (a 100 MB flow takes seconds), so keys
-        are answered meanwhile; a newer one cancels waiting for this one."""
-        flow = self.ft.store.decode(flow_id)
-        if not get_current_worker().is_cancelled:
+        are answered meanwhile, its preview first if asked; a newer one cancels waiting
+        for this one."""
+        worker = get_current_worker()
+        store = self.ft.store
+        first = store.preview(flow_id) if preview else None
+        if first is not None and not worker.is_cancelled:
+            self.app.call_from_thread(self._previewed, flow_id, first)
+        flow = store.decode(flow_id)
+        if not worker.is_cancelled:
             self.app.call_from_thread(self._decoded, flow_id, flow)
+
+    def _previewed(self, flow_id: str, flow: Flow) -> None:
+        store = self.ft.store
+        if self._pending_id != flow_id or self._decoding_id != flow_id:
+            return  # the cursor moved on
+        if store.loaded(flow_id) is None:  # else a change decoded the whole meanwhile
+            self._show(flow, pending=store.summary_of(flow_id).messages)
 
     def _decoded(self, flow_id: str, flow: Flow) -> None:
         if self._decoding_id == flow_id:
