@@ -21,6 +21,7 @@ from typing import Literal
 from flowtui.core.filters.columns import SummaryColumns
 from flowtui.core.flow import Flow
 from flowtui.core.store_lazy import OPEN_CACHE as OPEN_CACHE
+from flowtui.core.store_lazy import OPEN_CACHE_BYTES as OPEN_CACHE_BYTES
 from flowtui.core.store_lazy import PREVIEW_BYTES as PREVIEW_BYTES
 from flowtui.core.store_lazy import PREVIEW_MESSAGES as PREVIEW_MESSAGES
 from flowtui.core.store_lazy import LazyFlow, LazyRecordsMixin

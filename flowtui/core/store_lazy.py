@@ -16,10 +16,20 @@ from flowtui.core.flow import Flow
 from flowtui.core.summary import FlowSummary
 from flowtui.core.unknown import UnknownFlow
 
-__all__ = ["OPEN_CACHE", "PREVIEW_BYTES", "PREVIEW_MESSAGES", "LazyFlow", "LazyRecordsMixin"]
+__all__ = [
+    "OPEN_CACHE",
+    "OPEN_CACHE_BYTES",
+    "PREVIEW_BYTES",
+    "PREVIEW_MESSAGES",
+    "LazyFlow",
+    "LazyRecordsMixin",
+]
 
 OPEN_CACHE = 32
 """How many decoded lazy flows the store keeps (the cursor's, the recently opened)."""
+OPEN_CACHE_BYTES = 64 << 20
+"""...and at most this many bytes of their records (a decoded flow takes 1.5 to 3 times
+its record), except the newest: a few flows of 100 MB are not kept at once."""
 PREVIEW_MESSAGES = 256
 PREVIEW_BYTES = 256 << 10
 """A preview holds this many messages at most, fewer once they take this many bytes:
@@ -115,5 +125,11 @@ class LazyRecordsMixin:
         if flow_id not in self._lazy or flow_id in self._flows or flow_id in self._open:
             return
         self._open[flow_id] = flow
-        if len(self._open) > OPEN_CACHE:
-            self._open.popitem(last=False)
+        while len(self._open) > 1 and (
+            len(self._open) > OPEN_CACHE or self._open_bytes() > OPEN_CACHE_BYTES
+        ):
+            self._open.popitem(last=False)  # the least recently opened or looked at
+
+    def _open_bytes(self) -> int:
+        """The record bytes of the flows kept decoded."""
+        return sum(int(getattr(self._lazy.get(i), "raw_length", 0)) for i in self._open)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ui.factories import T0, tcp_flow
 
-from flowtui.core.store import FlowStore, StoreEvent, summarize
+from flowtui.core import Flow
+from flowtui.core.store import OPEN_CACHE, OPEN_CACHE_BYTES, FlowStore, StoreEvent, summarize
 
 
 def _store(n: int = 5) -> tuple[FlowStore, list[StoreEvent]]:
@@ -104,3 +105,46 @@ def test_clear_keeps_subscribers() -> None:
     assert len(store) == 0 and events[-1].kind == "reset"
     store.add([tcp_flow(9)])
     assert events[-1].kind == "add"
+
+
+class _Record:
+    """A lazy flow whose record is `raw_length` bytes: decodes a fresh copy."""
+
+    def __init__(self, n: int, raw_length: int) -> None:
+        self.n, self.raw_length = n, raw_length
+
+    def load(self) -> Flow:
+        return tcp_flow(self.n)
+
+    def raw(self) -> bytes:
+        return b""
+
+    def load_head(self, messages: int, size: int) -> Flow | None:
+        return None
+
+
+def _lazy_store(sizes: list[int]) -> FlowStore:
+    store = FlowStore()
+    store.add_lazy(
+        (tcp_flow(n).id, summarize(tcp_flow(n)), _Record(n, size)) for n, size in enumerate(sizes)
+    )
+    return store
+
+
+def test_opened_flows_are_kept_up_to_a_count_and_a_byte_budget() -> None:
+    small = _lazy_store([1000] * (OPEN_CACHE + 5))
+    for n in range(OPEN_CACHE + 5):
+        small.get(tcp_flow(n).id)
+    kept = [n for n in range(OPEN_CACHE + 5) if small.loaded(tcp_flow(n).id) is not None]
+    assert kept == list(range(5, OPEN_CACHE + 5))  # the most recently opened
+    big = OPEN_CACHE_BYTES // 3
+    store = _lazy_store([big, big, 10, big, 2 * OPEN_CACHE_BYTES])
+    ids = [tcp_flow(n).id for n in range(5)]
+    for flow_id in ids[:3]:
+        store.get(flow_id)
+    store.loaded(ids[0])  # looked at again: the most recent now
+    store.get(ids[3])  # over the budget: the least recently used goes
+    assert [store.loaded(i) is not None for i in ids[:4]] == [True, False, True, True]
+    whole = store.get(ids[4])  # bigger than the budget alone: kept, the others go
+    assert store.loaded(ids[4]) is whole
+    assert [store.loaded(i) is not None for i in ids[:4]] == [False] * 4
