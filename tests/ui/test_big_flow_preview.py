@@ -62,6 +62,13 @@ async def _preview_the_big_flow(app: FlowtuiApp, pilot: Pilot[None]) -> threadin
     return gate
 
 
+async def _let_the_whole_in(app: FlowtuiApp, pilot: Pilot[None], gate: threading.Event) -> None:
+    """Let the held decode finish and the panes take the whole flow."""
+    gate.set()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def _header_messages(view: MessageView) -> list[int]:
     return [r[1] for r in view.rows if str(r[2]).startswith(("→ #", "← #"))]
 
@@ -83,9 +90,7 @@ async def test_a_big_flow_shows_its_first_messages_then_the_whole(tmp_path: Path
         await pilot.pause()
         top = view.rows[int(view.scroll_y)][1]
         assert top > 0
-        gate.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _let_the_whole_in(app, pilot, gate)
         assert view.pending is None
         assert view.flow is app.store.get(big_id)
         assert len(view.flow.messages) == COUNT
@@ -101,9 +106,7 @@ async def test_a_change_made_on_a_preview_goes_to_the_whole_flow(tmp_path: Path)
         assert app.query_one(MessageView).pending == COUNT
         await pilot.press("m")  # marks the whole flow (decoded for it), not the preview
         await pilot.pause()
-        gate.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _let_the_whole_in(app, pilot, gate)
         view = app.query_one(MessageView)
         assert view.pending is None and view.flow is app.store.get(big_id)
         assert view.flow is not None and view.flow.marked
@@ -126,9 +129,7 @@ async def test_moving_on_while_the_whole_decodes_keeps_the_panes_on_the_new_flow
         await pilot.pause()
         small = app.store.view[2]
         assert view.flow is small and view.pending is None
-        gate.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _let_the_whole_in(app, pilot, gate)
         assert view.flow is small  # the finished decode does not pull the panes back
         await pilot.press("up")  # kept in memory: the whole at once, no preview
         await pilot.pause()
@@ -146,9 +147,7 @@ async def test_a_search_on_a_preview_covers_the_whole_flow_once_read(tmp_path: P
         await pilot.pause()
         assert view.matches == [] and "when read" in str(view.border_subtitle)
         assert not any("No match" in str(n.message) for n in app._notifications)
-        gate.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _let_the_whole_in(app, pilot, gate)
         assert view.pending is None and view.current_match is not None
         assert view.rows[view.current_match][1] == COUNT - 5
         top = int(view.scroll_y)
@@ -156,35 +155,27 @@ async def test_a_search_on_a_preview_covers_the_whole_flow_once_read(tmp_path: P
         assert "1/1" in str(view.border_subtitle)
 
 
-async def test_end_on_a_preview_goes_to_the_whole_flows_end(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("keys", "at_end"), [(("end",), True), (("end", "home"), False)], ids=["end", "end-home"]
+)
+async def test_end_on_a_preview_goes_to_the_whole_flows_end_unless_left(
+    tmp_path: Path, keys: tuple[str, ...], at_end: bool
+) -> None:
     path, _ = _capture(tmp_path)
     app = make_app([path], tz=UTC, detail_delay=0)
     async with app.run_test(size=(120, 40)) as pilot:
         gate = await _preview_the_big_flow(app, pilot)
         view = app.query_one(MessageView)
         view.focus()
-        await pilot.press("end")
+        await pilot.press(*keys)  # `home` after `end`: changed their mind, stays on top
         await pilot.pause()
-        gate.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert view.pending is None and view.scroll_y == view.max_scroll_y
-        assert view.rows[-1][1] == COUNT - 1  # the whole flow's last message, in view
-
-
-async def test_moving_back_after_end_on_a_preview_is_kept(tmp_path: Path) -> None:
-    path, _ = _capture(tmp_path)
-    app = make_app([path], tz=UTC, detail_delay=0)
-    async with app.run_test(size=(120, 40)) as pilot:
-        gate = await _preview_the_big_flow(app, pilot)
-        view = app.query_one(MessageView)
-        view.focus()
-        await pilot.press("end", "home")  # changed their mind: stays at the top
-        await pilot.pause()
-        gate.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert view.pending is None and view.scroll_y == 0
+        await _let_the_whole_in(app, pilot, gate)
+        assert view.pending is None
+        if at_end:
+            assert view.scroll_y == view.max_scroll_y > 0
+            assert view.rows[-1][1] == COUNT - 1  # the whole flow's last message
+        else:
+            assert view.scroll_y == 0
 
 
 def test_snapshot_a_big_flows_preview(
@@ -233,7 +224,5 @@ async def test_a_huge_record_is_previewed_by_the_worker_too(
             await pilot.pause(0.02)
         assert view.pending == COUNT and view.flow is not None and view.flow.id == big_id
         assert previewed_in and threading.main_thread().name not in previewed_in
-        gate.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _let_the_whole_in(app, pilot, gate)
         assert view.pending is None and view.flow is app.store.get(big_id)
