@@ -137,6 +137,30 @@ async def test_moving_on_while_the_whole_decodes_keeps_the_panes_on_the_new_flow
         assert len(view.flow.messages) == COUNT  # type: ignore[union-attr]
 
 
+async def test_back_on_a_big_flow_still_decoding_shows_its_preview_again(
+    tmp_path: Path,
+) -> None:
+    path, big_id = _capture(tmp_path)
+    app = make_app([path], tz=UTC, detail_delay=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        decoded: list[str] = []
+        decode = app.store.decode
+
+        def counted(flow_id: str) -> Flow:
+            decoded.append(flow_id)
+            return decode(flow_id)
+
+        app.store.decode = counted  # type: ignore[method-assign]
+        gate = await _preview_the_big_flow(app, pilot)
+        view = app.query_one(MessageView)
+        await pilot.press("down", "up")  # away and back while the whole is read
+        await pilot.pause()
+        assert view.flow is not None and view.flow.id == big_id and view.pending == COUNT
+        await _let_the_whole_in(app, pilot, gate)
+        assert view.pending is None and view.flow is app.store.get(big_id)
+        assert decoded.count(big_id) == 1  # the decode already under way, not a second
+
+
 async def test_a_search_on_a_preview_covers_the_whole_flow_once_read(tmp_path: Path) -> None:
     path, _ = _capture(tmp_path)
     app = make_app([path], tz=UTC, detail_delay=0)

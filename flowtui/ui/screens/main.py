@@ -172,18 +172,23 @@ class MainScreen(Screen[None]):
         store = self.ft.store
         size = store.record_size(flow_id) if flow_id is not None else 0
         if flow_id is not None and size >= LARGE_RECORD:
-            if flow_id != self._decoding_id:  # the panes follow when it is decoded
-                self._decoding_id = flow_id
-                if size > PREVIEW_AT_ONCE:
-                    self._decode_in_background(flow_id, preview=True)
-                    return
-                preview = store.preview(flow_id)
-                if preview is None:
-                    self._decode_in_background(flow_id)
-                    return
-                # Its first messages at once; the whole once that frame is painted (the
-                # decoding thread would hold the interpreter while it is).
+            decoding = flow_id == self._decoding_id  # the panes follow when it is decoded
+            if decoding and (self._shown_id == flow_id or size > PREVIEW_AT_ONCE):
+                return
+            self._decoding_id = flow_id
+            if size > PREVIEW_AT_ONCE:
+                self._decode_in_background(flow_id, preview=True)
+                return
+            preview = store.preview(flow_id)
+            if preview is not None:  # its first messages at once (again, if back to it)
                 self._show(preview, pending=store.summary_of(flow_id).messages)
+            if decoding:
+                return
+            # The whole once the preview's frame is painted (the decoding thread would
+            # hold the interpreter while it is).
+            if preview is None:
+                self._decode_in_background(flow_id)
+            else:
                 self.call_after_refresh(self._decode_after_preview, flow_id)
             return
         flow = store.get(flow_id) if flow_id is not None else None
