@@ -123,7 +123,7 @@ def time_content(store: FlowStore, expr: str) -> dict[str, Any]:
     predicate = parse(expr)
     t0 = time.perf_counter()
     hits = decoded = 0
-    for _id, _rev, summary, item in store.snapshot():
+    for _id, _rev, summary, item in store.snapshot().rows():
         if summary is None:
             ok = predicate(item)  # type: ignore[arg-type]
         elif not predicate.may_match(summary, item.raw()):  # type: ignore[union-attr]

@@ -22,7 +22,7 @@ from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from flowtui.core import Flow
-from flowtui.core.store import FlowStore, FlowSummary, LazyFlow, StoreEvent
+from flowtui.core.store import FlowStore, LazyFlow, StoreEvent, StoreSnapshot
 from flowtui.io import FlowWriteException, format_for_path, save_flows
 from flowtui.ui.attach import Attachment, capture_name
 from flowtui.ui.loading import load_file
@@ -255,14 +255,14 @@ class FlowtuiApp(App[int]):
         self,
         text: str,
         predicate: Callable[[Flow], bool],
-        snapshot: list[tuple[str, int, FlowSummary | None, Flow | LazyFlow]],
+        snapshot: StoreSnapshot,
     ) -> None:
         """Match every flow off the UI thread, decoding lazy ones one at a time."""
         worker = get_current_worker()
         results: dict[str, tuple[int, bool]] = {}
         last = time.monotonic()
         may_match = getattr(predicate, "may_match", None)
-        for done, (flow_id, revision, summary, item) in enumerate(snapshot):
+        for done, (flow_id, revision, summary, item) in enumerate(snapshot.rows()):
             if worker.is_cancelled:
                 return
             try:
@@ -354,7 +354,8 @@ class FlowtuiApp(App[int]):
         untouched lazy flows are copied from their capture byte for byte."""
         revisions = None
         if self.attachment is not None:
-            revisions = {flow_id: rev for flow_id, rev, _, _ in self.store.snapshot()}
+            snap = self.store.snapshot()
+            revisions = dict(zip(snap.ids, snap.revisions, strict=True))
         self._save(path, self.store.entries(), self.save_format(path), then_quit, revisions)
 
     @work(thread=True, exclusive=True, group="save", name="save")

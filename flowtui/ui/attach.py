@@ -101,8 +101,10 @@ class Attachment:
         The proxy owns live flows, so mark and comment are not local "changes"; but what
         was captured exists only in this inspector until it is saved, so quitting asks.
         """
-        saved = self.saved
-        return sum(1 for flow_id, rev, _, _ in self.store.snapshot() if saved.get(flow_id) != rev)
+        saved, snap = self.saved, self.store.snapshot()
+        return sum(
+            1 for i, rev in zip(snap.ids, snap.revisions, strict=True) if saved.get(i) != rev
+        )
 
     def apply(self, event: LiveEvent) -> None:
         """Mirror one client event into the store (or the health)."""
