@@ -39,6 +39,9 @@ SEQUENTIAL_FIRST = 1000
 """Records read in the indexing thread before the workers take over: the first rows
 show at once while the worker processes start."""
 MAX_WORKERS = 8
+HEAD_READ = 1 << 20
+"""A preview of a bigger record reads this many bytes of it (its first messages), plus
+in mitmproxy's format the fields after the message list: not the whole record."""
 
 
 class CaptureFile:
@@ -105,8 +108,12 @@ class RecordRef:
     def load_head(self, messages: int, size: int) -> Flow | None:
         """A preview of a message flow (TCP, UDP): decoded with only its first `messages`
         messages, fewer once they take `size` bytes; the rest of the record is skipped,
-        not decoded. None when the record has no message list or does not decode that
-        way (`load()` says why)."""
+        not decoded, and past `HEAD_READ` bytes not even read. None when the record has
+        no message list or does not decode that way (`load()` says why)."""
+        if self.raw_length > HEAD_READ:
+            flow = self._sparse_head(messages, size, HEAD_READ)
+            if flow is not None:
+                return flow  # else a layout of its own: read it whole
         head: Callable[[bytes, str, int, int], Any]
         try:
             if self.file.format is CaptureFormat.MITMPROXY:
@@ -122,6 +129,30 @@ class RecordRef:
             return head(payload, "messages", messages, size)
 
         return preview_from_record(RawRecord(self.index, self.offset, data, decoder, at), None)
+
+    def _sparse_head(self, messages: int, size: int, head: int) -> Flow | None:
+        """`load_head` reading `head` bytes (and in mitmproxy's format the fields after
+        the message list, which its writer puts first; flowtui's puts it last)."""
+        head = min(head, self.raw_length)
+        file, base = self.file, self.state_offset
+        if file.format is CaptureFormat.MITMPROXY:
+
+            def decoder(_: bytes) -> Any:
+                def read(at: int, length: int) -> bytes:
+                    return file.read(base + at, length)
+
+                total = self.state_length
+                args = ("messages", messages, size, head)
+                return mitmproxy_format.decode_sparse_head(read, total, *args)
+
+        else:
+
+            def decoder(_: bytes) -> Any:
+                prefix = file.read(self.offset, head)
+                return native_format.decode_prefix_head(prefix, "messages", messages, size)
+
+        record = RawRecord(self.index, self.offset, b"", decoder, self.offset)
+        return preview_from_record(record, None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from flowtui.io import tnetstring
@@ -10,7 +10,13 @@ from flowtui.io.errors import FlowReadException
 from flowtui.io.records import RawRecord, RecordDecodeError
 from flowtui.io.source import ByteSource
 
-__all__ = ["MitmproxyStateWriter", "decode_record", "decode_record_head", "read_records"]
+__all__ = [
+    "MitmproxyStateWriter",
+    "decode_record",
+    "decode_record_head",
+    "decode_sparse_head",
+    "read_records",
+]
 
 _TYPE_NAMES = {
     ord(","): "bytes",
@@ -38,6 +44,19 @@ def decode_record_head(payload: bytes, list_key: str, items: int, size: int) -> 
     `tnetstring.loads_head`): a big flow's first messages, at once."""
     try:
         return tnetstring.loads_head(payload, list_key, items, size)
+    except tnetstring.TNetStringError as e:
+        raise RecordDecodeError(e.reason, e.offset) from None
+    except RecursionError:
+        raise RecordDecodeError("value nested too deeply") from None
+
+
+def decode_sparse_head(
+    read: Callable[[int, int], bytes], total: int, list_key: str, items: int, size: int, head: int
+) -> Any:
+    """`decode_record_head` reading only the record's first `head` bytes and what follows
+    its first key's list (see `tnetstring.loads_head_sparse`)."""
+    try:
+        return tnetstring.loads_head_sparse(read, total, list_key, items, size, head)
     except tnetstring.TNetStringError as e:
         raise RecordDecodeError(e.reason, e.offset) from None
     except RecursionError:

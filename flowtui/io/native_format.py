@@ -31,6 +31,7 @@ __all__ = [
     "NativeStateWriter",
     "decode_framed",
     "decode_framed_head",
+    "decode_prefix_head",
     "decode_state",
     "encode_header",
     "read_header",
@@ -113,6 +114,47 @@ def decode_framed_head(record: bytes, list_key: str, items: int, size: int) -> A
     if not found:
         raise RecordDecodeError(f"no {list_key!r} list")
     return result
+
+
+def decode_prefix_head(prefix: bytes, list_key: str, items: int, size: int) -> Any:
+    """`decode_framed_head` from the first bytes of a record only: its state's map must
+    end with the `list_key` list (as flowtui writes `messages`), of which the items that
+    lie whole in `prefix` are kept (at least one). The checksum covers the whole record,
+    so it is not checked here: the whole record's decode that follows a preview does."""
+    if len(prefix) < _RECORD.size:
+        raise RecordDecodeError("truncated record header")
+    mark, _kind, _flags, summary_len, _state_len, _crc = _RECORD.unpack_from(prefix)
+    if mark != _RECORD_MARK:
+        raise RecordDecodeError("record framing changed")
+    unpacker = msgpack.Unpacker(
+        raw=False, strict_map_key=False, use_list=True, max_buffer_size=max(len(prefix), 1)
+    )
+    unpacker.feed(memoryview(prefix)[_RECORD.size + summary_len :])
+    try:
+        result: dict[Any, Any] = {}
+        keys = unpacker.read_map_header()
+        for left in range(keys - 1, -1, -1):
+            key = unpacker.unpack()
+            if key != list_key:
+                result[key] = unpacker.unpack()
+                continue
+            if left:
+                raise ValueError(f"{list_key!r} is not the last key")
+            count = unpacker.read_array_header()
+            head: list[Any] = []
+            first = unpacker.tell()
+            while len(head) < min(count, items) and (not head or unpacker.tell() - first < size):
+                try:
+                    head.append(unpacker.unpack())
+                except msgpack.OutOfData:
+                    break  # the next item runs past the prefix
+            if count and not head:
+                raise ValueError("the first item is longer than the prefix read")
+            result[key] = head
+            return result
+    except Exception as e:
+        raise RecordDecodeError(f"invalid msgpack state: {e}") from None
+    raise RecordDecodeError(f"no {list_key!r} list")
 
 
 def _checked_state(record: bytes) -> memoryview:

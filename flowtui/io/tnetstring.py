@@ -12,6 +12,7 @@ before using it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "dumps",
     "loads",
     "loads_head",
+    "loads_head_sparse",
     "parse_at",
     "parse_length_prefix",
 ]
@@ -162,6 +164,57 @@ def loads_head(data: bytes, list_key: str, items: int, size: int) -> dict[Any, A
             raise TNetStringError("unhashable dict key", key_at) from None
     if not found:
         raise TNetStringError(f"no {list_key!r} list", 0)
+    return result
+
+
+def loads_head_sparse(
+    read: Callable[[int, int], bytes], total: int, list_key: str, items: int, size: int, head: int
+) -> dict[Any, Any]:
+    """`loads_head` of a `total`-byte dict whose first key is `list_key`, reading only its
+    first `head` bytes and what follows the list: `read(offset, length)` gives bytes of
+    the dict. The list's items are those of the first `items` (fewer once they take
+    `size` bytes) that lie whole within `head`; at least one, or TNetStringError.
+
+    For a big flow in mitmproxy's format (its writer puts `messages` first): a preview
+    reads about `head` bytes however long the record is.
+    """
+    start = read(0, min(head, total))
+    end = len(start)
+    length, pos = parse_length_prefix(start, 0, end)
+    if pos + length != total - 1:
+        raise TNetStringError("not a dict filling the record", 0)
+    key, pos = _next(start, pos, end, 1)
+    if key not in (list_key, list_key.encode()):
+        raise TNetStringError(f"{list_key!r} is not the first key", 0)
+    list_length, item = parse_length_prefix(start, pos, end)
+    list_tag = item + list_length
+    if list_tag >= total - 1:
+        raise TNetStringError("not a list", pos)
+    stop, first = min(list_tag, end), item
+    values: list[Any] = []
+    while item < stop and len(values) < items and (not values or item - first < size):
+        try:
+            value, item = _next(start, item, stop, 2)
+        except TNetStringError:
+            break  # the next item runs past `head`
+        values.append(value)
+    if not values and list_length:
+        raise TNetStringError("the first item is longer than the head read", item)
+    rest = read(list_tag, total - list_tag)  # "]", the other items, "}"
+    if rest[:1] != b"]" or rest[-1:] != b"}":
+        raise TNetStringError("not a list", pos)
+    result: dict[Any, Any] = {key: values}
+    at, end = 1, len(rest) - 1
+    while at < end:
+        key_at = at
+        name, at = _next(rest, at, end, 1)
+        if at >= end:
+            raise TNetStringError("dict key without a value", key_at)
+        value, at = _next(rest, at, end, 1)
+        try:
+            result[name] = value
+        except TypeError:
+            raise TNetStringError("unhashable dict key", key_at) from None
     return result
 
 

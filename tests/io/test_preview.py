@@ -73,7 +73,8 @@ def test_a_preview_stops_once_its_messages_take_the_byte_budget(fmt: str, tmp_pa
 
 
 def test_a_damaged_flowtui_record_has_no_preview(tmp_path: Path) -> None:
-    # The checksum is checked: a preview never shows bytes the whole decode rejects.
+    # A record read whole for its preview (up to HEAD_READ) has its checksum checked: its
+    # preview never shows bytes the whole decode rejects.
     path = tmp_path / "long.flowtui"
     save_flows(path, [_long_flow(400, 100)], format="flowtui")
     data = bytearray(path.read_bytes())
@@ -128,3 +129,89 @@ def test_store_previews_only_lazy_message_flows_not_in_memory(tmp_path: Path) ->
     resident = FlowStore()
     resident.add([long])
     assert resident.preview(long.id) is None
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The byte counts every record read asks for, from here on."""
+    from flowtui.io.lazy import CaptureFile
+
+    lengths: list[int] = []
+    read = CaptureFile.read
+
+    def counted(self: CaptureFile, offset: int, length: int) -> bytes:
+        lengths.append(length)
+        return read(self, offset, length)
+
+    monkeypatch.setattr(CaptureFile, "read", counted)
+    return lengths
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_big_records_preview_reads_its_start_not_all_of_it(
+    fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowtui.io import lazy
+
+    monkeypatch.setattr(lazy, "HEAD_READ", 16 << 10)
+    flow = _long_flow(400, 500)  # about 200 kB of messages
+    path = tmp_path / f"long.{fmt}"
+    save_flows(path, [flow], format=fmt)
+    (entry,) = _index(path)
+    reads = _reads(monkeypatch)
+    preview = entry.ref.load_head(100, 1 << 20)
+    assert preview is not None and 10 <= len(preview.messages) < 40  # what 16 kB holds
+    assert preview.get_state() == _cut(flow.get_state(), len(preview.messages))
+    assert sum(reads) < entry.ref.raw_length // 4
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_first_message_longer_than_the_head_read_is_previewed_whole(
+    fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowtui.io import lazy
+
+    monkeypatch.setattr(lazy, "HEAD_READ", 16 << 10)
+    flow = _long_flow(3, 40_000)
+    path = tmp_path / f"long.{fmt}"
+    save_flows(path, [flow], format=fmt)
+    (entry,) = _index(path)
+    preview = entry.ref.load_head(100, 1)
+    assert preview is not None and preview.get_state() == _cut(flow.get_state(), 1)
+
+
+def test_a_big_mitmproxy_record_with_messages_last_is_previewed_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # mitmproxy writes `messages` first; another writer may not: then the record is
+    # read whole, and the preview is the same.
+    from flowtui.io import lazy
+
+    monkeypatch.setattr(lazy, "HEAD_READ", 16 << 10)
+    flow = _long_flow(400, 500)
+    state = flow.get_state()
+    path = tmp_path / "last.flows"
+    path.write_bytes(tnetstring.dumps({"messages": state["messages"], **state}))  # written last
+    (entry,) = _index(path)
+    preview = entry.ref.load_head(5, 1 << 20)
+    assert preview is not None and preview.get_state() == _cut(state, 5)
+
+
+def test_a_big_flowtui_records_preview_skips_the_checksum_that_opening_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The checksum covers the whole record: a preview that reads only its start cannot
+    # check it; the whole decode that follows every preview does, and says so.
+    from flowtui.io import lazy
+
+    monkeypatch.setattr(lazy, "HEAD_READ", 16 << 10)
+    flow = _long_flow(400, 500)
+    path = tmp_path / "long.flowtui"
+    save_flows(path, [flow], format="flowtui")
+    data = bytearray(path.read_bytes())
+    data[-2000] ^= 0x01  # inside a late message, far past the head read
+    path.write_bytes(bytes(data))
+    (entry,) = _index(path)
+    preview = entry.ref.load_head(4, 1 << 20)
+    assert preview is not None and preview.get_state() == _cut(flow.get_state(), 4)
+    with pytest.raises(Exception, match="checksum"):
+        entry.ref.load()

@@ -107,6 +107,7 @@ BAD_STORED = {
     "a number as text": lambda f: [*_good(f)[:7], "10", *_good(f)[8:]],
     "a bool as a number": lambda f: [*_good(f)[:12], 1, *_good(f)[13:]],
     "a list of numbers": lambda f: [*_good(f)[:19], [1, 2], *_good(f)[20:]],
+    "a list holding a list": lambda f: [*_good(f)[:19], [["h2"], "x"], *_good(f)[20:]],
     "not a list": lambda f: {"type": "tcp"},
 }
 
