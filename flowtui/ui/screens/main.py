@@ -40,8 +40,9 @@ LARGE_RECORD = 1 << 20
 rests on them (about 10–20 ms of decoding per MB: smaller ones are read at once); a TCP
 or UDP flow shows its first messages meanwhile (`FlowStore.preview`)."""
 PREVIEW_AT_ONCE = 8 << 20
-"""Records up to this many bytes are previewed on the UI thread (reading, checking and
-decoding the head of 8 MB takes about 10 ms); bigger ones by the decoding worker, first."""
+"""Records up to this many bytes are previewed on the UI thread: a preview reads the
+first MB of a record, or all of one laid out otherwise (8 MB: about 10 ms); bigger ones
+are previewed by the decoding worker, first."""
 
 
 class MainScreen(Screen[None]):
