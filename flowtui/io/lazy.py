@@ -94,15 +94,13 @@ class RecordRef:
     def load(self) -> Flow:
         """A fresh Flow decoded from the record (FlowReadException if it went bad; a
         flowtui record's checksum is checked here, as the index pass skipped its state)."""
-        if self.file.format is CaptureFormat.MITMPROXY:
-            data = self.file.read(self.state_offset, self.state_length)
-            decoder: Callable[[bytes], Any] = mitmproxy_format.decode_record
-            record = RawRecord(self.index, self.offset, data, decoder, self.state_offset)
-        else:
-            data = self.file.read(self.offset, self.raw_length)
-            record = RawRecord(
-                self.index, self.offset, data, native_format.decode_framed, self.offset
-            )
+        data, at = self._payload()
+        decoder: Callable[[bytes], Any] = (
+            mitmproxy_format.decode_record
+            if self.file.format is CaptureFormat.MITMPROXY
+            else native_format.decode_framed
+        )
+        record = RawRecord(self.index, self.offset, data, decoder, at)
         return flow_from_record(record, self.file.name, self.file.format)
 
     def load_head(self, messages: int, size: int) -> Flow | None:
@@ -114,21 +112,27 @@ class RecordRef:
             flow = self._sparse_head(messages, size, HEAD_READ)
             if flow is not None:
                 return flow  # else a layout of its own: read it whole
-        head: Callable[[bytes, str, int, int], Any]
         try:
-            if self.file.format is CaptureFormat.MITMPROXY:
-                data = self.file.read(self.state_offset, self.state_length)
-                head, at = mitmproxy_format.decode_record_head, self.state_offset
-            else:
-                data = self.file.read(self.offset, self.raw_length)
-                head, at = native_format.decode_framed_head, self.offset
+            data, at = self._payload()
         except FlowReadException:
             return None
+        head: Callable[[bytes, str, int, int], Any] = (
+            mitmproxy_format.decode_record_head
+            if self.file.format is CaptureFormat.MITMPROXY
+            else native_format.decode_framed_head
+        )
 
         def decoder(payload: bytes) -> Any:
             return head(payload, "messages", messages, size)
 
         return preview_from_record(RawRecord(self.index, self.offset, data, decoder, at), None)
+
+    def _payload(self) -> tuple[bytes, int]:
+        """What a decoder reads, and where in the file it starts: the tnetstring state,
+        or the whole flowtui record (its checksum covers header and summary too)."""
+        if self.file.format is CaptureFormat.MITMPROXY:
+            return self.file.read(self.state_offset, self.state_length), self.state_offset
+        return self.file.read(self.offset, self.raw_length), self.offset
 
     def _sparse_head(self, messages: int, size: int, head: int) -> Flow | None:
         """`load_head` reading `head` bytes (and in mitmproxy's format the fields after

@@ -31,23 +31,13 @@ _TYPE_NAMES = {
 
 def decode_record(payload: bytes) -> Any:
     """Decode one complete tnetstring record into a fresh value."""
-    try:
-        return tnetstring.loads(payload)
-    except tnetstring.TNetStringError as e:
-        raise RecordDecodeError(e.reason, e.offset) from None
-    except RecursionError:
-        raise RecordDecodeError("value nested too deeply") from None
+    return _decoded(tnetstring.loads, payload)
 
 
 def decode_record_head(payload: bytes, list_key: str, items: int, size: int) -> Any:
     """Decode a record keeping only the head of its `list_key` list (see
     `tnetstring.loads_head`): a big flow's first messages, at once."""
-    try:
-        return tnetstring.loads_head(payload, list_key, items, size)
-    except tnetstring.TNetStringError as e:
-        raise RecordDecodeError(e.reason, e.offset) from None
-    except RecursionError:
-        raise RecordDecodeError("value nested too deeply") from None
+    return _decoded(tnetstring.loads_head, payload, list_key, items, size)
 
 
 def decode_sparse_head(
@@ -55,8 +45,13 @@ def decode_sparse_head(
 ) -> Any:
     """`decode_record_head` reading only the record's first `head` bytes and what follows
     its first key's list (see `tnetstring.loads_head_sparse`)."""
+    return _decoded(tnetstring.loads_head_sparse, read, total, list_key, items, size, head)
+
+
+def _decoded(parse: Callable[..., Any], *args: Any) -> Any:
+    """`parse(*args)`, its errors as RecordDecodeError (offsets into the record)."""
     try:
-        return tnetstring.loads_head_sparse(read, total, list_key, items, size, head)
+        return parse(*args)
     except tnetstring.TNetStringError as e:
         raise RecordDecodeError(e.reason, e.offset) from None
     except RecursionError:

@@ -82,10 +82,7 @@ def decode_framed_head(record: bytes, list_key: str, items: int, size: int) -> A
     items, or fewer once they take `size` bytes (at least one). The rest is skipped
     without building values, so a big flow's first messages decode at once."""
     state = _checked_state(record)
-    unpacker = msgpack.Unpacker(
-        raw=False, strict_map_key=False, use_list=True, max_buffer_size=max(len(state), 1)
-    )
-    unpacker.feed(state)
+    unpacker = _unpacker(state)
     try:
         result: dict[Any, Any] = {}
         found = False
@@ -96,12 +93,7 @@ def decode_framed_head(record: bytes, list_key: str, items: int, size: int) -> A
                 result[key] = unpacker.unpack()
                 continue
             found = True
-            count = unpacker.read_array_header()
-            take = min(count, items)
-            head: list[Any] = []
-            first = unpacker.tell()
-            while len(head) < take and (not head or unpacker.tell() - first < size):
-                head.append(unpacker.unpack())
+            head, count = _array_head(unpacker, items, size)
             result[key] = head
             if not left:  # the last key (as flowtui writes it): the rest need not be read
                 return result
@@ -126,10 +118,7 @@ def decode_prefix_head(prefix: bytes, list_key: str, items: int, size: int) -> A
     mark, _kind, _flags, summary_len, _state_len, _crc = _RECORD.unpack_from(prefix)
     if mark != _RECORD_MARK:
         raise RecordDecodeError("record framing changed")
-    unpacker = msgpack.Unpacker(
-        raw=False, strict_map_key=False, use_list=True, max_buffer_size=max(len(prefix), 1)
-    )
-    unpacker.feed(memoryview(prefix)[_RECORD.size + summary_len :])
+    unpacker = _unpacker(memoryview(prefix)[_RECORD.size + summary_len :])
     try:
         result: dict[Any, Any] = {}
         keys = unpacker.read_map_header()
@@ -140,14 +129,7 @@ def decode_prefix_head(prefix: bytes, list_key: str, items: int, size: int) -> A
                 continue
             if left:
                 raise ValueError(f"{list_key!r} is not the last key")
-            count = unpacker.read_array_header()
-            head: list[Any] = []
-            first = unpacker.tell()
-            while len(head) < min(count, items) and (not head or unpacker.tell() - first < size):
-                try:
-                    head.append(unpacker.unpack())
-                except msgpack.OutOfData:
-                    break  # the next item runs past the prefix
+            head, count = _array_head(unpacker, items, size, partial=True)
             if count and not head:
                 raise ValueError("the first item is longer than the prefix read")
             result[key] = head
@@ -155,6 +137,34 @@ def decode_prefix_head(prefix: bytes, list_key: str, items: int, size: int) -> A
     except Exception as e:
         raise RecordDecodeError(f"invalid msgpack state: {e}") from None
     raise RecordDecodeError(f"no {list_key!r} list")
+
+
+def _unpacker(state: bytes | memoryview) -> msgpack.Unpacker:
+    """A streaming `_unpack` over `state`, for reading it a piece at a time."""
+    unpacker = msgpack.Unpacker(
+        raw=False, strict_map_key=False, use_list=True, max_buffer_size=max(len(state), 1)
+    )
+    unpacker.feed(state)
+    return unpacker
+
+
+def _array_head(
+    unpacker: msgpack.Unpacker, items: int, size: int, *, partial: bool = False
+) -> tuple[list[Any], int]:
+    """The first items of the array next in `unpacker` (`items` of them, fewer once they
+    take `size` bytes, at least one) and its length; `partial`: the data may end
+    before, and the items end there."""
+    count = unpacker.read_array_header()
+    head: list[Any] = []
+    first = unpacker.tell()
+    while len(head) < min(count, items) and (not head or unpacker.tell() - first < size):
+        try:
+            head.append(unpacker.unpack())
+        except msgpack.OutOfData:
+            if not partial:
+                raise
+            break  # the next item runs past the data read
+    return head, count
 
 
 def _checked_state(record: bytes) -> memoryview:

@@ -89,10 +89,13 @@ def summary_from_index(value: Any) -> FlowSummary | None:
         items[i] = shared.setdefault(text, text)
     for i in _LIST_POSITIONS:
         texts = tuple(items[i])
-        if not all(type(x) is str for x in texts):
-            return None  # checked first: a list inside cannot even be looked up
-        known = shared.get(texts)
+        try:
+            known = shared.get(texts)
+        except TypeError:  # a list inside: not even a key to look up
+            return None
         if known is None:
+            if not all(type(x) is str for x in texts):
+                return None
             known = shared[texts] = tuple(shared.setdefault(x, x) for x in texts)
         items[i] = known
     return FlowSummary._make(items)

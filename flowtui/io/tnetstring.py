@@ -203,16 +203,21 @@ def loads_head_sparse(
     rest = read(list_tag, total - list_tag)  # "]", the other items, "}"
     if rest[:1] != b"]" or rest[-1:] != b"}":
         raise TNetStringError("not a list", pos)
-    result: dict[Any, Any] = {key: values}
-    at, end = 1, len(rest) - 1
-    while at < end:
-        key_at = at
-        name, at = _next(rest, at, end, 1)
-        if at >= end:
+    return _fill_dict({key: values}, rest, 1, len(rest) - 1, 1)
+
+
+def _fill_dict(
+    result: dict[Any, Any], buf: bytes, pos: int, end: int, depth: int
+) -> dict[Any, Any]:
+    """Add the key/value pairs at `buf[pos:end]` (items at `depth`) to `result`."""
+    while pos < end:
+        key_at = pos
+        key, pos = _next(buf, pos, end, depth)
+        if pos >= end:
             raise TNetStringError("dict key without a value", key_at)
-        value, at = _next(rest, at, end, 1)
+        value, pos = _next(buf, pos, end, depth)
         try:
-            result[name] = value
+            result[key] = value
         except TypeError:
             raise TNetStringError("unhashable dict key", key_at) from None
     return result
@@ -284,18 +289,7 @@ def parse_at(buf: bytes, start: int, end: int, depth: int = 0) -> tuple[Any, int
     if tag == 0x7D:  # }
         if depth >= MAX_DEPTH:
             raise TNetStringError(f"nested deeper than {MAX_DEPTH} levels", start)
-        result: dict[Any, Any] = {}
-        while pos < tag_at:
-            key_at = pos
-            key, pos = _next(buf, pos, tag_at, depth + 1)
-            if pos >= tag_at:
-                raise TNetStringError("dict key without a value", key_at)
-            value, pos = _next(buf, pos, tag_at, depth + 1)
-            try:
-                result[key] = value
-            except TypeError:
-                raise TNetStringError("unhashable dict key", key_at) from None
-        return result, tag_at + 1
+        return _fill_dict({}, buf, pos, tag_at, depth + 1), tag_at + 1
     return _parse_scalar(buf, start, pos, tag_at, tag), tag_at + 1
 
 

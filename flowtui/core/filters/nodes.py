@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow, TCPFlow, UDPFlow
 from flowtui.core.filters.columns import ColumnTest, FieldTest, SummaryColumns
@@ -19,6 +19,7 @@ from flowtui.core.summary import address_texts as address_texts
 
 SummaryTest = Callable[[FlowSummary], bool]
 RawTest = Callable[[FlowSummary, bytes], bool]
+T = TypeVar("T")
 
 __all__ = [
     "And",
@@ -79,6 +80,12 @@ def _ordered(parts: Sequence[Node]) -> list[Callable[[Flow], bool]]:
     return [p.test if isinstance(p, Predicate) else p for p in ordered]
 
 
+def _every(tests: list[T | None]) -> list[T] | None:
+    """The parts' tests, or None if a part has none (then the whole has none either)."""
+    ready = [t for t in tests if t is not None]
+    return ready if len(ready) == len(tests) else None
+
+
 class And(Node):
     """All of the parts match (`a & b`, or `a b`)."""
 
@@ -94,10 +101,9 @@ class And(Node):
         return True
 
     def on_summary(self) -> SummaryTest | None:
-        tests = [p.on_summary() for p in self.parts]
-        if any(t is None for t in tests):
+        ready = _every([p.on_summary() for p in self.parts])
+        if ready is None:
             return None
-        ready = [t for t in tests if t is not None]
 
         def test(s: FlowSummary) -> bool:
             for t in ready:  # noqa: SIM110 - a loop, not a generator: the hot path
@@ -108,10 +114,9 @@ class And(Node):
         return test
 
     def on_columns(self) -> ColumnTest | None:
-        tests = [p.on_columns() for p in self.parts]
-        if any(t is None for t in tests):
+        ready = _every([p.on_columns() for p in self.parts])
+        if ready is None:
             return None
-        ready = [t for t in tests if t is not None]
 
         def select(table: SummaryColumns) -> int:
             mask = table.ones
@@ -146,10 +151,9 @@ class Or(Node):
         return False
 
     def on_summary(self) -> SummaryTest | None:
-        tests = [p.on_summary() for p in self.parts]
-        if any(t is None for t in tests):
+        ready = _every([p.on_summary() for p in self.parts])
+        if ready is None:
             return None
-        ready = [t for t in tests if t is not None]
 
         def test(s: FlowSummary) -> bool:
             for t in ready:  # noqa: SIM110 - as in And
@@ -160,10 +164,9 @@ class Or(Node):
         return test
 
     def on_columns(self) -> ColumnTest | None:
-        tests = [p.on_columns() for p in self.parts]
-        if any(t is None for t in tests):
+        ready = _every([p.on_columns() for p in self.parts])
+        if ready is None:
             return None
-        ready = [t for t in tests if t is not None]
 
         def select(table: SummaryColumns) -> int:
             mask = 0
