@@ -9,15 +9,18 @@ CODE   := $(wildcard flowtui tests bench scripts)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt pip
 
-# Re-install whenever pyproject.toml changes.
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# pyproject.toml has the compatible ranges, constraints.txt the exact tested set.
+PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
+
+# Re-install whenever pyproject.toml or the constraints change.
+$(VENV)/.run-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e .
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+$(VENV)/.test-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[test,dev]'
 	touch $@ $(VENV)/.run-installed
 
 demo: $(VENV)/.run-installed
@@ -35,8 +38,8 @@ format: $(VENV)/.test-installed
 	$(BIN)/ruff check --fix $(CODE)
 	$(BIN)/ruff format $(CODE)
 
-$(VENV)/.fuzz-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,fuzz]'
+$(VENV)/.fuzz-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[test,fuzz]'
 	touch $@
 
 # A short coverage-guided campaign (~10 s per parser); the full one: see docs/reliability.md.
