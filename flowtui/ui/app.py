@@ -10,15 +10,16 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from flowtui.core import Flow
@@ -30,6 +31,11 @@ from flowtui.ui.messages import FlowsLoaded, LoadFinished, LoadProgress, SaveFin
 from flowtui.ui.safe_text import clean
 from flowtui.ui.screens.dialogs import QuitChoice, QuitDialog, SaveDialog
 from flowtui.ui.screens.main import MainScreen
+from flowtui.ui.screens.screenshot import (
+    ScreenshotDialog,
+    default_screenshot_path,
+    save_screenshot,
+)
 
 __all__ = ["THREADED_FILTER", "FlowtuiApp", "make_app"]
 
@@ -109,6 +115,28 @@ class FlowtuiApp(App[int]):
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette commands, with a Screenshot that asks where to save."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":
+                yield SystemCommand(
+                    "Screenshot",
+                    "Save an SVG screenshot of the current screen (asks where)",
+                    self.action_screenshot_to,
+                )
+            else:
+                yield command
+
+    def action_screenshot_to(self) -> None:
+        """Ask for a path, then save the screen below the dialog there."""
+
+        def done(path: Path | None) -> None:
+            if path is not None:
+                # After the dialog has gone, so the picture is of the screen below it.
+                self.set_timer(0.1, lambda: save_screenshot(self, path))
+
+        self.push_screen(ScreenshotDialog(default_screenshot_path()), done)
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"

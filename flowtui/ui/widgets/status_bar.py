@@ -8,14 +8,16 @@ so a file name or an error message from a capture can never be read as markup.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import PurePath
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.widgets import Static
 
 from flowtui.ui.attach import health_style
 from flowtui.ui.safe_text import clean
 
-__all__ = ["StatusBar", "StatusInfo"]
+__all__ = ["StatusBar", "StatusInfo", "fit_names"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,17 @@ class StatusBar(Static):
         # One line whatever the text: a repaint, never a screen layout (tens of ms).
         self.update(self.render_info(), layout=False)
 
+    def on_resize(self) -> None:
+        # The file names are fitted to the width: a new width fits them anew.
+        self.update(self.render_info(), layout=False)
+
     def render_info(self) -> Text:
-        """The bar's content as `Text` (every value cleaned)."""
+        """The bar's content as `Text` (every value cleaned).
+
+        Counts, load progress and the filter come first in importance: the file names
+        take what width they leave (each file by its name alone, then the first and
+        how many more), so opening several files never pushes the counts off the line.
+        """
         i = self.info
         text = Text(no_wrap=True, overflow="ellipsis")
         if i.connection:
@@ -71,9 +82,29 @@ class StatusBar(Static):
             text.append(clean(i.connection, max_len=80), style="bold")
             text.append(" ")
             text.append(clean(i.health, max_len=200), style=health_style(i.health))
-        else:
-            names = ", ".join(clean(f) for f in i.files) or "no file"
-            text.append(names, style="bold")
+            text.append_text(self._rest())
+            return text
+        rest = self._rest()
+        width = self.content_size.width if self.is_mounted else 0
+        # A long problem may be cut at the line's end; keep room for its start only.
+        problem = self._problem()
+        counts = rest.cell_len - problem.cell_len
+        room = width - counts - min(problem.cell_len, 24) if width else 10_000
+        text.append(fit_names(i.files, room), style="bold")
+        text.append_text(rest)
+        return text
+
+    def _problem(self) -> Text:
+        text = Text(no_wrap=True)
+        if self.info.problem:
+            text.append(" │ ⚠ ", style="bold red")
+            text.append(clean(self.info.problem, max_len=300), style="red")
+        return text
+
+    def _rest(self) -> Text:
+        """Everything after the file names (or the live connection)."""
+        i = self.info
+        text = Text(no_wrap=True, overflow="ellipsis")
         if i.unsaved:
             text.append(" [+]", style="bold yellow")
         sep = " │ "
@@ -89,7 +120,29 @@ class StatusBar(Static):
             text.append(clean(i.filter, max_len=60), style="italic")
         if i.loading:
             text.append(f"{sep}{i.loading}", style="cyan")
-        if i.problem:
-            text.append(f"{sep}⚠ ", style="bold red")
-            text.append(clean(i.problem, max_len=300), style="red")
+        text.append_text(self._problem())
         return text
+
+
+def fit_names(files: tuple[str, ...], room: int) -> str:
+    """The open files' names in at most `room` cells (at least the first name's start).
+
+    In order of preference: the paths as given; the file names alone; the first name
+    and `+N more`; the first name cut with `…`.
+    """
+    if not files:
+        return "no file"
+    shown = [clean(f) for f in files]
+    joined = ", ".join(shown)
+    if cell_len(joined) <= room:
+        return joined
+    names = [clean(PurePath(f).name or f) for f in files]
+    joined = ", ".join(names)
+    if cell_len(joined) <= room:
+        return joined
+    more = f" +{len(files) - 1} more" if len(files) > 1 else ""
+    first = names[0]
+    if cell_len(first + more) <= room:
+        return first + more
+    keep = max(room - cell_len(more) - 1, 8)
+    return set_cell_size(first, keep) + "…" + more
