@@ -21,6 +21,7 @@ __all__ = [
     "format_bytes",
     "format_duration",
     "format_time",
+    "format_tls",
     "layout",
     "mark_sign",
     "state_signs",
@@ -111,6 +112,15 @@ def format_time(ts: float | None, tz: tzinfo | None) -> str:
     return dt.strftime("%H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
 
 
+def format_tls(s: FlowSummary) -> str:
+    """The TLS versions `~tls` matches: one when the sides agree, `1.2/1.3` (client, then
+    server) when they differ, so a row never hides the version a filter selected it by."""
+    versions = list(dict.fromkeys(v for v in s.tls if v))
+    if len(versions) > 1:
+        return clean("/".join(v.removeprefix("TLSv") for v in versions))
+    return clean(versions[0] if versions else s.tls_version)
+
+
 def _endpoints(s: FlowSummary) -> str:
     text = f"{s.client} → {s.server}"
     if s.detail:
@@ -136,7 +146,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("time", "start", 12, lambda s, n, tz: format_time(s.start, tz), priority=1),
     Column("type", "type", 4, lambda s, n, tz: s.type),
     Column("endpoints", "client → server", 0, lambda s, n, tz: _endpoints(s)),
-    Column("tls", "tls", 7, lambda s, n, tz: clean(s.tls_version), priority=4),
+    Column("tls", "tls", 7, lambda s, n, tz: format_tls(s), priority=4),
     Column(
         "messages",
         "msgs",
