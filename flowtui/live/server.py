@@ -330,7 +330,9 @@ class LiveServer:
         decoder = FrameDecoder(self.max_frame)
         writer_task: asyncio.Task[None] | None = None
         try:
-            greeting = await asyncio.wait_for(self._read_one(reader, decoder), HELLO_TIMEOUT)
+            greeting, *early = await asyncio.wait_for(
+                self._read_hello(reader, decoder), HELLO_TIMEOUT
+            )
             check_hello(greeting, "inspector")
             if not check_token(self.token, greeting.get("token")):
                 raise ProtocolError("wrong or missing token")
@@ -339,6 +341,8 @@ class LiveServer:
             log.info("inspector %s attached (%d attached)", name, len(self._sessions))
             writer_task = asyncio.create_task(session.write_loop())
             session.wake.set()
+            for message in early:  # commands sent in the same packet as the hello
+                self._command(session, message)
             while True:
                 data = await reader.read(65536)
                 if not data:
@@ -366,14 +370,18 @@ class LiveServer:
                 if not self._sessions:
                     self._apply_detach_policy()
 
-    async def _read_one(self, reader: asyncio.StreamReader, decoder: FrameDecoder) -> Any:
+    async def _read_hello(
+        self, reader: asyncio.StreamReader, decoder: FrameDecoder
+    ) -> list[dict[str, Any]]:
+        """The first messages: the hello, then any the peer sent in the same read (a
+        client may pipeline commands behind its hello; they are answered, not lost)."""
         while True:
             data = await reader.read(65536)
             if not data:
                 raise ProtocolError("connection closed before hello")
             messages = decoder.feed(data)
             if messages:
-                return messages[0]
+                return messages
 
     def _apply_detach_policy(self) -> None:
         if self.on_detach == "keep":

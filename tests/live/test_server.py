@@ -154,3 +154,26 @@ async def test_on_detach_policy(tmp_path: Path, policy: str) -> None:
             assert await asyncio.wait_for(r.read(), 2) == b""
             assert flow.error is not None and flow.error.msg == "Connection killed."
         w.close()
+
+
+async def _read_until(
+    r: asyncio.StreamReader, decoder: FrameDecoder, kind: str
+) -> dict[str, object]:
+    for _ in range(100):  # bounded: each read is one chunk of the proxy's frames
+        data = await asyncio.wait_for(r.read(65536), 3)
+        assert data, f"the proxy closed the connection before a {kind!r}"
+        for message in decoder.feed(data):
+            if message["type"] == kind:
+                return message
+    raise AssertionError(f"no {kind!r} frame")
+
+
+async def test_command_in_the_same_packet_as_the_hello_is_answered(tmp_path: Path) -> None:
+    async with relay_setup(tmp_path) as (_relay, _echo, addr):
+        r, w = await asyncio.open_unix_connection(addr.removeprefix("unix:"))
+        # one write, so the proxy reads the hello and the ping in the same chunk
+        w.write(encode(hello("inspector", "test")) + encode({"type": "ping", "rid": 7}))
+        decoder = FrameDecoder()
+        reply = await _read_until(r, decoder, "reply")
+        assert reply["rid"] == 7 and reply["ok"] is True
+        w.close()
