@@ -18,17 +18,15 @@ from typing import Any
 
 from flowtui.core.store import FlowStore
 from flowtui.live.client import CommandError, LiveClient, LiveEvent
-from flowtui.live.endpoints import parse_endpoint
+from flowtui.live.endpoints import parse_endpoint, read_token_file
 
 __all__ = ["Attachment", "CommandError", "capture_name", "health_style", "read_token"]
 
 
 def read_token(path: str | Path) -> str:
-    """The token in a token file (`OSError`/`ValueError` if unreadable or empty)."""
-    token = Path(path).read_text(encoding="utf-8").strip()
-    if not token:
-        raise ValueError(f"token file {path} is empty")
-    return token
+    """The token in a token file: `OSError` if unreadable, `ValueError` if empty or if
+    other users could read it or own it (see `read_token_file`)."""
+    return read_token_file(path)
 
 
 def capture_name(when: datetime) -> str:

@@ -29,6 +29,7 @@ def test_attach_fails_in_one_line_with_status_2(
     tmp_path: Path, args: list[str], expected: str
 ) -> None:
     (tmp_path / "empty").write_text("\n", encoding="utf-8")
+    (tmp_path / "empty").chmod(0o600)  # private, so its emptiness is what is refused
     result = _attach(*(a.format(tmp=tmp_path) for a in args))
     assert result.returncode == 2
     assert result.stdout == ""
