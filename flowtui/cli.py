@@ -205,8 +205,8 @@ def _convert(src: Path, dst: Path, fmt: str | None) -> int:
 
 def _open(paths: list[Path]) -> int:
     """Open the UI on ``paths``; until the UI package exists, print the dump instead."""
-    for path in paths:
-        if not path.is_file():
+    for path in paths:  # a pipe or FIFO (`flowtui <(cat x.flows)`) is read as a stream
+        if path.is_dir() or not path.exists():
             what = "is a directory" if path.is_dir() else "no such file"
             return _fail(f"{path}: {what}")
     run_app = None

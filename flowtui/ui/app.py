@@ -24,6 +24,7 @@ from textual.worker import get_current_worker
 from flowtui.core import Flow
 from flowtui.core.store import FlowStore, LazyFlow, StoreEvent, StoreSnapshot
 from flowtui.io import FlowWriteException, format_for_path, save_flows
+from flowtui.io.spool import is_stream
 from flowtui.ui.attach import Attachment, capture_name
 from flowtui.ui.loading import load_file
 from flowtui.ui.messages import FlowsLoaded, LoadFinished, LoadProgress, SaveFinished
@@ -85,8 +86,10 @@ class FlowtuiApp(App[int]):
         """The latest progress of each file still loading."""
         self.deleted: list[tuple[str | None, Flow]] = []
         """Deleted flows with the id of the flow before them, for `undelete`."""
-        self.save_path: Path | None = self.paths[0] if self.paths else None
-        """Where `w` proposes to save."""
+        self.save_path: Path | None = (
+            self.paths[0] if self.paths and not is_stream(self.paths[0]) else None
+        )
+        """Where `w` proposes to save (never a pipe the capture was read from)."""
         self.attachment = (
             Attachment(attach, self.store, token=token, on_health=self._health_changed)
             if attach
