@@ -60,6 +60,7 @@ class FlowtuiApp(App[int]):
         store: FlowStore | None = None,
         attach: str | None = None,
         token: str | None = None,
+        max_memory: int | None = None,
     ) -> None:
         super().__init__()
         self.paths = [Path(p) for p in paths]
@@ -91,7 +92,13 @@ class FlowtuiApp(App[int]):
         )
         """Where `w` proposes to save (never a pipe the capture was read from)."""
         self.attachment = (
-            Attachment(attach, self.store, token=token, on_health=self._health_changed)
+            Attachment(
+                attach,
+                self.store,
+                token=token,
+                on_health=self._health_changed,
+                max_memory=max_memory,
+            )
             if attach
             else None
         )
