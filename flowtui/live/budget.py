@@ -33,8 +33,9 @@ def _ws_messages(flow: HTTPFlow) -> list[Any]:
 
 
 def _ws_content(message: Any) -> int:
-    if isinstance(message, list | tuple) and len(message) > 1:
-        content = message[1]
+    """A WebSocket message state is ``(type, from_client, content, timestamp, ...)``."""
+    if isinstance(message, list | tuple) and len(message) > 2:
+        content = message[2]
         if isinstance(content, bytes | str):
             return len(content)
     return 0

@@ -9,15 +9,17 @@ and on screen.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 from datetime import UTC
 from typing import Any
 
 from live_helpers import RogueProxy, tcp_flow_state, wait_until
-from ui_support import screen_text
+from ui_support import FIXTURES, screen_text
 
-from flowtui.core import TCPFlow
-from flowtui.live.budget import CUT_KEY, MESSAGE_COST
+from flowtui.core import HTTPFlow, TCPFlow
+from flowtui.io import read_flows
+from flowtui.live.budget import CUT_KEY, MESSAGE_COST, cut_note
 from flowtui.live.client import LiveClient
 from flowtui.live.protocol import encode
 from flowtui.ui.app import make_app
@@ -110,4 +112,78 @@ async def test_the_cut_shows_on_the_flow_in_the_ui() -> None:
             await pilot.press("home")  # the flow under the cursor: its info line says so
             await wait_until(lambda: note in screen_text(app))
     finally:
+        await rogue.stop()
+
+
+async def test_http_bodies_and_websocket_messages_count_and_are_cut_from_the_end() -> None:
+    flows = {f.id: f for f in read_flows(FIXTURES / "mixed_protocols.flows")}
+    http = flows["bbc23fbd-ddea-45ec-8153-51c13de6d223"].get_state()
+    http["request"]["content"] = b"q" * 300_000
+    http["response"]["content"] = b"r" * 1_500_000
+    ws = flows["c57f0c19-9f99-469f-b167-daa7ea8bead8"].get_state()
+    first_ws = copy.deepcopy(ws["websocket"])
+    grown = copy.deepcopy(ws["websocket"])
+    template = grown["messages"][0]
+    grown["messages"] = [[template[0], True, bytes([i]) * CHUNK, *template[3:]] for i in range(10)]
+    frames = [
+        encode({"type": "flows/reset", "flows": [{**http, "live": False}]}),
+        encode({"type": "flows/add", "flow": {**ws, "websocket": first_ws, "live": True}}),
+        encode({"type": "flows/update", "id": ws["id"], "changes": {"websocket": grown}}),
+    ]
+    rogue = RogueProxy(frames)
+    await rogue.start()
+    client = LiveClient(f"tcp://127.0.0.1:{rogue.port}", token="t", max_memory=1024 * 1024)
+    task = asyncio.create_task(client.run())
+    try:
+        await asyncio.wait_for(rogue.sent.wait(), 10)
+
+        def ws_messages() -> list[Any]:
+            flow = client.flows.get(ws["id"])
+            return flow.raw["websocket"]["messages"] if isinstance(flow, HTTPFlow) else []
+
+        await wait_until(lambda: len(ws_messages()) == 10, timeout=10)
+        assert client.held <= 1024 * 1024
+        # the oldest flow (the HTTP one) went first, from its end: the response body
+        old = client.flows[http["id"]]
+        assert isinstance(old, HTTPFlow)
+        assert old.raw["response"]["content"] is None
+        assert old.raw["request"]["content"] == b"q" * 300_000
+        assert old.metadata[CUT_KEY] == {"received": 1_800_000, "kept": 300_000}
+        assert cut_note(old) == "cut: 1.5 MB of 1.8 MB not kept"
+    finally:
+        client.stop()
+        await asyncio.wait_for(task, 5)
+        await rogue.stop()
+
+
+async def test_websocket_messages_past_the_budget_are_cut_from_the_last() -> None:
+    flows = {f.id: f for f in read_flows(FIXTURES / "mixed_protocols.flows")}
+    ws = flows["c57f0c19-9f99-469f-b167-daa7ea8bead8"].get_state()
+    grown = copy.deepcopy(ws["websocket"])
+    template = grown["messages"][0]
+    sent = [bytes([i]) * CHUNK for i in range(20)]  # 1.3 MB into a 1 MiB budget
+    grown["messages"] = [[template[0], True, c, *template[3:]] for c in sent]
+    frames = [
+        encode({"type": "flows/reset", "flows": [{**ws, "live": True}]}),
+        encode({"type": "flows/update", "id": ws["id"], "changes": {"websocket": grown}}),
+    ]
+    rogue = RogueProxy(frames)
+    await rogue.start()
+    client = LiveClient(f"tcp://127.0.0.1:{rogue.port}", token="t", max_memory=1024 * 1024)
+    task = asyncio.create_task(client.run())
+    try:
+        await asyncio.wait_for(rogue.sent.wait(), 10)
+
+        def flow() -> HTTPFlow | None:
+            f = client.flows.get(ws["id"])
+            return f if isinstance(f, HTTPFlow) and CUT_KEY in f.metadata else None
+
+        cut = await wait_until(flow, timeout=10)
+        kept = [m[2] for m in cut.raw["websocket"]["messages"]]
+        assert kept == sent[: len(kept)] and 0 < len(kept) < len(sent)
+        assert client.held <= 1024 * 1024
+        assert cut.metadata[CUT_KEY] == {"received": 20 * CHUNK, "kept": len(kept) * CHUNK}
+    finally:
+        client.stop()
+        await asyncio.wait_for(task, 5)
         await rogue.stop()
