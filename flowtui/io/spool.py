@@ -10,10 +10,13 @@ re-read from there, and indexing goes on from the pipe as its bytes arrive.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import select
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -56,7 +59,15 @@ class SpooledPipe(io.RawIOBase):
     def __init__(self, pipe: BinaryIO) -> None:
         super().__init__()
         self._pipe = pipe
-        self._read_pipe = getattr(pipe, "read1", pipe.read)
+        # Unbuffered (nothing was read through the buffer yet): one read returns what
+        # the pipe holds now, and `select` on it tells the truth about what is waiting.
+        self._read_pipe = getattr(pipe, "raw", pipe).read
+        self.on_wait: Callable[[], object] | None = None
+        """Called before a read that would wait for the pipe's writer: a reader that
+        holds back results (the UI's loader batches them) hands them out first, so a
+        pipe that pauses still shows everything that came before the pause."""
+        self.cancelled: Callable[[], bool] | None = None
+        """Asked while waiting for the pipe's writer; True stops the wait (`OSError`)."""
         try:
             self._spool = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 (closed in close())
         except OSError as e:
@@ -121,7 +132,12 @@ class SpooledPipe(io.RawIOBase):
 
     def _spool_more(self, want: int) -> bool:
         """Read up to `want` more bytes from the pipe into the spool; False at its end."""
-        # read1: what the pipe has now (up to the size), not a wait for the whole size
+        if not self._ready():
+            if self.on_wait is not None:
+                self.on_wait()
+            while self.cancelled is not None and not self._ready(0.2):
+                if self.cancelled():  # the app quits: do not wait for the writer
+                    raise OSError(errno.ECANCELED, "stopped reading the pipe")
         data = self._read_pipe(max(min(want, 1 << 20), _READ))
         if not data:
             return False
@@ -132,6 +148,15 @@ class SpooledPipe(io.RawIOBase):
             raise OSError(e.errno, f"cannot keep the pipe's data in {where}: {e.strerror}") from e
         self._size += len(data)
         return True
+
+    def _ready(self, timeout: float = 0) -> bool:
+        """Whether a read from the pipe would return at once (data or its end),
+        waiting up to `timeout` seconds for it."""
+        try:
+            ready, _, _ = select.select([self._pipe], [], [], timeout)
+        except (OSError, ValueError):
+            return True
+        return bool(ready)
 
     def close(self) -> None:
         if not self.closed:

@@ -98,3 +98,39 @@ def test_process_substitution_opens_in_the_ui(tmp_path: Path) -> None:
         assert "/dev/fd/" in screen  # the title names what was given
     finally:
         subprocess.run([*tmux, "kill-server"], timeout=10, check=False)
+
+
+async def test_a_pipe_that_pauses_shows_the_flows_before_the_pause(tmp_path: Path) -> None:
+    flows = read_flows(SAMPLE)
+    first, rest = tmp_path / "first.flows", tmp_path / "rest.flows"
+    save_flows(first, flows[:10], format="mitmproxy")  # two captures back to back: one
+    save_flows(rest, flows[10:], format="mitmproxy")
+    fifo = tmp_path / "pipe.flows"
+    os.mkfifo(fifo)
+    go_on = threading.Event()
+
+    def write() -> None:
+        with fifo.open("wb") as f:
+            f.write(first.read_bytes())
+            f.flush()
+            go_on.wait(30)  # the writer pauses, the pipe stays open
+            f.write(rest.read_bytes())
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    app = make_app([fifo], tz=UTC, detail_delay=0)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(200):  # bounded: up to 10 s
+                if len(app.store) == 10:
+                    break
+                await pilot.pause(0.05)
+            assert len(app.store) == 10 and str(fifo) not in app.loaded  # still loading
+            go_on.set()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.loaded == {str(fifo): 30} and not app.problems
+            assert [f.id for f in app.store.view] == [f.id for f in flows]
+    finally:
+        go_on.set()
+        writer.join(5)
