@@ -6,7 +6,9 @@ through a callback or a bounded `asyncio.Queue`; when the queue is full the pend
 events collapse into one ``reset`` of the whole mirror, so the reader can fall behind
 without the client growing. A lost connection is retried with back-off, and the
 proxy's ``flows/reset`` on reconnect is merged into the mirror: flows the proxy no
-longer has are kept (marked not live), so nothing already shown disappears.
+longer has are kept (marked not live), so nothing already shown disappears. The
+mirror holds at most `max_memory` bytes of message content whatever the proxy sends:
+past it the oldest flows are cut from their end and say so (see `flowtui.live.budget`).
 """
 
 from __future__ import annotations
