@@ -32,7 +32,7 @@ flowtui [-h] [--version] FILE [FILE ...]
        flowtui dump FILE [--json]
        flowtui convert IN OUT [--format {mitmproxy,flowtui}]
        flowtui proxy --listen HOST:PORT --upstream HOST:PORT [...]
-       flowtui attach ADDRESS [--token-file F]
+       flowtui attach ADDRESS [--token-file F] [--max-memory SIZE]
        flowtui addon-path"""
 
 _DESCRIPTION = """\
@@ -205,8 +205,8 @@ def _convert(src: Path, dst: Path, fmt: str | None) -> int:
 
 def _open(paths: list[Path]) -> int:
     """Open the UI on ``paths``; until the UI package exists, print the dump instead."""
-    for path in paths:
-        if not path.is_file():
+    for path in paths:  # a pipe or FIFO (`flowtui <(cat x.flows)`) is read as a stream
+        if path.is_dir() or not path.exists():
             what = "is a directory" if path.is_dir() else "no such file"
             return _fail(f"{path}: {what}")
     run_app = None
@@ -227,14 +227,31 @@ def _open(paths: list[Path]) -> int:
 # --------------------------------------------------------------------------- attach
 
 
-def _attach(address: str, token_file: str | None) -> int:
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _memory_size(text: str) -> int:
+    """``512M``, ``1G``, ``64K`` or a number of bytes (K, M, G: powers of 1024)."""
+    spec = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = spec[-1:] if spec[-1:] in _UNITS else ""
+    number = spec[: len(spec) - len(unit)]
+    try:
+        value = float(number) * _UNITS[unit]
+    except ValueError:
+        value = -1
+    if not value >= 1:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a size such as 512M or 1G, not {text!r}")
+    return int(value)
+
+
+def _attach(address: str, token_file: str | None, max_memory: int | None = None) -> int:
     """Run the UI attached to a live socket; a bad address or token file fails first."""
     from flowtui.live.endpoints import parse_endpoint
     from flowtui.ui import run_attach
 
     try:
         parse_endpoint(address)
-        return run_attach(address, token_file)
+        return run_attach(address, token_file, max_memory)
     except ValueError as e:
         return _fail(str(e))
     except OSError as e:
@@ -269,6 +286,14 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
         )
         p.add_argument("address", help="unix:/path/to.sock (or a path), or tcp://HOST:PORT")
         p.add_argument("--token-file", help="the token file of a TCP live socket")
+        p.add_argument(
+            "--max-memory",
+            type=_memory_size,
+            metavar="SIZE",
+            help="most message content kept from the proxy (e.g. 512M, 2G; default 512M). "
+            "Past it the oldest flows' contents are cut from their end, and each cut flow "
+            "says how much it lost ('cut: 12.3 MB of 40.0 MB not kept')",
+        )
         return p
     p = argparse.ArgumentParser(
         prog="flowtui",
@@ -304,7 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "convert":
             return _convert(args.input, args.output, args.format)
         if command == "attach":
-            return _attach(args.address, args.token_file)
+            return _attach(args.address, args.token_file, args.max_memory)
         return _open(list(args.files))
     except BrokenPipeError:
         # The reader went away (`flowtui dump x | head`): stop quietly, and keep the

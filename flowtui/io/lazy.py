@@ -27,6 +27,7 @@ from flowtui.io.reader import FlowReader, flow_from_record, preview_from_record
 from flowtui.io.records import RawRecord, RecordDecodeError
 from flowtui.io.skim import skim
 from flowtui.io.source import ByteSource
+from flowtui.io.spool import open_capture
 from flowtui.io.summary import summary_from_index
 from flowtui.io.tnetstring import TNetStringError
 
@@ -204,7 +205,7 @@ class CaptureIndexer:
     ) -> None:
         self.name = str(path)
         try:
-            self.fileobj: BinaryIO = path.open("rb")
+            self.fileobj: BinaryIO = open_capture(path)  # a pipe is spooled as it is read
         except OSError as e:
             raise FlowReadException(f"cannot open: {e.strerror or e}", path=self.name) from e
         self._reader = FlowReader(self.fileobj, name=self.name)

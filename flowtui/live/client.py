@@ -6,7 +6,9 @@ through a callback or a bounded `asyncio.Queue`; when the queue is full the pend
 events collapse into one ``reset`` of the whole mirror, so the reader can fall behind
 without the client growing. A lost connection is retried with back-off, and the
 proxy's ``flows/reset`` on reconnect is merged into the mirror: flows the proxy no
-longer has are kept (marked not live), so nothing already shown disappears.
+longer has are kept (marked not live), so nothing already shown disappears. The
+mirror holds at most `max_memory` bytes of message content whatever the proxy sends:
+past it the oldest flows are cut from their end and say so (see `flowtui.live.budget`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Literal
 
 from flowtui.core import Flow
 from flowtui.core.messages import MessageFlow
+from flowtui.live.budget import CUT_KEY, MESSAGE_COST, content_cost, cut_from_end
 from flowtui.live.endpoints import parse_endpoint
 from flowtui.live.protocol import (
     MAX_FRAME,
@@ -30,11 +33,14 @@ from flowtui.live.protocol import (
     hello,
 )
 
-__all__ = ["CommandError", "LiveClient", "LiveEvent"]
+__all__ = ["MAX_MEMORY", "CommandError", "LiveClient", "LiveEvent"]
 
 log = logging.getLogger("flowtui.live")
 
 EventKind = Literal["reset", "add", "update", "remove", "status"]
+
+MAX_MEMORY = 512 * 1024 * 1024
+"""Default budget of message content the mirror holds (``flowtui attach --max-memory``)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,21 @@ class CommandError(Exception):
 
 
 @dataclass
+class _Held:
+    """What one mirrored flow holds against the budget."""
+
+    cost: int = 0
+    """Its content plus `MESSAGE_COST` per message (what counts against the budget)."""
+    received: int = 0
+    """Content bytes the proxy sent for it (the current state's, for HTTP)."""
+    kept: int = 0
+    """Content bytes of it still held."""
+    sealed: bool = False
+    """A message flow was cut: its later messages are counted, not kept, so what is
+    held is always its first messages, without holes."""
+
+
+@dataclass
 class _Pending:
     futures: dict[int, asyncio.Future[None]] = field(default_factory=dict)
     next_rid: int = 1
@@ -74,6 +95,7 @@ class LiveClient:
         retry: bool = True,
         backoff: tuple[float, float] = (0.2, 5.0),
         timeout: float = 5.0,
+        max_memory: int = MAX_MEMORY,
     ) -> None:
         self.endpoint = parse_endpoint(address)
         self.token = token
@@ -94,6 +116,15 @@ class LiveClient:
         """Set while attached (past the hello)."""
         self.retry_in: float | None = None
         """Seconds until the next attempt while waiting to reconnect, else None."""
+        self.max_memory = max_memory
+        """Most message content (bytes, see `flowtui.live.budget`) the mirror holds; past
+        it the oldest flows holding content are cut from their end, and say so."""
+        self.held = 0
+        """What the mirror holds against `max_memory` now."""
+        self._held: dict[str, _Held] = {}
+        """Per flow id (flows with content, or cut)."""
+        self._holding: dict[str, None] = {}
+        """Ids of the flows holding content, oldest first: the order they are cut in."""
         self._writer: asyncio.StreamWriter | None = None
         self._pending = _Pending()
         self._stopped = False
@@ -224,6 +255,7 @@ class LiveClient:
         elif kind == "flows/add":
             flow = self._flow(message["flow"])
             self.flows[flow.id] = flow
+            self._measure(flow)
             self._emit(LiveEvent("add", (flow,)))
         elif kind == "flows/update":
             self._update(message["id"], message["changes"])
@@ -232,12 +264,14 @@ class LiveClient:
             if isinstance(flow_, MessageFlow):
                 make = flow_.message_class.from_state
                 try:
-                    flow_.messages.extend([make(m) for m in message["messages"]])
+                    messages = [make(m) for m in message["messages"]]
                 except ValueError as e:
                     raise ProtocolError(f"invalid message for flow {flow_.id}: {e}") from None
+                self._append(flow_, messages)
                 self._emit(LiveEvent("update", (flow_,)))
         elif kind == "flows/remove":
             if self.flows.pop(message["id"], None) is not None:
+                self._release(message["id"])
                 self._emit(LiveEvent("remove", flow_id=message["id"]))
         else:
             raise ProtocolError(f"unexpected message type {kind!r} from the proxy")
@@ -260,6 +294,7 @@ class LiveClient:
                 old.live = False  # the proxy forgot it (restarted?): keep what was shown
         for flow in fresh:
             self.flows[flow.id] = flow
+            self._measure(flow)
         self._emit(LiveEvent("reset", tuple(self.flows.values())), force=True)
 
     def _update(self, flow_id: str, changes: dict[str, Any]) -> None:
@@ -280,8 +315,78 @@ class LiveClient:
             raise ProtocolError(f"invalid update for flow {flow_id}: {e}") from None
         if isinstance(flow, MessageFlow):
             flow.messages = messages
+            self._stamp(flow, self._held.get(flow_id))  # the proxy's metadata replaced ours
+        else:
+            self._measure(flow)  # its new state may hold more (a body, WebSocket messages)
         flow.live = live is True
         self._emit(LiveEvent("update", (flow,)))
+
+    # -- the memory budget ------------------------------------------------------------
+
+    def _release(self, flow_id: str) -> None:
+        """Forget what a flow held (it is gone or replaced)."""
+        held = self._held.pop(flow_id, None)
+        if held is not None:
+            self.held -= held.cost
+            self._holding.pop(flow_id, None)
+
+    def _measure(self, flow: Flow) -> None:
+        """Count a new (or newly replaced) flow's content, then keep to the budget."""
+        self._release(flow.id)
+        cost, content = content_cost(flow)
+        if not cost:
+            return
+        self._held[flow.id] = _Held(cost, content, content)
+        self._holding[flow.id] = None
+        self.held += cost
+        self._keep_to_budget()
+
+    def _append(self, flow: MessageFlow, messages: list[Any]) -> None:
+        """Add messages to a flow, unless it was cut (then they are only counted)."""
+        held = self._held.get(flow.id)
+        if held is None:
+            held = self._held[flow.id] = _Held()
+        for m in messages:
+            size = len(m.content)
+            held.received += size
+            if held.sealed:
+                continue
+            flow.messages.append(m)
+            held.kept += size
+            held.cost += size + MESSAGE_COST
+            self.held += size + MESSAGE_COST
+        if held.cost:
+            self._holding.setdefault(flow.id, None)
+        self._keep_to_budget()
+        self._stamp(flow, held)
+
+    def _keep_to_budget(self) -> None:
+        """Cut the oldest flows holding content, from their end, until within budget."""
+        while self.held > self.max_memory and self._holding:
+            flow_id = next(iter(self._holding))
+            held = self._held[flow_id]
+            flow = self.flows.get(flow_id)
+            if flow is None:  # cannot happen (removed flows are released): stay safe
+                self._release(flow_id)
+                continue
+            target = max(0, held.cost - (self.held - self.max_memory))
+            cost, content = cut_from_end(flow, held.cost, target)
+            if not cost:  # nothing left that can be cut: stop counting it
+                cost = held.cost
+            held.cost -= cost
+            held.kept -= content
+            held.sealed = True
+            self.held -= cost
+            if held.cost <= 0:
+                self._holding.pop(flow_id, None)
+            self._stamp(flow, held)
+            self._emit(LiveEvent("update", (flow,)))
+
+    @staticmethod
+    def _stamp(flow: Flow, held: _Held | None) -> None:
+        """Record in the flow's metadata how much of its content was not kept."""
+        if held is not None and held.received > held.kept:
+            flow.metadata[CUT_KEY] = {"received": held.received, "kept": held.kept}
 
     def _set_status(self, status: str) -> None:
         self.status = status

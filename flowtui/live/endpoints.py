@@ -19,11 +19,13 @@ from pathlib import Path
 
 __all__ = [
     "Endpoint",
+    "TokenFileError",
     "check_token",
     "default_socket_path",
     "load_or_create_token",
     "parse_endpoint",
     "prepare_socket_path",
+    "read_token_file",
 ]
 
 
@@ -98,19 +100,70 @@ def prepare_socket_path(path: str) -> None:
             probe.close()
 
 
+class TokenFileError(ValueError):
+    """A token file that must not be used (shared, another user's, empty), and why."""
+
+
+MAX_TOKEN_FILE = 64 * 1024
+"""A token is a line of text; a bigger "token file" is refused, not read whole."""
+
+
+def read_token_file(path: str | Path) -> str:
+    """The token in ``path``, refused (`TokenFileError`) as ssh refuses a private key
+    when another user owns the file or could read or change it: anyone who can read the
+    token can steer the proxy. `OSError` if it cannot be opened."""
+    # O_NONBLOCK: a FIFO put in its place must not hang the open; it is refused below.
+    fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)  # the file opened, not whatever the path names by now
+        if not stat.S_ISREG(info.st_mode):
+            raise TokenFileError(f"token file {path} is not a regular file")
+        if info.st_uid != os.geteuid():
+            raise TokenFileError(
+                f"token file {path} belongs to another user (uid {info.st_uid}); use a "
+                f"token file of your own (or, as its owner, `chown {os.geteuid()} {path}`)"
+            )
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & 0o077:
+            raise TokenFileError(
+                f"token file {path} is accessible by other users (mode {mode:04o}); "
+                f"run `chmod 600 {path}`"
+            )
+        data = f.read(MAX_TOKEN_FILE + 1)
+    if len(data) > MAX_TOKEN_FILE:
+        raise TokenFileError(f"token file {path} is too large to be a token file")
+    token = data.decode("utf-8", errors="replace").strip()
+    if not token:
+        raise TokenFileError(f"token file {path} is empty")
+    return token
+
+
 def load_or_create_token(path: str) -> str:
-    """The token in ``path``; a new random one is written there (mode 0600) if absent."""
+    """The token in ``path`` (checked as `read_token_file` does); if there is no such
+    file, a new random token is written there with mode 0600.
+
+    The new file appears whole or not at all (written under a temporary name, then
+    linked into place, which fails rather than replace a file another process made
+    meanwhile; that one's token is used then), so nobody ever reads it half written.
+    """
     target = Path(path)
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        token = target.read_text(encoding="utf-8").strip()
-        if not token:
-            raise ValueError(f"token file {target} is empty") from None
-        return token
+        return read_token_file(target)
+    except FileNotFoundError:
+        pass
     token = secrets.token_urlsafe(32)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(token + "\n")
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".new")
+    try:  # mkstemp makes the file 0600 and ours whatever the umask
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(token + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(temp, target)
+        except FileExistsError:
+            return read_token_file(target)
+    finally:
+        Path(temp).unlink()
     return token
 
 

@@ -66,7 +66,11 @@ class FlowtuiLive:
         if not spec or self.server is not None:
             return
         token_file = ctx.options.flowtui_token_file
-        token = load_or_create_token(token_file) if token_file else None
+        try:
+            token = load_or_create_token(token_file) if token_file else None
+        except (OSError, ValueError) as e:  # e.g. a token file other users can read
+            log.error("flowtui: live socket not started: %s", e)
+            return
         self.server = LiveServer(
             self, token=token, on_detach=ctx.options.flowtui_on_detach, software="mitmproxy"
         )

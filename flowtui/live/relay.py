@@ -262,7 +262,11 @@ def _parser() -> argparse.ArgumentParser:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--socket", help="Unix socket path for inspectors (default: private dir)")
     where.add_argument("--tcp", type=_hostport, help="HOST:PORT for inspectors over TCP")
-    p.add_argument("--token-file", help="token file for --tcp (created, mode 0600, if absent)")
+    p.add_argument(
+        "--token-file",
+        help="token file for --tcp (created, mode 0600, if absent; refused if another user "
+        "owns it or other users can read or write it)",
+    )
     p.add_argument("-w", "--write", help="append completed flows to this mitmproxy capture")
     p.add_argument("--on-detach", choices=("keep", "resume", "kill"), default="keep")
     p.add_argument(

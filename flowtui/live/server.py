@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,12 @@ log = logging.getLogger("flowtui.live")
 
 DetachPolicy = Literal["keep", "resume", "kill"]
 HELLO_TIMEOUT = 5.0
+"""Seconds a new connection has to send its hello before it is closed."""
+HELLO_MAX_FRAME = 64 * 1024
+"""The largest frame a peer may send before its hello is accepted: a hello is a few
+hundred bytes, so nobody unauthenticated makes the proxy buffer more than this."""
+MAX_UNAUTHENTICATED = 64
+"""Connections still waiting for their hello at once; more are closed on arrival."""
 APPEND_BATCH = 1024 * 1024
 """Message content bytes per `flows/append` frame when catching up (reset, late add)."""
 
@@ -161,6 +168,9 @@ class LiveServer:
         retain_bytes: int = 256 * 1024 * 1024,
         max_frame: int = MAX_FRAME,
         software: str = "flowtui",
+        hello_timeout: float = HELLO_TIMEOUT,
+        hello_max_frame: int = HELLO_MAX_FRAME,
+        max_unauthenticated: int = MAX_UNAUTHENTICATED,
     ) -> None:
         self.control = control
         self.token = token
@@ -174,7 +184,20 @@ class LiveServer:
         later; beyond it the oldest completed flows are forgotten (inspectors already
         showing them keep them, and `-w` keeps everything on disk)."""
         self.max_frame = max_frame
+        """The largest frame accepted from an inspector past its hello."""
         self.software = software
+        self.hello_timeout = hello_timeout
+        """Seconds a connection has to authenticate (read per connection)."""
+        self.hello_max_frame = hello_max_frame
+        """The largest frame accepted before the hello and its token are checked."""
+        self.max_unauthenticated = max_unauthenticated
+        """Connections allowed to wait for their hello at once (the rest are closed):
+        together with the two limits above, this bounds what strangers cost."""
+        self.unauthenticated = 0
+        """Connections now waiting for their hello."""
+        self.refused_unauthenticated = 0
+        """Connections closed on arrival because `max_unauthenticated` were waiting."""
+        self._refusal_logged = -1e9
         self.flows: dict[str, Any] = {}
         """The live proxy's flows by id, in arrival order."""
         self._completed: dict[str, int] = {}
@@ -321,24 +344,47 @@ class LiveServer:
     # -- inspectors -----------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername") or "unix socket"
+        name = f"{peer}"
+        if self.unauthenticated >= self.max_unauthenticated:
+            now = time.monotonic()
+            if now - self._refusal_logged >= 10:  # one line per burst, not per peer
+                self._refusal_logged = now
+                log.warning(
+                    "%d connections are waiting for their hello: closing new ones (%s; "
+                    "%d closed so far)",
+                    self.unauthenticated,
+                    name,
+                    self.refused_unauthenticated,
+                )
+            self.refused_unauthenticated += 1
+            writer.transport.abort()
+            return
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
-        peer = writer.get_extra_info("peername") or "unix socket"
-        name = f"{peer}"
         session = _Session(self, writer, name)
-        decoder = FrameDecoder(self.max_frame)
+        decoder = FrameDecoder(self.hello_max_frame)
         writer_task: asyncio.Task[None] | None = None
+        waiting = True
+        self.unauthenticated += 1
         try:
-            greeting = await asyncio.wait_for(self._read_one(reader, decoder), HELLO_TIMEOUT)
+            greeting, *early = await asyncio.wait_for(
+                self._read_hello(reader, decoder), self.hello_timeout
+            )
             check_hello(greeting, "inspector")
             if not check_token(self.token, greeting.get("token")):
                 raise ProtocolError("wrong or missing token")
+            waiting = False
+            self.unauthenticated -= 1
+            decoder.max_frame = self.max_frame
             writer.write(encode(hello("proxy", self.software)))
             self._sessions.add(session)
             log.info("inspector %s attached (%d attached)", name, len(self._sessions))
             writer_task = asyncio.create_task(session.write_loop())
             session.wake.set()
+            for message in early:  # commands sent in the same packet as the hello
+                self._command(session, message)
             while True:
                 data = await reader.read(65536)
                 if not data:
@@ -352,10 +398,12 @@ class LiveServer:
             with contextlib.suppress(Exception):
                 writer.write(encode({"type": "error", "message": str(e)}))
         except TimeoutError:
-            log.warning("closing inspector %s: no hello within %ss", name, HELLO_TIMEOUT)
+            log.warning("closing inspector %s: no hello within %ss", name, self.hello_timeout)
         except (OSError, asyncio.IncompleteReadError):
             pass
         finally:
+            if waiting:
+                self.unauthenticated -= 1
             if writer_task is not None:
                 writer_task.cancel()
             writer.close()
@@ -366,14 +414,18 @@ class LiveServer:
                 if not self._sessions:
                     self._apply_detach_policy()
 
-    async def _read_one(self, reader: asyncio.StreamReader, decoder: FrameDecoder) -> Any:
+    async def _read_hello(
+        self, reader: asyncio.StreamReader, decoder: FrameDecoder
+    ) -> list[dict[str, Any]]:
+        """The first messages: the hello, then any the peer sent in the same read (a
+        client may pipeline commands behind its hello; they are answered, not lost)."""
         while True:
             data = await reader.read(65536)
             if not data:
                 raise ProtocolError("connection closed before hello")
             messages = decoder.feed(data)
             if messages:
-                return messages[0]
+                return messages
 
     def _apply_detach_policy(self) -> None:
         if self.on_detach == "keep":

@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 from flowtui.core import Flow
 from flowtui.core.store import FlowStore, LazyFlow, StoreEvent, StoreSnapshot
 from flowtui.io import FlowWriteException, format_for_path, save_flows
+from flowtui.io.spool import is_stream
 from flowtui.ui.attach import Attachment, capture_name
 from flowtui.ui.loading import load_file
 from flowtui.ui.messages import FlowsLoaded, LoadFinished, LoadProgress, SaveFinished
@@ -65,6 +66,7 @@ class FlowtuiApp(App[int]):
         store: FlowStore | None = None,
         attach: str | None = None,
         token: str | None = None,
+        max_memory: int | None = None,
     ) -> None:
         super().__init__()
         self.paths = [Path(p) for p in paths]
@@ -91,10 +93,18 @@ class FlowtuiApp(App[int]):
         """The latest progress of each file still loading."""
         self.deleted: list[tuple[str | None, Flow]] = []
         """Deleted flows with the id of the flow before them, for `undelete`."""
-        self.save_path: Path | None = self.paths[0] if self.paths else None
-        """Where `w` proposes to save."""
+        self.save_path: Path | None = (
+            self.paths[0] if self.paths and not is_stream(self.paths[0]) else None
+        )
+        """Where `w` proposes to save (never a pipe the capture was read from)."""
         self.attachment = (
-            Attachment(attach, self.store, token=token, on_health=self._health_changed)
+            Attachment(
+                attach,
+                self.store,
+                token=token,
+                on_health=self._health_changed,
+                max_memory=max_memory,
+            )
             if attach
             else None
         )

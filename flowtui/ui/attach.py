@@ -17,18 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from flowtui.core.store import FlowStore
-from flowtui.live.client import CommandError, LiveClient, LiveEvent
-from flowtui.live.endpoints import parse_endpoint
+from flowtui.live.client import MAX_MEMORY, CommandError, LiveClient, LiveEvent
+from flowtui.live.endpoints import parse_endpoint, read_token_file
 
 __all__ = ["Attachment", "CommandError", "capture_name", "health_style", "read_token"]
 
 
 def read_token(path: str | Path) -> str:
-    """The token in a token file (`OSError`/`ValueError` if unreadable or empty)."""
-    token = Path(path).read_text(encoding="utf-8").strip()
-    if not token:
-        raise ValueError(f"token file {path} is empty")
-    return token
+    """The token in a token file: `OSError` if unreadable, `ValueError` if empty or if
+    other users could read it or own it (see `read_token_file`)."""
+    return read_token_file(path)
 
 
 def capture_name(when: datetime) -> str:
@@ -58,6 +56,7 @@ class Attachment:
         token: str | None = None,
         on_health: Callable[[str], None] | None = None,
         backoff: tuple[float, float] = (0.2, 5.0),
+        max_memory: int | None = None,
     ) -> None:
         self.address = str(parse_endpoint(address))
         """The proxy's socket, normalised (``unix:/path`` or ``tcp://host:port``)."""
@@ -67,8 +66,15 @@ class Attachment:
         """The connection's state as shown in the status bar."""
         self.on_health = on_health
         """Called with the new `health` when it changes."""
-        self.client = LiveClient(address, token=token, on_event=self.apply, backoff=backoff)
-        """The socket client (plain asyncio)."""
+        self.client = LiveClient(
+            address,
+            token=token,
+            on_event=self.apply,
+            backoff=backoff,
+            max_memory=MAX_MEMORY if max_memory is None else max_memory,
+        )
+        """The socket client (plain asyncio); it holds at most `max_memory` bytes of
+        message content, cutting the oldest flows' contents first (see `live.budget`)."""
         self.saved: dict[str, int] = {}
         """The store revision of each flow as last saved (see `unsaved`)."""
 

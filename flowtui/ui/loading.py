@@ -19,6 +19,7 @@ from textual.message import Message
 
 from flowtui.io import FlowReadException
 from flowtui.io.lazy import CaptureIndexer, IndexEntry
+from flowtui.io.spool import SpooledPipe
 from flowtui.ui.messages import FlowsLoaded, LoadFinished, LoadProgress
 
 __all__ = ["BATCH", "FIRST_INTERVAL", "INTERVAL", "load_file"]
@@ -62,6 +63,13 @@ def load_file(
         post(LoadProgress(name, indexer.tell(), total, count))
         last = time.monotonic()
 
+    def before_waiting() -> None:
+        if batch:
+            flush()
+
+    if isinstance(indexer.fileobj, SpooledPipe):  # a pipe that pauses shows what came first
+        indexer.fileobj.on_wait = before_waiting
+        indexer.fileobj.cancelled = cancelled
     try:
         for entry in indexer.entries():
             batch.append(entry)

@@ -82,3 +82,51 @@ async def relay_setup(tmp_path: Any, **kw: Any) -> AsyncIterator[tuple[Relay, Ec
     finally:
         await relay.close()
         await echo.stop()
+
+
+def tcp_flow_state(port: int) -> dict[str, Any]:
+    """A live TCP flow's wire state as a proxy sends it (no messages: they are appended)."""
+    from flowtui.core import Client, Flow, Server, TCPFlow
+
+    client = Client(peername=("127.0.0.1", port), sockname=("127.0.0.1", 8080), timestamp_start=1.0)
+    flow = TCPFlow(client, Server(address=("127.0.0.1", 9)), live=True)
+    return {**Flow.get_state(flow), "messages": [], "live": True}
+
+
+class RogueProxy:
+    """A proxy of our own making on 127.0.0.1: it greets any inspector, then sends what
+    the test queued (`frames`), and keeps the connection open until stopped."""
+
+    def __init__(self, frames: list[bytes]) -> None:
+        self.frames = frames
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self.sent = asyncio.Event()
+        """Set once every frame went out to an inspector."""
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _serve(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        from flowtui.live.protocol import FrameDecoder, encode, hello
+
+        decoder = FrameDecoder()
+        try:
+            while not decoder.feed(await r.read(65536)):
+                pass
+            w.write(encode(hello("proxy", "rogue")))
+            for frame in self.frames:
+                w.write(frame)
+                await w.drain()
+            self.sent.set()
+            while await r.read(65536):  # answer nothing, hold the connection
+                pass
+        except (OSError, Exception):
+            pass
+        finally:
+            w.transport.abort()
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()

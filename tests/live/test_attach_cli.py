@@ -29,6 +29,7 @@ def test_attach_fails_in_one_line_with_status_2(
     tmp_path: Path, args: list[str], expected: str
 ) -> None:
     (tmp_path / "empty").write_text("\n", encoding="utf-8")
+    (tmp_path / "empty").chmod(0o600)  # private, so its emptiness is what is refused
     result = _attach(*(a.format(tmp=tmp_path) for a in args))
     assert result.returncode == 2
     assert result.stdout == ""
@@ -36,3 +37,20 @@ def test_attach_fails_in_one_line_with_status_2(
     assert len(lines) == 1, result.stderr
     assert expected.format(tmp=tmp_path) in lines[0]
     assert "\x1b" not in result.stderr  # no UI was started
+
+
+def test_attach_max_memory_reaches_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowtui import cli, ui
+
+    calls: list[tuple[object, ...]] = []
+    monkeypatch.setattr(ui, "run_attach", lambda *args: calls.append(args) or 0)
+    assert cli.main(["attach", "unix:/nowhere.sock", "--max-memory", "64M"]) == 0
+    assert cli.main(["attach", "unix:/nowhere.sock", "--max-memory", "2g"]) == 0
+    assert cli.main(["attach", "unix:/nowhere.sock"]) == 0
+    assert [c[2] for c in calls] == [64 * 1024**2, 2 * 1024**3, None]
+
+
+def test_attach_refuses_a_bad_max_memory() -> None:
+    result = _attach("unix:/nowhere.sock", "--max-memory", "lots")
+    assert result.returncode == 2
+    assert "expected a size such as 512M" in result.stderr

@@ -6,12 +6,14 @@ import asyncio
 import os
 import stat
 import struct
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from live_helpers import EchoServer, relay_setup, running_client, wait_until
 
-from flowtui.live.client import LiveClient
+from flowtui.live.client import CommandError, LiveClient
 from flowtui.live.endpoints import Endpoint, load_or_create_token
 from flowtui.live.protocol import FrameDecoder, encode, hello
 from flowtui.live.relay import Relay
@@ -154,3 +156,86 @@ async def test_on_detach_policy(tmp_path: Path, policy: str) -> None:
             assert await asyncio.wait_for(r.read(), 2) == b""
             assert flow.error is not None and flow.error.msg == "Connection killed."
         w.close()
+
+
+async def _read_until(
+    r: asyncio.StreamReader, decoder: FrameDecoder, kind: str
+) -> dict[str, object]:
+    for _ in range(100):  # bounded: each read is one chunk of the proxy's frames
+        data = await asyncio.wait_for(r.read(65536), 3)
+        assert data, f"the proxy closed the connection before a {kind!r}"
+        for message in decoder.feed(data):
+            if message["type"] == kind:
+                return message
+    raise AssertionError(f"no {kind!r} frame")
+
+
+async def test_command_in_the_same_packet_as_the_hello_is_answered(tmp_path: Path) -> None:
+    async with relay_setup(tmp_path) as (_relay, _echo, addr):
+        r, w = await asyncio.open_unix_connection(addr.removeprefix("unix:"))
+        # one write, so the proxy reads the hello and the ping in the same chunk
+        w.write(encode(hello("inspector", "test")) + encode({"type": "ping", "rid": 7}))
+        decoder = FrameDecoder()
+        reply = await _read_until(r, decoder, "reply")
+        assert reply["rid"] == 7 and reply["ok"] is True
+        w.close()
+
+
+@asynccontextmanager
+async def _tcp_relay(tmp_path: Path, **live: object) -> AsyncIterator[tuple[Relay, str]]:
+    """A relay whose live socket is TCP on 127.0.0.1 with a token; `live` sets its
+    `LiveServer` attributes (the pre-authentication limits) before it listens."""
+    echo = EchoServer()
+    await echo.start()
+    relay = Relay(("127.0.0.1", 0), ("127.0.0.1", echo.port), token="s3cret")
+    for name, value in live.items():
+        assert hasattr(relay.live, name)
+        setattr(relay.live, name, value)
+    await relay.start(Endpoint("tcp", host="127.0.0.1", port=0))
+    try:
+        yield relay, str(relay.live.endpoint)
+    finally:
+        await relay.close()
+        await echo.stop()
+
+
+async def _closed_by_peer(r: asyncio.StreamReader) -> list[dict[str, object]]:
+    """What the proxy sent before closing the connection (bounded wait)."""
+    data = await asyncio.wait_for(r.read(), 3)
+    return FrameDecoder().feed(data)
+
+
+async def test_a_big_frame_before_the_hello_is_refused_at_its_length(tmp_path: Path) -> None:
+    async with _tcp_relay(tmp_path) as (relay, _addr):
+        assert relay.live.endpoint is not None
+        r, w = await asyncio.open_connection("127.0.0.1", relay.live.endpoint.port)
+        w.write(struct.pack(">I", 1024 * 1024) + b"\x00" * 1000)  # announces 1 MiB
+        messages = await _closed_by_peer(r)
+        assert messages and messages[-1]["type"] == "error"
+        assert "65536" in str(messages[-1]["message"])
+        w.close()
+        # an authenticated inspector may still send (and be sent) frames above it
+        assert relay.live.max_frame > relay.live.hello_max_frame
+        async with running_client(str(relay.live.endpoint), token="s3cret") as client:
+            with pytest.raises(CommandError, match="no flow with id"):
+                await client.comment("unknown", "y" * 100_000)  # a 100 kB frame
+            assert client.connected.is_set()
+
+
+async def test_unauthenticated_connections_are_bounded_and_timed_out(tmp_path: Path) -> None:
+    async with _tcp_relay(tmp_path, max_unauthenticated=3, hello_timeout=0.3) as (relay, _a):
+        assert relay.live.endpoint is not None
+        port = relay.live.endpoint.port
+        idle = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
+        await wait_until(lambda: relay.live.unauthenticated == 3)
+        r4, w4 = await asyncio.open_connection("127.0.0.1", port)
+        assert await _closed_by_peer(r4) == []  # closed on arrival: 3 are waiting
+        assert relay.live.refused_unauthenticated == 1
+        for r, _w in idle:  # each one times out and is closed
+            assert await _closed_by_peer(r) == []
+        await wait_until(lambda: relay.live.unauthenticated == 0)
+        for _r, w in [*idle, (r4, w4)]:
+            w.close()
+        # the slots are free again: an inspector with the token attaches
+        async with running_client(str(relay.live.endpoint), token="s3cret") as client:
+            assert client.status == "connected"

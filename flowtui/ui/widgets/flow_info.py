@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from flowtui.core import Flow, UnknownFlow
 from flowtui.core.store import FlowStore
+from flowtui.live.budget import cut_note
 from flowtui.ui.safe_text import clean
 from flowtui.ui.widgets.flow_columns import state_signs
 
@@ -71,6 +72,9 @@ class FlowInfo(Static):
         elif flow.error is not None:
             text.append("\nerror: ", style="bold red")
             text.append(clean(flow.error.msg, max_len=300), style="red")
+        cut = cut_note(flow)  # attached: content past `flowtui attach --max-memory`
+        if cut is not None:
+            text.append(f"\n{cut}", style="bold yellow")
         if flow.comment:
             text.append("\ncomment: ", style="bold")
             text.append(clean(flow.comment, max_len=300), style="italic")
