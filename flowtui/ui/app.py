@@ -72,6 +72,9 @@ class FlowtuiApp(App[int]):
         """Seconds the detail panes wait for the cursor to settle (0: follow at once)."""
         self.store = store or FlowStore()
         """Every flow of the session."""
+        if store is not None and attach is None:  # its flows are what was opened
+            snap = store.snapshot()
+            store.mark_saved(dict(zip(snap.ids, snap.revisions, strict=True)))
         self._noted = 0
         self.filter_text = ""
         """The view filter as typed."""
@@ -439,10 +442,9 @@ class FlowtuiApp(App[int]):
             )
         if n:
             kinds = self.store.unsaved() if self.attachment is None else {}
-            said = ", ".join(f"{k} {v}" for k, v in kinds.items() if v)
-            parts.append(
-                f"{n} unsaved change{'s' if n != 1 else ''}{f' ({said})' if said else ''}."
-            )
+            said = ", ".join(f"{v} flow{'s' if v != 1 else ''} {k}" for k, v in kinds.items() if v)
+            changes = f"{n} unsaved change{'s' if n != 1 else ''}"
+            parts.append(f"{changes}: {said}." if said else f"{changes}.")
         summary = " ".join(parts)
         self.push_screen(QuitDialog(summary), done)
 
