@@ -181,7 +181,7 @@ class FlowStore(LazyRecordsMixin, FilteredViewMixin):
         """The flow with this key (decoded if lazy), or None."""
         return self._get(key) if key in self._seq else None
 
-    def keys(self) -> list[str]:
+    def keys_in_order(self) -> list[str]:
         """Every flow's key, in order."""
         return list(self._seq)
 

@@ -222,10 +222,10 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
     """
     if "\x00" in str(path):
         raise FlowWriteException("invalid file name (it holds a NUL byte)", path=str(path))
-    target = Path(os.path.realpath(path))
-    if _is_stream(target, str(path)):
-        _stream_write(target, write, str(path))
+    if _is_stream(Path(path), str(path)):  # the path as given: /dev/stdout may be a pipe
+        _stream_write(Path(path), write, str(path))
         return
+    target = Path(os.path.realpath(path))
     directory = target.parent
     _remove_stale_temps(target)
     try:
