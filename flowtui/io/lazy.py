@@ -106,25 +106,28 @@ class RecordRef:
 
     def verified_raw(self) -> bytes:
         """`raw()`, after checking that the bytes are still this record: its framing (a
-        tnetstring dict of exactly this length; flowtui's header, lengths and checksum),
-        and, if the file was written to since it was opened, that it decodes. A file
-        changed in place under the same size would otherwise be copied shifted, and the
-        save would be unreadable from there on. FlowReadException says where."""
+        tnetstring dict of exactly this length; flowtui's header and lengths) and, if the
+        file was written to since it was opened, that it decodes (flowtui's: its
+        checksum). A file changed in place under the same size would otherwise be copied
+        shifted, and the save would be unreadable from there on; a record that was
+        already damaged when the file was opened is copied as it is (nothing is lost).
+        FlowReadException says where."""
         try:
             data = self.raw()
         except FlowReadException as e:
             raise FlowReadException(
                 e.reason, path=self.file.name, offset=self.offset, index=self.index
             ) from None
+        changed = self.file.changed()
         try:
             if self.file.format is CaptureFormat.MITMPROXY:
                 length, start = tnetstring.parse_length_prefix(data, 0, len(data))
                 if start + length + 1 != len(data) or data[-1:] != b"}":
                     raise RecordDecodeError("its framing does not match the record indexed")
-                if self.file.changed():
+                if changed:
                     mitmproxy_format.decode_record(data)
             else:
-                native_format.check_framed(data)
+                native_format.check_framed(data, checksum=changed)
         except (tnetstring.TNetStringError, RecordDecodeError) as e:
             raise FlowReadException(
                 e.reason, path=self.file.name, offset=self.offset, index=self.index

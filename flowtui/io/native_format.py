@@ -78,10 +78,18 @@ def decode_framed(record: bytes) -> Any:
     return decode_state(bytes(_checked_state(record)))
 
 
-def check_framed(record: bytes) -> None:
-    """Check a whole record's framing and checksum without decoding it (RecordDecodeError
-    if they do not hold): what saving checks before it copies a record byte for byte."""
-    _checked_state(record)
+def check_framed(record: bytes, *, checksum: bool = True) -> None:
+    """Check a whole record's framing (and its checksum) without decoding it
+    (RecordDecodeError if they do not hold): what saving checks before it copies a
+    record byte for byte."""
+    if checksum:
+        _checked_state(record)
+        return
+    if len(record) < _RECORD.size:
+        raise RecordDecodeError("truncated record header")
+    mark, _kind, _flags, summary_len, state_len, _crc = _RECORD.unpack_from(record)
+    if mark != _RECORD_MARK or _RECORD.size + summary_len + state_len != len(record):
+        raise RecordDecodeError("record framing changed")
 
 
 def decode_framed_head(record: bytes, list_key: str, items: int, size: int) -> Any:

@@ -270,6 +270,7 @@ def test_save_refuses_to_copy_records_of_a_capture_changed_in_place(
 ) -> None:
     source = tmp_path / ("capture.flows" if fmt == "mitmproxy" else "capture.flowtui")
     save_flows(source, read_flows(SAMPLE), format=fmt)
+    os.utime(source, (1_000_000_000, 1_000_000_000))  # any write after opening moves it
     store = FlowStore()
     store.add_lazy((e.id, e.summary, e.ref) for e in CaptureIndexer(source).entries())
     if fmt == "mitmproxy":

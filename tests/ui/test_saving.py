@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC
 from pathlib import Path
@@ -175,6 +176,7 @@ def _records(data: bytes) -> list[bytes]:
 async def test_saving_a_capture_changed_in_place_is_refused(tmp_path: Path) -> None:
     capture = tmp_path / "capture.flows"
     shutil.copy(SAMPLE, capture)
+    os.utime(capture, (1_000_000_000, 1_000_000_000))  # any write after opening moves it
     app = _app(capture)
     async with app.run_test(size=(120, 40)) as pilot:
         await _loaded(app, pilot)
