@@ -175,8 +175,12 @@ def _convert(src: Path, dst: Path, fmt: str | None) -> int:
         FlowWriteException,
         format_for_path,
         save_flows,
+        suffix_problem,
     )
 
+    problem = suffix_problem(dst) if fmt is None else None
+    if problem is not None:
+        return _fail(f"{dst}: {problem}")
     unknown = 0
 
     def flows(reader: FlowReader) -> Iterator[Flow]:

@@ -9,6 +9,7 @@ counts, events) alone; `FlowStore` mixes this in, so its attributes stay its own
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from typing import Protocol
 
@@ -60,6 +61,7 @@ class LazyRecordsMixin:
     _lazy: dict[str, LazyFlow]
     _open: OrderedDict[str, Flow]
     _summaries: dict[str, FlowSummary]
+    _keys: weakref.WeakKeyDictionary[Flow, str]
 
     def is_lazy(self, flow_id: str) -> bool:
         """True if the flow lives in its capture file, not in memory."""
@@ -71,6 +73,7 @@ class LazyRecordsMixin:
             return flow
         flow = self.decode(flow_id)
         self.remember(flow_id, flow)
+        self._keys[flow] = flow_id
         return flow
 
     def loaded(self, flow_id: str) -> Flow | None:
@@ -98,10 +101,12 @@ class LazyRecordsMixin:
         gives a read-only unreadable flow naming the file and where; saving still
         copies the record as it is."""
         try:
-            return self._lazy[flow_id].load()
+            flow = self._lazy[flow_id].load()
         except Exception as e:  # its record went bad since it was indexed
             kind = self._summaries[flow_id].type if flow_id in self._summaries else "?"
-            return UnknownFlow.from_raw({"id": flow_id, "type": kind}, f"cannot be read: {e}")
+            flow = UnknownFlow.from_raw({"id": flow_id, "type": kind}, f"cannot be read: {e}")
+        self._keys[flow] = flow_id  # its id may be another flow's too
+        return flow
 
     def preview(self, flow_id: str) -> Flow | None:
         """A lazy message flow's first messages and every other field, decoded without
@@ -115,9 +120,12 @@ class LazyRecordsMixin:
         if flow_id in self._flows or flow_id in self._open:
             return None
         try:
-            return lazy.load_head(PREVIEW_MESSAGES, PREVIEW_BYTES)
+            head = lazy.load_head(PREVIEW_MESSAGES, PREVIEW_BYTES)
         except Exception:  # the file went away: `decode` says so, a preview stays silent
             return None
+        if head is not None:
+            self._keys[head] = flow_id
+        return head
 
     def remember(self, flow_id: str, flow: Flow) -> None:
         """Keep a decoded lazy flow among the recently opened (unless it was changed,
@@ -125,6 +133,7 @@ class LazyRecordsMixin:
         if flow_id not in self._lazy or flow_id in self._flows or flow_id in self._open:
             return
         self._open[flow_id] = flow
+        self._keys[flow] = flow_id
         while len(self._open) > 1 and (
             len(self._open) > OPEN_CACHE or self._open_bytes() > OPEN_CACHE_BYTES
         ):

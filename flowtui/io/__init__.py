@@ -18,6 +18,7 @@ from flowtui.io.writer import (
     atomic_write,
     format_for_path,
     save_flows,
+    suffix_problem,
 )
 
 __all__ = [
@@ -35,5 +36,6 @@ __all__ = [
     "format_for_path",
     "read_flows",
     "save_flows",
+    "suffix_problem",
     "summarize_state",
 ]

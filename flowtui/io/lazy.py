@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from flowtui.core import Flow
 from flowtui.core.summary import FlowSummary, summarize, summarize_skim
-from flowtui.io import mitmproxy_format, native_format
+from flowtui.io import mitmproxy_format, native_format, tnetstring
 from flowtui.io.detect import CaptureFormat
 from flowtui.io.errors import FlowReadException
 from flowtui.io.index_pool import IndexPool, PoolError, chunked, frames, usable_cpus
@@ -56,6 +56,7 @@ class CaptureFile:
         self.format = fmt
         """The capture's format (raw records are copied only into the same format)."""
         self._fd = fileobj.fileno()
+        self._stamp = self._stat()
         # Closed when the last record referring to it is gone (the store dropped them).
         weakref.finalize(self, fileobj.close)
 
@@ -69,6 +70,18 @@ class CaptureFile:
                 offset=offset,
             )
         return data
+
+    def _stat(self) -> tuple[int, int, int, int] | None:
+        try:
+            st = os.fstat(self._fd)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def changed(self) -> bool:
+        """Whether the file was written to since it was opened (its size or its
+        modification time moved): then a copied record is decoded, not only framed."""
+        return self._stat() != self._stamp
 
 
 class RecordRef:
@@ -91,6 +104,36 @@ class RecordRef:
     def raw(self) -> bytes:
         """The record's bytes exactly as in the file (for saving it unchanged)."""
         return self.file.read(self.offset, self.raw_length)
+
+    def verified_raw(self) -> bytes:
+        """`raw()`, after checking that the bytes are still this record: its framing (a
+        tnetstring dict of exactly this length; flowtui's header and lengths) and, if the
+        file was written to since it was opened, that it decodes (flowtui's: its
+        checksum). A file changed in place under the same size would otherwise be copied
+        shifted, and the save would be unreadable from there on; a record that was
+        already damaged when the file was opened is copied as it is (nothing is lost).
+        FlowReadException says where."""
+        try:
+            data = self.raw()
+        except FlowReadException as e:
+            raise FlowReadException(
+                e.reason, path=self.file.name, offset=self.offset, index=self.index
+            ) from None
+        changed = self.file.changed()
+        try:
+            if self.file.format is CaptureFormat.MITMPROXY:
+                length, start = tnetstring.parse_length_prefix(data, 0, len(data))
+                if start + length + 1 != len(data) or data[-1:] != b"}":
+                    raise RecordDecodeError("its framing does not match the record indexed")
+                if changed:
+                    mitmproxy_format.decode_record(data)
+            else:
+                native_format.check_framed(data, checksum=changed)
+        except (tnetstring.TNetStringError, RecordDecodeError) as e:
+            raise FlowReadException(
+                e.reason, path=self.file.name, offset=self.offset, index=self.index
+            ) from None
+        return data
 
     def load(self) -> Flow:
         """A fresh Flow decoded from the record (FlowReadException if it went bad; a

@@ -29,6 +29,7 @@ __all__ = [
     "KIND_FLOW",
     "MAGIC",
     "NativeStateWriter",
+    "check_framed",
     "decode_framed",
     "decode_framed_head",
     "decode_prefix_head",
@@ -75,6 +76,20 @@ def decode_framed(record: bytes) -> Any:
     """Decode a whole record (header, summary, state) after checking its checksum: how a
     lazily opened record is read, since the index pass only read its summary."""
     return decode_state(bytes(_checked_state(record)))
+
+
+def check_framed(record: bytes, *, checksum: bool = True) -> None:
+    """Check a whole record's framing (and its checksum) without decoding it
+    (RecordDecodeError if they do not hold): what saving checks before it copies a
+    record byte for byte."""
+    if checksum:
+        _checked_state(record)
+        return
+    if len(record) < _RECORD.size:
+        raise RecordDecodeError("truncated record header")
+    mark, _kind, _flags, summary_len, state_len, _crc = _RECORD.unpack_from(record)
+    if mark != _RECORD_MARK or _RECORD.size + summary_len + state_len != len(record):
+        raise RecordDecodeError("record framing changed")
 
 
 def decode_framed_head(record: bytes, list_key: str, items: int, size: int) -> Any:

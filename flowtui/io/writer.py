@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = [
     "atomic_write",
     "format_for_path",
     "save_flows",
+    "suffix_problem",
 ]
 
 
@@ -39,6 +41,23 @@ class SaveFormat(enum.Enum):
 
 MITMPROXY_SUFFIXES = frozenset({".flows", ".mitm", ".dump"})
 """File name suffixes that mean "mitmproxy format" when no format is given."""
+
+
+FLOWTUI_SUFFIXES = frozenset({".flowtui"})
+"""File name suffixes of flowtui's format."""
+
+
+def suffix_problem(path: str | Path) -> str | None:
+    """Why the name's suffix promises a format flowtui does not write (`x.json`), or
+    None when it names one of its formats or none at all (`out`, `/dev/null`)."""
+    suffix = Path(path).suffix.lower()
+    if not suffix or suffix in MITMPROXY_SUFFIXES or suffix in FLOWTUI_SUFFIXES:
+        return None
+    return (
+        f"the suffix {suffix!r} names no format flowtui writes: use .flows, .mitm or .dump "
+        "(mitmproxy's format) or .flowtui (flowtui's), or give --format mitmproxy|flowtui"
+        " (for JSON Lines: flowtui dump --json)"
+    )
 
 
 def format_for_path(path: str | Path) -> SaveFormat:
@@ -107,11 +126,9 @@ def _write_all(
                 and flow.file.format.value == copy[1].value
             ):
                 try:
-                    copy[0].write(flow.raw())
+                    copy[0].write(flow.verified_raw())
                 except FlowReadException as e:
-                    raise FlowWriteException(
-                        f"cannot copy flow #{count}: {e}", path=path, index=count - 1
-                    ) from e
+                    raise FlowWriteException(_changed_source(e), path=path) from e
                 continue
             try:
                 flow = flow.load()
@@ -126,6 +143,15 @@ def _write_all(
                 f"cannot serialise flow {getattr(flow, 'id', '?')}: {e}", path=path, index=count - 1
             ) from e
     return count
+
+
+def _changed_source(e: FlowReadException) -> str:
+    """Why a record could not be copied, naming its file, record and byte."""
+    where = f"record #{(e.index or 0) + 1} at byte {e.offset}"
+    return (
+        f"{e.path} changed on disk since it was opened: {where} no longer matches "
+        f"({e.reason}); nothing was saved"
+    )
 
 
 def save_flows(
@@ -188,9 +214,17 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
     the target and fsyncs the directory. A symlink target is followed (the link stays).
     The temporary file's name carries the writer's pid, so the temporary files of a writer
     that was killed are removed by the next save to the same target.
+
+    Only a regular file (or a new name) is replaced: a character device (``/dev/null``,
+    a terminal) or a FIFO is written to as a stream, in place and not atomically (what
+    was written before a failure stays written); a directory, socket or block device is
+    refused. Renaming over those would put a regular file where the device or pipe was.
     """
     if "\x00" in str(path):
         raise FlowWriteException("invalid file name (it holds a NUL byte)", path=str(path))
+    if _is_stream(Path(path), str(path)):  # the path as given: /dev/stdout may be a pipe
+        _stream_write(Path(path), write, str(path))
+        return
     target = Path(os.path.realpath(path))
     directory = target.parent
     _remove_stale_temps(target)
@@ -209,6 +243,8 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
             fileobj.flush()
             os.fsync(fileobj.fileno())
         tmp.chmod(_mode_for(target))
+        if _is_stream(target, str(path)):  # made a device or FIFO meanwhile: not replaced
+            raise FlowWriteException("is no longer a regular file", path=str(path))
         tmp.replace(target)
     except BaseException as e:
         tmp.unlink(missing_ok=True)
@@ -216,6 +252,52 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> None:
             raise FlowWriteException(f"cannot save: {e.strerror or e}", path=str(path)) from e
         raise
     _fsync_directory(directory)
+
+
+def _is_stream(target: Path, name: str) -> bool:
+    """True for a character device or FIFO (written as a stream), False for a regular
+    file or a new name; FlowWriteException for what is never written to."""
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        raise FlowWriteException(f"cannot save: {e.strerror or e}", path=name) from e
+    if stat.S_ISREG(mode):
+        return False
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return True
+    what = (
+        "a directory"
+        if stat.S_ISDIR(mode)
+        else "a block device"
+        if stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    raise FlowWriteException(
+        f"is {what}: only a regular file, a new name, a character device or a FIFO can be written",
+        path=name,
+    )
+
+
+def _stream_write(target: Path, write: Callable[[BinaryIO], Any], name: str) -> None:
+    """Write to a character device or FIFO in place (opening a FIFO waits for its
+    reader); never created, truncated or replaced."""
+    try:
+        fd = os.open(target, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+    except OSError as e:
+        raise FlowWriteException(f"cannot write: {e.strerror or e}", path=name) from e
+    try:
+        with os.fdopen(fd, "wb") as fileobj:
+            write(fileobj)
+            fileobj.flush()
+    except OSError as e:
+        raise FlowWriteException(
+            f"cannot write (written as a stream: what went before stays): {e.strerror or e}",
+            path=name,
+        ) from e
 
 
 def _remove_stale_temps(target: Path) -> None:

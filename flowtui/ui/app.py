@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
@@ -23,7 +24,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from flowtui.core import Flow
-from flowtui.core.store import FlowStore, LazyFlow, StoreEvent, StoreSnapshot
+from flowtui.core.store import FlowStore, LazyFlow, Removed, StoreEvent, StoreSnapshot
 from flowtui.io import FlowWriteException, format_for_path, save_flows
 from flowtui.io.spool import is_stream
 from flowtui.ui.attach import Attachment, capture_name
@@ -79,8 +80,10 @@ class FlowtuiApp(App[int]):
         """Seconds the detail panes wait for the cursor to settle (0: follow at once)."""
         self.store = store or FlowStore()
         """Every flow of the session."""
-        self.changes = 0
-        """Changes made since the last save (quit asks when non-zero)."""
+        if store is not None and attach is None:  # its flows are what was opened
+            snap = store.snapshot()
+            store.mark_saved(dict(zip(snap.ids, snap.revisions, strict=True)))
+        self._noted = 0
         self.filter_text = ""
         """The view filter as typed."""
         self.formats: dict[str, str] = {}
@@ -91,12 +94,11 @@ class FlowtuiApp(App[int]):
         """How many flows each finished file gave."""
         self.progress: dict[str, LoadProgress] = {}
         """The latest progress of each file still loading."""
-        self.deleted: list[tuple[str | None, Flow]] = []
-        """Deleted flows with the id of the flow before them, for `undelete`."""
-        self.save_path: Path | None = (
-            self.paths[0] if self.paths and not is_stream(self.paths[0]) else None
-        )
-        """Where `w` proposes to save (never a pipe the capture was read from)."""
+        self.deleted: list[Removed] = []
+        """Deleted flows, as the store took them out, for `undelete`."""
+        self.save_path: Path | None = self._first_save_path()
+        """Where `w` proposes to save: the opened file; with several, a new name; never a
+        pipe the capture was read from."""
         self.attachment = (
             Attachment(
                 attach,
@@ -109,6 +111,22 @@ class FlowtuiApp(App[int]):
             else None
         )
         """The live proxy connection (``flowtui attach``), or None for files."""
+
+    def _first_save_path(self) -> Path | None:
+        files = [p for p in self.paths if not is_stream(p)]
+        if not files:
+            return None
+        if len(self.paths) > 1:  # the merged flows of several sources: none of them
+            first = files[0]
+            return first.with_name(f"{first.stem}-merged{first.suffix or '.flows'}")
+        return files[0]
+
+    @property
+    def changes(self) -> int:
+        """What a save would change (quit asks when non-zero): flows changed, added,
+        deleted or moved since loading or the last save; a mark set then unset, or a
+        flow reverted, is none. Attached to a proxy: the changes made here."""
+        return self._noted if self.attachment is not None else self.store.unsaved_count
 
     @property
     def file_names(self) -> list[str]:
@@ -339,25 +357,27 @@ class FlowtuiApp(App[int]):
     # -- changes, delete ------------------------------------------------------------------
 
     def note_change(self) -> None:
-        """Count one unsaved change."""
-        self.changes += 1
+        """Count one change made here (what `changes` says when attached to a proxy;
+        for files the store knows what a save would change)."""
+        self._noted += 1
 
     def delete_flow(self, flow: Flow) -> None:
         """Remove a flow from the store, remembering it for `undelete_flow`."""
-        before = self.store.previous_id(flow.id)
-        flow.backup()
-        self.store.remove(flow.id)
-        self.deleted.append((before, flow))
+        key = self.store.key_of(flow)
+        if key is None:
+            return
+        self.deleted.append(self.store.detach(key))
         self.note_change()
 
-    def undelete_flow(self) -> Flow | None:
-        """Put the last deleted flow back where it was; None if nothing was deleted."""
-        if not self.deleted:
-            return None
-        before, flow = self.deleted.pop()
-        self.store.insert_after(before if before in self.store else None, flow)
-        self.note_change()
-        return flow
+    def undelete_flow(self) -> str | None:
+        """Put the last deleted flow back where it was, unchanged and under its number;
+        returns its key (None if nothing was deleted)."""
+        while self.deleted:
+            removed = self.deleted.pop()
+            if removed.key not in self.store:  # else the same flow came back (live)
+                self.note_change()
+                return self.store.restore(removed)
+        return None
 
     # -- saving -------------------------------------------------------------------------
 
@@ -385,16 +405,15 @@ class FlowtuiApp(App[int]):
                 self.save(target, then_quit=then_quit)
 
         fmt = self.save_format(Path(path))
-        self.push_screen(SaveDialog(path, len(self.store), fmt), done)
+        sources = {os.path.realpath(p): self.loaded.get(str(p), 0) for p in self.paths}
+        self.push_screen(SaveDialog(path, len(self.store), fmt, sources), done)
 
     def save(self, path: Path, *, then_quit: bool = False) -> None:
         """Save every flow (shown or filtered out, not deleted) to `path` atomically;
         untouched lazy flows are copied from their capture byte for byte."""
-        revisions = None
-        if self.attachment is not None:
-            snap = self.store.snapshot()
-            revisions = dict(zip(snap.ids, snap.revisions, strict=True))
-        self._save(path, self.store.entries(), self.save_format(path), then_quit, revisions)
+        snap = self.store.snapshot()
+        revisions = dict(zip(snap.ids, snap.revisions, strict=True))
+        self._save(path, snap.items, self.save_format(path), then_quit, revisions)
 
     @work(thread=True, exclusive=True, group="save", name="save")
     def _save(
@@ -424,9 +443,11 @@ class FlowtuiApp(App[int]):
                 timeout=10,
             )
             return
-        self.changes = 0
-        if self.attachment is not None and message.revisions is not None:
-            self.attachment.mark_saved(message.revisions)
+        self._noted = 0
+        if message.revisions is not None:
+            self.store.mark_saved(message.revisions)
+            if self.attachment is not None:
+                self.attachment.mark_saved(message.revisions)
         self.save_path = Path(message.path)
         self.formats.setdefault(message.path, self.save_format(Path(message.path)))
         self.notify(clean(f"Saved {message.count} flows to {message.path}"), markup=False)
@@ -453,7 +474,6 @@ class FlowtuiApp(App[int]):
                 self.exit(0)
 
         n = self.changes
-        modified = self.store.modified_count
         parts = []
         if captured:
             parts.append(
@@ -461,10 +481,10 @@ class FlowtuiApp(App[int]):
                 f"{'is' if captured == 1 else 'are'} not saved."
             )
         if n:
-            parts.append(
-                f"{n} unsaved change{'s' if n != 1 else ''} "
-                f"({modified} flow{'s' if modified != 1 else ''} modified)."
-            )
+            kinds = self.store.unsaved() if self.attachment is None else {}
+            said = ", ".join(f"{v} flow{'s' if v != 1 else ''} {k}" for k, v in kinds.items() if v)
+            changes = f"{n} unsaved change{'s' if n != 1 else ''}"
+            parts.append(f"{changes}: {said}." if said else f"{changes}.")
         summary = " ".join(parts)
         self.push_screen(QuitDialog(summary), done)
 

@@ -160,7 +160,7 @@ class _Record:
 
 def _truth(store: FlowStore, expr: str) -> list[str]:
     flt = parse(expr)
-    return [f.id for f in store if flt(f)]
+    return [key for key, flow in zip(store.keys_in_order(), store, strict=True) if flt(flow)]
 
 
 def _check(store: FlowStore) -> None:

@@ -148,3 +148,95 @@ def test_opened_flows_are_kept_up_to_a_count_and_a_byte_budget() -> None:
     whole = store.get(ids[4])  # bigger than the budget alone: kept, the others go
     assert store.loaded(ids[4]) is whole
     assert [store.loaded(i) is not None for i in ids[:4]] == [False] * 4
+
+
+# -- issue #11: a flow is its place, not its id; what a save would change --------------
+
+
+def _records(*flows: Flow) -> list[tuple[str, object, object]]:
+    return [(f.id, summarize(f), _Kept(f)) for f in flows]
+
+
+class _Kept:
+    """A lazy record holding a flow's state (a fresh flow each load)."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow.copy()
+        self.flow.id = flow.id
+
+    def load(self) -> Flow:
+        flow = self.flow.copy()
+        flow.id = self.flow.id
+        return flow
+
+    def raw(self) -> bytes:
+        return b""
+
+    def load_head(self, messages: int, size: int) -> Flow | None:
+        return None
+
+
+def test_repeated_ids_are_flows_of_their_own() -> None:
+    store = FlowStore()
+    flows = [tcp_flow(0), tcp_flow(1), tcp_flow(0), tcp_flow(0)]
+    assert store.add_lazy(_records(*flows)) == 4  # type: ignore[arg-type]
+    keys = store.keys_in_order()
+    assert len(store) == len(store.view) == 4 and len(set(keys)) == 4
+    assert [store.number(k) for k in keys] == [1, 2, 3, 4]
+    third = store.view[2]
+    assert third.id == tcp_flow(0).id and store.key_of(third) == keys[2]
+    third.marked = ":default:"
+    store.update(third)
+    assert [f.marked for f in store] == ["", "", ":default:", ""]
+    assert len(store.entries()) == 4 and store.unsaved_count == 1
+
+
+def test_detach_and_restore_keep_numbers_records_and_revision() -> None:
+    store = FlowStore()
+    store.add_lazy(_records(*(tcp_flow(i) for i in range(5))))  # type: ignore[arg-type]
+    keys = store.keys_in_order()
+    removed = store.detach(keys[1])
+    store.detach(keys[2])
+    assert [store.number(k) for k in store.keys_in_order()] == [
+        1,
+        4,
+        5,
+    ] and store.unsaved_count == 2
+    store.restore(removed)  # out of order: its place is still free
+    assert [store.number(k) for k in store.keys_in_order()] == [1, 2, 4, 5]
+    assert store.is_lazy(keys[1]) and store.revision(keys[1]) == 1
+    assert store.unsaved_count == 1
+
+
+def test_restore_after_an_insert_goes_after_its_neighbour() -> None:
+    store = FlowStore()
+    store.add_lazy(_records(*(tcp_flow(i) for i in range(3))))  # type: ignore[arg-type]
+    keys = store.keys_in_order()
+    removed = store.detach(keys[1])
+    dup_key = store.insert_after(keys[0], tcp_flow(7))  # takes the free place
+    assert store.number(dup_key) == 2
+    store.restore(removed)
+    assert store.keys_in_order() == [keys[0], keys[1], dup_key, keys[2]]
+    assert store.unsaved() == {"changed": 0, "added": 1, "deleted": 0, "moved": 1}
+
+
+def test_unsaved_counts_differences_from_the_loaded_state() -> None:
+    flow = tcp_flow(0)
+    flow.timestamp_created = float("nan")  # a NaN equals itself here
+    store = FlowStore()
+    store.add_lazy(_records(flow, tcp_flow(1)))  # type: ignore[arg-type]
+    shown = store.view[0]
+    shown.backup()
+    shown.comment = "x"
+    store.update(shown)
+    assert store.unsaved_count == 1
+    shown.comment = ""
+    store.update(shown)  # the backup stays, the content is as loaded
+    assert store.unsaved_count == 0
+    shown.comment = "y"
+    store.update(shown)
+    store.mark_saved({k: store.revision(k) for k in store.keys_in_order()})
+    assert store.unsaved_count == 0
+    shown.revert()  # back to what was loaded: no longer what was saved
+    store.update(shown)
+    assert store.unsaved_count == 1

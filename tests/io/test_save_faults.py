@@ -7,13 +7,16 @@ cannot complete says where and why in one line and leaves the old file as it was
 
 from __future__ import annotations
 
+import io
 import os
 import pwd
 import resource
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +24,9 @@ import pytest
 from capture_gen import write_capture
 from kill_saves import ROOT, kill_campaign
 
-from flowtui.io import FlowWriteException, read_flows, save_flows
+from flowtui.core.store import FlowStore
+from flowtui.io import FlowReader, FlowWriteException, read_flows, save_flows
+from flowtui.io.lazy import CaptureIndexer
 
 SAMPLE = ROOT / "flowtui" / "sample" / "sample.flows"
 
@@ -164,3 +169,156 @@ def test_file_name_with_a_nul_byte_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FlowWriteException, match="NUL byte"):
         save_flows(tmp_path / "a\x00b.flows", read_flows(SAMPLE))
     assert list(tmp_path.iterdir()) == []
+
+
+# -- targets that are not regular files (issue #11, item 10) ---------------------------
+
+
+def _read_all(path: Path, out: list[bytes]) -> None:
+    with path.open("rb") as f:
+        out.append(f.read())
+
+
+def test_a_fifo_target_is_written_as_a_stream_not_replaced(tmp_path: Path) -> None:
+    expected = tmp_path / "regular.flows"
+    save_flows(expected, read_flows(SAMPLE))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(fifo, got), daemon=True)
+    reader.start()
+    try:
+        assert save_flows(fifo, read_flows(SAMPLE), format="mitmproxy") == 30
+    finally:
+        reader.join(timeout=30)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert got == [expected.read_bytes()]
+    assert _temps(tmp_path) == []
+
+
+def test_convert_into_a_fifo_streams(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(fifo, got), daemon=True)
+    reader.start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "flowtui", "convert", str(SAMPLE), str(fifo)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
+    finally:
+        reader.join(timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert got and got[0].startswith(b"\x89FLOWTUI")  # no suffix: flowtui's format
+    assert len(list(FlowReader(io.BytesIO(got[0])).stream())) == 30
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a device node")
+def test_a_character_device_target_stays_a_device(tmp_path: Path) -> None:
+    """A node with /dev/null's numbers, made in a temporary directory (the machine's own
+    /dev/null is never touched)."""
+    null = tmp_path / "null"
+    try:
+        os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("mknod is not allowed here")
+    assert save_flows(null, read_flows(SAMPLE), format="mitmproxy") == 30
+    st = null.stat()
+    assert stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(1, 3)
+    assert _temps(tmp_path) == []
+
+
+def test_a_directory_target_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "dir.flows"
+    target.mkdir()
+    with pytest.raises(FlowWriteException, match="is a directory"):
+        save_flows(target, read_flows(SAMPLE))
+    assert target.is_dir() and _temps(tmp_path) == []
+
+
+# -- a capture changed on disk under the same size (issue #11, item 9) -----------------
+
+
+def _records(data: bytes) -> list[bytes]:
+    """A mitmproxy capture's raw records."""
+    out, pos = [], 0
+    while pos < len(data):
+        colon = data.index(b":", pos)
+        end = colon + 1 + int(data[pos:colon]) + 1
+        out.append(data[pos:end])
+        pos = end
+    return out
+
+
+def _rewrite_in_place(path: Path) -> None:
+    """Move the 5th record to the end, writing over the file (same size, same inode)."""
+    records = _records(path.read_bytes())
+    shuffled = b"".join([*records[:4], *records[5:], records[4]])
+    with path.open("r+b") as f:
+        f.write(shuffled)
+
+
+@pytest.mark.parametrize("fmt", ["mitmproxy", "flowtui"])
+def test_save_refuses_to_copy_records_of_a_capture_changed_in_place(
+    tmp_path: Path, fmt: str
+) -> None:
+    source = tmp_path / ("capture.flows" if fmt == "mitmproxy" else "capture.flowtui")
+    save_flows(source, read_flows(SAMPLE), format=fmt)
+    os.utime(source, (1_000_000_000, 1_000_000_000))  # any write after opening moves it
+    store = FlowStore()
+    store.add_lazy((e.id, e.summary, e.ref) for e in CaptureIndexer(source).entries())
+    if fmt == "mitmproxy":
+        _rewrite_in_place(source)
+    else:  # flip one byte inside the 5th record's state (same size)
+        data = bytearray(source.read_bytes())
+        at = store.entries()[4].offset + store.entries()[4].raw_length - 3  # type: ignore[union-attr]
+        data[at] ^= 0xFF
+        source.write_bytes(bytes(data))
+    changed = source.read_bytes()
+    out = tmp_path / ("out.flows" if fmt == "mitmproxy" else "out.flowtui")
+    for target in (out, source):
+        with pytest.raises(FlowWriteException) as info:
+            save_flows(target, store.entries(), format=fmt)
+        message = str(info.value)
+        assert f"{source} changed on disk since it was opened" in message
+        assert "record #5 at byte" in message and "nothing was saved" in message
+    assert not out.exists() and source.read_bytes() == changed
+    assert _temps(tmp_path) == []
+
+
+def test_convert_refuses_a_suffix_of_another_format(tmp_path: Path) -> None:
+    target = tmp_path / "y.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "flowtui", "convert", str(SAMPLE), str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert done.returncode != 0 and not target.exists()
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(target) in lines[0]
+    assert "'.json'" in lines[0] and ".flowtui" in lines[0] and "--format" in lines[0]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flowtui",
+            "convert",
+            str(SAMPLE),
+            str(target),
+            "--format",
+            "flowtui",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert done.returncode == 0 and len(read_flows(target)) == 30

@@ -6,7 +6,10 @@ Text from a capture (an existing comment) is shown cleaned, never as markup.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -20,7 +23,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 
 from flowtui.ui.safe_text import clean, clean_lines
 
-__all__ = ["CommentDialog", "FilterDialog", "QuitChoice", "QuitDialog", "SaveDialog"]
+__all__ = ["CommentDialog", "FilterDialog", "QuitChoice", "QuitDialog", "SaveDialog", "SaveTarget"]
 
 QuitChoice = Literal["save", "discard", "cancel"]
 
@@ -115,28 +118,75 @@ class FilterDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+@dataclass(frozen=True, slots=True)
+class SaveTarget:
+    """What the save dialog tells about a target path, before anything is written."""
+
+    sources: dict[str, int]
+    """The opened files (their real paths) and how many flows each gave."""
+    count: int
+    """How many flows will be written."""
+
+    def describe(self, path: str) -> str:
+        """One line: whether `path` is a new file, an existing one, one of the opened
+        files (how many flows it held, how many it will hold), or a device."""
+        if not path.strip():
+            return "no path: escape cancels"
+        target = os.path.realpath(Path(path.strip()).expanduser())
+        name = Path(path.strip()).name or path
+        if target in self.sources:
+            held = self.sources[target]
+            which = "the opened file" if len(self.sources) == 1 else "one of the opened files"
+            return (
+                f"Overwrites {name}, {which} ({held} flow{'s' if held != 1 else ''} in it; "
+                f"{self.count} will be)"
+            )
+        try:
+            mode = Path(target).stat().st_mode
+        except OSError:
+            return "A new file"
+        if stat.S_ISREG(mode):
+            return f"Replaces the existing file {name}"
+        if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+            return f"Writes to {name} as a stream (a device or pipe, not replaced)"
+        return f"{name} is not a file that can be written"
+
+
 class SaveDialog(ModalScreen[Path | None]):
-    """Ask where to save; prefilled with the opened file."""
+    """Ask where to save, saying what will be written and what it replaces (updated as
+    the path is typed): with several files open their merged flows go to a new name."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, path: str, count: int, fmt: str) -> None:
+    def __init__(
+        self, path: str, count: int, fmt: str, sources: dict[str, int] | None = None
+    ) -> None:
         super().__init__()
         # A file name can hold escapes: prefill it escaped, keep the original if unedited.
         self._original = path
         self._path = clean(path)
         self._count = count
         self._fmt = fmt
+        self._target = SaveTarget(sources or {}, count)
 
     def compose(self) -> ComposeResult:
+        files = len(self._target.sources)
+        flows = f"{self._count} flow{'s' if self._count != 1 else ''}"
+        title = f"Save {flows} from {files} files to:" if files > 1 else f"Save {flows} to:"
         with Vertical(classes="dialog"):
-            yield Label(f"Save {self._count} flows", classes="dialog-title")
+            yield Label(title, classes="dialog-title")
             yield Input(self._path, id="save-path")
+            yield Label(Text(clean(self._target.describe(self._original))), id="save-target")
             yield Label(Text(f"format: {self._fmt} · saved atomically", style="dim"))
             yield Label(Text("enter save · escape cancel", style="dim"))
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        path = self._original if event.value == self._path else event.value
+        self.query_one("#save-target", Label).update(Text(clean(self._target.describe(path))))
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:

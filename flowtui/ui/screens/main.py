@@ -263,10 +263,14 @@ class MainScreen(Screen[None]):
         if isinstance(flow, UnknownFlow):
             self.say("Cannot comment: unreadable records are kept read-only.", "warning")
             return
-        number = self.ft.store.number(flow.id)
+        store = self.ft.store
+        key = store.key_of(flow)
+        if key is None:
+            return
+        number = store.number(key)
 
         def done(text: str | None) -> None:
-            if text is None or text == flow.comment or flow.id not in self.ft.store:
+            if text is None or text == flow.comment or store.key_of(flow) is None:
                 return
             if self.ft.attachment is not None:
                 self.ft.live_command("comment", id=flow.id, comment=text)
@@ -349,11 +353,11 @@ class MainScreen(Screen[None]):
         self.ft.delete_flow(flow)
 
     def action_undelete(self) -> None:
-        flow = self.ft.undelete_flow()
-        if flow is None:
+        key = self.ft.undelete_flow()
+        if key is None:
             self.say("Nothing to undelete.")
         else:
-            self.flow_list.select_flow(flow.id)
+            self.flow_list.select_flow(key)
 
     def action_duplicate(self) -> None:
         flow = self._focused_flow()
@@ -362,11 +366,13 @@ class MainScreen(Screen[None]):
         if isinstance(flow, UnknownFlow):
             self.say("Cannot duplicate: unreadable records are kept read-only.", "warning")
             return
+        key = self.ft.store.key_of(flow)
+        if key is None:
+            return
         dup = flow.copy()
         dup.backup()
-        self.ft.store.insert_after(flow.id, dup)
         self.ft.note_change()
-        self.flow_list.select_flow(dup.id)
+        self.flow_list.select_flow(self.ft.store.insert_after(key, dup))
 
     # -- view actions -----------------------------------------------------------------------
 

@@ -49,11 +49,12 @@ class FlowInfo(Static):
 
     def describe(self, flow: Flow | None) -> Text:
         """The widget's content for `flow`."""
-        if flow is None or flow.id not in self.store:
+        key = self.store.key_of(flow) if flow is not None else None
+        if flow is None or key is None:
             return Text("No flow selected.", style="dim")
         s = self.store.summary(flow)
         text = Text(no_wrap=False, overflow="fold")
-        text.append(f"#{self.store.number(flow.id)} ", style="bold")
+        text.append(f"#{self.store.number(key)} ", style="bold")
         text.append(f"{s.type}  ", style="bold")
         text.append(clean(f"{s.client} → {s.server}"))
         signs = state_signs(s)

@@ -130,8 +130,9 @@ class FlowList(ScrollView, can_focus=True):
         self._sync_size()
         if event.kind == "update" and self._cursor_id is not None:
             # Refresh just the changed rows (their revision changed, so the cache misses).
-            for flow in event.flows:
-                pos = view.position(flow.id)
+            keys = [self.store.key_of(flow) for flow in event.flows]  # ids may repeat
+            for key in keys:
+                pos = view.position(key) if key is not None else None
                 if pos is not None:
                     self.refresh_line(pos + 1)
             pos = view.position(self._cursor_id)
@@ -139,7 +140,7 @@ class FlowList(ScrollView, can_focus=True):
                 self._set_cursor(self.cursor, force=True)
             elif pos != self.cursor:
                 self.cursor = pos
-            if any(f.id == self._cursor_id for f in event.flows):
+            if self._cursor_id in keys:
                 self.post_message(self.Highlighted(self, self._cursor_id))
             return
         if self.follow and event.kind in ("add", "reset"):
