@@ -203,10 +203,14 @@ def test_store_view_matches_every_flow_through_changes(ops: list[tuple[str, int,
             made += len(flows)
             store.add_lazy((f.id, summarize(f), _Record(f)) for f in flows)
         elif op == "relazy" and pick is not None:
+            # A second record with the same id (a capture that repeats it): a flow of its
+            # own, while the first stays as it was.
             flow = store.get(pick)
             assert flow is not None
-            flow.comment = f"todo {n}"
-            store.add_lazy([(pick, summarize(flow), _Record(flow))])
+            again = flow.copy()
+            again.id = flow.id
+            again.comment = f"todo {n}"
+            store.add_lazy([(again.id, summarize(again), _Record(again))])
         elif op in ("mark", "comment") and pick is not None:
             flow = store.get(pick)
             assert flow is not None
