@@ -1,19 +1,19 @@
 """The status bar: files (or the live connection), flow counts, load progress, the filter,
 the last problem.
 
-It is handed plain values by the screen (attributes down) and renders them as `Text`,
-so a file name or an error message from a capture can never be read as markup.
+It is handed plain values by the screen (attributes down) and renders them as
+`SafeText`: a file name (also inside the load progress) or an error message from a
+capture is cleaned, never read as markup or passed to the terminal.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from rich.text import Text
 from textual.widgets import Static
 
 from flowtui.ui.attach import health_style
-from flowtui.ui.safe_text import clean
+from flowtui.ui.safe_text import SafeText, clean, join, number
 
 __all__ = ["StatusBar", "StatusInfo"]
 
@@ -62,34 +62,35 @@ class StatusBar(Static):
         # One line whatever the text: a repaint, never a screen layout (tens of ms).
         self.update(self.render_info(), layout=False)
 
-    def render_info(self) -> Text:
-        """The bar's content as `Text` (every value cleaned)."""
+    def render_info(self) -> SafeText:
+        """The bar's content (every value cleaned)."""
         i = self.info
-        text = Text(no_wrap=True, overflow="ellipsis")
+        text = SafeText(no_wrap=True, overflow="ellipsis")
         if i.connection:
-            text.append("⇄ ")
+            text.append(clean("⇄ "))
             text.append(clean(i.connection, max_len=80), style="bold")
-            text.append(" ")
+            text.append(clean(" "))
             text.append(clean(i.health, max_len=200), style=health_style(i.health))
         else:
-            names = ", ".join(clean(f) for f in i.files) or "no file"
+            names = join(clean(", "), (clean(f) for f in i.files)) or clean("no file")
             text.append(names, style="bold")
         if i.unsaved:
-            text.append(" [+]", style="bold yellow")
-        sep = " │ "
-        text.append(f"{sep}{i.shown:,}/{i.total:,} shown")
+            text.append(clean(" [+]"), style="bold yellow")
+        sep = clean(" │ ")
+        text.append(sep).append(number(i.shown, ",")).append(clean("/"))
+        text.append(number(i.total, ",")).append(clean(" shown"))
         if i.marked:
-            text.append(f", {i.marked:,} marked")
+            text.append(clean(", ")).append(number(i.marked, ",")).append(clean(" marked"))
         if i.modified:
-            text.append(f", {i.modified:,} modified")
+            text.append(clean(", ")).append(number(i.modified, ",")).append(clean(" modified"))
         if i.follow:
-            text.append(f"{sep}follow", style="cyan")
+            text.append(sep).append(clean("follow"), style="cyan")
         if i.filter:
-            text.append(f"{sep}filter ")
+            text.append(sep).append(clean("filter "))
             text.append(clean(i.filter, max_len=60), style="italic")
         if i.loading:
-            text.append(f"{sep}{i.loading}", style="cyan")
+            text.append(sep).append(clean(i.loading, max_len=200), style="cyan")
         if i.problem:
-            text.append(f"{sep}⚠ ", style="bold red")
+            text.append(sep).append(clean("⚠ "), style="bold red")
             text.append(clean(i.problem, max_len=300), style="red")
         return text
