@@ -75,7 +75,10 @@ def hostile_states() -> list[dict[str, Any]]:
     tcp["client_conn"]["alpn"] = b"h2\x1b[2J"
     tcp["error"] = {"msg": "error " + HOSTILE, "timestamp": 1.0}
     dns["request"]["questions"][0]["name"] = "q" + HOSTILE
-    return [http, odd_port, odd_type, tcp, dns]
+    states = [http, odd_port, odd_type, tcp, dns]
+    for n, state in enumerate(states):  # ids of their own: beside the originals, not merged
+        state["id"] = f"00000000-0000-4000-8000-{n:012d}"
+    return states
 
 
 def hostile_mitmproxy_capture(path: Path) -> Path:
