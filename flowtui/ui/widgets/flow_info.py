@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from flowtui.core import Flow, UnknownFlow
 from flowtui.core.store import FlowStore
-from flowtui.ui.safe_text import SafeText, clean, join, number
+from flowtui.ui.safe_text import SafeText, clean, concat, join, number
 from flowtui.ui.widgets.flow_columns import state_signs
 
 __all__ = ["FlowInfo"]
@@ -51,9 +51,9 @@ class FlowInfo(Static):
             return SafeText(clean("No flow selected."), style="dim")
         s = self.store.summary(flow)
         text = SafeText(no_wrap=False, overflow="fold")
-        text.append(clean("#"), style="bold").append(number(self.store.number(flow.id)), "bold")
-        text.append(clean(" "))
-        text.append(clean(s.type, max_len=20), style="bold").append(clean("  "))
+        number_ = concat(clean("#"), number(self.store.number(flow.id)), clean(" "))
+        text.append(number_, style="bold")
+        text.append(concat(clean(s.type, max_len=20), clean("  ")), style="bold")
         text.append(clean(f"{s.client} → {s.server}", max_len=500))
         signs = state_signs(s)
         if signs:

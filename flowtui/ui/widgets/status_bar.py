@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from textual.widgets import Static
 
 from flowtui.ui.attach import health_style
-from flowtui.ui.safe_text import SafeText, clean, join, number
+from flowtui.ui.safe_text import SafeText, clean, concat, join, number
 
 __all__ = ["StatusBar", "StatusInfo"]
 
@@ -84,13 +84,13 @@ class StatusBar(Static):
         if i.modified:
             text.append(clean(", ")).append(number(i.modified, ",")).append(clean(" modified"))
         if i.follow:
-            text.append(sep).append(clean("follow"), style="cyan")
+            text.append(concat(sep, clean("follow")), style="cyan")
         if i.filter:
             text.append(sep).append(clean("filter "))
             text.append(clean(i.filter, max_len=60), style="italic")
         if i.loading:
-            text.append(sep).append(clean(i.loading, max_len=200), style="cyan")
+            text.append(concat(sep, clean(i.loading)), style="cyan")
         if i.problem:
-            text.append(sep).append(clean("⚠ "), style="bold red")
+            text.append(concat(sep, clean("⚠ ")), style="bold red")
             text.append(clean(i.problem, max_len=300), style="red")
         return text
