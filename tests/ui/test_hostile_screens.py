@@ -33,6 +33,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hostile_captures import PAYLOADS as CAPTURE_PAYLOADS
 from hostile_captures import hostile_flowtui_capture, hostile_mitmproxy_capture
 from textual.widgets import Input, TabbedContent
 from ui.factories import T0, tcp_flow
@@ -353,17 +354,37 @@ def _foreign_sequences(raw: bytes) -> set[bytes]:
     return {s for s in _SEQUENCE.findall(raw) if not _SGR_OR_MOVE.fullmatch(s)}
 
 
+KEYS = [b"G", b"k", b"k", b"k", b"k", b";", b"\x1b", b"\t", b"\t", b"\x11"]
+"""Last flow, up through the hostile ones, the comment dialog and out, both detail panes,
+then ctrl+q."""
+
+
+@pytest.fixture(scope="module")
+def benign_bytes() -> bytes:
+    """What the app writes over a real, harmless capture with the same keys."""
+    return _run_in_terminal(FIXTURES / "mixed_protocols.flows", KEYS)
+
+
 @pytest.mark.parametrize("fmt", ["flowtui", "mitmproxy"])
-def test_raw_terminal_bytes_hold_nothing_from_the_capture(tmp_path: Path, fmt: str) -> None:
+def test_raw_terminal_bytes_hold_nothing_from_the_capture(
+    tmp_path: Path, fmt: str, benign_bytes: bytes
+) -> None:
     """The real app in a pseudo-terminal: over a hostile capture it writes no escape
     sequence (no OSC 52/0/8, CSI 2J, alternate-screen exit, DCS, APC, PM) that it does
-    not write over a benign one, and no C0/C1 control outside its own sequences."""
-    keys = [b"G", b"k", b"k", b"k", b"k", b";", b"\x1b", b"\t", b"\t", b"\x11"]
-    benign = _run_in_terminal(FIXTURES / "mixed_protocols.flows", keys)
-    hostile = _run_in_terminal(_capture(tmp_path, fmt), keys)
+    not write over a benign one, no payload's bytes, and no C0/C1 control outside its
+    own sequences."""
+    hostile = _run_in_terminal(_capture(tmp_path, fmt), KEYS)
     assert b"shown" in hostile and b"SGVsbG8" in hostile  # the payload was on screen
-    allowed = _foreign_sequences(benign)
+    allowed = _foreign_sequences(benign_bytes)
     assert _foreign_sequences(hostile) <= allowed, _foreign_sequences(hostile) - allowed
+    # Textual's own sequences that a payload also holds: only as often as Textual writes
+    # them (leaving the alternate screen: once, on exit).
+    for sequence in (b"\x1b[?1049l", b"\x1b[2J", b"\x1b[H"):
+        assert hostile.count(sequence) == benign_bytes.count(sequence), sequence
+    for payload in CAPTURE_PAYLOADS:  # (those Textual writes itself are counted above)
+        raw = payload.encode()
+        if re.search(rb"[\x00-\x1f\x7f]|\xc2[\x80-\x9f]", raw) and raw not in benign_bytes:
+            assert raw not in hostile, payload
     text = _SEQUENCE.sub(b"", hostile).decode("utf-8", "replace")
     bad = re.search("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text)
     assert bad is None, f"{bad.group()!r} in {text[max(bad.start() - 40, 0) : bad.end()]!r}"
