@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from flowtui import __version__
-from flowtui.sanitize import SafeStr, clean, join, number
+from flowtui.sanitize import SafeStr, clean, join, number, safe_format
 
 __all__ = ["format_flow_line", "main", "state_to_json"]
 
@@ -63,7 +63,7 @@ def _address(addr: Any) -> SafeStr:
     if not isinstance(addr, list | tuple) or len(addr) < 2:
         return clean("?")
     host, port = _text(addr[0]), number(addr[1])
-    return clean(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+    return safe_format("[{}]:{}" if ":" in host else "{}:{}", host, port)
 
 
 def _tls(tls: Any) -> SafeStr:
@@ -73,7 +73,7 @@ def _tls(tls: Any) -> SafeStr:
     parts = [_text(tls.get("version") or "handshake incomplete")]
     for key in ("sni", "alpn"):
         if tls.get(key):
-            parts.append(clean(f"{key}={_text(tls[key])}"))
+            parts.append(safe_format(key + "={}", _text(tls[key])))
     return join(clean(" "), parts)
 
 
@@ -93,42 +93,41 @@ def format_flow_line(ordinal: int, flow: Any) -> SafeStr:
     s = summarize_state(flow.get_state())
     typ = _text(s.get("type", "?"))
     parts = [
-        clean(f"#{ordinal}"),
+        safe_format("#{}", number(ordinal)),
         typ,
-        clean(f"{_address(s.get('client'))} → {_address(s.get('server'))}"),
+        safe_format("{} → {}", _address(s.get("client")), _address(s.get("server"))),
     ]
     reason = getattr(flow, "reason", None)
     if type(flow).__name__ == "UnknownFlow":
-        parts.append(clean(f"(unreadable record, kept as is: {_text(reason)})"))
+        parts.append(safe_format("(unreadable record, kept as is: {})", _text(reason)))
     elif "messages" in s:
         (n_c, n_s), (b_c, b_s) = _counts(s["messages"]), _counts(s.get("bytes"))
-        parts.append(clean(f"c→s {n_c} msgs {b_c} B, s→c {n_s} msgs {b_s} B"))
+        parts.append(safe_format("c→s {} msgs {} B, s→c {} msgs {} B", n_c, b_c, n_s, b_s))
     elif typ == "http":
         status = s.get("status")
         shown = number(status) if status is not None else clean("-")
-        parts.append(clean(f"{_text(s.get('request', '?'))} → {shown}"))
+        parts.append(safe_format("{} → {}", _text(s.get("request", "?")), shown))
         if "response_size" in s:
-            parts.append(clean(f"{number(s['response_size'])} B"))
+            parts.append(safe_format("{} B", number(s["response_size"])))
         if "websocket" in s:
-            up, down = _counts(s["websocket"])
-            parts.append(clean(f"websocket c→s {up} s→c {down}"))
+            parts.append(safe_format("websocket c→s {} s→c {}", *_counts(s["websocket"])))
     elif typ == "dns":
         question = join(clean(", "), (_text(q) for q in s.get("questions", []))) or clean("?")
         answers = s.get("answers")
         shown = number(answers) if answers is not None else clean("-")
-        parts.append(clean(f"{question} → {shown} answers"))
+        parts.append(safe_format("{} → {} answers", question, shown))
     for side in ("client", "server"):
         tls = _tls(s.get(f"{side}_tls"))
         if tls:
-            parts.append(clean(f"{side} TLS {tls}"))
+            parts.append(safe_format(side + " TLS {}", tls))
     if s.get("error") and type(flow).__name__ != "UnknownFlow":
-        parts.append(clean(f"error: {_text(s['error'])}"))
+        parts.append(safe_format("error: {}", _text(s["error"])))
     if s.get("marked"):
-        parts.append(clean(f"marked {_text(s['marked'])}"))
+        parts.append(safe_format("marked {}", _text(s["marked"])))
     if s.get("intercepted"):
         parts.append(clean("intercepted"))
     if s.get("comment"):
-        parts.append(clean(f"comment: {_text(s['comment'])}"))
+        parts.append(safe_format("comment: {}", _text(s["comment"])))
     return join(clean("  "), parts)
 
 
@@ -160,8 +159,10 @@ def _dump(path: Path, as_json: bool, out: TextIO) -> int:
     try:
         with path.open("rb") as fileobj:
             for n, flow in enumerate(FlowReader(fileobj, name=str(path)).stream(), 1):
-                line = state_to_json(flow.get_state()) if as_json else format_flow_line(n, flow)
-                out.write(line + "\n")
+                if as_json:  # ASCII JSON holds no control: `clean` only proves it to mypy
+                    _emit(out, clean(state_to_json(flow.get_state())))
+                else:
+                    _emit(out, format_flow_line(n, flow))
     except FlowReadException as e:
         return _fail(str(e), out)
     except BrokenPipeError:
@@ -169,6 +170,11 @@ def _dump(path: Path, as_json: bool, out: TextIO) -> int:
     except OSError as e:
         return _fail(f"{clean(str(path))}: {e.strerror or e}", out)
     return 0
+
+
+def _emit(out: TextIO, line: SafeStr) -> None:
+    """Write one line of output: only safe text reaches the terminal."""
+    out.write(line + "\n")
 
 
 def _fail(message: str, out: TextIO | None = None) -> int:

@@ -26,6 +26,7 @@ __all__ = [
     "concat",
     "join",
     "number",
+    "safe_format",
     "split_at",
 ]
 
@@ -33,7 +34,8 @@ SafeStr = NewType("SafeStr", str)
 """Text that holds no control or invisible character: what painters and stdout take.
 
 Only this module makes one (a test checks that no other module calls `SafeStr(...)`).
-Note that `str` methods and f-strings give back a plain `str`: use `concat`/`join`."""
+Note that `str` methods and f-strings give back a plain `str`: use `concat`, `join` or
+`safe_format`."""
 
 # C0 controls, DEL, C1 controls; bidi embeddings/overrides/isolates; zero-width and
 # invisible format characters; line/paragraph separators; BOM; interlinear annotations;
@@ -94,6 +96,12 @@ def number(value: object, spec: str = "", unknown: str = "?") -> SafeStr:
 def concat(*parts: SafeStr) -> SafeStr:
     """Safe parts as one safe text (an f-string of safe parts is a plain `str`)."""
     return SafeStr("".join(parts))
+
+
+def safe_format(template: str, *parts: SafeStr) -> SafeStr:
+    """`template` (the program's own text, cleaned too) with `{}` fields filled by safe
+    parts: a line of several parts without escaping each part twice."""
+    return SafeStr(clean(template).format(*parts))
 
 
 def join(sep: SafeStr, parts: Iterable[SafeStr]) -> SafeStr:
