@@ -44,6 +44,7 @@ from flowtui.core.certs import Cert
 from flowtui.core.flow import Error
 from flowtui.io import save_flows
 from flowtui.ui.app import FlowtuiApp, make_app
+from flowtui.ui.messages import LoadProgress
 from flowtui.ui.screens.main import MainScreen
 from flowtui.ui.widgets.flow_columns import COLUMNS, layout
 
@@ -388,3 +389,16 @@ def test_raw_terminal_bytes_hold_nothing_from_the_capture(
     text = _SEQUENCE.sub(b"", hostile).decode("utf-8", "replace")
     bad = re.search("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text)
     assert bad is None, f"{bad.group()!r} in {text[max(bad.start() - 40, 0) : bad.end()]!r}"
+
+
+async def test_load_progress_of_a_hostile_file_name(tmp_path: Path) -> None:
+    """While a file loads, the status bar names it in the progress: escaped there too."""
+    path = hostile_mitmproxy_capture(tmp_path / "cap \x1b]0;t\x07 \x1b[2J \u202e.flows")
+    app = make_app([path], tz=UTC, detail_delay=0)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        app.post_message(LoadProgress(str(path), 10, 100, 3))  # what the loader sends
+        await pilot.pause()
+        shown = app.main.status.render_info().plain
+        assert "loading cap \\x1b]0;t\\x07 \\x1b[2J \\u202e.flows 10%" in shown
+        _check(app, "load progress")
