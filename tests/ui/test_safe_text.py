@@ -160,3 +160,34 @@ def test_joined_and_cut_safe_text_stays_safe() -> None:
     assert split_at(clean("\x1b[2J"), [3, 6, 7]) == ["\\x1", "b[2", "J"]
     text = SafeText(clean("x")).append(clean("\x07")).newline().append(clean("y"))
     assert text.plain == "x\\x07\ny"
+
+
+_WIDGETS = {"Label", "Static", "Button", "TabPane", "Input", "add_row", "SafeText"}
+
+
+def _built_text(node: ast.expr) -> bool:
+    """An f-string, a `+`/`%` of strings or a `.format()`: text put together in place,
+    where captured text slips in unescaped."""
+    if isinstance(node, ast.JoinedStr | ast.BinOp):
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("format", "join")
+    )
+
+
+def test_widgets_never_get_text_built_in_place() -> None:
+    """Textual's `str` arguments parse markup and keep ESC: a widget gets a literal or
+    `SafeText` built from `clean()`ed parts, never an f-string or a concatenation."""
+    found = []
+    for path in sorted((ROOT / "ui").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _WIDGETS and any(_built_text(arg) for arg in node.args):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert found == []
