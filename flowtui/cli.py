@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from flowtui import __version__
-from flowtui.sanitize import clean
+from flowtui.sanitize import SafeStr, clean, join, number, safe_format
 
 __all__ = ["format_flow_line", "main", "state_to_json"]
 
@@ -47,7 +47,7 @@ Inspect network flows captured by mitmproxy (formats 18-21) or saved by flowtui.
   flowtui addon-path       the path of the mitmproxy addon, for `mitmdump -s PATH`"""
 
 
-def _text(value: Any) -> str:
+def _text(value: Any) -> SafeStr:
     """Any state value as safe text (bytes decoded leniently)."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="backslashreplace")
@@ -57,62 +57,78 @@ def _text(value: Any) -> str:
 # --------------------------------------------------------------------------- dump
 
 
-def _address(addr: Any) -> str:
-    """``host:port`` (``[v6]:port``) from a state address, ``?`` when absent."""
+def _address(addr: Any) -> SafeStr:
+    """``host:port`` (``[v6]:port``) from a state address, ``?`` when absent; a port that
+    is not a number (an unreadable record's) shows as ``?``."""
     if not isinstance(addr, list | tuple) or len(addr) < 2:
-        return "?"
-    host, port = _text(addr[0]), addr[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return clean("?")
+    host, port = _text(addr[0]), number(addr[1])
+    return safe_format("[{}]:{}" if ":" in host else "{}:{}", host, port)
 
 
-def _tls(tls: Any) -> str:
+def _tls(tls: Any) -> SafeStr:
     """A connection's TLS facts, compactly."""
     if not isinstance(tls, dict):
-        return ""
+        return clean("")
     parts = [_text(tls.get("version") or "handshake incomplete")]
     for key in ("sni", "alpn"):
         if tls.get(key):
-            parts.append(f"{key}={_text(tls[key])}")
-    return " ".join(parts)
+            parts.append(safe_format(key + "={}", _text(tls[key])))
+    return join(clean(" "), parts)
 
 
-def format_flow_line(index: int, flow: Any) -> str:
-    """One line per flow, in the spirit of ``mitmdump -nr``."""
+def _counts(value: Any) -> tuple[SafeStr, SafeStr]:
+    """A ``[client, server]`` pair of numbers from a summary (``?`` for anything else)."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return number(value[0]), number(value[1])
+    return clean("?"), clean("?")
+
+
+def format_flow_line(ordinal: int, flow: Any) -> SafeStr:
+    """One line per flow, in the spirit of ``mitmdump -nr``; `ordinal` counts from 1 as
+    the UI does. Every value read from the capture is cleaned, and numbers (status,
+    ports, counts) are shown only when they are numbers."""
     from flowtui.io.summary import summarize_state
 
     s = summarize_state(flow.get_state())
     typ = _text(s.get("type", "?"))
-    parts = [f"#{index}", typ, f"{_address(s.get('client'))} → {_address(s.get('server'))}"]
+    parts = [
+        safe_format("#{}", number(ordinal)),
+        typ,
+        safe_format("{} → {}", _address(s.get("client")), _address(s.get("server"))),
+    ]
     reason = getattr(flow, "reason", None)
     if type(flow).__name__ == "UnknownFlow":
-        parts.append(f"(unreadable record, kept as is: {_text(reason)})")
+        parts.append(safe_format("(unreadable record, kept as is: {})", _text(reason)))
     elif "messages" in s:
-        (n_c, n_s), (b_c, b_s) = s["messages"], s["bytes"]
-        parts.append(f"c→s {n_c} msgs {b_c} B, s→c {n_s} msgs {b_s} B")
+        (n_c, n_s), (b_c, b_s) = _counts(s["messages"]), _counts(s.get("bytes"))
+        parts.append(safe_format("c→s {} msgs {} B, s→c {} msgs {} B", n_c, b_c, n_s, b_s))
     elif typ == "http":
         status = s.get("status")
-        parts.append(f"{_text(s.get('request', '?'))} → {status if status is not None else '-'}")
+        shown = number(status) if status is not None else clean("-")
+        parts.append(safe_format("{} → {}", _text(s.get("request", "?")), shown))
         if "response_size" in s:
-            parts.append(f"{s['response_size']} B")
+            parts.append(safe_format("{} B", number(s["response_size"])))
         if "websocket" in s:
-            parts.append(f"websocket c→s {s['websocket'][0]} s→c {s['websocket'][1]}")
+            parts.append(safe_format("websocket c→s {} s→c {}", *_counts(s["websocket"])))
     elif typ == "dns":
-        question = ", ".join(_text(q) for q in s.get("questions", [])) or "?"
+        question = join(clean(", "), (_text(q) for q in s.get("questions", []))) or clean("?")
         answers = s.get("answers")
-        parts.append(f"{question} → {answers if answers is not None else '-'} answers")
+        shown = number(answers) if answers is not None else clean("-")
+        parts.append(safe_format("{} → {} answers", question, shown))
     for side in ("client", "server"):
         tls = _tls(s.get(f"{side}_tls"))
         if tls:
-            parts.append(f"{side} TLS {tls}")
+            parts.append(safe_format(side + " TLS {}", tls))
     if s.get("error") and type(flow).__name__ != "UnknownFlow":
-        parts.append(f"error: {_text(s['error'])}")
+        parts.append(safe_format("error: {}", _text(s["error"])))
     if s.get("marked"):
-        parts.append(f"marked {_text(s['marked'])}")
+        parts.append(safe_format("marked {}", _text(s["marked"])))
     if s.get("intercepted"):
-        parts.append("intercepted")
+        parts.append(clean("intercepted"))
     if s.get("comment"):
-        parts.append(f"comment: {_text(s['comment'])}")
-    return "  ".join(parts)
+        parts.append(safe_format("comment: {}", _text(s["comment"])))
+    return join(clean("  "), parts)
 
 
 def _json_value(value: Any) -> Any:
@@ -142,9 +158,11 @@ def _dump(path: Path, as_json: bool, out: TextIO) -> int:
 
     try:
         with path.open("rb") as fileobj:
-            for index, flow in enumerate(FlowReader(fileobj, name=str(path)).stream()):
-                line = state_to_json(flow.get_state()) if as_json else format_flow_line(index, flow)
-                out.write(line + "\n")
+            for n, flow in enumerate(FlowReader(fileobj, name=str(path)).stream(), 1):
+                if as_json:  # ASCII JSON holds no control: `clean` only proves it to mypy
+                    _emit(out, clean(state_to_json(flow.get_state())))
+                else:
+                    _emit(out, format_flow_line(n, flow))
     except FlowReadException as e:
         return _fail(str(e), out)
     except BrokenPipeError:
@@ -152,6 +170,11 @@ def _dump(path: Path, as_json: bool, out: TextIO) -> int:
     except OSError as e:
         return _fail(f"{clean(str(path))}: {e.strerror or e}", out)
     return 0
+
+
+def _emit(out: TextIO, line: SafeStr) -> None:
+    """Write one line of output: only safe text reaches the terminal."""
+    out.write(line + "\n")
 
 
 def _fail(message: str, out: TextIO | None = None) -> int:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_captures import hostile_flowtui_capture, hostile_mitmproxy_capture
 from truth import DATA, decode
 
 from flowtui import cli
@@ -36,7 +38,7 @@ def test_dump_matches_truth_summary(capsys: pytest.CaptureFixture[str], capture:
     doc = truth(capture)
     assert len(lines) == doc["flow_count"]
     for line, s in zip(lines, doc["summary"], strict=True):
-        assert line.startswith(f"#{s['index']}  {s['type']}  ")
+        assert line.startswith(f"#{s['index'] + 1}  {s['type']}  ")  # numbered from 1
         peer = s["client_conn"]["peername"]
         assert f"{peer[0]}:{peer[1]}" in line
         if s["type"] in ("tcp", "udp"):
@@ -206,9 +208,48 @@ def test_python_dash_m_and_broken_pipe(tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
-    assert proc.stdout.decode().startswith("#0  http")
+    assert proc.stdout.decode().startswith("#1  http")
     assert b"Traceback" not in proc.stderr and proc.stderr == b""
 
 
 def test_json_bytes_encoding_matches_fixture_truth() -> None:
     assert decode(json.loads(cli.state_to_json({"b": b"\x00\xff"}))) == {"b": b"\x00\xff"}
+
+
+_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+"""What `dump` must never write: ESC and every other C0/C1 control (but newline), bidi
+overrides and invisible characters."""
+
+
+@pytest.mark.parametrize("fmt", ["mitmproxy", "flowtui"])
+def test_dump_of_a_hostile_capture_writes_no_control(tmp_path: Path, fmt: str) -> None:
+    """Through the real entry point, both formats: a status code stored as text, ports as
+    text and at 2**64-1, a type, SNI, ALPN, mark, comment, error, DNS name and request
+    line full of escapes (and, in flowtui's format, hostile stored summaries)."""
+    if fmt == "mitmproxy":
+        path = hostile_mitmproxy_capture(tmp_path / "evil.flows")
+    else:
+        path = hostile_flowtui_capture(tmp_path / "evil.flowtui")
+    proc = subprocess.run(
+        [sys.executable, "-m", "flowtui", "dump", str(path)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    out, err = proc.stdout.decode(), proc.stderr.decode()
+    assert proc.returncode == 0 and err == ""
+    bad = _CONTROLS.search(out)
+    assert bad is None, f"{bad.group()!r} at {out[max(bad.start() - 30, 0) : bad.end() + 10]!r}"
+    lines = out.splitlines()
+    hostile = lines[-5:]  # the hostile states come last in both captures
+    assert [line.split("  ", 1)[0] for line in lines] == [f"#{n}" for n in range(1, len(lines) + 1)]
+    assert " → ?  47 B" in hostile[0]  # the status stored as text is not a number
+    assert "127.0.0.1\\x1b[2J:? → evil\\x9b2J:18446744073709551615" in hostile[1]
+    assert hostile[2].startswith("#") and "\\x1b]0;type\\x07\\x1b[?1049l  [::1]:? →" in hostile[2]
+    assert "alpn=h2\\x1b[2J" in hostile[3] and "\\x1b]52;c;SGVsbG8=\\x07" in hostile[4]
+
+
+def test_dump_numbers_flows_from_one_like_the_ui(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "dump", DATA / "mixed_protocols.flows")
+    assert status == 0
+    assert [line.split("  ", 1)[0] for line in out.splitlines()] == [f"#{n}" for n in range(1, 13)]

@@ -30,7 +30,7 @@ from flowtui.io.spool import is_stream
 from flowtui.ui.attach import Attachment, capture_name
 from flowtui.ui.loading import load_file
 from flowtui.ui.messages import FlowsLoaded, LoadFinished, LoadProgress, SaveFinished
-from flowtui.ui.safe_text import clean
+from flowtui.ui.safe_text import clean, notify
 from flowtui.ui.screens.dialogs import QuitChoice, QuitDialog, SaveDialog
 from flowtui.ui.screens.main import MainScreen
 from flowtui.ui.screens.screenshot import (
@@ -208,10 +208,10 @@ class FlowtuiApp(App[int]):
             return
         error = await self.attachment.command(kind, **args)
         if error is not None:
-            self.notify(
+            notify(
+                self,
                 clean(error, max_len=500),
-                title="The proxy refused",
-                markup=False,
+                title=clean("The proxy refused"),
                 severity="error",
                 timeout=8,
             )
@@ -251,22 +251,22 @@ class FlowtuiApp(App[int]):
         if message.error:
             self.problems[message.path] = message.error
             read = f"{message.flows} flow{'s' if message.flows != 1 else ''} read"
-            self.notify(
+            notify(
+                self,
                 clean(f"{message.error} ({read})", max_len=500),
-                title="Could not read the whole file",
-                markup=False,
+                title=clean("Could not read the whole file"),
                 severity="error",
                 timeout=10,
             )
         elif message.format == "mitmproxy" and self._large(message):
             name = Path(message.path)
-            self.notify(
+            notify(
+                self,
                 clean(
                     f"Large capture: `flowtui convert {name} {name.with_suffix('.flowtui')}` "
                     "makes a file that opens faster: it stores each flow's summary."
                 ),
-                title="Tip",
-                markup=False,
+                title=clean("Tip"),
                 timeout=10,
             )
         self._show_load_state()
@@ -435,10 +435,10 @@ class FlowtuiApp(App[int]):
 
     def on_save_finished(self, message: SaveFinished) -> None:
         if message.error:
-            self.notify(
+            notify(
+                self,
                 clean(message.error, max_len=500),
-                title="Not saved",
-                markup=False,
+                title=clean("Not saved"),
                 severity="error",
                 timeout=10,
             )
@@ -450,7 +450,7 @@ class FlowtuiApp(App[int]):
                 self.attachment.mark_saved(message.revisions)
         self.save_path = Path(message.path)
         self.formats.setdefault(message.path, self.save_format(Path(message.path)))
-        self.notify(clean(f"Saved {message.count} flows to {message.path}"), markup=False)
+        notify(self, clean(f"Saved {message.count} flows to {message.path}"))
         self.main.refresh_status()
         if message.then_quit:
             self.exit(0)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -12,7 +14,17 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 from ui_support import screen_ansi
 
-from flowtui.ui.safe_text import bytes_to_text, clean, clean_lines, safe_text
+from flowtui.sanitize import split_at
+from flowtui.ui.safe_text import (
+    SafeText,
+    bytes_to_text,
+    clean,
+    clean_lines,
+    concat,
+    join,
+    number,
+    safe_text,
+)
 
 os.environ.pop("NO_COLOR", None)
 
@@ -95,3 +107,87 @@ async def test_static_with_safe_text_renders_escaped_and_triggers_nothing() -> N
         assert "[@click=app.quit]CLICK[/]" in ansi
         assert "\\x1b]52;c;SGVsbG8=\\x07" in ansi
         assert "A[/bold]B" in ansi
+
+
+# -- the one path: SafeStr is made only by flowtui.sanitize -------------------------------
+
+ROOT = Path(__file__).resolve().parents[2] / "flowtui"
+
+
+def _calls(tree: ast.AST, name: str, method: bool = False) -> list[int]:
+    """Lines calling `name(...)` (with `method`: `x.name(...)`)."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (method and isinstance(func, ast.Attribute) and func.attr == name) or (
+                not method and isinstance(func, ast.Name) and func.id == name
+            ):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_sanitiser_makes_safe_text_and_only_safe_text_builds_rich_text() -> None:
+    """The typed path cannot be bypassed quietly: `SafeStr(...)` is called only in
+    `flowtui/sanitize.py`; Rich's `Text` is imported only by `ui/safe_text.py` (painters
+    build `SafeText`, whose `append` takes only `SafeStr`); toasts go through
+    `safe_text.notify`."""
+    found = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if rel != "sanitize.py":
+            found += [f"{rel}:{n} SafeStr()" for n in _calls(tree, "SafeStr")]
+        if rel != "ui/safe_text.py":
+            found += [f"{rel}:{n} .notify()" for n in _calls(tree, "notify", method=True)]
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module == "rich.text":
+                    found += [f"{rel}:{node.lineno} imports rich.text"]
+    assert found == []
+
+
+def test_number_shows_only_numbers() -> None:
+    assert number(200) == "200" and number(2**64 - 1) == "18446744073709551615"
+    assert number(1234567, ",") == "1,234,567" and number(1.5, ".2f") == "1.50"
+    for odd in ("\x1b]52;c;SGVsbG8=\x07", "200", None, True, float("nan"), [1], 10**5000):
+        assert number(odd) == "?"
+    assert number(None, unknown="\x1b[2J-") == "\\x1b[2J-"
+
+
+def test_joined_and_cut_safe_text_stays_safe() -> None:
+    parts = [clean("a\x1b"), clean("b\u202e")]
+    assert concat(*parts) == "a\\x1bb\\u202e" and join(clean(", "), parts) == "a\\x1b, b\\u202e"
+    assert split_at(clean("\x1b[2J"), [3, 6, 7]) == ["\\x1", "b[2", "J"]
+    text = SafeText(clean("x")).append(clean("\x07")).newline().append(clean("y"))
+    assert text.plain == "x\\x07\ny"
+
+
+_WIDGETS = {"Label", "Static", "Button", "TabPane", "Input", "add_row", "SafeText"}
+
+
+def _built_text(node: ast.expr) -> bool:
+    """An f-string, a `+`/`%` of strings or a `.format()`: text put together in place,
+    where captured text slips in unescaped."""
+    if isinstance(node, ast.JoinedStr | ast.BinOp):
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("format", "join")
+    )
+
+
+def test_widgets_never_get_text_built_in_place() -> None:
+    """Textual's `str` arguments parse markup and keep ESC: a widget gets a literal or
+    `SafeText` built from `clean()`ed parts, never an f-string or a concatenation."""
+    found = []
+    for path in sorted((ROOT / "ui").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _WIDGETS and any(_built_text(arg) for arg in node.args):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert found == []

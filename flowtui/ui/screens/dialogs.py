@@ -1,7 +1,8 @@
 """Modal dialogs: comment, filter, save, quit confirmation.
 
 Each returns its answer through `dismiss()`; the main screen applies it to the model.
-Text from a capture (an existing comment) is shown cleaned, never as markup.
+Text from a capture (an existing comment, a file name) is shown as `SafeText`: cleaned,
+never as markup.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from flowtui.ui.safe_text import clean, clean_lines
+from flowtui.ui.safe_text import SafeText, clean, clean_lines
 
 __all__ = ["CommentDialog", "FilterDialog", "QuitChoice", "QuitDialog", "SaveDialog", "SaveTarget"]
 
@@ -46,9 +46,9 @@ class CommentDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(clean(self._title)), classes="dialog-title")
+            yield Label(SafeText(clean(self._title)), classes="dialog-title")
             yield TextArea(self._shown, id="comment-text", soft_wrap=True)
-            yield Label(Text("ctrl+s save · escape cancel", style="dim"))
+            yield Label(SafeText(clean("ctrl+s save · escape cancel"), style="dim"))
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
@@ -91,10 +91,12 @@ class FilterDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("View filter", classes="dialog-title")
+            yield Label(SafeText(clean("View filter")), classes="dialog-title")
             yield Input(self._current, placeholder="e.g. ~tcp & example.com", id="filter-text")
-            yield Static(Text(""), id="filter-error")
-            yield Label(Text("enter apply · empty shows all · escape cancel", style="dim"))
+            yield Static(SafeText(), id="filter-error")
+            yield Label(
+                SafeText(clean("enter apply · empty shows all · escape cancel"), style="dim")
+            )
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -107,10 +109,10 @@ class FilterDialog(ModalScreen[str | None]):
             self.dismiss(value.strip())
             return
         message, pos = problem
-        error = Text(no_wrap=False)
+        error = SafeText(no_wrap=False)
         if pos is not None:
-            error.append(clean(value) + "\n")
-            error.append(" " * min(pos, len(value)) + "^\n", style="bold red")
+            error.append(clean(value)).newline()
+            error.append(clean(" " * min(pos, len(value)) + "^"), style="bold red").newline()
         error.append(clean(message), style="red")
         self.query_one("#filter-error", Static).update(error)
 
@@ -174,11 +176,11 @@ class SaveDialog(ModalScreen[Path | None]):
         flows = f"{self._count} flow{'s' if self._count != 1 else ''}"
         title = f"Save {flows} from {files} files to:" if files > 1 else f"Save {flows} to:"
         with Vertical(classes="dialog"):
-            yield Label(title, classes="dialog-title")
+            yield Label(SafeText(clean(title)), classes="dialog-title")
             yield Input(self._path, id="save-path")
-            yield Label(Text(clean(self._target.describe(self._original))), id="save-target")
-            yield Label(Text(f"format: {self._fmt} · saved atomically", style="dim"))
-            yield Label(Text("enter save · escape cancel", style="dim"))
+            yield Label(SafeText(clean(self._target.describe(self._original))), id="save-target")
+            yield Label(SafeText(clean(f"format: {self._fmt} · saved atomically"), style="dim"))
+            yield Label(SafeText(clean("enter save · escape cancel"), style="dim"))
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -186,7 +188,7 @@ class SaveDialog(ModalScreen[Path | None]):
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         path = self._original if event.value == self._path else event.value
-        self.query_one("#save-target", Label).update(Text(clean(self._target.describe(path))))
+        self.query_one("#save-target", Label).update(SafeText(clean(self._target.describe(path))))
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
@@ -215,8 +217,8 @@ class QuitDialog(ModalScreen[QuitChoice]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Unsaved changes", classes="dialog-title")
-            yield Static(Text(self._summary))
+            yield Label(SafeText(clean("Unsaved changes")), classes="dialog-title")
+            yield Static(SafeText(clean(self._summary)))
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save and quit (s)", variant="primary", id="save")
                 yield Button("Discard (d)", variant="error", id="discard")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.table import Table
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -13,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from flowtui.ui.bindings import FLOW_BINDINGS, STATE_SIGNS, VIEW_BINDINGS
+from flowtui.ui.safe_text import SafeText, clean
 
 __all__ = ["HelpScreen"]
 
@@ -46,18 +46,23 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
         table.add_column(style="dim")
-        table.add_row(Text("Keys", style="bold underline"), "", "")
+        blank = SafeText()
+
+        def row(*cells: str) -> None:
+            table.add_row(*(SafeText(clean(cell)) for cell in cells))
+
+        table.add_row(SafeText(clean("Keys"), style="bold underline"), blank, blank)
         for binding in [*FLOW_BINDINGS, *VIEW_BINDINGS]:
             key = self._keys.get(binding.id or "", binding.key_display or binding.key)
-            table.add_row(key, binding.description, binding.id or "")
+            row(key, binding.description, binding.id or "")
         for key, what in DETAIL_KEYS:
-            table.add_row(key, what, "")
-        table.add_row("", "", "")
-        table.add_row(Text("State signs", style="bold underline"), "", "")
+            row(key, what, "")
+        row("", "", "")
+        table.add_row(SafeText(clean("State signs"), style="bold underline"), blank, blank)
         for sign, meaning in STATE_SIGNS:
-            table.add_row(sign, meaning, "")
-        table.add_row("", "", "")
-        table.add_row("", Text("escape, q or ? closes this help", style="dim"), "")
+            row(sign, meaning, "")
+        row("", "", "")
+        table.add_row(blank, SafeText(clean("escape, q or ? closes this help"), style="dim"), blank)
         return table
 
     def action_close(self) -> None:

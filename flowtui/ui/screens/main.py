@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 
 from flowtui.core import ControlException, Flow, UnknownFlow
 from flowtui.ui.bindings import FLOW_BINDINGS, VIEW_BINDINGS
-from flowtui.ui.safe_text import clean
+from flowtui.ui.safe_text import clean, notify
 from flowtui.ui.screens.dialogs import CommentDialog, FilterDialog
 from flowtui.ui.screens.help import HelpScreen
 from flowtui.ui.view_filter import FilterProblem, compile_filter
@@ -111,7 +111,7 @@ class MainScreen(Screen[None]):
 
     def say(self, message: str, severity: str = "information") -> None:
         """A notification; the text is cleaned and never parsed as markup."""
-        self.app.notify(clean(message, max_len=500), markup=False, severity=severity)  # type: ignore[arg-type]
+        notify(self.app, clean(message, max_len=500), severity=severity)  # type: ignore[arg-type]
 
     def _focused_flow(self) -> Flow | None:
         flow = self.flow_list.flow

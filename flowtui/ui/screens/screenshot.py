@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,7 +19,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from flowtui.ui.safe_text import clean
+from flowtui.sanitize import safe_format
+from flowtui.ui.safe_text import SafeText, clean, notify
 
 __all__ = ["ScreenshotDialog", "default_screenshot_path", "save_screenshot"]
 
@@ -45,9 +45,9 @@ class ScreenshotDialog(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Save a screenshot (SVG)", classes="dialog-title")
+            yield Label(SafeText(clean("Save a screenshot (SVG)")), classes="dialog-title")
             yield Input(self._shown, id="screenshot-path")
-            yield Label(Text("enter save · escape cancel", style="dim"))
+            yield Label(SafeText(clean("enter save · escape cancel"), style="dim"))
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -73,11 +73,11 @@ def save_screenshot(app: App[Any], path: Path) -> None:
         path.write_text(svg, encoding="utf-8")
     except OSError as e:
         reason = e.strerror or str(e)
-        app.notify(
-            f"Screenshot not saved: {clean(str(path))}: {clean(reason)}",
-            title="Screenshot",
+        notify(
+            app,
+            safe_format("Screenshot not saved: {}: {}", clean(str(path)), clean(reason)),
+            title=clean("Screenshot"),
             severity="error",
-            markup=False,
         )
         return
-    app.notify(f"Saved screenshot to {clean(str(path))}", title="Screenshot", markup=False)
+    notify(app, safe_format("Saved screenshot to {}", clean(str(path))), title=clean("Screenshot"))

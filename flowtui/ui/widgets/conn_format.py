@@ -14,12 +14,20 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from rich.cells import cell_len, chop_cells
-from rich.text import Text
 
 from flowtui.core import Cert, Client, Connection, DNSFlow, Flow, HTTPFlow, Server, UnknownFlow
 from flowtui.core import format_address as _format_address
 from flowtui.core.messages import MessageFlow
-from flowtui.ui.safe_text import bytes_to_text, clean, clean_lines
+from flowtui.ui.safe_text import (
+    SafeStr,
+    SafeText,
+    bytes_to_text,
+    clean,
+    clean_lines,
+    concat,
+    join,
+    number,
+)
 
 __all__ = [
     "EXPIRY_WARNING_DAYS",
@@ -51,22 +59,22 @@ _MAX_METADATA = 20
 _MAX_VALUE = 300
 
 
-def format_address(address: tuple[Any, ...] | None) -> str:
+def format_address(address: tuple[Any, ...] | None) -> SafeStr:
     """An address as `host:port` (IPv6 in brackets), cleaned for display."""
     return clean(_format_address(address), 300)
 
 
-def format_time(ts: float | None, tz: tzinfo | None) -> str:
+def format_time(ts: float | None, tz: tzinfo | None) -> SafeStr:
     """A timestamp with milliseconds in `tz` (None: the local zone), or `-`."""
     if ts is None:
-        return "-"
+        return clean("-")
     try:
         when = datetime.fromtimestamp(ts, tz) if tz is not None else datetime.fromtimestamp(ts)
-    except (OverflowError, OSError, ValueError):
-        return f"invalid ({ts!r})"
+    except (OverflowError, OSError, ValueError, TypeError):
+        return clean(f"invalid ({ts!r})", 100)
     if tz is None:
         when = when.astimezone()
-    return when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + f" {when.tzname() or ''}".rstrip()
+    return clean(when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + f" {when.tzname() or ''}".rstrip())
 
 
 class _Writer:
@@ -77,33 +85,37 @@ class _Writer:
     """
 
     def __init__(self, width: int) -> None:
-        self.text = Text(no_wrap=True, overflow="crop")
+        self.text = SafeText(no_wrap=True, overflow="crop")
         self.width = max(30, width)
 
-    def heading(self, title: str, level: int = 0, style: str = STYLES["heading"]) -> None:
-        self.text.append("  " * level + title, style)
-        self.text.append("\n")
+    def heading(self, title: SafeStr, level: int = 0, style: str = STYLES["heading"]) -> None:
+        self.text.append(concat(_indent(2 * level), title), style)
+        self.text.newline()
 
-    def field(self, label: str, value: str, style: str = "", level: int = 0) -> None:
-        label = "  " * level + label
+    def field(self, label: SafeStr, value: SafeStr, style: str = "", level: int = 0) -> None:
+        label = concat(_indent(2 * level), label)
         # Values line up per nesting level (room for an 11-character label like
         # "cipher list"), and never touch a longer label.
         column = max(_LABEL_WIDTH, 2 * level + 12, len(label) + 1)
         lines = _wrap(value, self.width - column)
-        self.text.append(f"{label:<{column}}", STYLES["label"])
+        self.text.append(concat(label, _indent(column - len(label))), STYLES["label"])
         self.text.append(lines[0], style)
-        self.text.append("\n")
+        self.text.newline()
         for line in lines[1:]:
-            self.text.append(" " * column)
+            self.text.append(_indent(column))
             self.text.append(line, style)
-            self.text.append("\n")
+            self.text.newline()
 
-    def done(self) -> Text:
+    def done(self) -> SafeText:
         self.text.rstrip()
         return self.text
 
 
-def _wrap(value: str, width: int) -> list[str]:
+def _indent(width: int) -> SafeStr:
+    return clean(" " * max(width, 0))
+
+
+def _wrap(value: SafeStr, width: int) -> list[SafeStr]:
     """`value` in lines of at most `width` cells, broken at spaces where possible."""
     width = max(10, width)
     if cell_len(value) <= width:
@@ -122,24 +134,25 @@ def _wrap(value: str, width: int) -> list[str]:
         current = pieces[-1] if pieces else ""
     if current or not lines:
         lines.append(current)
-    return lines
+    return [clean(line) for line in lines]  # pieces of safe text: no escape is added
 
 
-def _colon_hex(data: bytes, per_line: int = 16) -> list[str]:
+def _colon_hex(data: bytes, per_line: int = 16) -> list[SafeStr]:
     hexed = [f"{b:02X}" for b in data]
-    return [":".join(hexed[i : i + per_line]) for i in range(0, len(hexed), per_line)] or [""]
+    lines = [":".join(hexed[i : i + per_line]) for i in range(0, len(hexed), per_line)]
+    return [clean(line) for line in lines] or [clean("")]
 
 
-def _attempt(fn: Callable[[], str]) -> tuple[str, str]:
+def _attempt(fn: Callable[[], SafeStr]) -> tuple[SafeStr, str]:
     """`(value, style)` from `fn`, or its error in the error style: one bad field never
     hides the rest of a certificate."""
     try:
         return fn(), ""
     except Exception as e:
-        return f"unreadable: {clean(str(e) or type(e).__name__, 200)}", STYLES["error"]
+        return clean(f"unreadable: {clean(str(e) or type(e).__name__, 200)}"), STYLES["error"]
 
 
-def _name(pairs: list[tuple[str, str]]) -> str:
+def _name(pairs: list[tuple[str, str]]) -> SafeStr:
     return clean(", ".join(f"{k}={v}" for k, v in pairs), _MAX_VALUE)
 
 
@@ -148,14 +161,14 @@ class _CertFacts(NamedTuple):
 
     parse_error: str | None
     self_signed: bool
-    subject: tuple[str, str]
-    issuer: tuple[str, str]
-    sans: tuple[str, str]
-    notbefore: datetime | str
-    notafter: datetime | str
-    serial: tuple[str, str]
-    key: tuple[str, str]
-    fingerprint: list[str] | str
+    subject: tuple[SafeStr, str]
+    issuer: tuple[SafeStr, str]
+    sans: tuple[SafeStr, str]
+    notbefore: datetime | SafeStr
+    notafter: datetime | SafeStr
+    serial: tuple[SafeStr, str]
+    key: tuple[SafeStr, str]
+    fingerprint: list[SafeStr] | SafeStr
 
 
 def _facts(cert: Cert) -> _CertFacts:
@@ -180,17 +193,18 @@ _FACTS_KEPT = 256
 def _parse_facts(cert: Cert) -> _CertFacts:
     error = cert.parse_error
     if error is not None:
-        empty = ("", "")
-        return _CertFacts(error, False, empty, empty, empty, "", "", empty, empty, "")
+        none = clean("")
+        empty = (none, "")
+        return _CertFacts(error, False, empty, empty, empty, none, none, empty, empty, none)
     try:
         self_signed = cert.subject == cert.issuer
     except Exception:
         self_signed = False
-    sans = _attempt(lambda: clean(", ".join(cert.san_list()), 2000) or "-")
+    sans = _attempt(lambda: clean(", ".join(cert.san_list()), 2000) or clean("-"))
     try:
-        fingerprint: list[str] | str = _colon_hex(cert.fingerprint())
+        fingerprint: list[SafeStr] | SafeStr = _colon_hex(cert.fingerprint())
     except Exception as e:  # a hostile certificate may raise anything
-        fingerprint = f"unreadable: {clean(str(e), 200)}"
+        fingerprint = clean(f"unreadable: {clean(str(e), 200)}")
     return _CertFacts(
         None,
         self_signed,
@@ -205,11 +219,11 @@ def _parse_facts(cert: Cert) -> _CertFacts:
     )
 
 
-def _validity(get: Callable[[], datetime]) -> datetime | str:
+def _validity(get: Callable[[], datetime]) -> datetime | SafeStr:
     try:
         return get()
     except Exception as e:
-        return f"unreadable: {clean(str(e), 200)}"
+        return clean(f"unreadable: {clean(str(e), 200)}")
 
 
 def _role(facts: _CertFacts, index: int, count: int, client: bool) -> str:
@@ -227,7 +241,7 @@ def certificate_text(
     client: bool = False,
     width: int = 80,
     level: int = 0,
-) -> Text:
+) -> SafeText:
     """Everything about one certificate of a chain, validity coloured against `now`."""
     out = _Writer(width)
     _certificate(out, cert, index, count, now=now, client=client, level=level)
@@ -240,59 +254,59 @@ def _certificate(
     facts = _facts(cert)
     role = _role(facts, index, count, client)
     if facts.parse_error is not None:
-        out.heading(f"#{index} {role}", level)
+        out.heading(clean(f"#{index} {role}"), level)
         out.field(
-            "unparseable",
-            f"certificate: {clean(facts.parse_error, 300)}",
+            clean("unparseable"),
+            clean(f"certificate: {clean(facts.parse_error, 300)}"),
             STYLES["error"],
             level + 1,
         )
         return
-    out.heading(f"#{index} {role}", level)
+    out.heading(clean(f"#{index} {role}"), level)
     sub = level + 1
-    out.field("subject", *facts.subject, level=sub)
-    out.field("issuer", *facts.issuer, level=sub)
-    out.field("SANs", *facts.sans, level=sub)
-    out.field("not before", *_validity_start(facts.notbefore, now), level=sub)
-    out.field("not after", *_validity_end(facts.notafter, now), level=sub)
-    out.field("serial", *facts.serial, level=sub)
-    out.field("key", *facts.key, level=sub)
+    out.field(clean("subject"), *facts.subject, level=sub)
+    out.field(clean("issuer"), *facts.issuer, level=sub)
+    out.field(clean("SANs"), *facts.sans, level=sub)
+    out.field(clean("not before"), *_validity_start(facts.notbefore, now), level=sub)
+    out.field(clean("not after"), *_validity_end(facts.notafter, now), level=sub)
+    out.field(clean("serial"), *facts.serial, level=sub)
+    out.field(clean("key"), *facts.key, level=sub)
     if isinstance(facts.fingerprint, str):
-        out.field("SHA-256", facts.fingerprint, STYLES["error"], sub)
+        out.field(clean("SHA-256"), facts.fingerprint, STYLES["error"], sub)
     else:
-        out.field("SHA-256", facts.fingerprint[0], level=sub)
+        out.field(clean("SHA-256"), facts.fingerprint[0], level=sub)
         for line in facts.fingerprint[1:]:
-            out.field("", line, level=sub)
+            out.field(clean(""), line, level=sub)
 
 
-def _serial_hex(serial: int) -> str:
+def _serial_hex(serial: int) -> SafeStr:
     size = max(1, (serial.bit_length() + 7) // 8)
-    return ":".join(_colon_hex(serial.to_bytes(size, "big", signed=serial < 0), 64))
+    return join(clean(":"), _colon_hex(serial.to_bytes(size, "big", signed=serial < 0), 64))
 
 
-def _keyinfo(cert: Cert) -> str:
+def _keyinfo(cert: Cert) -> SafeStr:
     kind, bits = cert.keyinfo
-    return clean(kind, 80) + (f", {bits} bits" if bits > 0 else "")
+    return concat(clean(kind, 80), clean(f", {bits} bits" if bits > 0 else ""))
 
 
-def _validity_start(start: datetime | str, now: datetime) -> tuple[str, str]:
+def _validity_start(start: datetime | SafeStr, now: datetime) -> tuple[SafeStr, str]:
     if isinstance(start, str):
         return start, STYLES["error"]
     stamp = start.strftime("%Y-%m-%d %H:%M:%S UTC")
     if now < start:
-        return f"{stamp}  (not yet valid)", STYLES["error"]
-    return stamp, ""
+        return clean(f"{stamp}  (not yet valid)"), STYLES["error"]
+    return clean(stamp), ""
 
 
-def _validity_end(end: datetime | str, now: datetime) -> tuple[str, str]:
+def _validity_end(end: datetime | SafeStr, now: datetime) -> tuple[SafeStr, str]:
     if isinstance(end, str):
         return end, STYLES["error"]
     stamp = end.strftime("%Y-%m-%d %H:%M:%S UTC")
     if now > end:
-        return f"{stamp}  (expired {_days(now - end)} ago)", STYLES["error"]
+        return clean(f"{stamp}  (expired {_days(now - end)} ago)"), STYLES["error"]
     if end - now <= timedelta(days=EXPIRY_WARNING_DAYS):
-        return f"{stamp}  (expires in {_days(end - now)})", STYLES["warning"]
-    return stamp, STYLES["ok"]
+        return clean(f"{stamp}  (expires in {_days(end - now)})"), STYLES["warning"]
+    return clean(stamp), STYLES["ok"]
 
 
 def _days(delta: timedelta) -> str:
@@ -302,68 +316,68 @@ def _days(delta: timedelta) -> str:
     return f"{hours} hour" + ("s" if hours != 1 else "")
 
 
-def _alpn(value: bytes | None) -> str:
+def _alpn(value: bytes | None) -> SafeStr:
     if value is None:
-        return "-"
-    return bytes_to_text(value, 100) if value else "(none negotiated)"
+        return clean("-")
+    return bytes_to_text(value, 100) if value else clean("(none negotiated)")
 
 
-def _cipher_list(ciphers: Sequence[str]) -> str:
+def _cipher_list(ciphers: Sequence[str]) -> SafeStr:
     if not ciphers:
-        return "-"
+        return clean("-")
     shown = ", ".join(clean(c, 80) for c in ciphers[:_MAX_CIPHERS])
     more = len(ciphers) - _MAX_CIPHERS
     summary = f"{len(ciphers)}: {shown}"
-    return f"{summary}, … ({more} more)" if more > 0 else summary
+    return clean(f"{summary}, … ({more} more)" if more > 0 else summary)
 
 
 def _timing(
     out: _Writer, events: list[tuple[str, float | None]], t0: float | None, tz: tzinfo | None
 ) -> None:
-    out.heading("timing (relative to the client's start)", 1)
+    out.heading(clean("timing (relative to the client's start)"), 1)
     for label, ts in events:
         if ts is None:
-            out.field(label, "-", STYLES["muted"], 2)
+            out.field(clean(label), clean("-"), STYLES["muted"], 2)
             continue
         rel = f"  {ts - t0:+.3f}s" if t0 is not None else ""
-        out.field(label, f"{format_time(ts, tz)}{rel}", level=2)
+        out.field(clean(label), clean(f"{format_time(ts, tz)}{rel}"), level=2)
 
 
 def connection_text(
     conn: Connection, *, t0: float | None, now: datetime, tz: tzinfo | None, width: int = 80
-) -> Text:
+) -> SafeText:
     """One side of the connection: addresses, TLS, timing, every certificate."""
     out = _Writer(width)
     client = isinstance(conn, Client)
     if client:
         assert isinstance(conn, Client)
-        out.heading(f"Client  {format_address(conn.peername)}")
-        out.field("peername", format_address(conn.peername))
-        out.field("sockname", format_address(conn.sockname))
-        out.field("proxy mode", clean(str(conn.proxy_mode), _MAX_VALUE))
+        out.heading(clean(f"Client  {format_address(conn.peername)}"))
+        out.field(clean("peername"), format_address(conn.peername))
+        out.field(clean("sockname"), format_address(conn.sockname))
+        out.field(clean("proxy mode"), clean(str(conn.proxy_mode), _MAX_VALUE))
     else:
         assert isinstance(conn, Server)
-        out.heading(f"Server  {format_address(conn.address)}")
-        out.field("address", format_address(conn.address))
-        out.field("peername", format_address(conn.peername) if conn.peername else "-")
-        out.field("sockname", format_address(conn.sockname) if conn.sockname else "-")
+        out.heading(clean(f"Server  {format_address(conn.address)}"))
+        out.field(clean("address"), format_address(conn.address))
+        out.field(clean("peername"), format_address(conn.peername) if conn.peername else clean("-"))
+        out.field(clean("sockname"), format_address(conn.sockname) if conn.sockname else clean("-"))
         if conn.via is not None:
             scheme, address = conn.via
-            out.field("via", f"{clean(scheme, 20)}://{format_address(address)}")
-    out.field("transport", clean(conn.transport_protocol, 10))
+            out.field(clean("via"), clean(f"{clean(scheme, 20)}://{format_address(address)}"))
+    out.field(clean("transport"), clean(conn.transport_protocol, 10))
     if conn.tls_version or conn.tls:
         tls = clean(conn.tls_version or "requested, not established", 60)
-        out.field("TLS", tls, STYLES["ok"] if conn.tls_established else STYLES["warning"])
+        out.field(clean("TLS"), tls, STYLES["ok"] if conn.tls_established else STYLES["warning"])
     else:
-        out.field("TLS", "no", STYLES["muted"])
-    out.field("SNI", clean(conn.sni, _MAX_VALUE) if conn.sni is not None else "-")
-    out.field("ALPN", _alpn(conn.alpn))
-    offers = ", ".join(bytes_to_text(o, 100) for o in conn.alpn_offers[:20])
-    out.field("ALPN offers", offers or "-")
-    out.field("cipher", clean(conn.cipher, 120) if conn.cipher else "-")
-    out.field("cipher list", _cipher_list(conn.cipher_list))
+        out.field(clean("TLS"), clean("no"), STYLES["muted"])
+    out.field(clean("SNI"), clean(conn.sni, _MAX_VALUE) if conn.sni is not None else clean("-"))
+    out.field(clean("ALPN"), _alpn(conn.alpn))
+    offers = join(clean(", "), (bytes_to_text(o, 100) for o in conn.alpn_offers[:20]))
+    out.field(clean("ALPN offers"), offers or clean("-"))
+    out.field(clean("cipher"), clean(conn.cipher, 120) if conn.cipher else clean("-"))
+    out.field(clean("cipher list"), _cipher_list(conn.cipher_list))
     if conn.error:
-        out.field("error", clean(conn.error, 1000), STYLES["error"])
+        out.field(clean("error"), clean(conn.error, 1000), STYLES["error"])
     if client:
         events = [("start", conn.timestamp_start), ("TLS setup", conn.timestamp_tls_setup)]
     else:
@@ -377,38 +391,38 @@ def connection_text(
     _timing(out, events, t0, tz)
     certs = list(conn.certificate_list)
     kind = "client certificates" if client else "certificates"
-    out.heading(f"{kind}: {len(certs) if certs else 'none'}", 1)
+    out.heading(clean(f"{kind}: {len(certs) if certs else 'none'}"), 1)
     for i, cert in enumerate(certs):
         _certificate(out, cert, i, len(certs), now=now, client=client, level=2)
     return out.done()
 
 
-def flow_text(flow: Flow | None, *, tz: tzinfo | None, width: int = 80) -> Text:
+def flow_text(flow: Flow | None, *, tz: tzinfo | None, width: int = 80) -> SafeText:
     """The flow-level facts: type, state, error, mark, comment, metadata, content."""
     out = _Writer(width)
     text = out.text
     if flow is None:
-        text.append("No flow selected.", STYLES["muted"])
+        text.append(clean("No flow selected."), STYLES["muted"])
         return text
-    text.append(f"{clean(flow.type, 20).upper()} flow", STYLES["heading"])
-    text.append(f"  {clean(flow.id, 60)}", STYLES["label"])
+    text.append(clean(f"{clean(flow.type, 20).upper()} flow"), STYLES["heading"])
+    text.append(clean(f"  {clean(flow.id, 60)}"), STYLES["label"])
     for badge in _badges(flow):
-        text.append("  ")
-        text.append(f" {badge} ", STYLES["badge"])
-    text.append("\n")
-    out.field("created", format_time(flow.timestamp_created, tz))
+        text.append(clean("  "))
+        text.append(clean(f" {badge} "), STYLES["badge"])
+    text.newline()
+    out.field(clean("created"), format_time(flow.timestamp_created, tz))
     _describe_content(out, flow)
     if flow.error is not None:
-        out.field("error", clean(flow.error.msg, 1000), STYLES["error"])
+        out.field(clean("error"), clean(flow.error.msg, 1000), STYLES["error"])
     if flow.marked:
-        out.field("marked", clean(flow.marked, 60))
+        out.field(clean("marked"), clean(flow.marked, 60))
     if flow.comment:
         lines = clean_lines(flow.comment[:4000])
-        out.field("comment", lines[0])
+        out.field(clean("comment"), lines[0])
         for line in lines[1:40]:
-            out.field("", line)
+            out.field(clean(""), line)
     if flow.metadata:
-        out.field("metadata", f"{len(flow.metadata)} key(s)")
+        out.field(clean("metadata"), clean(f"{len(flow.metadata)} key(s)"))
         for key, value in list(flow.metadata.items())[:_MAX_METADATA]:
             out.field(clean(str(key), 12), clean(_safe_repr(value), _MAX_VALUE), level=1)
     return out.done()
@@ -443,21 +457,26 @@ def _describe_content(out: _Writer, flow: Flow) -> None:
         up_bytes = sum(len(m.content) for m in up)
         down_bytes = sum(len(m.content) for m in down)
         out.field(
-            "messages",
-            f"{len(flow.messages)}  (→ {len(up)}, {up_bytes:,} bytes;"
-            f" ← {len(down)}, {down_bytes:,} bytes)",
+            clean("messages"),
+            clean(
+                f"{len(flow.messages)}  (→ {len(up)}, {up_bytes:,} bytes;"
+                f" ← {len(down)}, {down_bytes:,} bytes)"
+            ),
         )
     elif isinstance(flow, HTTPFlow):
         status = flow.status_code
         request = f"{clean(flow.method, 40)} {clean(flow.pretty_url, 1000)}"
-        out.field("request", f"{request}  → {status if status is not None else 'no response'}")
+        response = number(status) if status is not None else clean("no response")
+        out.field(clean("request"), clean(f"{request}  → {response}"))
         if flow.websocket_messages is not None:
-            out.field("WebSocket", f"{flow.websocket_messages} messages")
+            out.field(clean("WebSocket"), clean(f"{flow.websocket_messages} messages"))
     elif isinstance(flow, DNSFlow):
         for name, typ in flow.questions[:20]:
-            out.field("question", f"{clean(name, 300)}  type {typ}")
+            out.field(clean("question"), clean(f"{clean(name, 300)}  type {number(typ)}"))
         answers = flow.answer_count
-        out.field("answers", str(answers) if answers is not None else "no response")
+        out.field(
+            clean("answers"), number(answers) if answers is not None else clean("no response")
+        )
     elif isinstance(flow, UnknownFlow):
-        out.field("record type", clean(flow.raw_type, 60))
-        out.field("reason", clean(flow.reason, 1000), STYLES["error"])
+        out.field(clean("record type"), clean(flow.raw_type, 60))
+        out.field(clean("reason"), clean(flow.reason, 1000), STYLES["error"])

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
 from rich.segment import Segment
-from rich.text import Text
 from textual import events
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -26,6 +25,7 @@ from textual.widget import Widget
 
 from flowtui.core import Flow
 from flowtui.core.messages import MessageFlow
+from flowtui.ui.safe_text import SafeText
 from flowtui.ui.widgets.conn_format import connection_text, flow_text
 from flowtui.ui.widgets.virtual_size import set_virtual_size
 
@@ -69,7 +69,7 @@ class ConnectionPane(ScrollView, can_focus=True):
         self._flow: Flow | None = None
         self._signature: tuple[object, ...] | None = None
         self._rendered_widths = (0, 0)
-        self._sections: dict[str, Text] = {}
+        self._sections: dict[str, SafeText] = {}
         self._lines: list[Strip] = []
         self._deferred = False
         self.border_title = "Connection"
@@ -80,7 +80,7 @@ class ConnectionPane(ScrollView, can_focus=True):
         return self._flow
 
     @property
-    def sections(self) -> dict[str, Text]:
+    def sections(self) -> dict[str, SafeText]:
         """The texts shown: `flow`, and for a flow its `client` and `server` sides."""
         return dict(self._sections)
 
@@ -153,7 +153,7 @@ class ConnectionPane(ScrollView, can_focus=True):
         set_virtual_size(self, Size(width, len(lines)))
         self.refresh()
 
-    def _lines_of(self, text: Text, width: int) -> list[Strip]:
+    def _lines_of(self, text: SafeText, width: int) -> list[Strip]:
         """`text` as lines exactly `width` cells wide (wrapped, or cropped if no_wrap)."""
         width = max(width, 1)
         console = self.app.console

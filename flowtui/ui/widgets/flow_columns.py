@@ -1,7 +1,9 @@
 """The flow list's columns: how a `FlowSummary` becomes cells of a fixed width.
 
-Kept apart from the widget so the formatting is plain, testable functions. Every
-captured string goes through `clean()` here; the widget only pads and styles.
+Kept apart from the widget so the formatting is plain, testable functions. A cell is
+a `SafeStr`: every field of a summary, read from a capture, a stored summary or a live
+proxy, goes through `clean()` (text) or `number()` (counts) here; the widget only pads
+and styles, and `fit` takes only safe text.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from datetime import UTC, datetime, tzinfo
 from rich.cells import cell_len, set_cell_size
 
 from flowtui.core.store import FlowSummary
-from flowtui.ui.safe_text import clean
+from flowtui.ui.safe_text import SafeStr, clean, concat, number
 
 __all__ = [
     "COLUMNS",
     "Column",
+    "count",
+    "endpoints",
+    "fit",
     "format_bytes",
     "format_duration",
     "format_time",
@@ -42,21 +47,21 @@ MARK_EMOJI = {
 """Marks shown as an emoji; other shortcodes show `●`, single characters themselves."""
 
 
-def mark_sign(marked: str) -> str:
+def mark_sign(marked: str) -> SafeStr:
     """The sign for a flow's mark (empty when unmarked)."""
     if not marked:
-        return ""
+        return clean("")
     if marked in MARK_EMOJI:
-        return MARK_EMOJI[marked]
+        return clean(MARK_EMOJI[marked])
     if len(marked) == 1:
         sign = clean(marked)
-        return sign if cell_len(sign) <= 2 else "●"
-    return "●"
+        return sign if cell_len(sign) <= 2 else clean("●")
+    return clean("●")
 
 
-def state_signs(s: FlowSummary) -> str:
+def state_signs(s: FlowSummary) -> SafeStr:
     """The state column: mark, intercepted, killed or error, modified, live."""
-    signs = mark_sign(s.marked)
+    signs: str = mark_sign(s.marked)
     if s.intercepted:
         signs += "⏸"
     if s.killed:
@@ -67,65 +72,71 @@ def state_signs(s: FlowSummary) -> str:
         signs += "✎"
     if s.live:
         signs += "◉"
-    return signs
+    return clean(signs)
 
 
-def format_bytes(n: int | None) -> str:
-    """Human sizes: `512`, `1.2k`, `3.4M`, `-` when unknown."""
+def format_bytes(n: int | None) -> SafeStr:
+    """Human sizes: `512`, `1.2k`, `3.4M`, `-` when unknown (`?` when not a number)."""
     if n is None:
-        return "-"
+        return clean("-")
     if n < 1000:
-        return str(n)
+        return number(n)
     value = float(n)
     for unit in ("k", "M", "G", "T"):
         value /= 1000.0
         if value < 999.95:
-            return f"{value:.1f}{unit}" if value < 99.95 else f"{value:.0f}{unit}"
-    return f"{value / 1000.0:.0f}P"
+            return clean(f"{value:.1f}{unit}" if value < 99.95 else f"{value:.0f}{unit}")
+    return clean(f"{value / 1000.0:.0f}P")
 
 
-def format_duration(seconds: float | None) -> str:
+def format_duration(seconds: float | None) -> SafeStr:
     """`850ms`, `1.23s`, `2m03s`, `1h02m`, `-` when unknown."""
     if seconds is None or seconds < 0:
-        return "-"
+        return clean("-")
     if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
+        return clean(f"{seconds * 1000:.0f}ms")
     if seconds < 60:
-        return f"{seconds:.2f}s"
+        return clean(f"{seconds:.2f}s")
     minutes, secs = divmod(int(seconds), 60)
     if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
+        return clean(f"{minutes}m{secs:02d}s")
     hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
+    return clean(f"{hours}h{minutes:02d}m")
 
 
-def format_time(ts: float | None, tz: tzinfo | None) -> str:
+def format_time(ts: float | None, tz: tzinfo | None) -> SafeStr:
     """`HH:MM:SS.mmm` in `tz` (the local zone when None)."""
     if ts is None:
-        return "-"
+        return clean("-")
     try:
         dt = datetime.fromtimestamp(ts, tz or UTC)
         if tz is None:
             dt = dt.astimezone()
-    except (OverflowError, OSError, ValueError):
-        return "?"
-    return dt.strftime("%H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
+    except (OverflowError, OSError, ValueError, TypeError):
+        return clean("?")
+    return clean(dt.strftime("%H:%M:%S.") + f"{dt.microsecond // 1000:03d}")
 
 
-def format_tls(s: FlowSummary) -> str:
+def format_tls(s: FlowSummary) -> SafeStr:
     """The TLS versions `~tls` matches: one when the sides agree, `1.2/1.3` (client, then
     server) when they differ, so a row never hides the version a filter selected it by."""
     versions = list(dict.fromkeys(v for v in s.tls if v))
     if len(versions) > 1:
-        return clean("/".join(v.removeprefix("TLSv") for v in versions))
-    return clean(versions[0] if versions else s.tls_version)
+        return clean("/".join(v.removeprefix("TLSv") for v in versions), max_len=40)
+    return clean(versions[0] if versions else s.tls_version, max_len=40)
 
 
-def _endpoints(s: FlowSummary) -> str:
+def endpoints(s: FlowSummary) -> SafeStr:
+    """`client → server  detail`, cleaned and bounded."""
     text = f"{s.client} → {s.server}"
     if s.detail:
         text += f"  {s.detail}"
     return clean(text, max_len=500)
+
+
+def count(n: int | None) -> SafeStr:
+    """A message count, `-` where the type has none."""
+    return clean("-") if n is None else number(n)
 
 
 @dataclass(frozen=True)
@@ -133,32 +144,27 @@ class Column:
     """One column: its header, width (0 = takes the rest), alignment and cell text."""
 
     key: str
-    header: str
+    header: SafeStr
     width: int
-    cell: Callable[[FlowSummary, int, tzinfo | None], str]
+    cell: Callable[[FlowSummary, int, tzinfo | None], SafeStr]
     right: bool = False
     priority: int = 0
     """Columns with a higher priority are dropped first on narrow screens."""
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("index", "#", 5, lambda s, n, tz: str(n)),
-    Column("time", "start", 12, lambda s, n, tz: format_time(s.start, tz), priority=1),
-    Column("type", "type", 4, lambda s, n, tz: s.type),
-    Column("endpoints", "client → server", 0, lambda s, n, tz: _endpoints(s)),
-    Column("tls", "tls", 7, lambda s, n, tz: format_tls(s), priority=4),
+    Column("index", clean("#"), 5, lambda s, n, tz: number(n)),
+    Column("time", clean("start"), 12, lambda s, n, tz: format_time(s.start, tz), priority=1),
+    Column("type", clean("type"), 4, lambda s, n, tz: clean(s.type, max_len=20)),
+    Column("endpoints", clean("client → server"), 0, lambda s, n, tz: endpoints(s)),
+    Column("tls", clean("tls"), 7, lambda s, n, tz: format_tls(s), priority=4),
     Column(
-        "messages",
-        "msgs",
-        5,
-        lambda s, n, tz: "-" if s.messages is None else str(s.messages),
-        right=True,
-        priority=2,
+        "messages", clean("msgs"), 5, lambda s, n, tz: count(s.messages), right=True, priority=2
     ),
-    Column("up", "up", 6, lambda s, n, tz: format_bytes(s.bytes_up), right=True),
-    Column("down", "down", 6, lambda s, n, tz: format_bytes(s.bytes_down), right=True),
-    Column("duration", "dur", 7, lambda s, n, tz: format_duration(s.duration), True, 3),
-    Column("state", "state", 6, lambda s, n, tz: state_signs(s)),
+    Column("up", clean("up"), 6, lambda s, n, tz: format_bytes(s.bytes_up), right=True),
+    Column("down", clean("down"), 6, lambda s, n, tz: format_bytes(s.bytes_down), right=True),
+    Column("duration", clean("dur"), 7, lambda s, n, tz: format_duration(s.duration), True, 3),
+    Column("state", clean("state"), 6, lambda s, n, tz: state_signs(s)),
 )
 """The flow list's columns, left to right."""
 
@@ -179,9 +185,10 @@ def layout(width: int) -> list[tuple[Column, int]]:
     return [(c, c.width or max(flex, 1)) for c in cols]
 
 
-def fit(text: str, width: int, right: bool = False) -> str:
+def fit(text: SafeStr, width: int, right: bool = False) -> SafeStr:
     """`text` cut (with `…`) or padded to exactly `width` cells."""
     if cell_len(text) > width:
-        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
-    pad = " " * (width - cell_len(text))
-    return pad + text if right else text + pad
+        cut = set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+        return clean(cut)
+    pad = clean(" " * (width - cell_len(text)))
+    return concat(pad, text) if right else concat(text, pad)

@@ -1,18 +1,17 @@
 """A few lines above the detail tabs: the flow's number, type, mark, comment and error.
 
-Comments, errors and metadata are captured or user text, so everything is cleaned and
-rendered as `Text`.
+Every field here (the stored summary's type and addresses too) is captured or user
+text: the widget's content is a `SafeText`, which takes only cleaned parts.
 """
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.widgets import Static
 
 from flowtui.core import Flow, UnknownFlow
 from flowtui.core.store import FlowStore
 from flowtui.live.budget import cut_note
-from flowtui.ui.safe_text import clean
+from flowtui.ui.safe_text import SafeText, clean, concat, join, number
 from flowtui.ui.widgets.flow_columns import state_signs
 
 __all__ = ["FlowInfo"]
@@ -28,7 +27,7 @@ class FlowInfo(Static):
     def __init__(self, store: FlowStore, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.store = store
-        self._text: Text | None = None
+        self._text: SafeText | None = None
         self._lines = (0, 0)
         """(lines, width) of the text shown: its height at that width."""
 
@@ -47,39 +46,40 @@ class FlowInfo(Static):
         self._text, self._lines = text, (lines, width)
         self.update(text, layout=layout)
 
-    def describe(self, flow: Flow | None) -> Text:
+    def describe(self, flow: Flow | None) -> SafeText:
         """The widget's content for `flow`."""
         key = self.store.key_of(flow) if flow is not None else None
         if flow is None or key is None:
-            return Text("No flow selected.", style="dim")
+            return SafeText(clean("No flow selected."), style="dim")
         s = self.store.summary(flow)
-        text = Text(no_wrap=False, overflow="fold")
-        text.append(f"#{self.store.number(key)} ", style="bold")
-        text.append(f"{s.type}  ", style="bold")
-        text.append(clean(f"{s.client} → {s.server}"))
+        text = SafeText(no_wrap=False, overflow="fold")
+        number_ = concat(clean("#"), number(self.store.number(key)), clean(" "))
+        text.append(number_, style="bold")
+        text.append(concat(clean(s.type, max_len=20), clean("  ")), style="bold")
+        text.append(clean(f"{s.client} → {s.server}", max_len=500))
         signs = state_signs(s)
         if signs:
-            text.append(f"  {signs}")
+            text.append(clean("  ")).append(signs)
         if s.marked:
-            text.append("  mark ", style="yellow")
+            text.append(clean("  mark "), style="yellow")
             text.append(clean(s.marked, max_len=40), style="yellow")
         if flow.intercepted:
-            text.append("  intercepted (a resumes)", style="bold yellow")
+            text.append(clean("  intercepted (a resumes)"), style="bold yellow")
         if s.modified:
-            text.append("  modified (V reverts)", style="italic")
+            text.append(clean("  modified (V reverts)"), style="italic")
         if isinstance(flow, UnknownFlow):
-            text.append("\nread-only: ", style="bold")
+            text.newline().append(clean("read-only: "), style="bold")
             text.append(clean(f"unreadable {flow.raw_type} record: {flow.reason}", 200))
         elif flow.error is not None:
-            text.append("\nerror: ", style="bold red")
+            text.newline().append(clean("error: "), style="bold red")
             text.append(clean(flow.error.msg, max_len=300), style="red")
         cut = cut_note(flow)  # attached: content past `flowtui attach --max-memory`
         if cut is not None:
-            text.append(f"\n{cut}", style="bold yellow")
+            text.newline().append(clean(cut), style="bold yellow")
         if flow.comment:
-            text.append("\ncomment: ", style="bold")
+            text.newline().append(clean("comment: "), style="bold")
             text.append(clean(flow.comment, max_len=300), style="italic")
         if flow.metadata:
-            keys = ", ".join(clean(str(k), 30) for k in list(flow.metadata)[:8])
-            text.append(f"\nmetadata: {keys}", style="dim")
+            keys = join(clean(", "), (clean(str(k), 30) for k in list(flow.metadata)[:8]))
+            text.newline().append(clean("metadata: "), style="dim").append(keys, style="dim")
         return text

@@ -22,6 +22,7 @@ from textual.strip import Strip
 from flowtui.core import Flow
 from flowtui.core.store import FlowStore, FlowSummary, StoreEvent
 from flowtui.ui.messages import StoreChanged
+from flowtui.ui.safe_text import clean, join
 from flowtui.ui.widgets.flow_columns import fit, layout
 from flowtui.ui.widgets.virtual_size import set_virtual_size
 
@@ -255,7 +256,7 @@ class FlowList(ScrollView, can_focus=True):
 
     def _header(self, width: int) -> Strip:
         style = self.get_component_rich_style("flowlist--header")
-        text = " ".join(fit(c.header, w, c.right) for c, w in layout(width))
+        text = join(clean(" "), (fit(c.header, w, c.right) for c, w in layout(width)))
         return Strip([Segment(fit(text, width), style)], width)
 
     def _row_style(self, s: FlowSummary, cursor: bool) -> Style:
@@ -281,7 +282,7 @@ class FlowList(ScrollView, can_focus=True):
         marked = style + self.get_component_rich_style("flowlist--marked", partial=True)
         gap = Segment(" ", style)
         segments: list[Segment] = []
-        # Every captured string was cleaned by the column functions (flow_columns).
+        # Every cell is a `SafeStr` (flow_columns cleaned each captured field).
         for col, w in layout(width):
             if segments:
                 segments.append(gap)

@@ -8,9 +8,12 @@ text lines go through `safe_text.clean()`.
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 from rich.cells import cell_len, chop_cells
 
-from flowtui.ui.safe_text import clean
+from flowtui.sanitize import split_at
+from flowtui.ui.safe_text import SafeStr, clean
 
 __all__ = [
     "HEX_WIDTH",
@@ -43,7 +46,7 @@ def ascii_column(chunk: bytes) -> str:
     return chunk.translate(_ASCII_TABLE).decode("ascii")
 
 
-def hex_row(data: bytes, offset: int) -> str:
+def hex_row(data: bytes, offset: int) -> SafeStr:
     """One hex dump row for `data[offset:offset + 16]`.
 
     Layout: 8-digit hex offset, two groups of 8 hex bytes, then the ASCII column
@@ -52,7 +55,7 @@ def hex_row(data: bytes, offset: int) -> str:
     chunk = data[offset : offset + HEX_WIDTH]
     left = chunk[:8].hex(" ")
     right = chunk[8:].hex(" ")
-    return f"{offset:08x}  {left:<23}  {right:<23}  |{ascii_column(chunk):<16}|"
+    return clean(f"{offset:08x}  {left:<23}  {right:<23}  |{ascii_column(chunk):<16}|")
 
 
 def hex_row_count(size: int) -> int:
@@ -98,19 +101,19 @@ def _cut_tail(sample: bytes) -> int:
     return 0
 
 
-def wrap_line(line: str, width: int) -> list[str]:
+def wrap_line(line: SafeStr, width: int) -> list[SafeStr]:
     """`line` cut into pieces at most `width` cells wide (at least one piece)."""
     width = max(1, width)
     if line.isascii():
         if len(line) <= width:
             return [line]
-        return [line[i : i + width] for i in range(0, len(line), width)]
+        return split_at(line, [*range(width, len(line), width), len(line)])
     if cell_len(line) <= width:
         return [line]
-    return chop_cells(line, width)
+    return split_at(line, accumulate(len(piece) for piece in chop_cells(line, width)))
 
 
-def text_lines(data: bytes, width: int) -> list[str]:
+def text_lines(data: bytes, width: int) -> list[SafeStr]:
     """`data` as safe text lines: UTF-8 where valid, `\\xNN` escapes elsewhere.
 
     Splits on `\\n` (a `\\r` before it is shown as `\\x0d`), cleans each line and wraps
@@ -120,7 +123,7 @@ def text_lines(data: bytes, width: int) -> list[str]:
     parts = data.split(b"\n")
     if len(parts) > 1 and parts[-1] == b"":
         parts.pop()
-    out: list[str] = []
+    out: list[SafeStr] = []
     for part in parts:
         out.extend(wrap_line(clean(part.decode("utf-8", "backslashreplace")), width))
     return out

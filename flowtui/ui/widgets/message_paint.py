@@ -4,7 +4,8 @@ the search text marked.
 
 Functions of a row and the view's component styles, apart from the widget, so
 `MessageView` keeps only its state, building and scrolling. Rows are already clean
-(`message_rows`), and everything here is plain `Text`: no capture byte is read as markup.
+(`message_rows`: a row's text is a `SafeStr`), and everything here is `SafeText`: no
+capture byte is read as markup or reaches the terminal raw.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from collections.abc import Callable, Sequence
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.strip import Strip
 
+from flowtui.ui.safe_text import SafeText, clean
 from flowtui.ui.widgets.message_rows import Kind, MessageLike, Row, row_text
 
 __all__ = ["GUTTER", "HEX_ROW_WIDTH", "paint_row"]
@@ -47,14 +48,15 @@ def paint_row(
     """
     kind, number, payload = row
     if kind == Kind.NOTE:
-        text = Text("  ", style=base, end="", no_wrap=True)
-        text.append(str(payload), style=style("message-view--note"))
+        assert isinstance(payload, str)
+        text = SafeText(clean("  "), style=base, end="", no_wrap=True)
+        text.append(payload, style=style("message-view--note"))
         return Strip(text.render(console), text.cell_len).apply_style(base)
     assert messages is not None
     message = messages[number]
     side = style("message-view--client" if message.from_client else "message-view--server")
     line = row_text(row, messages)
-    text = Text(line, style=base, end="", no_wrap=True)
+    text = SafeText(line, style=base, end="", no_wrap=True)
     if kind == Kind.HEADER:
         text.stylize(side + style("message-view--header"))
     elif kind == Kind.HEX:
@@ -73,7 +75,7 @@ def paint_row(
     return Strip(segments, len(GUTTER) + text.cell_len).apply_style(base)
 
 
-def _highlight(text: Text, line: str, query: str, hit: Style) -> None:
+def _highlight(text: SafeText, line: str, query: str, hit: Style) -> None:
     needle = query.lower()
     lowered = line.lower()
     pos = lowered.find(needle)

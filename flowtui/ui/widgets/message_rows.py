@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow, UnknownFlow
-from flowtui.ui.safe_text import clean
+from flowtui.ui.safe_text import SafeStr, clean, join
 from flowtui.ui.widgets.hexdump import HEX_WIDTH, hex_row, looks_binary, text_lines
 
 __all__ = [
@@ -55,9 +55,9 @@ class Kind:
     NOTE: Final = 3
 
 
-Row = tuple[int, int, str | int]
+Row = tuple[int, int, SafeStr | int]
 """One line of the viewer: `(kind, message, payload)`. `kind` is a `Kind`, `message` the
-index in `flow.messages` (-1 for notes), `payload` the line's text or, for hex rows, the
+index in `flow.messages` (-1 for notes), `payload` the line's safe text or, for hex rows, the
 byte offset into the message.
 
 A plain tuple of ints and strings, not a named tuple: the cyclic collector stops tracking
@@ -101,12 +101,12 @@ def format_size(size: int) -> str:
     return f"{size:,} byte" if size == 1 else f"{size:,} bytes"
 
 
-def _header(index: int, message: MessageLike, t0: float | None, tag: str) -> str:
+def _header(index: int, message: MessageLike, t0: float | None, tag: str) -> SafeStr:
     arrow = ARROW_CLIENT if message.from_client else ARROW_SERVER
     who = "client → server" if message.from_client else "server → client"
     rel = f"{message.timestamp - t0:+.3f}s" if t0 is not None else "?"
     text = f"{arrow} #{index}  {rel}  {format_size(len(message.content))}  {who}"
-    return f"{text}  [{tag}]" if tag else text
+    return clean(f"{text}  [{tag}]" if tag else text)
 
 
 def build_rows(
@@ -154,7 +154,7 @@ def count_stats(messages: Iterable[MessageLike], direction: Direction, stats: Ro
         stats.add(message, direction == "both" or (direction == "client") == message.from_client)
 
 
-def row_text(row: Row, messages: Sequence[MessageLike]) -> str:
+def row_text(row: Row, messages: Sequence[MessageLike]) -> SafeStr:
     """The plain text a row shows (hex rows are formatted here, on demand)."""
     kind, message, payload = row
     if kind == Kind.HEX:
@@ -164,32 +164,38 @@ def row_text(row: Row, messages: Sequence[MessageLike]) -> str:
     return payload
 
 
-def notes_for(flow: Flow | None) -> list[str]:
+def notes_for(flow: Flow | None) -> list[SafeStr]:
     """Explanatory lines for a flow that has no TCP/UDP messages to show."""
     if flow is None:
-        return ["No flow selected."]
+        return [clean("No flow selected.")]
     if isinstance(flow, HTTPFlow):
         status = flow.status_code
         lines = [
-            f"HTTP  {clean(flow.method, 40)} {clean(flow.pretty_url, 400)}"
-            f"  → {status if status is not None else 'no response'}"
+            clean(
+                f"HTTP  {clean(flow.method, 40)} {clean(flow.pretty_url, 400)}"
+                f"  → {status if status is not None else 'no response'}"
+            )
         ]
         ws = flow.websocket_messages
         if ws is not None:
-            lines.append(f"WebSocket messages: {ws}")
-        lines.append("flowtui shows TCP and UDP messages here; HTTP bodies are not modelled.")
+            lines.append(clean(f"WebSocket messages: {ws}"))
+        lines.append(
+            clean("flowtui shows TCP and UDP messages here; HTTP bodies are not modelled.")
+        )
         return lines
     if isinstance(flow, DNSFlow):
-        questions = ", ".join(f"{clean(name, 200)} (type {typ})" for name, typ in flow.questions)
+        questions = join(
+            clean(", "), (clean(f"{clean(name, 200)} (type {typ})") for name, typ in flow.questions)
+        )
         answers = flow.answer_count
         return [
-            f"DNS  query: {questions or 'no questions'}",
-            f"answers: {answers if answers is not None else 'no response'}",
-            "flowtui shows TCP and UDP messages here.",
+            clean(f"DNS  query: {questions or 'no questions'}"),
+            clean(f"answers: {answers if answers is not None else 'no response'}"),
+            clean("flowtui shows TCP and UDP messages here."),
         ]
     if isinstance(flow, UnknownFlow):
         return [
-            f"Unreadable flow record (type {clean(flow.raw_type, 40)}), kept as read:",
+            clean(f"Unreadable flow record (type {clean(flow.raw_type, 40)}), kept as read:"),
             clean(flow.reason, 400),
         ]
-    return [f"{clean(flow.type, 20).upper()} flow: no messages to show."]
+    return [clean(f"{clean(flow.type, 20).upper()} flow: no messages to show.")]

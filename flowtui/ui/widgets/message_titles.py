@@ -2,16 +2,14 @@
 
 A pure function of the view's state (its `RowStats` among it), apart from the widget so
 it reads at a glance. The search text comes from the user, and is cleaned and shown as
-plain `Text` like everything else.
+`SafeText` like everything else.
 """
 
 from __future__ import annotations
 
-from rich.text import Text
-
 from flowtui.core import Flow
 from flowtui.core.messages import MessageFlow
-from flowtui.ui.safe_text import clean
+from flowtui.ui.safe_text import SafeText, clean
 from flowtui.ui.widgets.message_rows import Direction, RowStats, ViewMode, format_size
 
 __all__ = ["message_titles"]
@@ -33,7 +31,7 @@ def message_titles(
     query: str,
     current: int,
     matches: int,
-) -> tuple[Text, Text]:
+) -> tuple[SafeText, SafeText]:
     """The border title and subtitle for `flow` with `stats` (`pending`: the message
     count while a preview is shown; `current`: the index of the current one of
     `matches` search hits, -1 for none)."""
@@ -51,13 +49,13 @@ def message_titles(
             title += f"  showing {stats.shown}"
     else:
         title = "Messages"
-    sub = Text(f"view: {mode} · {_DIRECTION_LABEL[direction]}")
+    sub = SafeText(clean(f"view: {mode} · {_DIRECTION_LABEL[direction]}"))
     if query:
         if matches:
             found = f"{current + 1}/{matches}"
         else:  # a preview is searched once the whole flow is read
             found = "no match" if pending is None else "when read"
-        sub.append(" · search “")
+        sub.append(clean(" · search “"))
         sub.append(clean(query, max_len=40))
-        sub.append(f"” {found}")
-    return Text(title), sub
+        sub.append(clean(f"” {found}"))
+    return SafeText(clean(title, max_len=300)), sub

@@ -31,6 +31,7 @@ from textual.strip import Strip
 
 from flowtui.core import Flow
 from flowtui.core.messages import MessageFlow
+from flowtui.ui.safe_text import clean, notify
 from flowtui.ui.widgets.message_paint import GUTTER, HEX_ROW_WIDTH, paint_row
 from flowtui.ui.widgets.message_rows import (
     DIRECTIONS,
@@ -278,7 +279,7 @@ class MessageView(ScrollView, can_focus=True):
             after = [i for i, row in enumerate(self._matches) if row >= top]
             self._go_to_match(after[0] if after else 0)
         elif query:
-            self.notify("No match.", severity="warning", timeout=2, markup=False)
+            notify(self.app, clean("No match."), severity="warning", timeout=2)
         self._update_titles()
         self.refresh()
 
@@ -354,7 +355,7 @@ class MessageView(ScrollView, can_focus=True):
                 self._counted, self._stats_key = len(messages), key
             self._messages = messages
             if not flow.messages:
-                self._rows = [(Kind.NOTE, -1, "No messages in this flow.")]
+                self._rows = [(Kind.NOTE, -1, clean("No messages in this flow."))]
             else:
                 self._builder = RowBuilder(
                     messages,

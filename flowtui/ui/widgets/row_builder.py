@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from flowtui.ui.safe_text import clean
 from flowtui.ui.widgets.message_rows import (
     Direction,
     Kind,
@@ -31,7 +32,7 @@ SYNC_BYTES = 64 * 1024
 STEP = 32
 """Messages per `build_rows` call while building in pieces."""
 
-NO_MESSAGES_THIS_WAY = "No messages in this direction (c to change)."
+NO_MESSAGES_THIS_WAY = clean("No messages in this direction (c to change).")
 """The note shown when the direction filter hides every message."""
 
 

@@ -1,8 +1,9 @@
 """The status bar: files (or the live connection), flow counts, load progress, the filter,
 the last problem.
 
-It is handed plain values by the screen (attributes down) and renders them as `Text`,
-so a file name or an error message from a capture can never be read as markup.
+It is handed plain values by the screen (attributes down) and renders them as
+`SafeText`: a file name (also inside the load progress) or an error message from a
+capture is cleaned, never read as markup or passed to the terminal.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 from rich.cells import cell_len, set_cell_size
-from rich.text import Text
 from textual.widgets import Static
 
+from flowtui.sanitize import SafeStr, split_at
 from flowtui.ui.attach import health_style
-from flowtui.ui.safe_text import clean
+from flowtui.ui.safe_text import SafeText, clean, concat, join, number
 
 __all__ = ["StatusBar", "StatusInfo", "fit_names"]
 
@@ -68,22 +69,21 @@ class StatusBar(Static):
         # The file names are fitted to the width: a new width fits them anew.
         self.update(self.render_info(), layout=False)
 
-    def render_info(self) -> Text:
-        """The bar's content as `Text` (every value cleaned).
+    def render_info(self) -> SafeText:
+        """The bar's content (every value cleaned).
 
         Counts, load progress and the filter come first in importance: the file names
         take what width they leave (each file by its name alone, then the first and
         how many more), so opening several files never pushes the counts off the line.
         """
         i = self.info
-        text = Text(no_wrap=True, overflow="ellipsis")
+        text = SafeText(no_wrap=True, overflow="ellipsis")
         if i.connection:
-            text.append("⇄ ")
+            text.append(clean("⇄ "))
             text.append(clean(i.connection, max_len=80), style="bold")
-            text.append(" ")
+            text.append(clean(" "))
             text.append(clean(i.health, max_len=200), style=health_style(i.health))
-            text.append_text(self._rest())
-            return text
+            return text.append(self._rest())
         rest = self._rest()
         width = self.content_size.width if self.is_mounted else 0
         # A long problem may be cut at the line's end; keep room for its start only.
@@ -91,58 +91,58 @@ class StatusBar(Static):
         counts = rest.cell_len - problem.cell_len
         room = width - counts - min(problem.cell_len, 24) if width else 10_000
         text.append(fit_names(i.files, room), style="bold")
-        text.append_text(rest)
-        return text
+        return text.append(rest)
 
-    def _problem(self) -> Text:
-        text = Text(no_wrap=True)
+    def _problem(self) -> SafeText:
+        text = SafeText(no_wrap=True)
         if self.info.problem:
-            text.append(" │ ⚠ ", style="bold red")
+            text.append(clean(" │ ⚠ "), style="bold red")
             text.append(clean(self.info.problem, max_len=300), style="red")
         return text
 
-    def _rest(self) -> Text:
+    def _rest(self) -> SafeText:
         """Everything after the file names (or the live connection)."""
         i = self.info
-        text = Text(no_wrap=True, overflow="ellipsis")
+        text = SafeText(no_wrap=True, overflow="ellipsis")
         if i.unsaved:
-            text.append(" [+]", style="bold yellow")
-        sep = " │ "
-        text.append(f"{sep}{i.shown:,}/{i.total:,} shown")
+            text.append(clean(" [+]"), style="bold yellow")
+        sep = clean(" │ ")
+        text.append(sep).append(number(i.shown, ",")).append(clean("/"))
+        text.append(number(i.total, ",")).append(clean(" shown"))
         if i.marked:
-            text.append(f", {i.marked:,} marked")
+            text.append(clean(", ")).append(number(i.marked, ",")).append(clean(" marked"))
         if i.modified:
-            text.append(f", {i.modified:,} modified")
+            text.append(clean(", ")).append(number(i.modified, ",")).append(clean(" modified"))
         if i.follow:
-            text.append(f"{sep}follow", style="cyan")
+            text.append(concat(sep, clean("follow")), style="cyan")
         if i.filter:
-            text.append(f"{sep}filter ")
+            text.append(sep).append(clean("filter "))
             text.append(clean(i.filter, max_len=60), style="italic")
         if i.loading:
-            text.append(f"{sep}{i.loading}", style="cyan")
-        text.append_text(self._problem())
-        return text
+            text.append(concat(sep, clean(i.loading)), style="cyan")
+        return text.append(self._problem())
 
 
-def fit_names(files: tuple[str, ...], room: int) -> str:
+def fit_names(files: tuple[str, ...], room: int) -> SafeStr:
     """The open files' names in at most `room` cells (at least the first name's start).
 
     In order of preference: the paths as given; the file names alone; the first name
     and `+N more`; the first name cut with `…`.
     """
     if not files:
-        return "no file"
-    shown = [clean(f) for f in files]
-    joined = ", ".join(shown)
+        return clean("no file")
+    comma = clean(", ")
+    joined = join(comma, (clean(f) for f in files))
     if cell_len(joined) <= room:
         return joined
     names = [clean(PurePath(f).name or f) for f in files]
-    joined = ", ".join(names)
+    joined = join(comma, names)
     if cell_len(joined) <= room:
         return joined
-    more = f" +{len(files) - 1} more" if len(files) > 1 else ""
+    more = clean(f" +{len(files) - 1} more" if len(files) > 1 else "")
     first = names[0]
-    if cell_len(first + more) <= room:
-        return first + more
+    if cell_len(first) + cell_len(more) <= room:
+        return concat(first, more)
     keep = max(room - cell_len(more) - 1, 8)
-    return set_cell_size(first, keep) + "…" + more
+    # A prefix of safe text is safe: cut it where the cells run out.
+    return concat(split_at(first, [len(set_cell_size(first, keep))])[0], clean("…"), more)
