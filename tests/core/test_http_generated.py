@@ -7,17 +7,14 @@ import copy
 from typing import Any
 
 import pytest
-from http_oracle import observe, plain
+from http_oracle import observe
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowtui.core import Headers, MultiDict, Request, Response, WebSocketMessage
-from flowtui.core.websocket import WebSocketData
+from flowtui.core import Headers, Request, Response
 
 pytest.importorskip("mitmproxy.http")
 from mitmproxy import http as mhttp
-from mitmproxy import websocket as mws
-from mitmproxy.coretypes import multidict as mmultidict
 
 pytestmark = pytest.mark.mitmproxy
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -193,69 +190,6 @@ def test_generated_cookie_headers_parse_the_same(header: str) -> None:
     ours_r.cookies = ours_r.cookies.fields
     theirs_r.cookies = theirs_r.cookies.fields
     assert ours_r.get_state() == theirs_r.get_state()
-
-
-@SETTINGS
-@given(pairs=st.lists(st.tuples(texts, texts), max_size=5), key=texts)
-def test_generated_multidicts_behave_the_same(pairs: list[tuple[str, str]], key: str) -> None:
-    ours, theirs = MultiDict(pairs), mmultidict.MultiDict(pairs)
-    for step in (
-        lambda d: d.get_all(key),
-        lambda d: d.add(key, "x"),
-        lambda d: d.insert(1, key, "y"),
-        lambda d: d.set_all(key, ["1", "2", "3"]),
-        lambda d: d.set_all(key, []),
-        lambda d: (list(d.keys()), list(d.values(multi=True)), len(d), repr(d)),
-        lambda d: d.__delitem__(key),
-        lambda d: d.get_state(),
-    ):
-        assert observe(lambda step=step: step(ours)) == observe(lambda step=step: step(theirs))
-        assert plain(ours.fields) == plain(theirs.fields)
-
-
-@SETTINGS
-@given(
-    messages=st.lists(
-        st.tuples(
-            st.sampled_from([1, 2]), st.booleans(), st.binary(max_size=20), st.floats(1, 2e9)
-        ),
-        max_size=5,
-    ),
-    closed=st.none() | st.booleans(),
-    code=st.none() | st.integers(1000, 4999),
-    reason=st.none() | texts,
-)
-def test_generated_websockets_behave_the_same(
-    messages: list[tuple[int, bool, bytes, float]],
-    closed: bool | None,
-    code: int | None,
-    reason: str | None,
-) -> None:
-    state = {
-        "messages": [(*m, False, False) for m in messages],
-        "closed_by_client": closed,
-        "close_code": code,
-        "close_reason": reason,
-        "timestamp_end": None,
-    }
-    ours = WebSocketData.from_state(copy.deepcopy(state))
-    theirs = mws.WebSocketData.from_state(copy.deepcopy(state))
-    assert plain(ours.get_state()) == plain(theirs.get_state())
-    assert repr(ours) == repr(theirs)
-    for a, b in zip(ours.messages, theirs.messages, strict=True):
-        for read in (
-            lambda m: m.is_text,
-            lambda m: m.text,
-            lambda m: repr(m),
-            lambda m: m.drop(),
-            lambda m: setattr(m, "text", "ü"),
-            lambda m: m.get_state(),
-        ):
-            assert observe(lambda read=read, a=a: read(a)) == observe(
-                lambda read=read, b=b: read(b)
-            )
-    made = WebSocketMessage(2, True, b"x", 5.0)
-    assert made.get_state() == mws.WebSocketMessage(2, True, b"x", 5.0).get_state()
 
 
 def test_headers_constructor_and_errors_as_in_mitmproxy() -> None:
