@@ -6,13 +6,15 @@ usage: python scripts/record_http_capture.py [OUT.flows]
        mitmproxy 11, whose mitmdump is found beside this interpreter or on PATH)
 
 Everything runs on 127.0.0.1: an HTTP/1.1 server and a WebSocket server (wsproto) are
-threads of this script, mitmdump runs as a regular proxy with a throwaway confdir, and
-the clients (urllib through a ProxyHandler, a wsproto client through the proxy) make:
+threads of this script, mitmdump runs as a regular proxy and as a reverse proxy to the
+HTTP server (one process, a throwaway confdir), and the clients (urllib through a
+ProxyHandler, a wsproto client through the proxy, an h2 client over TLS to the reverse
+proxy, so HTTP/2 on the client side and HTTP/1.1 upstream) make:
 gzip, deflate, br and zstd bodies, a body whose gzip is broken, latin-1 and UTF-8 text,
 JSON (also as a gzip request body), URL-encoded and multipart forms, cookies both ways
 (attributes, an Expires date with a comma, a quoted value), repeated headers, a query
 with repeated and non-ASCII keys, a 404, and a WebSocket with text and binary messages
-closed by the client.
+closed by the client; over HTTP/2: a br body, cookies in two fields, a query and a form.
 mitmdump is stopped with SIGINT so that it writes every flow; every wait is bounded.
 
 Beside the capture it writes `OUT.flows.json`: mitmproxy's own `get_state()` of every
@@ -269,6 +271,67 @@ def http_clients(proxy_port: int, http_port: int) -> None:
     fetch("/missing")
 
 
+def h2_client(port: int) -> None:
+    """HTTP/2 over TLS to the proxy's reverse mode (mitmproxy picks h2 when the client
+    offers it and speaks HTTP/1.1 upstream): GETs, a POST with a body, and cookies."""
+    import ssl
+
+    import h2.config
+    import h2.connection
+    import h2.events
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["h2"])
+    raw = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    with ctx.wrap_socket(raw, server_hostname="h2.flowtui.test") as sock:
+        if sock.selected_alpn_protocol() != "h2":
+            raise RuntimeError(f"no HTTP/2: {sock.selected_alpn_protocol()!r}")
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        requests: list[tuple[str, str, list[tuple[str, str]], bytes]] = [
+            ("GET", "/encoded/br", [("accept-encoding", "br")], b""),
+            ("GET", "/cookies", [("cookie", "h2=yes"), ("cookie", "second=1")], b""),
+            ("GET", "/query?x=1&x=2", [], b""),
+            (
+                "POST",
+                "/form",
+                [("content-type", "application/x-www-form-urlencoded")],
+                b"a=1&b=%C3%BC",
+            ),
+        ]
+        for method, path, extra, body in requests:
+            stream = conn.get_next_available_stream_id()
+            headers = [
+                (":method", method),
+                (":path", path),
+                (":scheme", "https"),
+                (":authority", "h2.flowtui.test"),
+                *extra,
+            ]
+            conn.send_headers(stream, headers, end_stream=not body)
+            if body:
+                conn.send_data(stream, body, end_stream=True)
+            sock.sendall(conn.data_to_send())
+            done = False
+            for _ in range(100):  # bounded: each response takes a few reads
+                data = sock.recv(65536)
+                if not data:
+                    raise RuntimeError("proxy closed the HTTP/2 connection")
+                for event in conn.receive_data(data):
+                    if isinstance(event, h2.events.DataReceived):
+                        conn.acknowledge_received_data(event.flow_controlled_length, stream)
+                    if isinstance(event, h2.events.StreamEnded) and event.stream_id == stream:
+                        done = True
+                sock.sendall(conn.data_to_send())
+                if done:
+                    break
+        conn.close_connection()
+        sock.sendall(conn.data_to_send())
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -354,14 +417,16 @@ def main() -> None:
     stop = threading.Event()
     threading.Thread(target=ws_server, args=(ws_listener, stop), daemon=True).start()
 
-    proxy_port = free_port()
+    proxy_port, reverse_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as work:
         partial = Path(work) / "capture.flows"
         cmd = [
             exe,
             "--listen-host", "127.0.0.1",
-            "--listen-port", str(proxy_port),
+            "--mode", f"regular@{proxy_port}",
+            "--mode", f"reverse:http://127.0.0.1:{server.server_address[1]}@{reverse_port}",
             "--set", f"confdir={work}/confdir",
+            "--set", "keep_host_header=true",
             "-w", str(partial),
             "-q",
         ]  # fmt: skip
@@ -370,6 +435,8 @@ def main() -> None:
             wait_listening(proxy_port)
             http_clients(proxy_port, server.server_address[1])
             ws_client(proxy_port, ws_listener.getsockname()[1])
+            wait_listening(reverse_port)
+            h2_client(reverse_port)
             time.sleep(0.5)  # let the proxy finish the WebSocket flow
         finally:
             proc.send_signal(signal.SIGINT)

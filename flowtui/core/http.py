@@ -94,6 +94,22 @@ _CHECKS: dict[str, tuple[str, Any]] = {
 }
 
 
+_ASCII_FIELDS = frozenset({"http_version", "method", "scheme", "authority", "path", "reason"})
+
+
+def _accepted(name: str, value: Any) -> Any:
+    """What mitmproxy's constructors make of a state value: ASCII text where bytes are
+    stored, and a bytes host, are converted (anything else is left for the type check)."""
+    try:
+        if name in _ASCII_FIELDS and isinstance(value, str):
+            return value.encode("ascii", "strict")
+        if name == "host" and isinstance(value, bytes):
+            return value.decode("idna", "strict")
+    except UnicodeError as e:
+        raise ValueError(f"Invalid value for {name}: {e}") from None
+    return value
+
+
 @dataclass
 class MessageData(Serializable):
     """The fields of a message, exactly as stored (`Message.data`)."""
@@ -127,6 +143,7 @@ class MessageData(Serializable):
                 if value is not None:
                     value = Headers(_header_fields(value, f"{kind}.trailers"))
             else:
+                value = _accepted(name, value)
                 expected, ok = _CHECKS[name]
                 if not ok(value):
                     raise ValueError(

@@ -32,10 +32,16 @@ def test_the_captures_hold_what_the_tests_need() -> None:
             kinds.add(ours.response.headers.get("content-encoding", "identity"))
             kinds.update(("cookies",) if ours.response.cookies else ())
         kinds.update(("websocket",) if ours.websocket else ())
+        kinds.update(("http2",) if ours.request.is_http2 else ())
+        kinds.update(
+            ("repeated",)
+            if ours.response and len(ours.response.headers.get_all("x-repeated")) > 1
+            else ()
+        )
         kinds.update(("urlencoded",) if ours.request.urlencoded_form else ())
         kinds.update(("multipart",) if ours.request.multipart_form else ())
     assert {"gzip", "deflate", "br", "zstd", "identity", "cookies", "websocket"} <= kinds
-    assert {"urlencoded", "multipart"} <= kinds
+    assert {"urlencoded", "multipart", "http2", "repeated"} <= kinds
 
 
 # -- reading: every property -----------------------------------------------------------
@@ -342,8 +348,8 @@ def test_bad_types_are_refused_not_modelled() -> None:
         ("request", "headers", [[b"a"]]),
         ("request", "headers", [["a", "b"]]),
         ("request", "port", "80"),
-        ("request", "method", "GET"),
-        ("request", "host", b"h"),
+        ("request", "method", "GÉT"),
+        ("request", "host", b"\xff"),
         ("request", "content", "text"),
         ("request", "timestamp_start", None),
         ("request", "trailers", "x"),
@@ -366,3 +372,20 @@ def test_bad_types_are_refused_not_modelled() -> None:
     with pytest.raises(ValueError):
         Flow.from_state(s)
     assert isinstance(Flow.from_state(copy.deepcopy(good)), HTTPFlow)
+
+
+def test_text_where_bytes_are_stored_is_accepted_as_in_mitmproxy() -> None:
+    """mitmproxy's constructors turn ASCII text into bytes (and a bytes host into text):
+    such a record reads, and its state is what mitmproxy makes of it."""
+    from mitmproxy import flow as mflow
+
+    ours, _ = http_pair(PAIRS[0])
+    s = ours.get_state()
+    s["request"].update(method="POST", scheme="https", path="/t", http_version="HTTP/1.1")
+    s["request"]["host"] = b"example.com"
+    if s["response"]:
+        s["response"]["reason"] = "Fine"
+    a = Flow.from_state(copy.deepcopy(s))
+    b = mflow.Flow.from_state(copy.deepcopy(s))
+    assert a.get_state() == b.get_state()
+    assert isinstance(a, HTTPFlow) and a.request.method == "POST"
