@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from http_oracle import http_pair, http_pair_ids, observe, state
+from http_oracle import http_pair, http_pair_ids, observe, plain, state
 
 from flowtui.core import Flow, Headers, HTTPFlow, Request, Response
 from flowtui.io import FlowWriter
@@ -389,3 +389,55 @@ def test_text_where_bytes_are_stored_is_accepted_as_in_mitmproxy() -> None:
     b = mflow.Flow.from_state(copy.deepcopy(s))
     assert a.get_state() == b.get_state()
     assert isinstance(a, HTTPFlow) and a.request.method == "POST"
+
+
+def _mitmproxy_style_script(flows: list[Any]) -> list[Any]:
+    """An addon-like script written against mitmproxy's HTTP API only."""
+    out = []
+    for flow in flows:
+        if getattr(flow, "type", None) != "http":
+            continue
+        req, resp = flow.request, flow.response
+        row: dict[str, Any] = {
+            "line": f"{req.method} {req.pretty_url} {req.http_version}",
+            "host": (req.host, req.port, req.pretty_host),
+            "query": dict(req.query),
+            "cookies": req.cookies.fields,
+            "form": req.urlencoded_form.fields or req.multipart_form.fields,
+            "ua": req.headers.get("user-agent"),
+        }
+        if req.headers.get("content-type", "").startswith("application/json"):
+            row["request_json"] = observe(req.json)
+        if resp is not None:
+            row["status"] = (resp.status_code, resp.reason)
+            row["body"] = resp.get_text(strict=False)
+            row["set_cookies"] = {n: v for n, (v, _) in resp.cookies.items()}
+            if "json" in resp.headers.get("content-type", ""):
+                row["json"] = observe(resp.json)
+        if flow.websocket is not None:
+            row["ws"] = [
+                (m.from_client, m.text if m.is_text else m.content) for m in flow.websocket.messages
+            ]
+        req.headers["x-seen-by"] = "script"
+        req.query["seen"] = "1"
+        try:
+            if resp is not None and resp.text is not None and "json" not in resp.text:
+                resp.text = resp.text.replace("not", "NOT")
+        except ValueError as e:  # a body that does not decode, as mitmproxy says
+            row["rewrite"] = type(e).__name__
+        out.append(row)
+    return out
+
+
+def test_a_mitmproxy_script_runs_unchanged_on_read_flows() -> None:
+    from http_oracle import CAPTURES
+    from mitmproxy import io as mio
+
+    from flowtui.io import read_flows
+
+    for path in CAPTURES:
+        ours = read_flows(path)
+        with path.open("rb") as f:
+            theirs = list(mio.FlowReader(f).stream())
+        assert plain(_mitmproxy_style_script(ours)) == plain(_mitmproxy_style_script(theirs))
+        assert [state(f) for f in ours] == [state(f) for f in theirs], path.name
