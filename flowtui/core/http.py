@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import functools
 import json
 import os
 import time
@@ -110,6 +111,12 @@ def _accepted(name: str, value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _field_names(cls: type[MessageData]) -> tuple[str, ...]:
+    """The state keys of a message class, in state order (computed once per class)."""
+    return tuple(f.name for f in fields(cls))
+
+
 @dataclass
 class MessageData(Serializable):
     """The fields of a message, exactly as stored (`Message.data`)."""
@@ -127,7 +134,7 @@ class MessageData(Serializable):
         kind = cls.__name__.removesuffix("Data")
         if not isinstance(state, dict):
             raise ValueError(f"Invalid {kind} state: expected a dict.")
-        names = [f.name for f in fields(cls)]
+        names = _field_names(cls)
         missing = [n for n in names if n not in state]
         if missing:
             raise ValueError(f"Missing fields in {kind} state: {', '.join(missing)}")
@@ -158,7 +165,7 @@ class MessageData(Serializable):
         return cls(**cls._checked(state))
 
     def get_state(self) -> State:
-        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        state = {name: getattr(self, name) for name in _field_names(type(self))}
         state["headers"] = self.headers.get_state()
         if self.trailers is not None:
             state["trailers"] = self.trailers.get_state()
