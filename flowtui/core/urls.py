@@ -39,7 +39,7 @@ def default_port(scheme: str | bytes) -> int | None:
 
 def hostport(scheme: str, host: str, port: int) -> str:
     """`host`, with `:port` unless the port is the scheme's default."""
-    return host if default_port(scheme) == port else f"{host}:{port}"
+    return host if default_port(scheme) == port else f"{host}:{port:d}"
 
 
 def is_valid_host(host: str | bytes) -> bool:

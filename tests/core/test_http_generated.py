@@ -205,3 +205,69 @@ def test_headers_constructor_and_errors_as_in_mitmproxy() -> None:
         assert observe(lambda build=build: build(Headers)) == observe(
             lambda build=build: build(mhttp.Headers)
         )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    host=st.text(max_size=20) | st.sampled_from(["::1", "[::1]", "xn--", "a..b", "é.test"]),
+    port=st.integers(-1, 2**70) | st.booleans(),
+    authority=st.binary(max_size=20) | st.sampled_from([b"h:99999", b"[::1]:80", b"\xff"]),
+    method=st.binary(max_size=8) | st.sampled_from([b"CONNECT", b"connect", b"GET"]),
+    scheme=st.binary(max_size=8) | st.sampled_from([b"http", b"https"]),
+    path=st.binary(max_size=20) | st.sampled_from([b"*", b"", b"//x?%zz=%ff"]),
+    version=st.sampled_from([b"HTTP/1.1", b"HTTP/2.0", b"HTTP/3", b"\x1b"]),
+    fields=header_fields,
+    body=bodies,
+    status=st.integers(-(2**64), 2**64),
+)
+def test_odd_requests_never_stop_a_list_or_a_filter(
+    host: str,
+    port: int,
+    authority: bytes,
+    method: bytes,
+    scheme: bytes,
+    path: bytes,
+    version: bytes,
+    fields: list[tuple[bytes, bytes]],
+    body: bytes | None,
+    status: int,
+) -> None:
+    """Whatever a capture holds in the request line and headers, the flow models, lists
+    (its summary) and goes through every filter operator without raising."""
+    from truth import state_of
+
+    from flowtui.core import Flow
+    from flowtui.core.filters import parse
+    from flowtui.core.filters.catalog import OPERATORS
+    from flowtui.core.summary import summarize
+
+    state = state_of("mixed_protocols", 0)
+    request = _message_state("request", fields, body)
+    request.update(
+        host=host, port=port, authority=authority, method=method, scheme=scheme, path=path
+    )
+    request["http_version"] = version
+    state["request"] = request
+    state["response"] = _message_state("response", fields, body)
+    state["response"]["status_code"] = status
+    from mitmproxy import flow as mflow
+
+    flow = Flow.from_state(copy.deepcopy(state))
+    theirs = mflow.Flow.from_state(copy.deepcopy(state))
+    for read in (
+        lambda f: f.request.url,
+        lambda f: f.request.pretty_url,
+        lambda f: f.request.pretty_host,
+        lambda f: f.request.host_header,
+        lambda f: f.request.authority,
+        lambda f: f.request.first_line_format,
+        lambda f: f.request.path_components,
+        lambda f: f.request.query,
+        lambda f: repr(f.request),
+        lambda f: repr(f.response),
+    ):
+        assert observe(lambda read=read: read(flow)) == observe(lambda read=read: read(theirs))
+    summarize(flow)
+    for name, op in OPERATORS.items():
+        arg = {"none": "", "regex": " .", "code": " 200", "size": " >0", "version": ""}[op.arg]
+        assert parse(f"~{name}{arg}")(flow) in (True, False)
