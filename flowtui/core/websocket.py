@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import time
+import warnings
 from typing import Any, Self
 
 from flowtui.core.serializable import Serializable, State
@@ -112,6 +113,15 @@ class WebSocketMessage(Serializable):
     def drop(self) -> None:
         """Drop this message: it is not forwarded to the other peer."""
         self.dropped = True
+
+    def kill(self) -> None:
+        """Deprecated alias of `drop()` (as in mitmproxy)."""
+        warnings.warn(
+            "WebSocketMessage.kill() is deprecated, use .drop() instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self.drop()
 
     @property
     def text(self) -> str:

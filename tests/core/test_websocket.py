@@ -75,3 +75,11 @@ def test_bad_message_states_are_refused() -> None:
         WebSocketMessage.from_state(good[:5])
     with pytest.raises(ValueError):
         WebSocketData.from_state({"messages": []})
+
+
+def test_kill_is_a_deprecated_drop_as_in_mitmproxy() -> None:
+    for cls in (WebSocketMessage, mws.WebSocketMessage):
+        m = cls(1, True, b"x", 1.0)
+        with pytest.warns(DeprecationWarning):
+            m.kill()
+        assert m.dropped
