@@ -19,13 +19,16 @@ from flowtui.core.connection import (
 from flowtui.core.dns import DNSFlow
 from flowtui.core.exceptions import ControlException, FlowtuiException
 from flowtui.core.flow import Error, Flow
-from flowtui.core.http import HTTPFlow
+from flowtui.core.headers import Headers
+from flowtui.core.http import HTTPFlow, Message, Request, Response
 from flowtui.core.mode_specs import ProxyMode
+from flowtui.core.multidict import MultiDict, MultiDictView
 from flowtui.core.serializable import Serializable, SerializableDataclass, State
 from flowtui.core.tcp import TCPFlow, TCPMessage
 from flowtui.core.udp import UDPFlow, UDPMessage
 from flowtui.core.unknown import UnknownFlow
 from flowtui.core.version import FLOW_FORMAT_VERSION
+from flowtui.core.websocket import WebSocketData, WebSocketMessage
 
 __all__ = [
     "FLOW_FORMAT_VERSION",
@@ -40,7 +43,13 @@ __all__ = [
     "Flow",
     "FlowtuiException",
     "HTTPFlow",
+    "Headers",
+    "Message",
+    "MultiDict",
+    "MultiDictView",
     "ProxyMode",
+    "Request",
+    "Response",
     "Serializable",
     "SerializableDataclass",
     "Server",
@@ -52,5 +61,7 @@ __all__ = [
     "UDPFlow",
     "UDPMessage",
     "UnknownFlow",
+    "WebSocketData",
+    "WebSocketMessage",
     "format_address",
 ]

@@ -1,9 +1,9 @@
 """Flows whose protocol content flowtui keeps but does not model.
 
-HTTP and DNS flows appear in real captures beside TCP ones. flowtui is a TCP/UDP
-inspector, so it keeps their protocol parts (`request`, `response`, `websocket`) as
-the raw state they were read as and writes them back unchanged, while the common
-flow fields (connections, error, mark, comment, ...) are modelled as usual.
+DNS flows appear in real captures beside TCP and HTTP ones. Until they are modelled,
+flowtui keeps their protocol parts (`request`, `response`) as the raw state they were
+read as and writes them back unchanged, while the common flow fields (connections,
+error, mark, comment, ...) are modelled as usual.
 """
 
 from __future__ import annotations

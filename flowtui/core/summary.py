@@ -207,7 +207,7 @@ def summarize(flow: Flow) -> FlowSummary:
         ),
         meta=_meta(flow.metadata),
         replay=flow.is_replay,
-        websocket=isinstance(flow, HTTPFlow) and flow.raw.get("websocket") is not None,
+        websocket=isinstance(flow, HTTPFlow) and flow.websocket is not None,
         size=flow_size(flow),
     )
 

@@ -25,13 +25,9 @@ CLIENT, SERVER, BOTH = "client", "server", "both"
 
 
 def _ws_messages(flow: HTTPFlow) -> Iterator[tuple[bool, bytes]]:
-    websocket = flow.raw.get("websocket")
-    messages = websocket.get("messages") if isinstance(websocket, dict) else None
-    if not isinstance(messages, list | tuple):
-        return
-    for m in messages:  # (type, from_client, content, timestamp, dropped, injected)
-        if isinstance(m, list | tuple) and len(m) >= 3 and isinstance(m[2], bytes):
-            yield bool(m[1]), m[2]
+    if flow.websocket is not None:
+        for m in flow.websocket.messages:
+            yield m.from_client, m.content
 
 
 def _domain_name(data: bytes) -> str:

@@ -1,9 +1,10 @@
 """HTTP and DNS operators (`~d ~u ~m ~c ~h ~hq ~hs ~t ~tq ~ts ~a ~q ~s`).
 
-flowtui keeps HTTP and DNS flows as the raw state they were read as (`flow.raw`), so
-the fields mitmproxy's filters read (`pretty_url`, `pretty_host`, header lines, decoded
-bodies) are rebuilt here from that state, the way mitmproxy computes them. The state
-comes from a capture file: every field is type-checked, a wrong type just doesn't match.
+flowtui keeps DNS flows as the raw state they were read as (`flow.raw`); HTTP flows are
+modelled, and these operators read their parts' states (`http_part`). The fields
+mitmproxy's filters read (`pretty_url`, `pretty_host`, header lines, decoded bodies) are
+rebuilt here from that state, the way mitmproxy computes them. Every field is
+type-checked, a wrong type just doesn't match.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow
 from flowtui.core.filters.nodes import Node
+from flowtui.core.serializable import Serializable
 
 __all__ = [
     "ASSET_TYPES",
@@ -49,8 +51,11 @@ def _bytes(value: Any) -> bytes:
 
 
 def http_part(flow: Flow, key: str) -> dict[str, Any] | None:
-    """`request`, `response` or `websocket` of an HTTP flow, or None."""
-    if not isinstance(flow, HTTPFlow | DNSFlow):
+    """The state of the `request`, `response` or `websocket` of an HTTP or DNS flow, or None."""
+    if isinstance(flow, HTTPFlow):
+        message = getattr(flow, key, None)
+        return message.get_state() if isinstance(message, Serializable) else None
+    if not isinstance(flow, DNSFlow):
         return None
     part = flow.raw.get(key)
     return part if isinstance(part, dict) else None
@@ -209,12 +214,12 @@ def is_asset(flow: Flow) -> bool:
 
 def has_request_only(flow: Flow) -> bool:
     """`~q`: an HTTP or DNS flow without a response (as mitmproxy)."""
-    return isinstance(flow, HTTPFlow | DNSFlow) and flow.raw.get("response") is None
+    return isinstance(flow, HTTPFlow | DNSFlow) and http_part(flow, "response") is None
 
 
 def has_response(flow: Flow) -> bool:
     """`~s`: an HTTP or DNS flow with a response."""
-    return isinstance(flow, HTTPFlow | DNSFlow) and flow.raw.get("response") is not None
+    return isinstance(flow, HTTPFlow | DNSFlow) and http_part(flow, "response") is not None
 
 
 class BytesRegex(Node):

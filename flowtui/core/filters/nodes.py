@@ -308,7 +308,7 @@ def is_dns(flow: Flow) -> bool:
 
 
 def is_websocket(flow: Flow) -> bool:
-    return isinstance(flow, HTTPFlow) and flow.raw.get("websocket") is not None
+    return isinstance(flow, HTTPFlow) and flow.websocket is not None
 
 
 def has_error(flow: Flow) -> bool:
