@@ -13,10 +13,10 @@ flows the request and response bodies and every WebSocket message.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flowtui.core import Flow, HTTPFlow
+from flowtui.core.http import Message
 from flowtui.core.messages import MessageFlow
+from flowtui.core.websocket import WebSocketMessage
 
 __all__ = ["CUT_KEY", "MESSAGE_COST", "content_cost", "cut_from_end", "cut_note", "format_size"]
 
@@ -26,25 +26,14 @@ MESSAGE_COST = 128
 """What one message costs beyond its content (its Python objects), for the budget."""
 
 
-def _ws_messages(flow: HTTPFlow) -> list[Any]:
-    ws = flow.raw.get("websocket")
-    messages = ws.get("messages") if isinstance(ws, dict) else None
-    return messages if isinstance(messages, list) else []
+def _ws_messages(flow: HTTPFlow) -> list[WebSocketMessage]:
+    return flow.websocket.messages if flow.websocket is not None else []
 
 
-def _ws_content(message: Any) -> int:
-    """A WebSocket message state is ``(type, from_client, content, timestamp, ...)``."""
-    if isinstance(message, list | tuple) and len(message) > 2:
-        content = message[2]
-        if isinstance(content, bytes | str):
-            return len(content)
-    return 0
-
-
-def _body(flow: HTTPFlow, part: str) -> int:
-    raw = flow.raw.get(part)
-    content = raw.get("content") if isinstance(raw, dict) else None
-    return len(content) if isinstance(content, bytes) else 0
+def _body(message: Message | None) -> int:
+    """The bytes a request or response body holds, as sent (encoded)."""
+    raw = message.raw_content if message is not None else None
+    return len(raw) if raw is not None else 0
 
 
 def content_cost(flow: Flow) -> tuple[int, int]:
@@ -54,8 +43,8 @@ def content_cost(flow: Flow) -> tuple[int, int]:
         return content + MESSAGE_COST * len(flow.messages), content
     if isinstance(flow, HTTPFlow):
         ws = _ws_messages(flow)
-        content = _body(flow, "request") + _body(flow, "response")
-        content += sum(_ws_content(m) for m in ws)
+        content = _body(flow.request) + _body(flow.response)
+        content += sum(len(m.content) for m in ws)
         return content + MESSAGE_COST * len(ws), content
     return 0, 0
 
@@ -74,13 +63,13 @@ def cut_from_end(flow: Flow, cost: int, target: int) -> tuple[int, int]:
     elif isinstance(flow, HTTPFlow):
         ws = _ws_messages(flow)
         while ws and cost - dropped > target:
-            size = _ws_content(ws.pop())
+            size = len(ws.pop().content)
             dropped += size + MESSAGE_COST
             content += size
-        for part in ("response", "request"):
-            size = _body(flow, part)
-            if size and cost - dropped > target:
-                flow.raw[part]["content"] = None  # as mitmproxy marks a body not kept
+        for message in (flow.response, flow.request):
+            size = _body(message)
+            if message is not None and size and cost - dropped > target:
+                message.raw_content = None  # as mitmproxy marks a body not kept
                 dropped += size
                 content += size
     return dropped, content
