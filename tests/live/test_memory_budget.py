@@ -139,15 +139,17 @@ async def test_http_bodies_and_websocket_messages_count_and_are_cut_from_the_end
 
         def ws_messages() -> list[Any]:
             flow = client.flows.get(ws["id"])
-            return flow.raw["websocket"]["messages"] if isinstance(flow, HTTPFlow) else []
+            if isinstance(flow, HTTPFlow) and flow.websocket is not None:
+                return flow.websocket.messages
+            return []
 
         await wait_until(lambda: len(ws_messages()) == 10, timeout=10)
         assert client.held <= 1024 * 1024
         # the oldest flow (the HTTP one) went first, from its end: the response body
         old = client.flows[http["id"]]
         assert isinstance(old, HTTPFlow)
-        assert old.raw["response"]["content"] is None
-        assert old.raw["request"]["content"] == b"q" * 300_000
+        assert old.response is not None and old.response.raw_content is None
+        assert old.request.raw_content == b"q" * 300_000
         assert old.metadata[CUT_KEY] == {"received": 1_800_000, "kept": 300_000}
         assert cut_note(old) == "cut: 1.5 MB of 1.8 MB not kept"
     finally:
@@ -179,7 +181,8 @@ async def test_websocket_messages_past_the_budget_are_cut_from_the_last() -> Non
             return f if isinstance(f, HTTPFlow) and CUT_KEY in f.metadata else None
 
         cut = await wait_until(flow, timeout=10)
-        kept = [m[2] for m in cut.raw["websocket"]["messages"]]
+        assert cut.websocket is not None
+        kept = [m.content for m in cut.websocket.messages]
         assert kept == sent[: len(kept)] and 0 < len(kept) < len(sent)
         assert client.held <= 1024 * 1024
         assert cut.metadata[CUT_KEY] == {"received": 20 * CHUNK, "kept": len(kept) * CHUNK}
