@@ -40,16 +40,32 @@ class UnknownFlow(Flow, register=False):
         """The record exactly as read."""
         self.reason: str = ""
         """Why the record could not be loaded as a flow."""
+        self.source: str | None = None
+        """The file the record was read from, if known."""
+        self.offset: int | None = None
+        """The record's byte offset in `source`, if known."""
+        self.index: int | None = None
+        """The record's 0-based position in `source`, if known."""
 
     @classmethod
-    def from_raw(cls, state: dict[str, Any], reason: str) -> Self:
-        """Wrap a record that `Flow.from_state` rejected, keeping it for writing back."""
+    def from_raw(
+        cls,
+        state: dict[str, Any],
+        reason: str,
+        *,
+        source: str | None = None,
+        offset: int | None = None,
+        index: int | None = None,
+    ) -> Self:
+        """Wrap a record that `Flow.from_state` rejected, keeping it for writing back;
+        `source`, `offset` and `index` say where it was read (for `location`)."""
         f = cls(
             _lenient_connection(Client, state.get("client_conn")),
             _lenient_connection(Server, state.get("server_conn")),
         )
         f.raw_state = copy.deepcopy(state)
         f.reason = reason
+        f.source, f.offset, f.index = source, offset, index
         # Reading the same record twice must give the same flow (a lazy capture lists a
         # record once and decodes it again when opened): no random id, no "now".
         if isinstance(state.get("id"), str):
@@ -63,6 +79,17 @@ class UnknownFlow(Flow, register=False):
             f.timestamp_created = float(f.client_conn.timestamp_start or 0.0)
         f.error = Error(f"unreadable flow: {reason}", f.timestamp_created)
         return f
+
+    @property
+    def location(self) -> str:
+        """Where the record was read, as errors name it: `x.flows: flow #3 at byte 812`."""
+        where = []
+        if self.index is not None:
+            where.append(f"flow #{self.index}")
+        if self.offset is not None:
+            where.append(f"at byte {self.offset}")
+        parts = [self.source or "<stream>", " ".join(where)]
+        return ": ".join(p for p in parts if p)
 
     @property
     def raw_type(self) -> str:

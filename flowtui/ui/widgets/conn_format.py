@@ -20,6 +20,7 @@ from flowtui.core import Cert, Client, Connection, DNSFlow, Flow, HTTPFlow, Serv
 from flowtui.core import format_address as _format_address
 from flowtui.core.messages import MessageFlow
 from flowtui.ui.safe_text import bytes_to_text, clean, clean_lines
+from flowtui.ui.widgets.flow_columns import format_relative
 
 __all__ = [
     "EXPIRY_WARNING_DAYS",
@@ -325,7 +326,7 @@ def _timing(
         if ts is None:
             out.field(label, "-", STYLES["muted"], 2)
             continue
-        rel = f"  {ts - t0:+.3f}s" if t0 is not None else ""
+        rel = f"  {format_relative(ts, t0)}" if t0 is not None else ""
         out.field(label, f"{format_time(ts, tz)}{rel}", level=2)
 
 

@@ -6,6 +6,7 @@ captured string goes through `clean()` here; the widget only pads and styles.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -20,6 +21,7 @@ __all__ = [
     "Column",
     "format_bytes",
     "format_duration",
+    "format_relative",
     "format_time",
     "layout",
     "mark_sign",
@@ -71,7 +73,7 @@ def state_signs(s: FlowSummary) -> str:
 
 def format_bytes(n: int | None) -> str:
     """Human sizes: `512`, `1.2k`, `3.4M`, `-` when unknown."""
-    if n is None:
+    if n is None or n < 0:
         return "-"
     if n < 1000:
         return str(n)
@@ -84,8 +86,13 @@ def format_bytes(n: int | None) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    """`850ms`, `1.23s`, `2m03s`, `1h02m`, `-` when unknown."""
-    if seconds is None or seconds < 0:
+    """`850ms`, `1.23s`, `2m03s`, `1h02m`, `-` when unknown, `?` when not a number of
+    seconds (NaN, infinite: a capture may hold such timestamps)."""
+    if seconds is None:
+        return "-"
+    if not math.isfinite(seconds):
+        return "?"
+    if seconds < 0:
         return "-"
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
@@ -96,6 +103,18 @@ def format_duration(seconds: float | None) -> str:
         return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+def format_relative(ts: float, t0: float | None) -> str:
+    """`ts` as seconds after `t0`, like `+1.250s`; `?` when that is not a number (no
+    `t0`, or a NaN or infinite timestamp, which a capture may hold)."""
+    if t0 is None:
+        return "?"
+    try:
+        rel = ts - t0
+    except (TypeError, OverflowError):
+        return "?"
+    return f"{rel:+.3f}s" if math.isfinite(rel) else "?"
 
 
 def format_time(ts: float | None, tz: tzinfo | None) -> str:
