@@ -61,7 +61,7 @@ def _address(addr: Any) -> str:
     """``host:port`` (``[v6]:port``) from a state address, ``?`` when absent."""
     if not isinstance(addr, list | tuple) or len(addr) < 2:
         return "?"
-    host, port = _text(addr[0]), addr[1]
+    host, port = _text(addr[0]), _text(addr[1])
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 

@@ -233,6 +233,10 @@ def summarize(flow: Flow) -> FlowSummary:
     )
 
 
+_BIG = 2**1000
+"""Beyond this an int timestamp may not convert to a float (mitmproxy's model fails)."""
+
+
 class _Skip(Exception):
     """The state is not on the fast path: decode it fully instead."""
 
@@ -265,8 +269,9 @@ def _conn(state: Any) -> dict[str, Any]:
     if not isinstance(offers, list) or not all(isinstance(o, bytes) for o in offers):
         raise _Skip
     for key in ("timestamp_start", "timestamp_end", "timestamp_tls_setup"):
-        if state.get(key) is not None and type(state[key]) not in (float, int):
-            raise _Skip
+        ts = state.get(key)
+        if ts is not None and not (type(ts) is float or (type(ts) is int and abs(ts) < _BIG)):
+            raise _Skip  # an int no float holds does not model: let the model say so
     return state
 
 

@@ -25,6 +25,7 @@ import msgpack
 from flowtui.io.errors import FlowReadException
 from flowtui.io.records import RawRecord, RecordDecodeError
 from flowtui.io.source import ByteSource
+from flowtui.io.tnetstring import MAX_DEPTH
 
 __all__ = [
     "FORMAT_VERSION",
@@ -104,9 +105,31 @@ def _big_ints(value: Any) -> Any:
 def decode_state(payload: bytes) -> Any:
     """Decode a record's msgpack state into a fresh value."""
     try:
-        return _unpack(payload)
+        state = _unpack(payload)
     except Exception as e:
         raise RecordDecodeError(f"invalid msgpack state: {_reason(e)}") from None
+    if _deeper_than(state, MAX_DEPTH):
+        raise RecordDecodeError(f"invalid msgpack state: nested deeper than {MAX_DEPTH} levels")
+    return state
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True if `value` nests containers more than `limit` levels deep: msgpack decodes
+    deeper values than the recursive code after it (copying, comparing) can handle, so
+    both formats stop at tnetstring's limit. One pass, level by level, no recursion."""
+    level = [value]
+    for _ in range(limit):
+        inner: list[Any] = []
+        for v in level:
+            if type(v) is dict:
+                inner.extend(v.values())
+                inner.extend(k for k in v if type(k) is not str)
+            elif type(v) is list:
+                inner.extend(v)
+        level = [v for v in inner if type(v) is dict or type(v) is list]
+        if not level:
+            return False
+    return True
 
 
 def decode_framed(record: bytes) -> Any:
@@ -387,6 +410,8 @@ class NativeStateWriter:
         try:
             state_bytes = self._pack(state)
             summary_bytes = self._pack(summary) if summary else b""
+            if len(summary_bytes) > _MAX_SUMMARY:  # readers refuse it: they decode the state
+                summary_bytes = b""
         except Exception:
             self._packer = msgpack.Packer(use_bin_type=True)  # drop any half-packed data
             raise

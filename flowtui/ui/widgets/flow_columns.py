@@ -153,7 +153,7 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("index", "#", 5, lambda s, n, tz: str(n)),
     Column("time", "start", 12, lambda s, n, tz: format_time(s.start, tz), priority=1),
-    Column("type", "type", 4, lambda s, n, tz: s.type),
+    Column("type", "type", 4, lambda s, n, tz: clean(s.type, max_len=8)),
     Column("endpoints", "client → server", 0, lambda s, n, tz: _endpoints(s)),
     Column("tls", "tls", 7, lambda s, n, tz: clean(s.tls_version), priority=4),
     Column(
