@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mutations import Mutation, Report, mutations, run_mutations  # noqa: E402
+from mutations import Mutation, Report, mutations, run_mutations
 
 _CHUNK = 250
 
