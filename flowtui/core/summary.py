@@ -208,7 +208,7 @@ def summarize(flow: Flow) -> FlowSummary:
         messages=messages,
         bytes_up=up,
         bytes_down=down,
-        duration=_duration(start, end),
+        duration=None if unknown else _duration(start, end),
         marked=flow.marked,
         intercepted=flow.intercepted,
         killed=flow.error is not None and flow.error.msg == Error.KILLED_MESSAGE,

@@ -6,6 +6,7 @@ state is the record exactly as read, and writing it back reproduces it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import uuid
 from typing import Any, Self
@@ -21,13 +22,17 @@ _UNREADABLE = uuid.UUID("5f0c2b1e-8f3a-4c7e-9d41-6a2b7c9e0f13")
 record, so each read of it gives the same id)."""
 
 
+_NO_CLIENT = "-"
+"""The id of the stand-in client of a record whose client could not be read."""
+
+
 def _lenient_connection(cls: type[Client] | type[Server], state: Any) -> Any:
     """The connection described by `state` if it is valid, else an empty one."""
     try:
         return cls.from_state(copy.deepcopy(state))
     except Exception:  # any bad state means "not shown", never a crash
         if cls is Client:
-            return Client(peername=("", 0), sockname=("", 0), timestamp_start=0.0)
+            return Client(peername=("", 0), sockname=("", 0), timestamp_start=0.0, id=_NO_CLIENT)
         return Server(address=None)
 
 
@@ -73,10 +78,10 @@ class UnknownFlow(Flow, register=False):
         else:
             f.id = str(uuid.uuid5(_UNREADABLE, repr(state)))
         created = state.get("timestamp_created")
+        f.timestamp_created = float(f.client_conn.timestamp_start or 0.0)
         if isinstance(created, int | float) and not isinstance(created, bool):
-            f.timestamp_created = float(created)
-        else:
-            f.timestamp_created = float(f.client_conn.timestamp_start or 0.0)
+            with contextlib.suppress(OverflowError):  # an int no float holds
+                f.timestamp_created = float(created)
         f.error = Error(f"unreadable flow: {reason}", f.timestamp_created)
         return f
 
@@ -111,5 +116,8 @@ class UnknownFlow(Flow, register=False):
 
     @property
     def timestamp_start(self) -> float:
-        """*Read-only:* the client connection's start time, if it could be read."""
+        """*Read-only:* the client connection's start time if it could be read, else the
+        record's creation time (the stand-in connection's start means nothing)."""
+        if self.client_conn.id == _NO_CLIENT:
+            return self.timestamp_created
         return self.client_conn.timestamp_start

@@ -1,6 +1,6 @@
 """Run the field-type mutation harness (tests/fuzz/mutations.py) from the command line.
 
-    python tests/fuzz/mutate.py --count 100000 [--jobs 2] [--seed 0]
+    python tests/fuzz/mutate.py --count 100000 [--jobs 2] [--seed 0] [--start 0]
 
 Prints the figures: mutations run, failures by site and cause (with one example
 mutation each), time and rate. Exit status 1 if anything failed. `make fuzz` runs it.
@@ -31,9 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--count", type=int, default=100_000, help="mutations to run")
     p.add_argument("--jobs", type=int, default=1, help="worker processes")
     p.add_argument("--seed", type=int, default=0, help="order of the mutations")
+    p.add_argument("--start", type=int, default=0, help="skip this many (to split a run)")
     args = p.parse_args(argv)
     every = mutations(args.seed)
-    chosen = [every[i % len(every)] for i in range(args.count)]
+    chosen = [every[i % len(every)] for i in range(args.start, args.start + args.count)]
     start = time.monotonic()
     total = Report()
     chunks = [chosen[i : i + _CHUNK] for i in range(0, len(chosen), _CHUNK)]
@@ -50,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
             if n % 40 == 0:
                 print(f"  {total.mutations:,} done, {total.failed} failed", flush=True)
     elapsed = time.monotonic() - start
-    print(f"mutations: {total.mutations:,} (of {len(every):,} distinct; seed {args.seed})")
+    print(
+        f"mutations: {total.mutations:,} (#{args.start:,} on, of {len(every):,} distinct;"
+        f" seed {args.seed})"
+    )
     print(f"failures: {total.failed}")
     by_site: Counter[str] = Counter()
     for key, count in total.failures.items():

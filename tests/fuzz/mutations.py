@@ -206,6 +206,13 @@ class Mutation:
 
 def mutations(seed: int = 0) -> list[Mutation]:
     """Every mutation, in a shuffled order fixed by `seed` (a sample is a prefix)."""
+    out = list(_every_mutation())
+    random.Random(seed).shuffle(out)
+    return out
+
+
+@functools.cache
+def _every_mutation() -> tuple[Mutation, ...]:
     out = []
     for s, (_, payload) in enumerate(seed_states()):
         state = loads(payload)
@@ -216,8 +223,7 @@ def mutations(seed: int = 0) -> list[Mutation]:
                 out.append(Mutation(s, p, v, native=True))
             for p in _summary_paths(s):
                 out.append(Mutation(s, p, v, native=True))
-    random.Random(seed).shuffle(out)
-    return out
+    return tuple(out)
 
 
 def _mutated(value: Any, path: Path_, new: Callable[[Any], Any]) -> Any:
