@@ -91,7 +91,8 @@ def format_flow_line(index: int, flow: Any) -> str:
         parts.append(f"c→s {n_c} msgs {b_c} B, s→c {n_s} msgs {b_s} B")
     elif typ == "http":
         status = s.get("status")
-        parts.append(f"{_text(s.get('request', '?'))} → {status if status is not None else '-'}")
+        shown = _text(status) if status is not None else "-"
+        parts.append(f"{_text(s.get('request', '?'))} → {shown}")
         if "response_size" in s:
             parts.append(f"{s['response_size']} B")
         if "websocket" in s:

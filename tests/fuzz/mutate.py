@@ -17,13 +17,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mutations import Mutation, Report, mutations, run_mutations
+from mutations import MUTATION_VALUES, SITES, Mutation, Report, mutations, run_mutations
 
 _CHUNK = 250
 
 
+_SITES = frozenset(SITES)
+
+
 def _run(chunk: list[Mutation]) -> Report:
-    return run_mutations(chunk)
+    return run_mutations(chunk, sites=_SITES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,9 +35,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=1, help="worker processes")
     p.add_argument("--seed", type=int, default=0, help="order of the mutations")
     p.add_argument("--start", type=int, default=0, help="skip this many (to split a run)")
+    p.add_argument(
+        "--sites", default=",".join(SITES), help=f"comma-separated, of {','.join(SITES)}"
+    )
+    p.add_argument(
+        "--values", help="comma-separated odd value names: of the run, only these mutations"
+    )
     args = p.parse_args(argv)
+    global _SITES
+    _SITES = frozenset(args.sites.split(","))
+    if _SITES - set(SITES):
+        p.error(f"unknown sites: {sorted(_SITES - set(SITES))}")
     every = mutations(args.seed)
     chosen = [every[i % len(every)] for i in range(args.start, args.start + args.count)]
+    if args.values:
+        names = [name for name, _ in MUTATION_VALUES]
+        wanted = {names.index(v) for v in args.values.split(",") if v in names}
+        chosen = [m for m in chosen if m.value in wanted]
     start = time.monotonic()
     total = Report()
     chunks = [chosen[i : i + _CHUNK] for i in range(0, len(chosen), _CHUNK)]
@@ -63,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {site}: {count}")
     for key, count in total.failures.most_common():
         print(f"  {count:6d}  {key}\n          e.g. {total.examples[key]}")
+    print(f"sites: {', '.join(s for s in SITES if s in _SITES)}")
     print(f"time: {elapsed:.1f} s wall, {total.seconds:.1f} s in workers ({args.jobs} jobs)")
     print(f"rate: {total.mutations / elapsed:,.0f} mutations/s")
     return 1 if total.failed else 0

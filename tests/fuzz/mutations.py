@@ -503,8 +503,15 @@ def _index(path: Path, expected: int | None) -> list[FlowSummary]:
     return summaries
 
 
-def run_mutation(m: Mutation, tmp: Path) -> tuple[str, str] | None:
-    """Run one mutation through every site; None, or (site, what went wrong)."""
+SITES = ("reader", "dump", "convert", "index", "columns", "details", "filters")
+"""Every place a mutated capture goes (`run_mutation` runs all, or those asked for)."""
+
+
+def run_mutation(
+    m: Mutation, tmp: Path, sites: frozenset[str] = frozenset(SITES)
+) -> tuple[str, str] | None:
+    """Run one mutation through `sites` (the reader always); None, or (site, what went
+    wrong)."""
     site = "capture"
     try:
         data = capture_of(m)
@@ -530,34 +537,11 @@ def run_mutation(m: Mutation, tmp: Path) -> tuple[str, str] | None:
         # The good record is the same in every run: past the reader, only the mutated
         # record's flow is worth the time (it is the one that can go wrong).
         flows = flows[:1]
-        site = "dump"
-        for n, flow in enumerate(flows):
-            _safe("dump line", format_flow_line(n, flow))
-            _safe("dump json", state_to_json(flow.get_state()))
-        site = "convert"
-        for fmt in ("mitmproxy", "flowtui"):
-            _convert(flows, fmt, tmp)
-        site = "index"
-        path = tmp / "in.capture"
-        path.write_bytes(data)
-        indexed = _index(path, None if broken else 2)[:1]
-        site = "columns"
-        for n, s in enumerate(indexed, 1):
-            _columns("columns indexed", s, n)
         summaries = [summarize(flow) for flow in flows]
-        for n, s in enumerate(summaries, 1):
-            _columns("columns", s, n)
-        site = "details"
-        for flow in flows:
-            _details(flow)
-        site = "filters"
-        for flow, s in zip(flows, summaries, strict=True):
-            _filter_all(flow, s)
-        for s in indexed:
-            SummaryColumns([s])
-            for flt in _filters():
-                if flt.on_summaries:
-                    flt.match_summary(s)
+        indexed: list[FlowSummary] = []
+        for site in SITES[1:]:
+            if site in sites:
+                _SITE_CHECKS[site](m, data, broken, flows, summaries, indexed, tmp)
     except Failure as e:
         return site, str(e)
     except Exception as e:
@@ -565,6 +549,87 @@ def run_mutation(m: Mutation, tmp: Path) -> tuple[str, str] | None:
         where = f"{Path(frame.filename).name}:{frame.lineno}"
         return site, f"{type(e).__name__} at {where}: {str(e)[:200]}"
     return None
+
+
+Check = Callable[
+    [Mutation, bytes, "FlowReadException | None", list[Flow], list[FlowSummary],
+     list[FlowSummary], Path],
+    None,
+]  # fmt: skip
+
+
+def _check_dump(m: Mutation, data: bytes, broken: Any, flows: list[Flow], *_: Any) -> None:
+    for n, flow in enumerate(flows):
+        _safe("dump line", format_flow_line(n, flow))
+        _safe("dump json", state_to_json(flow.get_state()))
+
+
+def _check_convert(m: Mutation, data: bytes, broken: Any, flows: list[Flow], *rest: Any) -> None:
+    tmp = rest[-1]
+    for fmt in ("mitmproxy", "flowtui"):
+        _convert(flows, fmt, tmp)
+
+
+def _check_index(
+    m: Mutation,
+    data: bytes,
+    broken: Any,
+    flows: list[Flow],
+    summaries: list[FlowSummary],
+    indexed: list[FlowSummary],
+    tmp: Path,
+) -> None:
+    path = tmp / "in.capture"
+    path.write_bytes(data)
+    indexed[:] = _index(path, None if broken else 2)[:1]
+
+
+def _check_columns(
+    m: Mutation,
+    data: bytes,
+    broken: Any,
+    flows: list[Flow],
+    summaries: list[FlowSummary],
+    indexed: list[FlowSummary],
+    tmp: Path,
+) -> None:
+    for n, s in enumerate(indexed, 1):
+        _columns("columns indexed", s, n)
+    for n, s in enumerate(summaries, 1):
+        _columns("columns", s, n)
+
+
+def _check_details(m: Mutation, data: bytes, broken: Any, flows: list[Flow], *_: Any) -> None:
+    for flow in flows:
+        _details(flow)
+
+
+def _check_filters(
+    m: Mutation,
+    data: bytes,
+    broken: Any,
+    flows: list[Flow],
+    summaries: list[FlowSummary],
+    indexed: list[FlowSummary],
+    tmp: Path,
+) -> None:
+    for flow, s in zip(flows, summaries, strict=True):
+        _filter_all(flow, s)
+    for s in indexed:
+        SummaryColumns([s])
+        for flt in _filters():
+            if flt.on_summaries:
+                flt.match_summary(s)
+
+
+_SITE_CHECKS: dict[str, Check] = {
+    "dump": _check_dump,
+    "convert": _check_convert,
+    "index": _check_index,
+    "columns": _check_columns,
+    "details": _check_details,
+    "filters": _check_filters,
+}
 
 
 @dataclass
@@ -583,15 +648,17 @@ class Report:
         return sum(self.failures.values())
 
 
-def run_mutations(ms: list[Mutation], report: Report | None = None) -> Report:
-    """Run `ms` in this process, adding to `report`."""
+def run_mutations(
+    ms: list[Mutation], report: Report | None = None, sites: frozenset[str] = frozenset(SITES)
+) -> Report:
+    """Run `ms` through `sites` in this process, adding to `report`."""
     import time
 
     report = report or Report()
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mutations-", dir=_tmp_root()) as tmp:
         for m in ms:
-            result = run_mutation(m, Path(tmp))
+            result = run_mutation(m, Path(tmp), sites)
             report.mutations += 1
             if result is not None:
                 key = _DIGITS.sub("N", _PATHS.sub("<file>", f"{result[0]}: {result[1]}"))

@@ -256,3 +256,15 @@ def test_records_without_a_stored_summary_open_from_the_index(tmp_path: Path) ->
     assert [e.ref.load().get_state() for e in entries] == [
         copy.deepcopy(f.get_state()) for f in flows
     ]
+
+
+def test_dump_prints_a_status_code_stored_as_text_safely(tmp_path: Path) -> None:
+    """Found by the mutation harness: the status went to stdout as it was stored."""
+    path = _capture(
+        tmp_path / "status.flows",
+        lambda s: s[0]["response"].__setitem__("status_code", "\x1b]52;c;aGk=\x07\x9b2J"),
+    )
+    dump = _flowtui("dump", str(path))
+    line = dump.stdout.splitlines()[0]
+    assert "\x1b" not in dump.stdout and "\x07" not in dump.stdout and "\x9b" not in dump.stdout
+    assert "→ \\x1b]52;c;aGk=\\x07" in line
