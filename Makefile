@@ -42,9 +42,11 @@ $(VENV)/.fuzz-installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP_INSTALL) -e '.[test,fuzz]'
 	touch $@
 
-# A short coverage-guided campaign (~10 s per parser); the full one: see docs/reliability.md.
+# A short coverage-guided campaign (~10 s per parser), then 100,000 field-type mutations
+# (tests/fuzz/mutate.py; MUTATIONS=N, JOBS=N to change). See docs/reliability.md.
 fuzz: $(VENV)/.fuzz-installed
 	$(BIN)/python tests/fuzz/run.py --seconds $(or $(FUZZ_SECONDS),10)
+	$(BIN)/python tests/fuzz/mutate.py --count $(or $(MUTATIONS),100000) --jobs $(or $(JOBS),2)
 
 screenshots: $(VENV)/.test-installed
 	$(BIN)/python scripts/screenshots.py

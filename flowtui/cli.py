@@ -153,23 +153,52 @@ def state_to_json(state: Any) -> str:
 
 
 def _dump(path: Path, as_json: bool, out: TextIO) -> int:
-    """Print a capture; the status is 2 after printing what was readable if it is damaged."""
+    """Print a capture; the status is 2 after printing what was readable if it is damaged
+    or holds records that are not flows (each is printed, then summarised on stderr)."""
+    from flowtui.core import UnknownFlow
     from flowtui.io import FlowReader, FlowReadException
 
+    unreadable: list[UnknownFlow] = []
+    total = 0
     try:
         with path.open("rb") as fileobj:
             for n, flow in enumerate(FlowReader(fileobj, name=str(path)).stream(), 1):
+                total += 1
+                if isinstance(flow, UnknownFlow):
+                    unreadable.append(flow)
                 if as_json:  # ASCII JSON holds no control: `clean` only proves it to mypy
                     _emit(out, clean(state_to_json(flow.get_state())))
                 else:
                     _emit(out, format_flow_line(n, flow))
     except FlowReadException as e:
+        _report_unreadable(unreadable, total, "", out)
         return _fail(str(e), out)
     except BrokenPipeError:
         raise
     except OSError as e:
         return _fail(f"{clean(str(path))}: {e.strerror or e}", out)
-    return 0
+    return _report_unreadable(unreadable, total, "", out)
+
+
+_LISTED = 3
+"""Unreadable records named in the summary line; the rest are counted."""
+
+
+def _report_unreadable(unreadable: Sequence[Any], total: int, note: str, out: TextIO | None) -> int:
+    """One stderr line saying which records were not flows (file, flow, byte, reason);
+    the exit status: 2 if there were any, else 0."""
+    if not unreadable:
+        return 0
+    if out is not None:
+        out.flush()
+    places = [f"{u.location}: {clean(u.reason, max_len=200)}" for u in unreadable[:_LISTED]]
+    if len(unreadable) > _LISTED:
+        places.append(f"and {len(unreadable) - _LISTED} more")
+    print(
+        f"flowtui: {len(unreadable)} of {total} flows unreadable{note}: {clean('; '.join(places))}",
+        file=sys.stderr,
+    )
+    return EXIT_ERROR
 
 
 def _emit(out: TextIO, line: SafeStr) -> None:
@@ -204,12 +233,15 @@ def _convert(src: Path, dst: Path, fmt: str | None) -> int:
     problem = suffix_problem(dst) if fmt is None else None
     if problem is not None:
         return _fail(f"{dst}: {problem}")
-    unknown = 0
+    unknown: list[UnknownFlow] = []
+    total = 0
 
     def flows(reader: FlowReader) -> Iterator[Flow]:
-        nonlocal unknown
+        nonlocal total
         for flow in reader.stream():
-            unknown += isinstance(flow, UnknownFlow)
+            total += 1
+            if isinstance(flow, UnknownFlow):
+                unknown.append(flow)
             yield flow
 
     try:
@@ -222,9 +254,8 @@ def _convert(src: Path, dst: Path, fmt: str | None) -> int:
             count = save_flows(dst, flows(FlowReader(fileobj, name=str(src))), format=target)
     except (FlowReadException, FlowWriteException) as e:
         return _fail(str(e))
-    note = f" ({unknown} unreadable records kept as they were)" if unknown else ""
-    print(f"{clean(str(dst))}: wrote {count} flows in {target} format{note}", file=sys.stderr)
-    return 0
+    print(f"{clean(str(dst))}: wrote {count} flows in {target} format", file=sys.stderr)
+    return _report_unreadable(unknown, total, " (kept as they were)", None)
 
 
 # --------------------------------------------------------------------------- open

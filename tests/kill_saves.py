@@ -85,7 +85,7 @@ def kill_campaign(
 
     # The "old" file: the previous version of the target (the sample capture, saved).
     sample = ROOT / "flowtui/sample/sample.flows"
-    subprocess.run(_command("convert", sample, old, fmt), env=env, check=True, capture_output=True)
+    _completed(_command("convert", sample, old, fmt), env)
     old_sha = _sha(old)
     shutil.copyfile(old, dst)
 
@@ -131,10 +131,19 @@ def kill_campaign(
             shutil.copyfile(old, dst)
         report.stale_temps_max = max(report.stale_temps_max, len(_temps(dst)))
     # One last save that is not killed cleans up what the killed ones left behind.
-    subprocess.run(_command(mode, src, dst, fmt), env=env, check=True, capture_output=True)
+    _completed(_command(mode, src, dst, fmt), env)
     report.temps_after_clean_save = len(_temps(dst))
     report.final_is_new = _sha(dst) == new_sha
     return report
+
+
+def _completed(command: list[str], env: dict[str, str]) -> None:
+    """Run a save to its end: success, or a convert that wrote everything and says some
+    records were unreadable (kept as they were; status 2 with that one summary line)."""
+    proc = subprocess.run(command, env=env, capture_output=True, text=True)
+    if proc.returncode == 2 and "unreadable (kept as they were)" in proc.stderr:
+        return
+    proc.check_returncode()
 
 
 def _wait_for_temp(proc: subprocess.Popen[bytes], dst: Path) -> float:

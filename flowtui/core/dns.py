@@ -16,8 +16,11 @@ class DNSFlow(OpaqueFlow):
     @property
     def questions(self) -> list[tuple[str, int]]:
         """The questions of the query as `(name, type)` pairs."""
-        out = []
-        for q in self._part("request").get("questions") or []:
+        out: list[tuple[str, int]] = []
+        questions = self._part("request").get("questions")
+        if not isinstance(questions, list | tuple):  # kept as read, so anything
+            return out
+        for q in questions:
             if isinstance(q, dict):
                 name, typ = q.get("name"), q.get("type")
                 out.append((str(name), typ if isinstance(typ, int) else 0))

@@ -66,8 +66,7 @@ class Flow(Serializable):
     """A connection or protocol error affecting this flow."""
     intercepted: bool
     """True while the flow is paused by the proxy, waiting for a user action."""
-    marked: str = ""
-    """Non-empty marks the flow: `":default:"`, an emoji name like `":grapes:"`, or a character."""
+    _marked: str | bool = ""
     is_replay: str | None
     """`"request"` or `"response"` when the flow was replayed in that direction, else None."""
     live: bool
@@ -97,12 +96,26 @@ class Flow(Serializable):
         self.intercepted = False
         self._resume_event: asyncio.Event | None = None
         self._backup: dict[str, Any] | None = None
-        self.marked = ""
+        self._marked = ""
         self.is_replay = None
         self.metadata: dict[str, Any] = {}
         """Free-form data (text keys); the only place in the state for extra data."""
         self.comment: str = ""
         """User comment."""
+
+    @property
+    def marked(self) -> str:
+        """Non-empty marks the flow: `":default:"`, an emoji name like `":grapes:"`, or a
+        character. Older mitmproxy writers stored a bool, which mitmproxy still reads: it
+        is kept as read (so it saves unchanged) and `True` shows as `":default:"`."""
+        marked = self._marked
+        if isinstance(marked, bool):
+            return ":default:" if marked else ""
+        return marked
+
+    @marked.setter
+    def marked(self, value: str) -> None:
+        self._marked = value
 
     # -- state ---------------------------------------------------------------------------
 
@@ -116,7 +129,7 @@ class Flow(Serializable):
             "server_conn": self.server_conn.get_state(),
             "intercepted": self.intercepted,
             "is_replay": self.is_replay,
-            "marked": self.marked,
+            "marked": self._marked,
             "metadata": copy.deepcopy(self.metadata),
             "comment": self.comment,
             "timestamp_created": self.timestamp_created,
@@ -149,7 +162,7 @@ class Flow(Serializable):
         is_replay = state.pop("is_replay")
         _check(is_replay is None or isinstance(is_replay, str), "Invalid value for is_replay.")
         marked = state.pop("marked")
-        _check(isinstance(marked, str), "Invalid value for marked. Expected str.")
+        _check(isinstance(marked, str | bool), "Invalid value for marked. Expected str or bool.")
         metadata = state.pop("metadata")
         _check(isinstance(metadata, dict), "Invalid value for metadata. Expected dict.")
         comment = state.pop("comment")
@@ -163,7 +176,7 @@ class Flow(Serializable):
         _check(backup is None or isinstance(backup, dict), "Invalid value for backup.")
         _check(not state, f"Unexpected fields in flow state: {sorted(state)}")
         self.id, self.error, self.intercepted = flow_id, error, intercepted
-        self.is_replay, self.marked, self.metadata = is_replay, marked, metadata
+        self.is_replay, self._marked, self.metadata = is_replay, marked, metadata
         self.comment, self.timestamp_created, self._backup = comment, created, backup
 
     @classmethod

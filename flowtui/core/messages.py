@@ -51,7 +51,7 @@ class StreamMessage(Serializable):
         self.from_client, self.content, self.timestamp = self._check(state)
 
     def __repr__(self) -> str:
-        return f"{'->' if self.from_client else '<-'}{self.content!r}"
+        return f"{'->' if self.from_client else '<-'} {self.content!r}"
 
 
 class MessageFlow(Flow, register=False):

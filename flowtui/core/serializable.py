@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import enum
+import math
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Self
@@ -77,7 +78,10 @@ class Scalar(Codec):
 
 
 class Number(Codec):
-    """int or float; either is accepted in the state and converted (files hold both)."""
+    """int or float; either is accepted in the state and converted (files hold both).
+
+    A float holds NaN and infinities, which mitmproxy reads (a timestamp may be NaN);
+    an int cannot, so they are refused here as invalid, not left to `int()` to raise."""
 
     def __init__(self, typ: type[int] | type[float]) -> None:
         self.typ = typ
@@ -92,7 +96,12 @@ class Number(Codec):
             raise ValueError(
                 f"Invalid value for {name}. Expected {self.typ.__name__}, got {_kind(state)}."
             )
-        return self.typ(state)
+        if self.typ is int and isinstance(state, float) and not math.isfinite(state):
+            raise ValueError(f"Invalid value for {name}. Expected int, got {state!r}.")
+        try:
+            return self.typ(state)
+        except OverflowError:  # an int too large for a float
+            raise ValueError(f"Invalid value for {name}: {state} is out of range.") from None
 
 
 class Optional(Codec):
@@ -118,7 +127,7 @@ class OneOf(Codec):
         return value
 
     def to_value(self, state: State, name: str) -> Any:
-        if state not in self.values:
+        if not isinstance(state, str) or state not in self.values:
             raise ValueError(
                 f"Invalid value for {name}: {state!r} does not match any literal value."
             )
@@ -208,7 +217,7 @@ class EnumCodec(Codec):
     def to_value(self, state: State, name: str) -> Any:
         try:
             return self.cls(state)
-        except ValueError:
+        except (ValueError, TypeError):
             raise ValueError(f"Invalid value for {name}: {state!r}.") from None
 
 

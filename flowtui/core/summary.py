@@ -9,6 +9,7 @@ fixture flow. Strings are interned so 100k summaries share their hosts and versi
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -139,14 +140,38 @@ def _meta(meta: Any) -> str:
     return "\n".join(f"{key}: {value}" for key, value in meta.items())
 
 
+def _time(value: Any) -> float | None:
+    """A timestamp as a float, or None when there is none that can be computed with:
+    NaN and infinities are valid in a state (mitmproxy reads them) but mean no time."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        t = float(value)
+    except OverflowError:
+        return None
+    return t if math.isfinite(t) else None
+
+
+def _latest(times: Sequence[Any]) -> float | None:
+    """The latest of the computable `times`, or None."""
+    found = [t for t in map(_time, times) if t is not None]
+    return max(found) if found else None
+
+
+def _duration(start: float | None, end: float | None) -> float | None:
+    """Seconds from `start` to `end`, or None when either is unknown."""
+    if start is None or end is None:
+        return None
+    return end - start
+
+
 def _end_time(flow: Flow) -> float | None:
     times = [flow.client_conn.timestamp_end, flow.server_conn.timestamp_end]
     if isinstance(flow, MessageFlow) and flow.messages:
         times.append(flow.messages[-1].timestamp)
     if flow.error is not None:
         times.append(flow.error.timestamp)
-    found = [t for t in times if isinstance(t, int | float)]
-    return max(found) if found else None
+    return _latest(times)
 
 
 def summarize(flow: Flow) -> FlowSummary:
@@ -167,11 +192,7 @@ def summarize(flow: Flow) -> FlowSummary:
         messages = flow.websocket_messages
     elif isinstance(flow, DNSFlow):
         detail = " ".join(name for name, _ in flow.questions)
-    start: float | None = None
-    try:
-        start = float(flow.timestamp_start)
-    except (TypeError, ValueError):
-        start = None
+    start = _time(flow.timestamp_start)
     end = _end_time(flow)
     unknown = isinstance(flow, UnknownFlow)
     if isinstance(flow, UnknownFlow):
@@ -187,7 +208,7 @@ def summarize(flow: Flow) -> FlowSummary:
         messages=messages,
         bytes_up=up,
         bytes_down=down,
-        duration=(end - start) if (start is not None and end is not None) else None,
+        duration=None if unknown else _duration(start, end),
         marked=flow.marked,
         intercepted=flow.intercepted,
         killed=flow.error is not None and flow.error.msg == Error.KILLED_MESSAGE,
@@ -210,6 +231,10 @@ def summarize(flow: Flow) -> FlowSummary:
         websocket=isinstance(flow, HTTPFlow) and flow.websocket is not None,
         size=flow_size(flow),
     )
+
+
+_BIG = 2**1000
+"""Beyond this an int timestamp may not convert to a float (mitmproxy's model fails)."""
 
 
 class _Skip(Exception):
@@ -244,8 +269,9 @@ def _conn(state: Any) -> dict[str, Any]:
     if not isinstance(offers, list) or not all(isinstance(o, bytes) for o in offers):
         raise _Skip
     for key in ("timestamp_start", "timestamp_end", "timestamp_tls_setup"):
-        if state.get(key) is not None and type(state[key]) not in (float, int):
-            raise _Skip
+        ts = state.get(key)
+        if ts is not None and not (type(ts) is float or (type(ts) is int and abs(ts) < _BIG)):
+            raise _Skip  # an int no float holds does not model: let the model say so
     return state
 
 
@@ -296,11 +322,10 @@ def _skim(state: Any) -> FlowSummary | None:
         times.append(last)
     if error is not None:
         times.append(error.get("timestamp"))
-    found = [t for t in times if isinstance(t, int | float)]
-    end = max(found) if found else None
+    end = _latest(times)
     sni_c, sni_s = client.get("sni"), server.get("sni")
     snis = [s for s in (sni_c, sni_s) if s]
-    start_f = float(start) if isinstance(start, int | float) else None
+    start_f = _time(start)
     return FlowSummary(
         type=_i(state["type"]),
         start=start_f,
@@ -311,7 +336,7 @@ def _skim(state: Any) -> FlowSummary | None:
         messages=count,
         bytes_up=up,
         bytes_down=down,
-        duration=(end - start_f) if (start_f is not None and end is not None) else None,
+        duration=_duration(start_f, end),
         marked=_i(marked),
         intercepted=state["intercepted"],
         killed=error is not None and error["msg"] == Error.KILLED_MESSAGE,

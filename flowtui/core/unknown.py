@@ -6,6 +6,7 @@ state is the record exactly as read, and writing it back reproduces it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import uuid
 from typing import Any, Self
@@ -21,13 +22,17 @@ _UNREADABLE = uuid.UUID("5f0c2b1e-8f3a-4c7e-9d41-6a2b7c9e0f13")
 record, so each read of it gives the same id)."""
 
 
+_NO_CLIENT = "-"
+"""The id of the stand-in client of a record whose client could not be read."""
+
+
 def _lenient_connection(cls: type[Client] | type[Server], state: Any) -> Any:
     """The connection described by `state` if it is valid, else an empty one."""
     try:
         return cls.from_state(copy.deepcopy(state))
     except Exception:  # any bad state means "not shown", never a crash
         if cls is Client:
-            return Client(peername=("", 0), sockname=("", 0), timestamp_start=0.0)
+            return Client(peername=("", 0), sockname=("", 0), timestamp_start=0.0, id=_NO_CLIENT)
         return Server(address=None)
 
 
@@ -40,16 +45,32 @@ class UnknownFlow(Flow, register=False):
         """The record exactly as read."""
         self.reason: str = ""
         """Why the record could not be loaded as a flow."""
+        self.source: str | None = None
+        """The file the record was read from, if known."""
+        self.offset: int | None = None
+        """The record's byte offset in `source`, if known."""
+        self.index: int | None = None
+        """The record's 0-based position in `source`, if known."""
 
     @classmethod
-    def from_raw(cls, state: dict[str, Any], reason: str) -> Self:
-        """Wrap a record that `Flow.from_state` rejected, keeping it for writing back."""
+    def from_raw(
+        cls,
+        state: dict[str, Any],
+        reason: str,
+        *,
+        source: str | None = None,
+        offset: int | None = None,
+        index: int | None = None,
+    ) -> Self:
+        """Wrap a record that `Flow.from_state` rejected, keeping it for writing back;
+        `source`, `offset` and `index` say where it was read (for `location`)."""
         f = cls(
             _lenient_connection(Client, state.get("client_conn")),
             _lenient_connection(Server, state.get("server_conn")),
         )
         f.raw_state = copy.deepcopy(state)
         f.reason = reason
+        f.source, f.offset, f.index = source, offset, index
         # Reading the same record twice must give the same flow (a lazy capture lists a
         # record once and decodes it again when opened): no random id, no "now".
         if isinstance(state.get("id"), str):
@@ -57,12 +78,23 @@ class UnknownFlow(Flow, register=False):
         else:
             f.id = str(uuid.uuid5(_UNREADABLE, repr(state)))
         created = state.get("timestamp_created")
+        f.timestamp_created = float(f.client_conn.timestamp_start or 0.0)
         if isinstance(created, int | float) and not isinstance(created, bool):
-            f.timestamp_created = float(created)
-        else:
-            f.timestamp_created = float(f.client_conn.timestamp_start or 0.0)
+            with contextlib.suppress(OverflowError):  # an int no float holds
+                f.timestamp_created = float(created)
         f.error = Error(f"unreadable flow: {reason}", f.timestamp_created)
         return f
+
+    @property
+    def location(self) -> str:
+        """Where the record was read, as errors name it: `x.flows: flow #3 at byte 812`."""
+        where = []
+        if self.index is not None:
+            where.append(f"flow #{self.index}")
+        if self.offset is not None:
+            where.append(f"at byte {self.offset}")
+        parts = [self.source or "<stream>", " ".join(where)]
+        return ": ".join(p for p in parts if p)
 
     @property
     def raw_type(self) -> str:
@@ -84,5 +116,8 @@ class UnknownFlow(Flow, register=False):
 
     @property
     def timestamp_start(self) -> float:
-        """*Read-only:* the client connection's start time, if it could be read."""
+        """*Read-only:* the client connection's start time if it could be read, else the
+        record's creation time (the stand-in connection's start means nothing)."""
+        if self.client_conn.id == _NO_CLIENT:
+            return self.timestamp_created
         return self.client_conn.timestamp_start

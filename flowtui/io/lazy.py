@@ -226,8 +226,7 @@ def _ref_of(record: RawRecord, file: CaptureFile) -> RecordRef:
     return RecordRef(file, record.index, record.offset, raw_length, state_offset, state_length)
 
 
-def _entry(record: RawRecord, file: CaptureFile, skimmed: Any) -> IndexEntry:
-    ref = _ref_of(record, file)
+def _entry(record: RawRecord, file: CaptureFile, skimmed: Any, ref: RecordRef) -> IndexEntry:
     summary = summarize_skim(skimmed)
     if summary is not None and isinstance(skimmed.get("id"), str):
         return IndexEntry(skimmed["id"], summary, ref)
@@ -319,12 +318,14 @@ class CaptureIndexer:
             if summary is not None and isinstance(stored.get("id"), str):
                 self.stored += 1
                 return IndexEntry(stored["id"], summary, _ref_of(record, self.file))
+            ref = _ref_of(record, self.file)  # where the record is, not the read below
             record = self._with_state(record)
             try:
                 skimmed = record.decode()
             except RecordDecodeError:
                 skimmed = None
-        return _entry(record, self.file, skimmed)
+            return _entry(record, self.file, skimmed, ref)
+        return _entry(record, self.file, skimmed, _ref_of(record, self.file))
 
     def _with_state(self, record: RawRecord) -> RawRecord:
         """A flowtui record whose state the index pass skipped, read whole and decoded

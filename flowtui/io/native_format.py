@@ -8,6 +8,8 @@ Layout (all integers big-endian; documented in docs/format.md):
 
 A record's lengths let an index pass skip it without decoding; its summary lets a flow
 list be built without decoding the state. Appending records to a complete file is valid.
+An integer beyond msgpack's 64 bits (mitmproxy's format allows any) is stored as the ext
+type `EXT_BIG_INT`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import msgpack
 from flowtui.io.errors import FlowReadException
 from flowtui.io.records import RawRecord, RecordDecodeError
 from flowtui.io.source import ByteSource
+from flowtui.io.tnetstring import MAX_DEPTH
 
 __all__ = [
     "FORMAT_VERSION",
@@ -59,17 +62,75 @@ HEADER_SIZE = _HEADER.size
 RECORD_HEADER_SIZE = _RECORD.size
 
 
+EXT_BIG_INT = 1
+"""msgpack ext type of an integer beyond 64 bits (mitmproxy's format holds any size;
+msgpack's ints stop at 64 bits): its data is the number in decimal ASCII."""
+
+
+def _ext_hook(code: int, data: bytes) -> Any:
+    """Decode flowtui's ext types; an unknown one stays a `msgpack.ExtType`."""
+    if code == EXT_BIG_INT:
+        try:
+            return int(data.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            raise ValueError("invalid big integer") from None
+    return msgpack.ExtType(code, data)
+
+
+def _reason(e: Exception) -> str:
+    """What a msgpack error says (some say nothing: then their kind does)."""
+    if isinstance(e, msgpack.StackError | RecursionError):
+        return "value nested too deeply"
+    return str(e) or type(e).__name__
+
+
 def _unpack(data: bytes) -> Any:
     """msgpack decoding that keeps bytes and text apart and allows any map keys."""
-    return msgpack.unpackb(data, raw=False, strict_map_key=False, use_list=True)
+    return msgpack.unpackb(data, raw=False, strict_map_key=False, use_list=True, ext_hook=_ext_hook)
+
+
+def _big_ints(value: Any) -> Any:
+    """`value` with every integer beyond 64 bits as an `EXT_BIG_INT` (msgpack cannot pack
+    them; the rest packs as usual). Only called when plain packing overflowed."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if -(1 << 63) <= value < (1 << 64):
+            return value
+        return msgpack.ExtType(EXT_BIG_INT, str(value).encode("ascii"))
+    if isinstance(value, dict):
+        return {(_big_ints(k) if isinstance(k, int) else k): _big_ints(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_big_ints(v) for v in value]
+    return value
 
 
 def decode_state(payload: bytes) -> Any:
     """Decode a record's msgpack state into a fresh value."""
     try:
-        return _unpack(payload)
+        state = _unpack(payload)
     except Exception as e:
-        raise RecordDecodeError(f"invalid msgpack state: {e}") from None
+        raise RecordDecodeError(f"invalid msgpack state: {_reason(e)}") from None
+    if _deeper_than(state, MAX_DEPTH):
+        raise RecordDecodeError(f"invalid msgpack state: nested deeper than {MAX_DEPTH} levels")
+    return state
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True if `value` nests containers more than `limit` levels deep: msgpack decodes
+    deeper values than the recursive code after it (copying, comparing) can handle, so
+    both formats stop at tnetstring's limit. One pass, level by level, no recursion."""
+    level = [value]
+    for _ in range(limit):
+        inner: list[Any] = []
+        for v in level:
+            if type(v) is dict:
+                inner.extend(v.values())
+                inner.extend(k for k in v if type(k) is not str)
+            elif type(v) is list:
+                inner.extend(v)
+        level = [v for v in inner if type(v) is dict or type(v) is list]
+        if not level:
+            return False
+    return True
 
 
 def decode_framed(record: bytes) -> Any:
@@ -117,7 +178,7 @@ def decode_framed_head(record: bytes, list_key: str, items: int, size: int) -> A
         if unpacker.tell() != len(state):
             raise ValueError("extra data after the state")
     except Exception as e:
-        raise RecordDecodeError(f"invalid msgpack state: {e}") from None
+        raise RecordDecodeError(f"invalid msgpack state: {_reason(e)}") from None
     if not found:
         raise RecordDecodeError(f"no {list_key!r} list")
     return result
@@ -150,14 +211,18 @@ def decode_prefix_head(prefix: bytes, list_key: str, items: int, size: int) -> A
             result[key] = head
             return result
     except Exception as e:
-        raise RecordDecodeError(f"invalid msgpack state: {e}") from None
+        raise RecordDecodeError(f"invalid msgpack state: {_reason(e)}") from None
     raise RecordDecodeError(f"no {list_key!r} list")
 
 
 def _unpacker(state: bytes | memoryview) -> msgpack.Unpacker:
     """A streaming `_unpack` over `state`, for reading it a piece at a time."""
     unpacker = msgpack.Unpacker(
-        raw=False, strict_map_key=False, use_list=True, max_buffer_size=max(len(state), 1)
+        raw=False,
+        strict_map_key=False,
+        use_list=True,
+        ext_hook=_ext_hook,
+        max_buffer_size=max(len(state), 1),
     )
     unpacker.feed(state)
     return unpacker
@@ -358,11 +423,22 @@ class NativeStateWriter:
     def add_state(self, state: Any, summary: dict[str, Any] | None = None) -> None:
         """Append one record; it is fully encoded before anything is written."""
         try:
-            state_bytes = self._packer.pack(state)
-            summary_bytes = self._packer.pack(summary) if summary else b""
+            state_bytes = self._pack(state)
+            summary_bytes = self._pack(summary) if summary else b""
+            if len(summary_bytes) > _MAX_SUMMARY:  # readers refuse it: they decode the state
+                summary_bytes = b""
         except Exception:
             self._packer = msgpack.Packer(use_bin_type=True)  # drop any half-packed data
             raise
         crc = zlib.crc32(state_bytes, zlib.crc32(summary_bytes))
         head = _RECORD.pack(_RECORD_MARK, KIND_FLOW, 0, len(summary_bytes), len(state_bytes), crc)
         self.fileobj.write(head + summary_bytes + state_bytes)
+
+    def _pack(self, value: Any) -> bytes:
+        """`value` packed, integers beyond 64 bits as `EXT_BIG_INT`."""
+        try:
+            packed: bytes = self._packer.pack(value)
+        except OverflowError:
+            self._packer = msgpack.Packer(use_bin_type=True)
+            packed = self._packer.pack(_big_ints(value))
+        return packed

@@ -73,13 +73,15 @@ def flow_from_record(record: RawRecord, name: str | None, fmt: CaptureFormat | N
 
     The one place records become flows: `FlowReader.stream()` and lazy captures share it.
     """
+    state = _migrated(record, name)
     try:
-        return Flow.from_state(_migrated(record, name))
-    except ValueError as e:
-        raw = _decode(record, name)
-        if fmt is CaptureFormat.MITMPROXY:
-            raw = _in_written_order(raw)
-        return UnknownFlow.from_raw(raw, str(e))
+        return Flow.from_state(state)
+    except Exception as e:  # whatever a record holds, it costs that record alone
+        reason = str(e) or type(e).__name__
+    raw = _decode(record, name)
+    if fmt is CaptureFormat.MITMPROXY:
+        raw = _in_written_order(raw)
+    return UnknownFlow.from_raw(raw, reason, source=name, offset=record.offset, index=record.index)
 
 
 def preview_from_record(record: RawRecord, name: str | None) -> Flow | None:

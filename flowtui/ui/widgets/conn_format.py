@@ -28,6 +28,7 @@ from flowtui.ui.safe_text import (
     join,
     number,
 )
+from flowtui.ui.widgets.flow_columns import format_relative
 
 __all__ = [
     "EXPIRY_WARNING_DAYS",
@@ -339,7 +340,7 @@ def _timing(
         if ts is None:
             out.field(clean(label), clean("-"), STYLES["muted"], 2)
             continue
-        rel = f"  {ts - t0:+.3f}s" if t0 is not None else ""
+        rel = f"  {format_relative(ts, t0)}" if t0 is not None else ""
         out.field(clean(label), clean(f"{format_time(ts, tz)}{rel}"), level=2)
 
 

@@ -8,6 +8,7 @@ and styles, and `fit` takes only safe text.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -25,6 +26,7 @@ __all__ = [
     "fit",
     "format_bytes",
     "format_duration",
+    "format_relative",
     "format_time",
     "format_tls",
     "layout",
@@ -77,7 +79,7 @@ def state_signs(s: FlowSummary) -> SafeStr:
 
 def format_bytes(n: int | None) -> SafeStr:
     """Human sizes: `512`, `1.2k`, `3.4M`, `-` when unknown (`?` when not a number)."""
-    if n is None:
+    if n is None or n < 0:
         return clean("-")
     if n < 1000:
         return number(n)
@@ -90,8 +92,13 @@ def format_bytes(n: int | None) -> SafeStr:
 
 
 def format_duration(seconds: float | None) -> SafeStr:
-    """`850ms`, `1.23s`, `2m03s`, `1h02m`, `-` when unknown."""
-    if seconds is None or seconds < 0:
+    """`850ms`, `1.23s`, `2m03s`, `1h02m`, `-` when unknown, `?` when not a number of
+    seconds (NaN, infinite: a capture may hold such timestamps)."""
+    if seconds is None:
+        return clean("-")
+    if not math.isfinite(seconds):
+        return clean("?")
+    if seconds < 0:
         return clean("-")
     if seconds < 1:
         return clean(f"{seconds * 1000:.0f}ms")
@@ -102,6 +109,18 @@ def format_duration(seconds: float | None) -> SafeStr:
         return clean(f"{minutes}m{secs:02d}s")
     hours, minutes = divmod(minutes, 60)
     return clean(f"{hours}h{minutes:02d}m")
+
+
+def format_relative(ts: float, t0: float | None) -> str:
+    """`ts` as seconds after `t0`, like `+1.250s`; `?` when that is not a number (no
+    `t0`, or a NaN or infinite timestamp, which a capture may hold)."""
+    if t0 is None:
+        return "?"
+    try:
+        rel = ts - t0
+    except (TypeError, OverflowError):
+        return "?"
+    return f"{rel:+.3f}s" if math.isfinite(rel) else "?"
 
 
 def format_time(ts: float | None, tz: tzinfo | None) -> SafeStr:

@@ -14,6 +14,7 @@ from typing import Final, Literal, Protocol
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow, UnknownFlow
 from flowtui.ui.safe_text import SafeStr, clean, join
+from flowtui.ui.widgets.flow_columns import format_relative
 from flowtui.ui.widgets.hexdump import HEX_WIDTH, hex_row, looks_binary, text_lines
 
 __all__ = [
@@ -104,7 +105,7 @@ def format_size(size: int) -> str:
 def _header(index: int, message: MessageLike, t0: float | None, tag: str) -> SafeStr:
     arrow = ARROW_CLIENT if message.from_client else ARROW_SERVER
     who = "client → server" if message.from_client else "server → client"
-    rel = f"{message.timestamp - t0:+.3f}s" if t0 is not None else "?"
+    rel = format_relative(message.timestamp, t0)
     text = f"{arrow} #{index}  {rel}  {format_size(len(message.content))}  {who}"
     return clean(f"{text}  [{tag}]" if tag else text)
 
