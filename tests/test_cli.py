@@ -242,7 +242,9 @@ def test_dump_of_a_hostile_capture_writes_no_control(tmp_path: Path, fmt: str) -
     assert proc.returncode == 2 and "flows unreadable" in err, err
     for text in (out, err):
         bad = _CONTROLS.search(text)
-        assert bad is None, f"{bad.group()!r} at {text[max(bad.start() - 30, 0) : bad.end() + 10]!r}"
+        assert bad is None, (
+            f"{bad.group()!r} at {text[max(bad.start() - 30, 0) : bad.end() + 10]!r}"
+        )
     lines = out.splitlines()
     hostile = lines[-5:]  # the hostile states come last in both captures
     assert [line.split("  ", 1)[0] for line in lines] == [f"#{n}" for n in range(1, len(lines) + 1)]

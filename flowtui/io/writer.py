@@ -43,20 +43,32 @@ MITMPROXY_SUFFIXES = frozenset({".flows", ".mitm", ".dump"})
 """File name suffixes that mean "mitmproxy format" when no format is given."""
 
 
-FLOWTUI_SUFFIXES = frozenset({".flowtui"})
+FLOWTUI_SUFFIXES = frozenset({".flowtui", ".ftui"})
 """File name suffixes of flowtui's format."""
+
+
+FOREIGN_SUFFIXES = frozenset(
+    {
+        ".json", ".jsonl", ".ndjson", ".har", ".txt", ".text", ".log", ".csv", ".tsv",
+        ".xml", ".html", ".htm", ".yaml", ".yml", ".md", ".pcap", ".pcapng", ".cap",
+        ".gz", ".zip", ".bz2", ".xz", ".zst",
+    }
+)  # fmt: skip
+"""Suffixes that promise another format: a binary flowtui file under such a name would
+mislead whoever opens it, so `convert` refuses them unless `--format` is given."""
 
 
 def suffix_problem(path: str | Path) -> str | None:
     """Why the name's suffix promises a format flowtui does not write (`x.json`), or
-    None when it names one of its formats or none at all (`out`, `/dev/null`)."""
+    None when it names one of flowtui's formats, none at all (`out`, `/dev/null`) or one
+    that promises nothing in particular (`x.capture`, written in flowtui's format)."""
     suffix = Path(path).suffix.lower()
-    if not suffix or suffix in MITMPROXY_SUFFIXES or suffix in FLOWTUI_SUFFIXES:
+    if suffix not in FOREIGN_SUFFIXES:
         return None
     return (
-        f"the suffix {suffix!r} names no format flowtui writes: use .flows, .mitm or .dump "
-        "(mitmproxy's format) or .flowtui (flowtui's), or give --format mitmproxy|flowtui"
-        " (for JSON Lines: flowtui dump --json)"
+        f"the suffix {suffix!r} names a format flowtui does not write: use .flows, .mitm or"
+        " .dump (mitmproxy's format) or .flowtui (flowtui's), or give --format"
+        " mitmproxy|flowtui (for JSON Lines: flowtui dump --json)"
     )
 
 

@@ -267,4 +267,5 @@ def test_dump_prints_a_status_code_stored_as_text_safely(tmp_path: Path) -> None
     dump = _flowtui("dump", str(path))
     line = dump.stdout.splitlines()[0]
     assert "\x1b" not in dump.stdout and "\x07" not in dump.stdout and "\x9b" not in dump.stdout
-    assert "→ \\x1b]52;c;aGk=\\x07" in line
+    # mitmproxy refuses a text status code too: the record is listed as unreadable.
+    assert "unreadable record" in line and "status_code" in line, line

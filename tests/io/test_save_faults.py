@@ -322,3 +322,22 @@ def test_convert_refuses_a_suffix_of_another_format(tmp_path: Path) -> None:
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
     assert done.returncode == 0 and len(read_flows(target)) == 30
+
+
+@pytest.mark.parametrize("name", ["big.ftui", "out.capture", "noext"])
+def test_convert_writes_flowtui_format_under_a_name_that_promises_no_other(
+    tmp_path: Path, name: str
+) -> None:
+    """Only a suffix that names another format is refused: `.ftui` (the README's own
+    example), a made-up suffix or none at all get flowtui's format."""
+    target = tmp_path / name
+    done = subprocess.run(
+        [sys.executable, "-m", "flowtui", "convert", str(SAMPLE), str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "flowtui format" in done.stderr
+    assert len(list(read_flows(target))) == len(list(read_flows(SAMPLE)))
