@@ -40,7 +40,8 @@ Inspect network flows captured by mitmproxy (formats 18-21) or saved by flowtui.
   flowtui FILE...          open the captures in the terminal UI
   flowtui dump FILE        print one line per flow (--json: each flow's state as JSON Lines)
   flowtui convert IN OUT   rewrite a capture; the format follows OUT's suffix
-                           (.flows/.mitm/.dump: mitmproxy, anything else: flowtui),
+                           (.flows/.mitm/.dump: mitmproxy; .json, .har, .txt and other
+                           suffixes of other formats: refused; anything else: flowtui),
                            or --format. A file named like a subcommand: use ./dump.
   flowtui proxy ...        a recording TCP relay serving the live socket (--help for more)
   flowtui attach ADDRESS   watch and steer a live proxy (unix:/path or tcp://HOST:PORT)
