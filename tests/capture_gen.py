@@ -19,7 +19,7 @@ from truth import TRUTH
 
 from flowtui.io import tnetstring
 
-__all__ = ["UNKNOWN_EVERY", "generate_states", "write_capture"]
+__all__ = ["UNKNOWN_EVERY", "generate_states", "split_records", "write_capture"]
 
 UNKNOWN_EVERY = 97
 """One flow in this many has a type flowtui does not model."""
@@ -71,3 +71,14 @@ def write_capture(path: Path, count: int, *, seed: int = 6, size: int = 256) -> 
         for state in generate_states(count, seed=seed, size=size):
             f.write(tnetstring.dumps(state))
         return f.tell()
+
+
+def split_records(data: bytes) -> list[bytes]:
+    """A mitmproxy capture's raw records (each a tnetstring: `len:payload}`), as written."""
+    out, pos = [], 0
+    while pos < len(data):
+        colon = data.index(b":", pos)
+        end = colon + 1 + int(data[pos:colon]) + 1
+        out.append(data[pos:end])
+        pos = end
+    return out

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from capture_gen import split_records
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,18 +57,7 @@ def _lazy_store(path: Path) -> FlowStore:
     return store
 
 
-def _records(data: bytes) -> list[bytes]:
-    """Split a mitmproxy capture into its raw records."""
-    out, pos = [], 0
-    while pos < len(data):
-        colon = data.index(b":", pos)
-        end = colon + 1 + int(data[pos:colon]) + 1
-        out.append(data[pos:end])
-        pos = end
-    return out
-
-
-def test_save_after_lazy_load_copies_untouched_records(tmp_path: Path) -> None:
+def test_save_after_lazy_load_copies_untouchedsplit_records(tmp_path: Path) -> None:
     source = ROOT / "flowtui" / "sample" / "sample.flows"
     store = _lazy_store(source)
     assert all(store.is_lazy(store.view.id_at(i)) for i in range(len(store.view)))
@@ -76,7 +66,7 @@ def test_save_after_lazy_load_copies_untouched_records(tmp_path: Path) -> None:
     store.update(changed)
     out = tmp_path / "saved.flows"
     assert save_flows(out, store.entries(), format="mitmproxy") == len(store)
-    before, after = _records(source.read_bytes()), _records(out.read_bytes())
+    before, after = split_records(source.read_bytes()), split_records(out.read_bytes())
     assert len(before) == len(after)
     assert [a == b for a, b in zip(before, after, strict=True)].count(False) == 1
     assert before[2] != after[2]
@@ -106,7 +96,7 @@ def test_save_after_lazy_load_reads_in_mitmproxy(tmp_path: Path) -> None:
     assert theirs_after == theirs_before
 
 
-def test_save_in_the_other_format_converts_lazy_records(tmp_path: Path) -> None:
+def test_save_in_the_other_format_converts_lazysplit_records(tmp_path: Path) -> None:
     source = ROOT / "flowtui" / "sample" / "sample.flows"
     out = tmp_path / "saved.flowtui"
     save_flows(out, _lazy_store(source).entries(), format="flowtui")
@@ -116,7 +106,7 @@ def test_save_in_the_other_format_converts_lazy_records(tmp_path: Path) -> None:
 def test_truncated_capture_gives_its_good_flows_then_the_error(tmp_path: Path) -> None:
     source = ROOT / "flowtui" / "sample" / "sample.flows"
     data = source.read_bytes()
-    records = _records(data)
+    records = split_records(data)
     cut = tmp_path / "cut.flows"
     cut.write_bytes(b"".join(records[:5]) + records[5][: len(records[5]) // 2])
     got: list[IndexEntry] = []
@@ -230,7 +220,7 @@ def test_index_totals_messages_like_full_decoding(timestamp: object, tmp_path: P
     path = tmp_path / "messages.flows"
     save_flows(path, flows, format="mitmproxy")
     data = bytearray()
-    for record in _records(path.read_bytes()):
+    for record in split_records(path.read_bytes()):
         state = tnetstring.loads(record)
         extra = [[True, b"", 1.5], [False, b"x" * 300, timestamp], [True, b"tail", 2]]
         state["messages"] = [*state["messages"], *extra]
@@ -266,7 +256,7 @@ def test_index_of_a_state_with_missing_or_extra_fields_equals_full_decoding(
     # Found by fuzzing: the index listed such a record as a TCP flow, which then opened
     # as unreadable.
     source = ROOT / "tests" / "data" / "mitmproxy-11" / "tls_alpn_chain.flows"
-    states = [tnetstring.loads(r) for r in _records(source.read_bytes())]
+    states = [tnetstring.loads(r) for r in split_records(source.read_bytes())]
     change(states[0])
     path = tmp_path / "odd.flows"
     path.write_bytes(b"".join(tnetstring.dumps(s) for s in states))

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from capture_gen import write_capture
+from capture_gen import split_records, write_capture
 from kill_saves import ROOT, kill_campaign
 
 from flowtui.core.store import FlowStore
@@ -245,20 +245,9 @@ def test_a_directory_target_is_refused(tmp_path: Path) -> None:
 # -- a capture changed on disk under the same size (issue #11, item 9) -----------------
 
 
-def _records(data: bytes) -> list[bytes]:
-    """A mitmproxy capture's raw records."""
-    out, pos = [], 0
-    while pos < len(data):
-        colon = data.index(b":", pos)
-        end = colon + 1 + int(data[pos:colon]) + 1
-        out.append(data[pos:end])
-        pos = end
-    return out
-
-
 def _rewrite_in_place(path: Path) -> None:
     """Move the 5th record to the end, writing over the file (same size, same inode)."""
-    records = _records(path.read_bytes())
+    records = split_records(path.read_bytes())
     shuffled = b"".join([*records[:4], *records[5:], records[4]])
     with path.open("r+b") as f:
         f.write(shuffled)

@@ -9,6 +9,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
+from capture_gen import split_records
 from textual.pilot import Pilot
 from textual.widgets import Input, Label
 from ui_support import FIXTURES, SAMPLE, screen_text
@@ -163,16 +164,6 @@ async def test_overwriting_the_opened_file_is_announced(tmp_path: Path) -> None:
 # -- item 9: records copied from a capture changed in place are checked -------------------
 
 
-def _records(data: bytes) -> list[bytes]:
-    out, pos = [], 0
-    while pos < len(data):
-        colon = data.index(b":", pos)
-        end = colon + 1 + int(data[pos:colon]) + 1
-        out.append(data[pos:end])
-        pos = end
-    return out
-
-
 async def test_saving_a_capture_changed_in_place_is_refused(tmp_path: Path) -> None:
     capture = tmp_path / "capture.flows"
     shutil.copy(SAMPLE, capture)
@@ -180,7 +171,7 @@ async def test_saving_a_capture_changed_in_place_is_refused(tmp_path: Path) -> N
     app = _app(capture)
     async with app.run_test(size=(120, 40)) as pilot:
         await _loaded(app, pilot)
-        records = _records(capture.read_bytes())
+        records = split_records(capture.read_bytes())
         with capture.open("r+b") as f:  # the same size, the 5th record moved to the end
             f.write(b"".join([*records[:4], *records[5:], records[4]]))
         changed = capture.read_bytes()
