@@ -511,3 +511,47 @@ def test_where_we_differ_we_match_more(expr: str) -> None:
     mitm = {key for key, flow in _flows().items() if reference(theirs[flow.id])}
     mine = {key for key, flow in _flows().items() if ours(flow)}
     assert mitm < mine
+
+
+HTTP_BODIES = DATA / "http_bodies.flows"
+"""A real capture with gzip, deflate, br and zstd bodies, a body that claims gzip and is
+not, forms and a WebSocket (scripts/record_http_capture.py)."""
+
+
+@pytest.mark.mitmproxy
+@pytest.mark.parametrize(
+    "expr",
+    ["~b items", "~bs items", "~bq items", "~b name", "~bq 'a=1'", "~b \\x00", "~bs \\x00",
+     "~bq \\x00", "~b \\x8b", "~bq \\x8b", "~bs \\x28\\xb5\\x2f\\xfd"],
+)  # fmt: skip
+def test_body_filters_decode_every_content_encoding_as_mitmproxy(expr: str) -> None:
+    """`~b` looks at the body as `get_content(strict=False)` gives it: br and zstd bodies
+    decoded too, a body that does not decode searched as sent."""
+    flowfilter = pytest.importorskip("mitmproxy.flowfilter")
+    from mitmproxy import io as mitmproxy_io
+
+    with HTTP_BODIES.open("rb") as fh:
+        theirs = {f.id: f for f in mitmproxy_io.FlowReader(fh).stream()}
+    ours, reference = parse(expr), flowfilter.parse(expr)
+    flows = read_flows(HTTP_BODIES)
+    assert len(flows) == len(theirs) > 10
+    verdicts = {f.id: (ours(f), bool(reference(theirs[f.id]))) for f in flows}
+    assert any(mine for mine, _ in verdicts.values()) or "\\x" in expr
+    assert {k: v for k, v in verdicts.items() if v[0] != v[1]} == {}
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
+def test_a_body_that_decodes_past_the_bound_is_searched_up_to_it(
+    coding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decompression bomb in a capture costs at most `MAX_DECODED` bytes per body."""
+    from flowtui.core import HTTPFlow, encoding
+    from flowtui.core.filters import http as http_filters
+
+    monkeypatch.setattr(http_filters, "MAX_DECODED", 100_000)
+    flow = next(f for f in read_flows(HTTP_BODIES) if isinstance(f, HTTPFlow) and f.response)
+    assert flow.response is not None
+    flow.response.headers["content-encoding"] = coding
+    flow.response.raw_content = encoding.encode(b"a" * 1_000_000 + b"NEEDLE", coding)
+    assert parse("~bs aaaa")(flow)
+    assert not parse("~bs NEEDLE")(flow)  # past the bound: not decoded, not searched

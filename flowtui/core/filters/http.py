@@ -9,6 +9,7 @@ type-checked, a wrong type just doesn't match.
 
 from __future__ import annotations
 
+import io
 import re
 import zlib
 from collections.abc import Iterator, Sequence
@@ -89,19 +90,62 @@ def content_type_values(message: dict[str, Any]) -> list[bytes]:
 
 
 def _decode(data: bytes, encoding: str) -> bytes | None:
-    """Body bytes without their Content-Encoding (gzip, deflate), None when unknown."""
+    """Body bytes without their Content-Encoding (gzip, deflate, br, zstd: those
+    mitmproxy decodes), at most `MAX_DECODED` of them, so a decompression bomb in a
+    capture costs a bounded amount; None when the coding is unknown or the data does not
+    decode (mitmproxy's `get_content(strict=False)` then gives the body as sent)."""
     if encoding in ("", "identity", "none"):
         return data
-    if encoding in ("gzip", "x-gzip"):
-        wbits = 16 + zlib.MAX_WBITS
-    elif encoding == "deflate":
+    try:
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            return _inflate(data, encoding)
+        if encoding == "br":
+            return _unbrotli(data)
+        if encoding == "zstd":
+            return _unzstd(data)
+    except Exception:  # every codec's own error type means: not decodable
+        return None
+    return None
+
+
+def _inflate(data: bytes, encoding: str) -> bytes | None:
+    if encoding == "deflate":
         wbits = zlib.MAX_WBITS if data[:1] == b"\x78" else -zlib.MAX_WBITS
     else:
+        wbits = 16 + zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    out = inflater.decompress(data, MAX_DECODED)
+    # A stream cut short decodes partly without an error; mitmproxy's decoder refuses it.
+    if not inflater.eof and not inflater.unconsumed_tail:
         return None
-    try:
-        return zlib.decompressobj(wbits).decompress(data, MAX_DECODED)
-    except zlib.error:
-        return None
+    return out
+
+
+_BROTLI_STEP = 4096
+"""Compressed bytes fed to brotli at a time: one step's output stays bounded."""
+
+
+def _unbrotli(data: bytes) -> bytes | None:
+    import brotli
+
+    decompressor = brotli.Decompressor()
+    parts: list[bytes] = []
+    size = 0
+    for pos in range(0, len(data), _BROTLI_STEP):
+        part: bytes = decompressor.process(data[pos : pos + _BROTLI_STEP])
+        parts.append(part)
+        size += len(part)
+        if size >= MAX_DECODED:
+            return b"".join(parts)[:MAX_DECODED]
+    return b"".join(parts) if decompressor.is_finished() else None
+
+
+def _unzstd(data: bytes) -> bytes | None:
+    import zstandard
+
+    with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)) as reader:
+        out: bytes = reader.read(MAX_DECODED)
+    return out
 
 
 def decoded_content(message: dict[str, Any] | None) -> bytes | None:
