@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kept_records import KeptRecord
 from ui.factories import tcp_flow
 
-from flowtui.core import Flow
 from flowtui.core.filters import parse
 from flowtui.core.filters.columns import INDEXED_FIELDS, SummaryColumns
 from flowtui.core.filters.content import raw_test
@@ -139,25 +139,6 @@ def test_a_field_no_filter_indexed_becomes_a_column() -> None:
 # -- a store through random changes -----------------------------------------------------------
 
 
-class _Record:
-    """A lazy flow: decodes a fresh copy of the flow it was made from."""
-
-    def __init__(self, flow: Flow) -> None:
-        self.flow = flow.copy()
-        self.flow.id = flow.id
-
-    def load(self) -> Flow:
-        flow = self.flow.copy()
-        flow.id = self.flow.id
-        return flow
-
-    def raw(self) -> bytes:
-        return b""
-
-    def load_head(self, messages: int, size: int) -> Flow | None:
-        return None
-
-
 def _truth(store: FlowStore, expr: str) -> list[str]:
     flt = parse(expr)
     return [key for key, flow in zip(store.keys_in_order(), store, strict=True) if flt(flow)]
@@ -201,7 +182,7 @@ def test_store_view_matches_every_flow_through_changes(ops: list[tuple[str, int,
         elif op == "lazy":
             flows = [tcp_flow(made + i, messages=i % 5) for i in range(n % 40)]
             made += len(flows)
-            store.add_lazy((f.id, summarize(f), _Record(f)) for f in flows)
+            store.add_lazy((f.id, summarize(f), KeptRecord(f)) for f in flows)
         elif op == "relazy" and pick is not None:
             # A second record with the same id (a capture that repeats it): a flow of its
             # own, while the first stays as it was.
@@ -210,7 +191,7 @@ def test_store_view_matches_every_flow_through_changes(ops: list[tuple[str, int,
             again = flow.copy()
             again.id = flow.id
             again.comment = f"todo {n}"
-            store.add_lazy([(again.id, summarize(again), _Record(again))])
+            store.add_lazy([(again.id, summarize(again), KeptRecord(again))])
         elif op in ("mark", "comment") and pick is not None:
             flow = store.get(pick)
             assert flow is not None
@@ -239,9 +220,9 @@ def test_store_view_matches_every_flow_through_changes(ops: list[tuple[str, int,
 def test_store_columns_past_256_values_through_changes() -> None:
     store = FlowStore()
     flows = [tcp_flow(i) for i in range(300)]
-    store.add_lazy((f.id, summarize(f), _Record(f)) for f in flows[:250])
+    store.add_lazy((f.id, summarize(f), KeptRecord(f)) for f in flows[:250])
     store.add(flows[250:260])
-    store.add_lazy((f.id, summarize(f), _Record(f)) for f in flows[260:])
+    store.add_lazy((f.id, summarize(f), KeptRecord(f)) for f in flows[260:])
     for f in flows[::7]:
         store.remove(f.id)
     store.insert_after(flows[1].id, flows[1].copy())
@@ -261,10 +242,10 @@ def test_store_columns_past_256_values_through_changes() -> None:
 def test_a_filter_raising_on_odd_summary_data_hides_that_flow_only() -> None:
     store = FlowStore()
     good = [tcp_flow(i) for i in range(4)]
-    store.add_lazy((f.id, summarize(f), _Record(f)) for f in good)
+    store.add_lazy((f.id, summarize(f), KeptRecord(f)) for f in good)
     odd = tcp_flow(9)
     broken = summarize(odd)._replace(dst=(b"bytes, not text",))  # type: ignore[arg-type]
-    store.add_lazy([(odd.id, broken, _Record(odd))])
+    store.add_lazy([(odd.id, broken, KeptRecord(odd))])
     store.set_filter(parse("~dst 10.1"))  # the column path raises: the store goes flow by flow
     assert [store.view.id_at(i) for i in range(len(store.view))] == [f.id for f in good]
     store.set_filter(parse("~tcp"))
@@ -274,9 +255,9 @@ def test_a_filter_raising_on_odd_summary_data_hides_that_flow_only() -> None:
 def test_unhashable_summary_values_fall_back_to_the_summaries_list() -> None:
     store = FlowStore()
     flows = [tcp_flow(i) for i in range(3)]
-    store.add_lazy((f.id, summarize(f), _Record(f)) for f in flows[:2])
+    store.add_lazy((f.id, summarize(f), KeptRecord(f)) for f in flows[:2])
     weird = summarize(flows[2])._replace(src=["10.0.0.1:40002"])  # type: ignore[arg-type]
-    store.add_lazy([(flows[2].id, weird, _Record(flows[2]))])
+    store.add_lazy([(flows[2].id, weird, KeptRecord(flows[2]))])
     assert not store._columns_ok
     store.set_filter(parse("~src 4000[02]"))
     assert [store.view.id_at(i) for i in range(len(store.view))] == [flows[0].id, flows[2].id]
@@ -287,7 +268,7 @@ def test_unhashable_summary_values_fall_back_to_the_summaries_list() -> None:
 def test_known_results_override_the_summaries() -> None:
     store = FlowStore()
     flows = [tcp_flow(i) for i in range(5)]
-    store.add_lazy((f.id, summarize(f), _Record(f)) for f in flows)
+    store.add_lazy((f.id, summarize(f), KeptRecord(f)) for f in flows)
     store.set_filter(parse("~tcp"), known={flows[1].id: False, "gone": True})
     assert [store.view.id_at(i) for i in range(len(store.view))] == [
         f.id for i, f in enumerate(flows) if i != 1

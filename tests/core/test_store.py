@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kept_records import KeptRecord
 from ui.factories import T0, tcp_flow
 
 from flowtui.core import Flow
@@ -154,26 +155,7 @@ def test_opened_flows_are_kept_up_to_a_count_and_a_byte_budget() -> None:
 
 
 def _records(*flows: Flow) -> list[tuple[str, object, object]]:
-    return [(f.id, summarize(f), _Kept(f)) for f in flows]
-
-
-class _Kept:
-    """A lazy record holding a flow's state (a fresh flow each load)."""
-
-    def __init__(self, flow: Flow) -> None:
-        self.flow = flow.copy()
-        self.flow.id = flow.id
-
-    def load(self) -> Flow:
-        flow = self.flow.copy()
-        flow.id = self.flow.id
-        return flow
-
-    def raw(self) -> bytes:
-        return b""
-
-    def load_head(self, messages: int, size: int) -> Flow | None:
-        return None
+    return [(f.id, summarize(f), KeptRecord(f)) for f in flows]
 
 
 def test_repeated_ids_are_flows_of_their_own() -> None:

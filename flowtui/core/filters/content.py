@@ -95,8 +95,8 @@ def payloads(flow: Flow, side: str) -> Iterator[bytes]:
             if want_client if m.from_client else want_server:
                 yield m.content
     elif isinstance(flow, HTTPFlow):
-        for key, wanted in (("request", want_client), ("response", want_server)):
-            content = decoded_content(http_part(flow, key)) if wanted else None
+        for message, wanted in ((flow.request, want_client), (flow.response, want_server)):
+            content = decoded_content(message) if wanted else None
             if content is not None:
                 yield content
         for from_client, content in _ws_messages(flow):
@@ -190,9 +190,9 @@ def flow_size(flow: Flow) -> int:
         return sum(len(m.content) for m in flow.messages)
     if isinstance(flow, HTTPFlow):
         total = sum(len(c) for _, c in _ws_messages(flow))
-        for key in ("request", "response"):
-            content = (http_part(flow, key) or {}).get("content")
-            total += len(content) if isinstance(content, bytes) else 0
+        for message in (flow.request, flow.response):
+            content = message.raw_content if message is not None else None
+            total += len(content) if content is not None else 0
         return total
     if isinstance(flow, DNSFlow):  # record data, as mitmproxy's `Message.size`
         return sum(

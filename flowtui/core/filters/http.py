@@ -17,6 +17,7 @@ from typing import Any
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow
 from flowtui.core.filters.nodes import Node
+from flowtui.core.http import Message
 from flowtui.core.serializable import Serializable
 
 __all__ = [
@@ -148,14 +149,15 @@ def _unzstd(data: bytes) -> bytes | None:
     return out
 
 
-def decoded_content(message: dict[str, Any] | None) -> bytes | None:
-    """The body as mitmproxy's `get_content(strict=False)`: decoded when it can be."""
-    if message is None:
+def decoded_content(message: Message | None) -> bytes | None:
+    """The body as mitmproxy's `get_content(strict=False)`: decoded when it can be.
+
+    Reads the model's body and header directly: building the message's state for each
+    flow a content filter looks at would copy every header field for nothing."""
+    if message is None or message.raw_content is None:
         return None
-    content = message.get("content")
-    if not isinstance(content, bytes):
-        return None
-    encoding = _text(_header(message, b"content-encoding") or b"").strip().lower()
+    content = message.raw_content
+    encoding = message.headers.get("content-encoding", "").strip().lower()
     decoded = _decode(content, encoding)
     return content if decoded is None else decoded
 
@@ -258,12 +260,19 @@ def is_asset(flow: Flow) -> bool:
 
 def has_request_only(flow: Flow) -> bool:
     """`~q`: an HTTP or DNS flow without a response (as mitmproxy)."""
-    return isinstance(flow, HTTPFlow | DNSFlow) and http_part(flow, "response") is None
+    return isinstance(flow, HTTPFlow | DNSFlow) and not _has_response(flow)
 
 
 def has_response(flow: Flow) -> bool:
     """`~s`: an HTTP or DNS flow with a response."""
-    return isinstance(flow, HTTPFlow | DNSFlow) and http_part(flow, "response") is not None
+    return isinstance(flow, HTTPFlow | DNSFlow) and _has_response(flow)
+
+
+def _has_response(flow: HTTPFlow | DNSFlow) -> bool:
+    # The model answers directly; a DNS flow is still raw state.
+    if isinstance(flow, HTTPFlow):
+        return flow.response is not None
+    return http_part(flow, "response") is not None
 
 
 class BytesRegex(Node):
