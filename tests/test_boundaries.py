@@ -13,8 +13,8 @@ import pytest
     [
         ["flowtui.core"],
         ["flowtui.io"],
-        ["flowtui.core.store"],
-        ["flowtui.core", "flowtui.io", "flowtui.core.store", "flowtui.cli"],
+        ["flowtui.store"],
+        ["flowtui.core", "flowtui.io", "flowtui.store", "flowtui.cli"],
     ],
 )
 def test_headless_modules_do_not_import_textual(modules: list[str]) -> None:

@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from flowtui.core import Flow
-from flowtui.core.store import FlowStore, LazyFlow, Removed, StoreEvent, StoreSnapshot
+from flowtui.store import FlowStore, LazyFlow, Removed, StoreEvent, StoreSnapshot
 from flowtui.io import FlowWriteException, format_for_path, save_flows
 from flowtui.io.spool import is_stream
 from flowtui.ui.attach import Attachment, capture_name

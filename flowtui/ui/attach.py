@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flowtui.core.store import FlowStore
+from flowtui.store import FlowStore
 from flowtui.live.client import MAX_MEMORY, CommandError, LiveClient, LiveEvent
 from flowtui.live.endpoints import parse_endpoint, read_token_file
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
-from flowtui.core.store import StoreEvent
+from flowtui.store import StoreEvent
 from flowtui.io.lazy import IndexEntry
 
 __all__ = ["FlowsLoaded", "LoadFinished", "LoadProgress", "SaveFinished", "StoreChanged"]

@@ -48,7 +48,7 @@ from flowtui.core import Flow, UnknownFlow
 from flowtui.core.filters import parse
 from flowtui.core.filters.columns import SummaryColumns
 from flowtui.core.messages import MessageFlow
-from flowtui.core.store import FlowStore
+from flowtui.store import FlowStore
 from flowtui.core.summary import FlowSummary, summarize
 from flowtui.io import FlowReader, FlowReadException, save_flows, summarize_state
 from flowtui.io.lazy import CaptureIndexer

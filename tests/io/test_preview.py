@@ -10,7 +10,7 @@ import pytest
 
 from flowtui.core import TCPFlow, TCPMessage
 from flowtui.core.messages import MessageFlow
-from flowtui.core.store import PREVIEW_MESSAGES, FlowStore
+from flowtui.store import PREVIEW_MESSAGES, FlowStore
 from flowtui.io import read_flows, save_flows, tnetstring
 from flowtui.io.lazy import CaptureIndexer, IndexEntry
 

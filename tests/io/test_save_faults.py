@@ -24,7 +24,7 @@ import pytest
 from capture_gen import split_records, write_capture
 from kill_saves import ROOT, kill_campaign
 
-from flowtui.core.store import FlowStore
+from flowtui.store import FlowStore
 from flowtui.io import FlowReader, FlowWriteException, read_flows, save_flows
 from flowtui.io.lazy import CaptureIndexer
 

@@ -210,7 +210,7 @@ def test_a_flow_that_cannot_be_read_back_opens_as_unreadable_and_saves_as_it_was
     tmp_path: Path,
 ) -> None:
     from flowtui.core import UnknownFlow
-    from flowtui.core.store import FlowStore
+    from flowtui.store import FlowStore
     from flowtui.io import FlowWriteException
 
     flows = read_flows(ROOT / "flowtui" / "sample" / "sample.flows")

@@ -20,7 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from flowtui.core import Flow
-from flowtui.core.store import FlowStore, FlowSummary, StoreEvent
+from flowtui.store import FlowStore, FlowSummary, StoreEvent
 from flowtui.ui.messages import StoreChanged
 from flowtui.ui.safe_text import clean, join
 from flowtui.ui.widgets.flow_columns import fit, layout

@@ -1,0 +1,386 @@
+"""The filtered and ordered view of the store: what the flow list shows.
+
+`FlowView` owns which flows are shown and in what order: a filter (any `Predicate`;
+a `SummaryFilter` is tested on the summaries' columns and decodes nothing), the
+marked-only switch, and an order (`OrderKey`, or None for the store's own order, the
+flows' numbers) read from summary columns, never from a decoded flow. Ties keep the
+store's order; `reverse` mirrors the whole list (ties included) and costs nothing: the
+view keeps one forward list and reads it from the end.
+
+It is kept up flow by flow as flows are added, updated and removed: a flow is put at its
+place with a binary search over the shown flows' sort keys, so a live capture keeps its
+order without re-sorting. Only a new filter, order or marked-only switch rebuilds it
+(O(n), a sort when ordered: see bench/bench_order.py).
+"""
+
+from __future__ import annotations
+
+import bisect
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
+from itertools import compress
+from typing import Any, overload
+
+from flowtui.core.flow import Flow
+from flowtui.core.summary import FlowSummary
+from flowtui.store.filtering import Predicate, SummaryFilter, summary_filter
+from flowtui.store.order import OddValue, OrderKey
+from flowtui.store.table import SummaryTable
+
+__all__ = ["FlowView"]
+
+_MERGE = 32
+"""A batch of more new shown flows than this is merged by one sort, not inserted one
+at a time (each insert moves the pointers after it)."""
+
+
+class FlowView(Sequence[Flow]):
+    """The shown flows, filtered and ordered: a read-only sequence over the store."""
+
+    def __init__(
+        self,
+        table: SummaryTable,
+        get: Callable[[str], Flow],
+        resident: Callable[[str], Flow | None],
+        changed: Callable[[], None],
+    ) -> None:
+        self._table = table
+        self._get = get
+        """Decodes a flow (kept among the recently opened): for filters that need it."""
+        self._resident = resident
+        self._changed = changed
+        """Announces a rebuilt view (the store's `reset` event)."""
+        self._filter: Predicate | None = None
+        self._summary_filter: SummaryFilter | None = None
+        self._answers: dict[str, bool] = {}
+        """A flow-by-flow filter's answers so far (so switching marked-only off does
+        not decode every flow again); empty for a summary filter."""
+        self._order: OrderKey | None = None
+        self._ranked = False
+        """True when the sort values are (rank, value) pairs (see `OrderKey.values`)."""
+        self._reverse = False
+        self._marked_only = False
+        self._ids: list[str] = []
+        """The shown keys, in forward order."""
+        self._keys: list[Any] = []
+        """Their sort keys, ascending: the sequence number in the store's order, else
+        (value, sequence number) (unique, so a flow's place is found by bisection)."""
+
+    # -- the sequence ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> Flow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Flow]: ...
+    def __getitem__(self, index: int | slice) -> Flow | list[Flow]:
+        if isinstance(index, slice):
+            ids = self._ids[::-1] if self._reverse else self._ids
+            return [self._flow(i) for i in ids[index]]
+        return self._flow(self.id_at(index))
+
+    def _flow(self, key: str) -> Flow:
+        flow = self._resident(key)
+        return flow if flow is not None else self._get(key)
+
+    def id_at(self, index: int) -> str:
+        """The key of the flow at `index` (never decodes a lazy flow)."""
+        if not self._reverse:
+            return self._ids[index]
+        n = len(self._ids)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(index)
+        return self._ids[n - 1 - index]
+
+    def ids(self) -> list[str]:
+        """Every shown key, in the shown order."""
+        return self._ids[::-1] if self._reverse else list(self._ids)
+
+    def position(self, key: str) -> int | None:
+        """The position of a flow in the view, or None if it is not shown (O(log n))."""
+        pos = self._forward_position(key)
+        if pos is None or not self._reverse:
+            return pos
+        return len(self._ids) - 1 - pos
+
+    def newest_position(self) -> int | None:
+        """The position of the shown flow added last (the highest number), or None if no
+        flow is shown: where follow mode puts the cursor."""
+        if not self._ids:
+            return None
+        if self._order is None:
+            return 0 if self._reverse else len(self._ids) - 1
+        table = self._table
+        if table.ids:
+            pos = self.position(table.ids[-1])
+            if pos is not None:
+                return pos
+        newest = max(range(len(self._keys)), key=lambda i: self._keys[i][1])
+        return len(self._ids) - 1 - newest if self._reverse else newest
+
+    # -- settings -------------------------------------------------------------------------
+
+    @property
+    def filter(self) -> Predicate | None:
+        """The predicate (None shows every flow)."""
+        return self._filter
+
+    @property
+    def order(self) -> OrderKey | None:
+        """What the view is ordered by; None: the store's order (the flows' numbers)."""
+        return self._order
+
+    @property
+    def reverse(self) -> bool:
+        """True when the order is reversed (the last first)."""
+        return self._reverse
+
+    @property
+    def marked_only(self) -> bool:
+        """True when only marked flows are shown (mitmproxy console's `M`)."""
+        return self._marked_only
+
+    def set_filter(self, predicate: Predicate | None, known: Mapping[str, bool] | None) -> None:
+        """Show only flows for which `predicate` is true (None: all); O(n). `known`
+        holds answers computed elsewhere (a worker over `snapshot()`)."""
+        self._filter = predicate
+        self._summary_filter = summary_filter(predicate)
+        self._answers = {}
+        self.rebuild(known or {})
+        self._changed()
+
+    def set_order(self, order: OrderKey | None, reverse: bool | None = None) -> None:
+        """Order the view by `order` (None: the store's order), reversed or not (None:
+        as it is); re-sorts the shown flows only (nothing is filtered again)."""
+        if reverse is not None:
+            self._reverse = reverse
+        if order != self._order:
+            was_store_order = self._order is None
+            self._order = order
+            self._resort(was_store_order)
+        self._changed()
+
+    def set_reverse(self, reverse: bool) -> None:
+        """Reverse the order or not (O(1))."""
+        self._reverse = reverse
+        self._changed()
+
+    def set_marked_only(self, marked_only: bool) -> None:
+        """Show only marked flows (among those the filter shows), or not."""
+        if marked_only == self._marked_only:
+            return
+        self._marked_only = marked_only
+        if marked_only:  # a subset of what is shown: keep the order, drop the rest
+            marked = [bool(self._table.summary(k).marked) for k in self._ids]
+            self._ids = list(compress(self._ids, marked))
+            self._keys = list(compress(self._keys, marked))
+        else:
+            self.rebuild({})
+        self._changed()
+
+    # -- keeping up ---------------------------------------------------------------------
+
+    def rebuild(self, known: Mapping[str, bool]) -> None:
+        """Filter and order every flow anew (answers in `known`, then those a
+        flow-by-flow filter gave before, are taken as they are)."""
+        flags = self._flags({**self._answers, **known} if self._answers else known)
+        table = self._table
+        if flags is None:
+            rows: Sequence[int] | None = None
+        elif flags.count(1) * 16 > len(flags):
+            rows = list(compress(range(len(flags)), flags))
+        else:  # few flows shown: find them, touching none of the others
+            rows, find = [], flags.find
+            row = find(1)
+            while row >= 0:
+                rows.append(row)
+                row = find(1, row + 1)
+        ids = table.ids if rows is None else list(map(table.ids.__getitem__, rows))
+        seqs = table.seqs.tolist() if rows is None else list(map(table.seqs.__getitem__, rows))
+        if self._order is None:
+            self._ids = ids.copy() if rows is None else ids
+            self._keys = seqs
+            return
+        summaries = table.summaries()
+        if rows is not None:
+            summaries = list(map(summaries.__getitem__, rows))
+        self._sort(ids, seqs, summaries)
+
+    def _resort(self, was_store_order: bool) -> None:
+        """Sort the shown flows by the current order (ties in the store's order)."""
+        table = self._table
+        ids = self._ids if was_store_order else sorted(self._ids, key=table.seq)
+        seqs = list(map(table.seq, ids))
+        if self._order is None:
+            self._ids, self._keys = ids, seqs
+            return
+        self._sort(ids, seqs, list(map(table.summary, ids)))
+
+    def _sort(self, ids: list[str], seqs: list[int], summaries: list[FlowSummary]) -> None:
+        """Show `ids` (in the store's order, with their sequence numbers and summaries)
+        sorted by the order's values; ties keep the store's order (a stable sort)."""
+        assert self._order is not None
+        values, self._ranked = self._order.values(summaries)
+        order = sorted(range(len(ids)), key=values.__getitem__)
+        self._ids = list(map(ids.__getitem__, order))
+        self._keys = list(
+            zip(map(values.__getitem__, order), map(seqs.__getitem__, order), strict=True)
+        )
+
+    def _flags(self, known: Mapping[str, bool]) -> bytes | None:
+        """One byte per row of the table, 1 for a shown flow; None: every flow."""
+        table = self._table
+        flt = self._summary_filter
+        flags: bytes | None = None
+        if self._filter is None:
+            if known:
+                flags = bytes(1 if known.get(k, True) else 0 for k in table.ids)
+        elif flt is not None:
+            # The fast path: the summaries column by column (or in one list if keeping
+            # the columns failed), tested field by field: nothing decoded.
+            try:
+                if table.columns_ok:
+                    flags = flt.match_columns(table.columns)
+                else:
+                    flags = flt.match_summaries(table.summaries())
+            except Exception:  # a filter must never break the store: go flow by flow
+                flags = None
+            if flags is None or len(flags) != len(table):
+                flags = self._each(known)
+            elif known:
+                flags = self._with_known(flags, known)
+        else:
+            flags = self._each(known)
+        if self._marked_only:
+            marked = self._marked_flags()
+            if flags is None:
+                flags = marked
+            else:
+                ones = int.from_bytes(flags, "little") & int.from_bytes(marked, "little")
+                flags = ones.to_bytes(len(marked), "little")
+        return flags
+
+    def _each(self, known: Mapping[str, bool]) -> bytes:
+        """The filter flow by flow (`known` answers first); a plain filter's answers
+        are kept."""
+        match = self._filter_matches
+        answers = [known[k] if k in known else match(k) for k in self._table.ids]
+        if self._summary_filter is None:
+            self._answers = dict(zip(self._table.ids, answers, strict=True))
+        return bytes(answers)
+
+    def _marked_flags(self) -> bytes:
+        table = self._table
+        if table.columns_ok:
+            with suppress(Exception):  # an odd mark: one by one, below
+                return table.columns.flags(table.columns.field_mask("marked", bool))
+        return bytes(bool(s.marked) for s in table.summaries())
+
+    def _with_known(self, flags: bytes, known: Mapping[str, bool]) -> bytes:
+        """`flags` with the answers in `known` instead."""
+        patched = bytearray(flags)
+        for key, ok in known.items():
+            if key in self._table:
+                patched[self._table.row(key)] = 1 if ok else 0
+        return bytes(patched)
+
+    def _filter_matches(self, key: str) -> bool:
+        """The filter alone on one flow: on its summary where the filter allows, else on
+        the flow (decoding a lazy one)."""
+        if self._filter is None:
+            return True
+        try:
+            if self._summary_filter is not None:  # the summary of the flow's revision
+                return bool(self._summary_filter.match_summary(self._table.summary(key)))
+            return bool(self._filter(self._flow(key)))
+        except Exception:  # a filter must never break the store; treat as "no match"
+            return False
+
+    def matches(self, key: str) -> bool:
+        """Whether the flow would be shown now (filter and marked-only)."""
+        if self._marked_only and not self._table.summary(key).marked:
+            return False
+        ok = self._filter_matches(key)
+        if self._filter is not None and self._summary_filter is None:
+            self._answers[key] = ok
+        return ok
+
+    def _sort_key(self, key: str, summary: FlowSummary | None = None) -> Any:
+        """The flow's sort key (raises `OddValue` for an odd value while not ranked)."""
+        seq = self._table.seq(key)
+        if self._order is None:
+            return seq
+        summary = self._table.summary(key) if summary is None else summary
+        return (self._order.value_of(summary, self._ranked), seq)
+
+    def _forward_position(self, key: str, summary: FlowSummary | None = None) -> int | None:
+        if key not in self._table:
+            return None
+        try:
+            k = self._sort_key(key, summary)
+            pos = bisect.bisect_left(self._keys, k)
+            if pos < len(self._ids) and self._ids[pos] == key:
+                return pos
+            return None
+        except (OddValue, TypeError):  # not sorted by a comparable value: look
+            try:
+                return self._ids.index(key)
+            except ValueError:
+                return None
+
+    def added(self, keys: Iterable[str]) -> None:
+        """Flows just appended to the table: show those that match, at their place."""
+        self._insert([k for k in keys if self.matches(k)])
+
+    def _insert(self, shown: list[str]) -> None:
+        """Show these flows (not shown yet), each at its place."""
+        if not shown:
+            return
+        try:
+            pairs = sorted((self._sort_key(k), k) for k in shown)
+        except (OddValue, TypeError):
+            self._ranked = True  # an odd value among them: every value ranked
+            self._resort_all(shown)
+            return
+        if not self._keys or pairs[0][0] > self._keys[-1]:  # the usual case: at the end
+            self._keys.extend(map(operator.itemgetter(0), pairs))
+            self._ids.extend(map(operator.itemgetter(1), pairs))
+        elif len(pairs) <= _MERGE:
+            for k, key in pairs:
+                pos = bisect.bisect_left(self._keys, k)
+                self._keys.insert(pos, k)
+                self._ids.insert(pos, key)
+        else:  # two sorted runs: one stable merge
+            merged = sorted([*zip(self._keys, self._ids, strict=True), *pairs])
+            self._keys = list(map(operator.itemgetter(0), merged))
+            self._ids = list(map(operator.itemgetter(1), merged))
+
+    def _resort_all(self, extra: list[str]) -> None:
+        """Sort the shown flows and `extra` anew (ranked values)."""
+        ids = sorted({*self._ids, *extra}, key=self._table.seq)
+        self._sort(ids, list(map(self._table.seq, ids)), list(map(self._table.summary, ids)))
+
+    def updated(self, key: str, old: FlowSummary) -> None:
+        """The flow's summary was `old` and changed: show it or not, at its new place."""
+        pos = self._forward_position(key, old)
+        if pos is not None:
+            del self._ids[pos], self._keys[pos]
+        if self.matches(key):
+            self._insert([key])
+
+    def removed(self, key: str) -> None:
+        """The flow is about to leave the table (its row and summary still there)."""
+        self._answers.pop(key, None)
+        pos = self._forward_position(key)
+        if pos is not None:
+            del self._ids[pos], self._keys[pos]
+
+    def clear(self) -> None:
+        """The table was emptied (the filter, order and switches stay)."""
+        self._ids, self._keys = [], []
+        self._answers = {}
