@@ -72,6 +72,14 @@ class SummaryTable:
     def summary_get(self, key: str) -> FlowSummary | None:
         return self._summaries.get(key)
 
+    def seqs_of(self, keys: Iterable[str]) -> list[int]:
+        """The sequence numbers of these keys (one C-level pass)."""
+        return list(map(self._seq.__getitem__, keys))
+
+    def summaries_of(self, keys: Iterable[str]) -> list[FlowSummary]:
+        """The summaries of these keys (one C-level pass)."""
+        return list(map(self._summaries.__getitem__, keys))
+
     def summaries(self) -> list[FlowSummary]:
         """Every summary in order."""
         return list(self._summaries.values())

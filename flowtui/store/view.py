@@ -10,7 +10,9 @@ view keeps one forward list and reads it from the end.
 It is kept up flow by flow as flows are added, updated and removed: a flow is put at its
 place with a binary search over the shown flows' sort keys, so a live capture keeps its
 order without re-sorting. Only a new filter, order or marked-only switch rebuilds it
-(O(n), a sort when ordered: see bench/bench_order.py).
+(O(n), a sort when ordered: see bench/bench_order.py). The sort keys are kept as two
+parallel lists (values, sequence numbers), not a tuple per flow: 100,000 new tuples
+set off the cyclic collector's full passes over every object of the session.
 """
 
 from __future__ import annotations
@@ -62,10 +64,12 @@ class FlowView(Sequence[Flow]):
         self._reverse = False
         self._marked_only = False
         self._ids: list[str] = []
-        """The shown keys, in forward order."""
-        self._keys: list[Any] = []
-        """Their sort keys, ascending: the sequence number in the store's order, else
-        (value, sequence number) (unique, so a flow's place is found by bisection)."""
+        """The shown keys, in forward order: ascending (value, sequence number)."""
+        self._vals: list[Any] | None = None
+        """Their sort values (None in the store's order, where the value is `_seqs`)."""
+        self._seqs: list[int] = []
+        """Their sequence numbers (ascending within a run of equal values: ties keep the
+        store's order, and a flow's place is found by two bisections)."""
 
     # -- the sequence ---------------------------------------------------------------------
 
@@ -120,7 +124,7 @@ class FlowView(Sequence[Flow]):
             pos = self.position(table.ids[-1])
             if pos is not None:
                 return pos
-        newest = max(range(len(self._keys)), key=lambda i: self._keys[i][1])
+        newest = max(range(len(self._seqs)), key=self._seqs.__getitem__)
         return len(self._ids) - 1 - newest if self._reverse else newest
 
     # -- settings -------------------------------------------------------------------------
@@ -176,9 +180,12 @@ class FlowView(Sequence[Flow]):
             return
         self._marked_only = marked_only
         if marked_only:  # a subset of what is shown: keep the order, drop the rest
-            marked = [bool(self._table.summary(k).marked) for k in self._ids]
+            summaries = self._table.summaries_of(self._ids)
+            marked = list(map(bool, map(operator.attrgetter("marked"), summaries)))
             self._ids = list(compress(self._ids, marked))
-            self._keys = list(compress(self._keys, marked))
+            self._seqs = list(compress(self._seqs, marked))
+            if self._vals is not None:
+                self._vals = list(compress(self._vals, marked))
         else:
             self.rebuild({})
         self._changed()
@@ -204,7 +211,7 @@ class FlowView(Sequence[Flow]):
         seqs = table.seqs.tolist() if rows is None else list(map(table.seqs.__getitem__, rows))
         if self._order is None:
             self._ids = ids.copy() if rows is None else ids
-            self._keys = seqs
+            self._vals, self._seqs = None, seqs
             return
         summaries = table.summaries()
         if rows is not None:
@@ -214,12 +221,16 @@ class FlowView(Sequence[Flow]):
     def _resort(self, was_store_order: bool) -> None:
         """Sort the shown flows by the current order (ties in the store's order)."""
         table = self._table
-        ids = self._ids if was_store_order else sorted(self._ids, key=table.seq)
-        seqs = list(map(table.seq, ids))
+        ids = self._ids
+        if not was_store_order:  # back to the store's order first: ties keep it
+            seqs = table.seqs_of(self._ids)
+            back = sorted(range(len(seqs)), key=seqs.__getitem__)
+            ids = list(map(self._ids.__getitem__, back))
+        seqs = table.seqs_of(ids)
         if self._order is None:
-            self._ids, self._keys = ids, seqs
+            self._ids, self._vals, self._seqs = ids, None, seqs
             return
-        self._sort(ids, seqs, list(map(table.summary, ids)))
+        self._sort(ids, seqs, table.summaries_of(ids))
 
     def _sort(self, ids: list[str], seqs: list[int], summaries: list[FlowSummary]) -> None:
         """Show `ids` (in the store's order, with their sequence numbers and summaries)
@@ -228,9 +239,8 @@ class FlowView(Sequence[Flow]):
         values, self._ranked = self._order.values(summaries)
         order = sorted(range(len(ids)), key=values.__getitem__)
         self._ids = list(map(ids.__getitem__, order))
-        self._keys = list(
-            zip(map(values.__getitem__, order), map(seqs.__getitem__, order), strict=True)
-        )
+        self._vals = list(map(values.__getitem__, order))
+        self._seqs = list(map(seqs.__getitem__, order))
 
     def _flags(self, known: Mapping[str, bool]) -> bytes | None:
         """One byte per row of the table, 1 for a shown flow; None: every flow."""
@@ -310,28 +320,36 @@ class FlowView(Sequence[Flow]):
             self._answers[key] = ok
         return ok
 
-    def _sort_key(self, key: str, summary: FlowSummary | None = None) -> Any:
-        """The flow's sort key (raises `OddValue` for an odd value while not ranked)."""
-        seq = self._table.seq(key)
+    def _value(self, key: str, summary: FlowSummary | None = None) -> Any:
+        """The flow's sort value (its sequence number in the store's order); raises
+        `OddValue` for a value of another type while the values are not ranked."""
         if self._order is None:
-            return seq
+            return self._table.seq(key)
         summary = self._table.summary(key) if summary is None else summary
-        return (self._order.value_of(summary, self._ranked), seq)
+        return self._order.value_of(summary, self._ranked)
+
+    def _locate(self, value: Any, seq: int) -> int:
+        """Where (value, seq) is or would go in the forward order (O(log n))."""
+        if self._vals is None:
+            return bisect.bisect_left(self._seqs, seq)
+        lo = bisect.bisect_left(self._vals, value)
+        hi = bisect.bisect_right(self._vals, value, lo)
+        return bisect.bisect_left(self._seqs, seq, lo, hi)
 
     def _forward_position(self, key: str, summary: FlowSummary | None = None) -> int | None:
-        if key not in self._table:
+        seq = self._table.seq_get(key)
+        if seq is None:
             return None
         try:
-            k = self._sort_key(key, summary)
-            pos = bisect.bisect_left(self._keys, k)
-            if pos < len(self._ids) and self._ids[pos] == key:
-                return pos
-            return None
+            pos = self._locate(self._value(key, summary), seq)
         except (OddValue, TypeError):  # not sorted by a comparable value: look
             try:
                 return self._ids.index(key)
             except ValueError:
                 return None
+        if pos < len(self._ids) and self._ids[pos] == key:
+            return pos
+        return None
 
     def added(self, keys: Iterable[str]) -> None:
         """Flows just appended to the table: show those that match, at their place."""
@@ -342,34 +360,55 @@ class FlowView(Sequence[Flow]):
         if not shown:
             return
         try:
-            pairs = sorted((self._sort_key(k), k) for k in shown)
+            rows = sorted((self._value(k), self._table.seq(k), k) for k in shown)
         except (OddValue, TypeError):
-            self._ranked = True  # an odd value among them: every value ranked
-            self._resort_all(shown)
+            self._resort_all(shown)  # an odd value among them: every value ranked
             return
-        if not self._keys or pairs[0][0] > self._keys[-1]:  # the usual case: at the end
-            self._keys.extend(map(operator.itemgetter(0), pairs))
-            self._ids.extend(map(operator.itemgetter(1), pairs))
-        elif len(pairs) <= _MERGE:
-            for k, key in pairs:
-                pos = bisect.bisect_left(self._keys, k)
-                self._keys.insert(pos, k)
+        first_value, first_seq, _ = rows[0]
+        vals = self._vals
+        if not self._ids or (
+            (first_seq > self._seqs[-1])
+            if vals is None
+            else (first_value, first_seq) > (vals[-1], self._seqs[-1])
+        ):  # the usual case (a capture indexed, a live flow arriving): at the end
+            self._ids.extend(map(operator.itemgetter(2), rows))
+            self._seqs.extend(map(operator.itemgetter(1), rows))
+            if vals is not None:
+                vals.extend(map(operator.itemgetter(0), rows))
+        elif len(rows) <= _MERGE:
+            for value, seq, key in rows:
+                pos = self._locate(value, seq)
                 self._ids.insert(pos, key)
-        else:  # two sorted runs: one stable merge
-            merged = sorted([*zip(self._keys, self._ids, strict=True), *pairs])
-            self._keys = list(map(operator.itemgetter(0), merged))
-            self._ids = list(map(operator.itemgetter(1), merged))
+                self._seqs.insert(pos, seq)
+                if vals is not None:
+                    vals.insert(pos, value)
+        else:  # two sorted runs: by sequence number, then (stable) by value
+            ids = self._ids + list(map(operator.itemgetter(2), rows))
+            seqs = self._seqs + list(map(operator.itemgetter(1), rows))
+            order = sorted(range(len(seqs)), key=seqs.__getitem__)
+            if vals is not None:
+                values = vals + list(map(operator.itemgetter(0), rows))
+                order.sort(key=values.__getitem__)
+                self._vals = list(map(values.__getitem__, order))
+            self._ids = list(map(ids.__getitem__, order))
+            self._seqs = list(map(seqs.__getitem__, order))
 
     def _resort_all(self, extra: list[str]) -> None:
-        """Sort the shown flows and `extra` anew (ranked values)."""
+        """Sort the shown flows and `extra` anew (the values ranked if need be)."""
         ids = sorted({*self._ids, *extra}, key=self._table.seq)
-        self._sort(ids, list(map(self._table.seq, ids)), list(map(self._table.summary, ids)))
+        table = self._table
+        self._sort(ids, table.seqs_of(ids), table.summaries_of(ids))
+
+    def _delete(self, pos: int) -> None:
+        del self._ids[pos], self._seqs[pos]
+        if self._vals is not None:
+            del self._vals[pos]
 
     def updated(self, key: str, old: FlowSummary) -> None:
         """The flow's summary was `old` and changed: show it or not, at its new place."""
         pos = self._forward_position(key, old)
         if pos is not None:
-            del self._ids[pos], self._keys[pos]
+            self._delete(pos)
         if self.matches(key):
             self._insert([key])
 
@@ -378,9 +417,10 @@ class FlowView(Sequence[Flow]):
         self._answers.pop(key, None)
         pos = self._forward_position(key)
         if pos is not None:
-            del self._ids[pos], self._keys[pos]
+            self._delete(pos)
 
     def clear(self) -> None:
         """The table was emptied (the filter, order and switches stay)."""
-        self._ids, self._keys = [], []
+        self._ids, self._seqs = [], []
+        self._vals = None if self._order is None else []
         self._answers = {}
