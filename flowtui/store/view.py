@@ -37,6 +37,13 @@ _MERGE = 32
 at a time (each insert moves the pointers after it)."""
 
 
+def _gather(items: list[Any], order: list[int]) -> list[Any]:
+    """`[items[i] for i in order]`, in C."""
+    if len(order) < 2:
+        return [items[i] for i in order]
+    return list(operator.itemgetter(*order)(items))
+
+
 class FlowView(Sequence[Flow]):
     """The shown flows, filtered and ordered: a read-only sequence over the store."""
 
@@ -198,7 +205,7 @@ class FlowView(Sequence[Flow]):
         flags = self._flags({**self._answers, **known} if self._answers else known)
         table = self._table
         if flags is None:
-            rows: Sequence[int] | None = None
+            rows: list[int] | None = None
         elif flags.count(1) * 16 > len(flags):
             rows = list(compress(range(len(flags)), flags))
         else:  # few flows shown: find them, touching none of the others
@@ -207,30 +214,33 @@ class FlowView(Sequence[Flow]):
             while row >= 0:
                 rows.append(row)
                 row = find(1, row + 1)
-        ids = table.ids if rows is None else list(map(table.ids.__getitem__, rows))
-        seqs = table.seqs.tolist() if rows is None else list(map(table.seqs.__getitem__, rows))
+        ids = table.ids if rows is None else _gather(table.ids, rows)
+        seqs = table.seqs.tolist() if rows is None else _gather(table.seqs.tolist(), rows)
         if self._order is None:
             self._ids = ids.copy() if rows is None else ids
             self._vals, self._seqs = None, seqs
             return
         summaries = table.summaries()
         if rows is not None:
-            summaries = list(map(summaries.__getitem__, rows))
-        self._sort(ids, seqs, summaries)
+            summaries = _gather(summaries, rows)
+        self._sort(ids if rows is not None else ids.copy(), seqs, summaries)
 
     def _resort(self, was_store_order: bool) -> None:
         """Sort the shown flows by the current order (ties in the store's order)."""
         table = self._table
-        ids = self._ids
-        if not was_store_order:  # back to the store's order first: ties keep it
-            seqs = table.seqs_of(self._ids)
-            back = sorted(range(len(seqs)), key=seqs.__getitem__)
-            ids = list(map(self._ids.__getitem__, back))
-        seqs = table.seqs_of(ids)
+        if len(self._ids) == len(table):  # every flow shown: the table's own lists
+            ids, seqs = table.ids.copy(), table.seqs.tolist()
+            summaries = table.summaries()
+        else:
+            ids, seqs = self._ids, self._seqs
+            if not was_store_order:  # back to the store's order first: ties keep it
+                back = sorted(range(len(seqs)), key=seqs.__getitem__)
+                ids, seqs = _gather(ids, back), _gather(seqs, back)
+            summaries = table.summaries_of(ids) if self._order is not None else []
         if self._order is None:
             self._ids, self._vals, self._seqs = ids, None, seqs
             return
-        self._sort(ids, seqs, table.summaries_of(ids))
+        self._sort(ids, seqs, summaries)
 
     def _sort(self, ids: list[str], seqs: list[int], summaries: list[FlowSummary]) -> None:
         """Show `ids` (in the store's order, with their sequence numbers and summaries)
@@ -238,9 +248,15 @@ class FlowView(Sequence[Flow]):
         assert self._order is not None
         values, self._ranked = self._order.values(summaries)
         order = sorted(range(len(ids)), key=values.__getitem__)
-        self._ids = list(map(ids.__getitem__, order))
-        self._vals = list(map(values.__getitem__, order))
-        self._seqs = list(map(seqs.__getitem__, order))
+        if len(order) < 2:
+            self._ids, self._vals, self._seqs = ids, values, seqs
+            return
+        gather = operator.itemgetter(*order)  # one C call per list
+        self._ids, self._vals, self._seqs = (
+            list(gather(ids)),
+            list(gather(values)),
+            list(gather(seqs)),
+        )
 
     def _flags(self, known: Mapping[str, bool]) -> bytes | None:
         """One byte per row of the table, 1 for a shown flow; None: every flow."""
@@ -389,9 +405,9 @@ class FlowView(Sequence[Flow]):
             if vals is not None:
                 values = vals + list(map(operator.itemgetter(0), rows))
                 order.sort(key=values.__getitem__)
-                self._vals = list(map(values.__getitem__, order))
-            self._ids = list(map(ids.__getitem__, order))
-            self._seqs = list(map(seqs.__getitem__, order))
+                self._vals = _gather(values, order)
+            self._ids = _gather(ids, order)
+            self._seqs = _gather(seqs, order)
 
     def _resort_all(self, extra: list[str]) -> None:
         """Sort the shown flows and `extra` anew (the values ranked if need be)."""
