@@ -186,15 +186,7 @@ class FlowView(Sequence[Flow]):
         if marked_only == self._marked_only:
             return
         self._marked_only = marked_only
-        if marked_only:  # a subset of what is shown: keep the order, drop the rest
-            summaries = self._table.summaries_of(self._ids)
-            marked = list(map(bool, map(operator.attrgetter("marked"), summaries)))
-            self._ids = list(compress(self._ids, marked))
-            self._seqs = list(compress(self._seqs, marked))
-            if self._vals is not None:
-                self._vals = list(compress(self._vals, marked))
-        else:
-            self.rebuild({})
+        self.rebuild({})  # the filter's answers are known: only summaries are read
         self._changed()
 
     # -- keeping up ---------------------------------------------------------------------
