@@ -325,3 +325,28 @@ def test_view_matches_a_plain_sort_through_any_changes(
         elif op == "marked":
             store.view.set_marked_only(flag)
         check(store, expr)
+
+
+def test_switching_marked_only_never_asks_a_flow_filter_again() -> None:
+    """A filter that needs the flows (content) is not run again over a lazy capture
+    when marked-only or the order changes: its answers are kept."""
+    flows = [tcp_flow(i, messages=i % 4) for i in range(30)]
+    for f in flows[::3]:
+        f.marked = ":default:"
+    store = FlowStore()
+    store.add_lazy((f.id, summarize(f), KeptRecord(f)) for f in flows)
+    asked: list[str] = []
+
+    def odd_port(flow: Flow) -> bool:
+        asked.append(flow.id)
+        return flow.client_conn.peername[1] % 2 == 1
+
+    store.set_filter(odd_port)
+    assert len(asked) == 30
+    store.view.set_marked_only(True)
+    assert shown(store) == [f.id for f in flows[3::6]]
+    store.view.set_order(OrderKey.SIZE, reverse=True)
+    store.view.set_marked_only(False)
+    want = sorted(flows[1::2], key=lambda f: summarize(f).size)[::-1]
+    assert shown(store) == [f.id for f in want]  # the mirror of sizes up, ties by number
+    assert len(asked) == 30
