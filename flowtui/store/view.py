@@ -75,6 +75,11 @@ class FlowView(Sequence[Flow]):
         self._vals: list[Any] | None = None
         """Their sort values (None in the store's order, where the value is `_seqs`)."""
         self._seqs: list[int] = []
+        self._pending: tuple[list[Any], list[int], list[int]] | None = None
+        """After a sort: the values, sequence numbers and the sorted order, from which
+        `_vals` and `_seqs` are gathered when first needed (`_ready`): a new order
+        costs the sort and the keys alone, and finding the cursor's flow once after it
+        is a scan of pointers."""
         """Their sequence numbers (ascending within a run of equal values: ties keep the
         store's order, and a flow's place is found by two bisections)."""
 
@@ -131,6 +136,7 @@ class FlowView(Sequence[Flow]):
             pos = self.position(table.ids[-1])
             if pos is not None:
                 return pos
+        self._ready()
         newest = max(range(len(self._seqs)), key=self._seqs.__getitem__)
         return len(self._ids) - 1 - newest if self._reverse else newest
 
@@ -210,7 +216,7 @@ class FlowView(Sequence[Flow]):
         seqs = table.seqs.tolist() if rows is None else _gather(table.seqs.tolist(), rows)
         if self._order is None:
             self._ids = ids.copy() if rows is None else ids
-            self._vals, self._seqs = None, seqs
+            self._vals, self._seqs, self._pending = None, seqs, None
             return
         summaries = table.summaries()
         if rows is not None:
@@ -224,13 +230,14 @@ class FlowView(Sequence[Flow]):
             ids, seqs = table.ids.copy(), table.seqs.tolist()
             summaries = table.summaries()
         else:
+            self._ready()
             ids, seqs = self._ids, self._seqs
             if not was_store_order:  # back to the store's order first: ties keep it
                 back = sorted(range(len(seqs)), key=seqs.__getitem__)
                 ids, seqs = _gather(ids, back), _gather(seqs, back)
             summaries = table.summaries_of(ids) if self._order is not None else []
         if self._order is None:
-            self._ids, self._vals, self._seqs = ids, None, seqs
+            self._ids, self._vals, self._seqs, self._pending = ids, None, seqs, None
             return
         self._sort(ids, seqs, summaries)
 
@@ -240,15 +247,15 @@ class FlowView(Sequence[Flow]):
         assert self._order is not None
         values, self._ranked = self._order.values(summaries)
         order = sorted(range(len(ids)), key=values.__getitem__)
-        if len(order) < 2:
-            self._ids, self._vals, self._seqs = ids, values, seqs
-            return
-        gather = operator.itemgetter(*order)  # one C call per list
-        self._ids, self._vals, self._seqs = (
-            list(gather(ids)),
-            list(gather(values)),
-            list(gather(seqs)),
-        )
+        self._ids = _gather(ids, order)
+        self._vals, self._seqs, self._pending = [], [], (values, seqs, order)
+
+    def _ready(self) -> None:
+        """Gather the shown flows' sort keys if a sort left them pending."""
+        if self._pending is not None:
+            values, seqs, order = self._pending
+            self._pending = None
+            self._vals, self._seqs = _gather(values, order), _gather(seqs, order)
 
     def _flags(self, known: Mapping[str, bool]) -> bytes | None:
         """One byte per row of the table, 1 for a shown flow; None: every flow."""
@@ -338,6 +345,7 @@ class FlowView(Sequence[Flow]):
 
     def _locate(self, value: Any, seq: int) -> int:
         """Where (value, seq) is or would go in the forward order (O(log n))."""
+        self._ready()
         if self._vals is None:
             return bisect.bisect_left(self._seqs, seq)
         lo = bisect.bisect_left(self._vals, value)
@@ -348,6 +356,11 @@ class FlowView(Sequence[Flow]):
         seq = self._table.seq_get(key)
         if seq is None:
             return None
+        if self._pending is not None and summary is None:  # fresh from a sort: scan
+            try:
+                return self._ids.index(key)
+            except ValueError:
+                return None
         try:
             pos = self._locate(self._value(key, summary), seq)
         except (OddValue, TypeError):  # not sorted by a comparable value: look
@@ -373,6 +386,7 @@ class FlowView(Sequence[Flow]):
             self._resort_all(shown)  # an odd value among them: every value ranked
             return
         first_value, first_seq, _ = rows[0]
+        self._ready()
         vals = self._vals
         if not self._ids or (
             (first_seq > self._seqs[-1])
@@ -408,6 +422,7 @@ class FlowView(Sequence[Flow]):
         self._sort(ids, table.seqs_of(ids), table.summaries_of(ids))
 
     def _delete(self, pos: int) -> None:
+        self._ready()
         del self._ids[pos], self._seqs[pos]
         if self._vals is not None:
             del self._vals[pos]
@@ -429,6 +444,6 @@ class FlowView(Sequence[Flow]):
 
     def clear(self) -> None:
         """The table was emptied (the filter, order and switches stay)."""
-        self._ids, self._seqs = [], []
+        self._ids, self._seqs, self._pending = [], [], None
         self._vals = None if self._order is None else []
         self._answers = {}
