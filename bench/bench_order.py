@@ -7,7 +7,8 @@ do: start times rising with jitter, sizes and durations spread over many values,
 servers, four types, one flow in ten marked (`--file` indexes a capture instead, e.g.
 `bench/.cache/synth-100000.flows` built by `run.py`; its synthetic flows have fewer
 distinct values). Then times, each the median, min and max of R runs from the store's own
-order: `set_order(key)` for each key, `set_reverse` of an ordered view, `set_marked_only`
+order: `set_order(key)` for each key (and, for size, what the list then reads: the
+cursor's flow and a screen of rows), `set_reverse` of an ordered view, `set_marked_only`
 on and off, an order under a summary filter, and one flow added and one updated in an
 ordered view; and, for the budget, `set_filter(parse("~dst 192.168.7."))` as
 bench_filter.py times it. Nothing is asserted: this prints figures.
@@ -143,6 +144,15 @@ def main() -> None:
         plain()
         view.set_order(OrderKey.SIZE)
 
+    middle = store.keys_in_order()[len(store) // 2]
+
+    def as_the_list_does() -> None:  # the new order, then the cursor's flow and a screen
+        view.set_order(OrderKey.SIZE)
+        pos = view.position(middle) or 0
+        for i in range(pos, min(pos + 40, len(view))):
+            store.summary_of(view.id_at(i))
+
+    report["order_size_then_cursor_and_screen"] = timed(runs, plain, as_the_list_does)
     report["reverse_ordered"] = timed(runs, by_size, lambda: view.set_reverse(True))
     report["marked_only_on_ordered"] = timed(runs, by_size, lambda: view.set_marked_only(True))
 
@@ -159,12 +169,8 @@ def main() -> None:
         plain()
         store.set_filter(parse(FILTER))
 
-    report["order_size_under_filter"] = timed(
-        runs, filtered, lambda: view.set_order(OrderKey.SIZE)
-    )
-    report["filter_on_ordered_view"] = timed(
-        runs, by_size, lambda: store.set_filter(parse(FILTER))
-    )
+    report["order_size_under_filter"] = timed(runs, filtered, lambda: view.set_order(OrderKey.SIZE))
+    report["filter_on_ordered_view"] = timed(runs, by_size, lambda: store.set_filter(parse(FILTER)))
     # One flow in and one changed, in a view ordered by size (live flows), in µs.
     by_size()
     n = len(store)
