@@ -44,6 +44,124 @@ def _gather(items: list[Any], order: list[int]) -> list[Any]:
     return list(operator.itemgetter(*order)(items))
 
 
+class Selection:
+    """Which flows a view shows: a filter (a `SummaryFilter` tested on the summaries'
+    columns, else flow by flow) and the marked-only switch. A flow-by-flow filter's
+    answers are kept, so switching marked-only or re-ordering never runs it again
+    (a content filter decodes every lazy flow)."""
+
+    def __init__(self, table: SummaryTable, flow: Callable[[str], Flow]) -> None:
+        self._table = table
+        self._flow = flow
+        """The flow under a key, decoded if lazy (for a filter that needs it)."""
+        self._filter: Predicate | None = None
+        self._summary_filter: SummaryFilter | None = None
+        self._answers: dict[str, bool] = {}
+        """A flow-by-flow filter's answers so far; empty for a summary filter."""
+        self.marked_only = False
+        """True when only marked flows are shown (mitmproxy console's `M`)."""
+
+    @property
+    def filter(self) -> Predicate | None:
+        """The predicate (None shows every flow)."""
+        return self._filter
+
+    def set_filter(self, predicate: Predicate | None) -> None:
+        self._filter = predicate
+        self._summary_filter = summary_filter(predicate)
+        self._answers = {}
+
+    def known(self, known: Mapping[str, bool]) -> Mapping[str, bool]:
+        """`known` over the answers kept (what a rebuild need not ask again)."""
+        return {**self._answers, **known} if self._answers else known
+
+    def forget(self, key: str) -> None:
+        """The flow left the store."""
+        self._answers.pop(key, None)
+
+    def clear(self) -> None:
+        self._answers = {}
+
+    def flags(self, known: Mapping[str, bool]) -> bytes | None:
+        """One byte per row of the table, 1 for a shown flow; None: every flow."""
+        table = self._table
+        flt = self._summary_filter
+        flags: bytes | None = None
+        if self._filter is None:
+            if known:
+                flags = bytes(1 if known.get(k, True) else 0 for k in table.ids)
+        elif flt is not None:
+            # The fast path: the summaries column by column (or in one list if keeping
+            # the columns failed), tested field by field: nothing decoded.
+            try:
+                if table.columns_ok:
+                    flags = flt.match_columns(table.columns)
+                else:
+                    flags = flt.match_summaries(table.summaries())
+            except Exception:  # a filter must never break the store: go flow by flow
+                flags = None
+            if flags is None or len(flags) != len(table):
+                flags = self._each(known)
+            elif known:
+                flags = self._with_known(flags, known)
+        else:
+            flags = self._each(known)
+        if self.marked_only:
+            marked = self._marked_flags()
+            if flags is None:
+                flags = marked
+            else:
+                ones = int.from_bytes(flags, "little") & int.from_bytes(marked, "little")
+                flags = ones.to_bytes(len(marked), "little")
+        return flags
+
+    def _each(self, known: Mapping[str, bool]) -> bytes:
+        """The filter flow by flow (`known` answers first); a plain filter's answers
+        are kept."""
+        match = self._test
+        answers = [known[k] if k in known else match(k) for k in self._table.ids]
+        if self._summary_filter is None:
+            self._answers = dict(zip(self._table.ids, answers, strict=True))
+        return bytes(answers)
+
+    def _marked_flags(self) -> bytes:
+        table = self._table
+        if table.columns_ok:
+            with suppress(Exception):  # an odd mark: one by one, below
+                return table.columns.flags(table.columns.field_mask("marked", bool))
+        return bytes(bool(s.marked) for s in table.summaries())
+
+    def _with_known(self, flags: bytes, known: Mapping[str, bool]) -> bytes:
+        """`flags` with the answers in `known` instead."""
+        patched = bytearray(flags)
+        for key, ok in known.items():
+            if key in self._table:
+                patched[self._table.row(key)] = 1 if ok else 0
+        return bytes(patched)
+
+    def _test(self, key: str) -> bool:
+        """The filter alone on one flow: on its summary where the filter allows, else on
+        the flow (decoding a lazy one)."""
+        if self._filter is None:
+            return True
+        try:
+            if self._summary_filter is not None:  # the summary of the flow's revision
+                return bool(self._summary_filter.match_summary(self._table.summary(key)))
+            return bool(self._filter(self._flow(key)))
+        except Exception:  # a filter must never break the store; treat as "no match"
+            return False
+
+    def matches(self, key: str) -> bool:
+        """Whether the flow would be shown now (filter and marked-only)."""
+        if self.marked_only and not self._table.summary(key).marked:
+            self._answers.pop(key, None)  # it may have changed: asked again when needed
+            return False
+        ok = self._test(key)
+        if self._filter is not None and self._summary_filter is None:
+            self._answers[key] = ok
+        return ok
+
+
 class FlowView(Sequence[Flow]):
     """The shown flows, filtered and ordered: a read-only sequence over the store."""
 
@@ -60,16 +178,12 @@ class FlowView(Sequence[Flow]):
         self._resident = resident
         self._changed = changed
         """Announces a rebuilt view (the store's `reset` event)."""
-        self._filter: Predicate | None = None
-        self._summary_filter: SummaryFilter | None = None
-        self._answers: dict[str, bool] = {}
-        """A flow-by-flow filter's answers so far (so switching marked-only off does
-        not decode every flow again); empty for a summary filter."""
+        self._selection = Selection(table, self._flow)
+        """The filter and marked-only: which flows are shown."""
         self._order: OrderKey | None = None
         self._ranked = False
         """True when the sort values are (rank, value) pairs (see `OrderKey.values`)."""
         self._reverse = False
-        self._marked_only = False
         self._ids: list[str] = []
         """The shown keys, in forward order: ascending (value, sequence number)."""
         self._vals: list[Any] | None = None
@@ -145,7 +259,7 @@ class FlowView(Sequence[Flow]):
     @property
     def filter(self) -> Predicate | None:
         """The predicate (None shows every flow)."""
-        return self._filter
+        return self._selection.filter
 
     @property
     def order(self) -> OrderKey | None:
@@ -160,14 +274,12 @@ class FlowView(Sequence[Flow]):
     @property
     def marked_only(self) -> bool:
         """True when only marked flows are shown (mitmproxy console's `M`)."""
-        return self._marked_only
+        return self._selection.marked_only
 
     def set_filter(self, predicate: Predicate | None, known: Mapping[str, bool] | None) -> None:
         """Show only flows for which `predicate` is true (None: all); O(n). `known`
         holds answers computed elsewhere (a worker over `snapshot()`)."""
-        self._filter = predicate
-        self._summary_filter = summary_filter(predicate)
-        self._answers = {}
+        self._selection.set_filter(predicate)
         self.rebuild(known or {})
         self._changed()
 
@@ -189,9 +301,9 @@ class FlowView(Sequence[Flow]):
 
     def set_marked_only(self, marked_only: bool) -> None:
         """Show only marked flows (among those the filter shows), or not."""
-        if marked_only == self._marked_only:
+        if marked_only == self._selection.marked_only:
             return
-        self._marked_only = marked_only
+        self._selection.marked_only = marked_only
         self.rebuild({})  # the filter's answers are known: only summaries are read
         self._changed()
 
@@ -200,7 +312,7 @@ class FlowView(Sequence[Flow]):
     def rebuild(self, known: Mapping[str, bool]) -> None:
         """Filter and order every flow anew (answers in `known`, then those a
         flow-by-flow filter gave before, are taken as they are)."""
-        flags = self._flags({**self._answers, **known} if self._answers else known)
+        flags = self._selection.flags(self._selection.known(known))
         table = self._table
         if flags is None:
             rows: list[int] | None = None
@@ -257,84 +369,6 @@ class FlowView(Sequence[Flow]):
             self._pending = None
             self._vals, self._seqs = _gather(values, order), _gather(seqs, order)
 
-    def _flags(self, known: Mapping[str, bool]) -> bytes | None:
-        """One byte per row of the table, 1 for a shown flow; None: every flow."""
-        table = self._table
-        flt = self._summary_filter
-        flags: bytes | None = None
-        if self._filter is None:
-            if known:
-                flags = bytes(1 if known.get(k, True) else 0 for k in table.ids)
-        elif flt is not None:
-            # The fast path: the summaries column by column (or in one list if keeping
-            # the columns failed), tested field by field: nothing decoded.
-            try:
-                if table.columns_ok:
-                    flags = flt.match_columns(table.columns)
-                else:
-                    flags = flt.match_summaries(table.summaries())
-            except Exception:  # a filter must never break the store: go flow by flow
-                flags = None
-            if flags is None or len(flags) != len(table):
-                flags = self._each(known)
-            elif known:
-                flags = self._with_known(flags, known)
-        else:
-            flags = self._each(known)
-        if self._marked_only:
-            marked = self._marked_flags()
-            if flags is None:
-                flags = marked
-            else:
-                ones = int.from_bytes(flags, "little") & int.from_bytes(marked, "little")
-                flags = ones.to_bytes(len(marked), "little")
-        return flags
-
-    def _each(self, known: Mapping[str, bool]) -> bytes:
-        """The filter flow by flow (`known` answers first); a plain filter's answers
-        are kept."""
-        match = self._filter_matches
-        answers = [known[k] if k in known else match(k) for k in self._table.ids]
-        if self._summary_filter is None:
-            self._answers = dict(zip(self._table.ids, answers, strict=True))
-        return bytes(answers)
-
-    def _marked_flags(self) -> bytes:
-        table = self._table
-        if table.columns_ok:
-            with suppress(Exception):  # an odd mark: one by one, below
-                return table.columns.flags(table.columns.field_mask("marked", bool))
-        return bytes(bool(s.marked) for s in table.summaries())
-
-    def _with_known(self, flags: bytes, known: Mapping[str, bool]) -> bytes:
-        """`flags` with the answers in `known` instead."""
-        patched = bytearray(flags)
-        for key, ok in known.items():
-            if key in self._table:
-                patched[self._table.row(key)] = 1 if ok else 0
-        return bytes(patched)
-
-    def _filter_matches(self, key: str) -> bool:
-        """The filter alone on one flow: on its summary where the filter allows, else on
-        the flow (decoding a lazy one)."""
-        if self._filter is None:
-            return True
-        try:
-            if self._summary_filter is not None:  # the summary of the flow's revision
-                return bool(self._summary_filter.match_summary(self._table.summary(key)))
-            return bool(self._filter(self._flow(key)))
-        except Exception:  # a filter must never break the store; treat as "no match"
-            return False
-
-    def matches(self, key: str) -> bool:
-        """Whether the flow would be shown now (filter and marked-only)."""
-        if self._marked_only and not self._table.summary(key).marked:
-            return False
-        ok = self._filter_matches(key)
-        if self._filter is not None and self._summary_filter is None:
-            self._answers[key] = ok
-        return ok
-
     def _value(self, key: str, summary: FlowSummary | None = None) -> Any:
         """The flow's sort value (its sequence number in the store's order); raises
         `OddValue` for a value of another type while the values are not ranked."""
@@ -374,7 +408,7 @@ class FlowView(Sequence[Flow]):
 
     def added(self, keys: Iterable[str]) -> None:
         """Flows just appended to the table: show those that match, at their place."""
-        self._insert([k for k in keys if self.matches(k)])
+        self._insert([k for k in keys if self._selection.matches(k)])
 
     def _insert(self, shown: list[str]) -> None:
         """Show these flows (not shown yet), each at its place."""
@@ -432,12 +466,12 @@ class FlowView(Sequence[Flow]):
         pos = self._forward_position(key, old)
         if pos is not None:
             self._delete(pos)
-        if self.matches(key):
+        if self._selection.matches(key):
             self._insert([key])
 
     def removed(self, key: str) -> None:
         """The flow is about to leave the table (its row and summary still there)."""
-        self._answers.pop(key, None)
+        self._selection.forget(key)
         pos = self._forward_position(key)
         if pos is not None:
             self._delete(pos)
@@ -446,4 +480,4 @@ class FlowView(Sequence[Flow]):
         """The table was emptied (the filter, order and switches stay)."""
         self._ids, self._seqs, self._pending = [], [], None
         self._vals = None if self._order is None else []
-        self._answers = {}
+        self._selection.clear()

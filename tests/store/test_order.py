@@ -290,12 +290,16 @@ _OPS = st.lists(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_OPS, st.sampled_from([None, "~tcp", "!~marked", "~dst 10.1.0.1"]))
+@given(
+    _OPS, st.sampled_from([None, "~tcp", "!~marked", "~dst 10.1.0.1", "~comment 1"]), st.booleans()
+)
 def test_view_matches_a_plain_sort_through_any_changes(
-    ops: list[tuple[str, int, OrderKey | None, bool]], expr: str | None
+    ops: list[tuple[str, int, OrderKey | None, bool]], expr: str | None, by_flow: bool
 ) -> None:
+    """`by_flow`: the filter as a plain function (tested flow by flow, answers kept)."""
     store = FlowStore()
-    store.set_filter(parse(expr) if expr else None)
+    flt = parse(expr) if expr else None
+    store.set_filter((lambda f: flt(f)) if by_flow and flt is not None else flt)
     made = 0
     for op, n, order, flag in ops:
         keys = store.keys_in_order()
@@ -312,6 +316,7 @@ def test_view_matches_a_plain_sort_through_any_changes(
             assert flow is not None
             if op == "mark":
                 flow.marked = "" if flow.marked else ":default:"
+                flow.comment = f"note {n}"
             else:
                 _grow(flow, n % 3)
             store.update(flow)
@@ -350,3 +355,22 @@ def test_switching_marked_only_never_asks_a_flow_filter_again() -> None:
     want = sorted(flows[1::2], key=lambda f: summarize(f).size)[::-1]
     assert shown(store) == [f.id for f in want]  # the mirror of sizes up, ties by number
     assert len(asked) == 30
+
+
+def test_a_flow_changed_while_marked_only_hides_it_is_asked_again() -> None:
+    flows = [tcp_flow(i) for i in range(4)]
+    for f in flows:
+        f.comment, f.marked = "keep", ":default:"
+    store = FlowStore()
+    store.add(flows)
+    store.set_filter(lambda f: "keep" in f.comment)
+    store.view.set_order(OrderKey.TIME, reverse=True)
+    store.view.set_marked_only(True)
+    assert len(store.view) == 4
+    flows[1].marked, flows[1].comment = "", "drop"  # hidden as unmarked, no longer a match
+    store.update(flows[1])
+    flows[2].marked = ""  # hidden as unmarked, still a match
+    store.update(flows[2])
+    assert shown(store) == [flows[3].id, flows[0].id]
+    store.view.set_marked_only(False)
+    assert shown(store) == [flows[3].id, flows[2].id, flows[0].id]
