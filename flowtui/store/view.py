@@ -1,8 +1,8 @@
 """The filtered and ordered view of the store: what the flow list shows.
 
-`FlowView` owns which flows are shown and in what order: a filter (any `Predicate`;
-a `SummaryFilter` is tested on the summaries' columns and decodes nothing), the
-marked-only switch, and an order (`OrderKey`, or None for the store's own order, the
+`FlowView` owns which flows are shown and in what order: its `Selection` (a filter,
+any `Predicate`, a `SummaryFilter` tested on the summaries' columns and decoding
+nothing; the marked-only switch), and an order (`OrderKey`, or None for the store's own order, the
 flows' numbers) read from summary columns, never from a decoded flow. Ties keep the
 store's order; `reverse` mirrors the whole list (ties included) and costs nothing: the
 view keeps one forward list and reads it from the end.
