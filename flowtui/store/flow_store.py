@@ -137,7 +137,7 @@ class FlowStore:
     def entries(self) -> list[Flow | LazyFlow]:
         """Every flow in order: resident ones as Flows, untouched lazy ones as their
         records (so saving can copy them without decoding)."""
-        return list(map(self.records.entry, self.table.ids))
+        return self.records.entries_of(self.table.ids)[1]
 
     def revision(self, flow_id: str) -> int:
         """How often the flow was updated: part of the list's row-cache key."""
@@ -404,12 +404,13 @@ class FlowStore:
         copy another thread may read while this changes (a worker loads lazy ones
         itself with `load()`; their summary is given, a resident flow's is None)."""
         ids = list(self.table.ids)
-        resident = self.records.is_resident
+        resident, items = self.records.entries_of(ids)
+        summaries = self.table.summaries()
         return StoreSnapshot(
             ids,
-            list(map(self.table.revision, ids)),
-            [None if resident(i) else self.table.summary(i) for i in ids],
-            list(map(self.records.entry, ids)),
+            self.table.revisions_of(ids),
+            [None if f is not None else s for f, s in zip(resident, summaries, strict=True)],
+            items,
         )
 
     def clear(self) -> None:

@@ -110,6 +110,13 @@ class RecordCache:
         flow = self._flows.get(key)
         return flow if flow is not None else self._lazy[key]
 
+    def entries_of(self, keys: list[str]) -> tuple[list[Flow | None], list[Flow | LazyFlow]]:
+        """For each key: its resident flow or None, and its resident flow or record."""
+        resident: list[Flow | None] = list(map(self._flows.get, keys))
+        lazy = self._lazy
+        entries = [f if f is not None else lazy[k] for f, k in zip(resident, keys, strict=True)]
+        return resident, entries
+
     def is_lazy(self, key: str) -> bool:
         """True if the flow lives in its capture file, not in memory."""
         return key in self._lazy and key not in self._flows

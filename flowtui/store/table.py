@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from itertools import repeat
 
 from flowtui.core.filters.columns import SummaryColumns
 from flowtui.core.summary import FlowSummary
@@ -79,6 +80,10 @@ class SummaryTable:
     def summaries_of(self, keys: Iterable[str]) -> list[FlowSummary]:
         """The summaries of these keys (one C-level pass)."""
         return list(map(self._summaries.__getitem__, keys))
+
+    def revisions_of(self, keys: Iterable[str]) -> list[int]:
+        """The revisions of these keys (one C-level pass)."""
+        return list(map(self._revision.get, keys, repeat(0)))
 
     def summaries(self) -> list[FlowSummary]:
         """Every summary in order."""
