@@ -57,6 +57,7 @@ class FlowView(Sequence[Flow]):
         self._get = get
         """Decodes a flow (kept among the recently opened): for filters that need it."""
         self._resident = resident
+        """The flow if it is resident, else None (never decodes)."""
         self._changed = changed
         """Announces a rebuilt view (the store's `reset` event)."""
         self._selection = Selection(table, self._flow)
@@ -70,13 +71,13 @@ class FlowView(Sequence[Flow]):
         self._vals: list[Any] | None = None
         """Their sort values (None in the store's order, where the value is `_seqs`)."""
         self._seqs: list[int] = []
+        """Their sequence numbers (ascending within a run of equal values: ties keep the
+        store's order, and a flow's place is found by two bisections)."""
         self._pending: tuple[list[Any], list[int], list[int]] | None = None
         """After a sort: the values, sequence numbers and the sorted order, from which
         `_vals` and `_seqs` are gathered when first needed (`_ready`): a new order
         costs the sort and the keys alone, and finding the cursor's flow once after it
-        is a scan of pointers."""
-        """Their sequence numbers (ascending within a run of equal values: ties keep the
-        store's order, and a flow's place is found by two bisections)."""
+        is a scan of pointers (`position` is O(n) until then, O(log n) after)."""
 
     # -- the sequence ---------------------------------------------------------------------
 
@@ -113,7 +114,8 @@ class FlowView(Sequence[Flow]):
         return self._ids[::-1] if self._reverse else list(self._ids)
 
     def position(self, key: str) -> int | None:
-        """The position of a flow in the view, or None if it is not shown (O(log n))."""
+        """The position of a flow in the view, or None if it is not shown (O(log n);
+        a scan of pointers right after a new order)."""
         pos = self._forward_position(key)
         if pos is None or not self._reverse:
             return pos
