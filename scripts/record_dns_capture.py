@@ -12,15 +12,15 @@ sends one query per socket through the proxy and waits for the answer.
 
 The server answers: A (two records, EDNS OPT in the additional section), AAAA, a CNAME
 chain (compressed names inside the CNAME data), TXT (two strings, one UTF-8), MX, NS,
-SOA, PTR, HTTPS (service form with alpn/port/ipv4hint/ech, and alias form; mitmproxy
-strips the ECH of answers, so a copy in the additional section keeps it), SVCB, a
-record of an unassigned type (65280) with raw bytes, an A record whose data is 5 bytes,
-an IDNA name (xn--bcher-kva), a mixed-case name, NXDOMAIN (SOA in the authority
-section), SERVFAIL, a truncated answer (TC set, no records), NOTIMP to a STATUS query
-and to a query with two questions. One query is never answered (the flow has no
-response when mitmdump stops). An addon in mitmdump answers two names itself
-(`Message.succeed`, `Message.fail(REFUSED)`), sets an error on a third, and marks and
-comments flows, so those flows hold what mitmproxy's own API builds.
+SOA (two compressed names in its data), PTR, HTTPS (service form with
+alpn/port/ipv4hint/ech, and alias form; mitmproxy strips the ECH of answers, so a copy
+in the additional section keeps it), SVCB, a record of an unassigned type (65280) with
+raw bytes, an A record whose data is 5 bytes, an IDNA name (xn--bcher-kva), a mixed-case
+name, NXDOMAIN (SOA in the authority section), SERVFAIL, a truncated answer (TC set, no
+records), NOTIMP to a STATUS query and to a query with two questions. One query is never
+answered (the flow has no response when mitmdump stops). An addon in mitmdump answers
+two names itself (`Message.succeed`, `Message.fail(REFUSED)`), sets an error on a third,
+and marks and comments flows, so those flows hold what mitmproxy's own API builds.
 
 mitmdump is stopped with SIGINT so that it writes every flow; every wait is bounded.
 Beside the capture it writes `OUT.flows.json`: mitmproxy's own `get_state()` of every
@@ -126,9 +126,14 @@ def answer_for(qname: str, qtype: int, question: bytes) -> Answer | None:
     """The server's answer to one question; None means no answer at all."""
     q = ptr(12)
     qend = 12 + len(question)  # offset of the first record
+    # SOA names compressed as real servers write them: "ns1" and "hostmaster", each
+    # followed by a pointer to "flowtui.test" in the question name.
+    domain = ptr(12 + 1 + len(qname.split(".")[0]))
     soa = (
-        name("ns1.flowtui.test")
-        + name("hostmaster.flowtui.test")
+        b"\x03ns1"
+        + domain
+        + b"\x0ahostmaster"
+        + domain
         + struct.pack("!IIIII", 2026120501, 7200, 900, 1209600, 300)
     )
     match qname:
