@@ -123,10 +123,12 @@ def test_built_messages_pack_show_and_unpack_as_in_mitmproxy(spec: Any) -> None:
     assert a == b
     if a["packed"][:1] != ["raises"]:
         data = ours.packed
-        assert observe(lambda: unpacked(fdns, data)) == observe(lambda: unpacked(mdns, data))
-        again = fdns.Message.unpack(data)
-        again.timestamp = ours.timestamp
-        assert again.packed == data
+        result = observe(lambda: unpacked(fdns, data))
+        assert result == observe(lambda: unpacked(mdns, data))
+        if result[:1] != ["raises"]:  # "xn--zz" packs, but its label does not decode
+            again = fdns.Message.unpack(data)
+            again.timestamp = ours.timestamp
+            assert again.packed == data
 
 
 @SETTINGS
