@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from flowtui.core import dns_wire
 from flowtui.core.dns_codes import classes, op_codes, response_codes, types
-from flowtui.core.dns_wire import HTTPSRecord, SVCParamKeys
+from flowtui.core.dns_wire import HTTPSRecord, SVCParamKeys, domain_names, https_records
 from flowtui.core.flow import Flow
 from flowtui.core.serializable import (
     BOOL,
@@ -47,6 +47,8 @@ __all__ = [
     "ResourceRecord",
     "SVCParamKeys",
     "classes",
+    "domain_names",
+    "https_records",
     "op_codes",
     "response_codes",
     "types",

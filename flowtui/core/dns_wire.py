@@ -35,6 +35,8 @@ __all__ = [
     "RawRecord",
     "SVCParamKeys",
     "decompress_rdata",
+    "domain_names",
+    "https_records",
     "may_compress",
     "pack_https",
     "pack_message",
@@ -42,6 +44,7 @@ __all__ = [
     "unpack_https",
     "unpack_message_from",
     "unpack_name",
+    "unpack_name_compressed",
     "unpack_name_from",
 ]
 
@@ -326,3 +329,27 @@ def pack_https(record: HTTPSRecord) -> bytes:
     for key, value in record.params.items():
         out += _U16.pack(key) + _U16.pack(len(value)) + value
     return bytes(out)
+
+
+# -- mitmproxy's module names, for scripts that call them through `dns` ------------------
+
+
+class domain_names:  # lower case: named as mitmproxy's module
+    """Name (de)serialisation under the names of `mitmproxy.net.dns.domain_names`."""
+
+    cache = staticmethod(NameCache)
+    pack = staticmethod(pack_name)
+    unpack = staticmethod(unpack_name)
+    unpack_from = staticmethod(unpack_name_from)
+    unpack_from_with_compression = staticmethod(unpack_name_compressed)
+    record_data_can_have_compression = staticmethod(may_compress)
+    decompress_from_record_data = staticmethod(decompress_rdata)
+
+
+class https_records:  # lower case: named as mitmproxy's module
+    """HTTPS record data under the names of `mitmproxy.net.dns.https_records`."""
+
+    HTTPSRecord = HTTPSRecord
+    SVCParamKeys = SVCParamKeys
+    pack = staticmethod(pack_https)
+    unpack = staticmethod(unpack_https)

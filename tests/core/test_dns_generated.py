@@ -220,3 +220,23 @@ def test_the_seed_packets_unpack() -> None:
     mx = "0x000a046d61696c07666c6f77747569047465737400"
     assert [str(r) for r in last.answers] == ["a.flowtui.test", mx, "127.0.0.1"]
     assert str(last.authorities[0]).startswith("0x036e7331")
+
+
+@SETTINGS
+@given(names, st.binary(max_size=30), https_data)
+def test_name_and_https_helpers_as_in_mitmproxy(name: str, data: bytes, https: bytes) -> None:
+    """`dns.domain_names` and `dns.https_records`, which scripts reach through `dns`."""
+    for get in (
+        lambda m: m.domain_names.pack(name),
+        lambda m: m.domain_names.unpack(m.domain_names.pack(name)),
+        lambda m: m.domain_names.unpack(data),
+        lambda m: m.domain_names.unpack_from(data, 0),
+        lambda m: m.domain_names.unpack_from_with_compression(data, 0, m.domain_names.cache()),
+        lambda m: m.domain_names.record_data_can_have_compression(len(data)),
+        lambda m: repr(m.https_records.unpack(https)),
+        lambda m: m.https_records.pack(m.https_records.unpack(https)),
+        lambda m: repr(m.https_records.unpack(data)),
+        lambda m: m.https_records.pack(m.https_records.HTTPSRecord(1, name, {1: data})),
+    ):
+        assert observe(lambda get=get: get(fdns)) == observe(lambda get=get: get(mdns))
+    assert fdns.SVCParamKeys.ECH.value == mdns.SVCParamKeys.ECH.value == 5
