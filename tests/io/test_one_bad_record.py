@@ -160,15 +160,21 @@ def test_dump_of_a_good_capture_still_exits_zero() -> None:
 
 
 def test_dns_questions_that_are_not_a_list(tmp_path: Path) -> None:
-    """Kept as read (mitmproxy's DNS model is opaque to flowtui), listed, and converted."""
+    """A DNS record the model refuses (mitmproxy cannot read it either) is unreadable:
+    listed, indexed, and converted byte for byte, while the other 11 flows still read."""
     path = _capture(tmp_path / "dns.flows", lambda s: s[3]["request"].__setitem__("questions", 5))
     flows = read_flows(path)
-    assert len(flows) == 12 and isinstance(flows[3], DNSFlow)
-    assert flows[3].questions == [] and summarize(flows[3]).detail == ""
+    assert len(flows) == 12 and isinstance(flows[3], UnknownFlow)
+    assert flows[3].raw_type == "dns" and "questions" in flows[3].reason
+    assert isinstance(flows[4], DNSFlow)
+    assert summarize(flows[3]).detail.startswith("unreadable dns")
     entries = list(CaptureIndexer(path, workers=1).entries())
     assert len(entries) == 12
     conv = _flowtui("convert", str(path), str(tmp_path / "out.capture"))
-    assert conv.returncode == 0, conv.stderr
+    assert conv.returncode == 2 and "1 of 12 flows unreadable" in conv.stderr
+    back = _flowtui("convert", str(tmp_path / "out.capture"), str(tmp_path / "back.flows"))
+    assert back.returncode == 2
+    assert _record(tmp_path / "back.flows", 3) == _record(path, 3)
     assert [f.get_state() for f in read_flows(tmp_path / "out.capture")] == [
         f.get_state() for f in flows
     ]
