@@ -52,6 +52,7 @@ def test_import_contracts_are_kept() -> None:
         ("flowtui/core/flow.py", "import flowtui.io.reader", "cli -> ui -> live"),
         ("flowtui/live/client.py", "import flowtui.ui.messages", "live imports no UI"),
         ("flowtui/live/relay.py", "import mitmproxy.flow", "only flowtui.live.mitmproxy_addon"),
+        ("flowtui/ui/widgets/message_rows.py", "import textual.app", "the message document"),
     ],
 )
 def test_contracts_catch_a_planted_violation(
@@ -81,6 +82,17 @@ def test_every_package_is_in_the_layers() -> None:
     assert packages <= layers, f"not in the layers contract: {sorted(packages - layers)}"
     missing = packages - {"flowtui.ui", "flowtui.live"} - headless
     assert not missing, f"not in the headless contract: {sorted(missing)}"
+
+
+def test_every_directory_of_modules_is_a_regular_package() -> None:
+    """import-linter's graph skips a directory without `__init__.py` (a namespace
+    package) and every import made in it: no contract would see its modules."""
+    namespace = sorted(
+        d.relative_to(ROOT).as_posix()
+        for d in (ROOT / "flowtui").rglob("*")
+        if d.is_dir() and any(d.glob("*.py")) and not (d / "__init__.py").exists()
+    )
+    assert namespace == []
 
 
 def _loaded_in_fresh_interpreter(modules: list[str], prefixes: tuple[str, ...]) -> list[str]:

@@ -116,6 +116,7 @@ def test_the_sample_and_styles_are_in_the_wheel(wheel: Path) -> None:
         names = set(zf.namelist())
         sample = zf.read("flowtui/sample/sample.flows")
     assert {"flowtui/py.typed", "flowtui/ui/flowtui.tcss"} <= names
+    assert "flowtui/ui/widgets/message_view.py" in names  # every package, namespace or not
     assert sample == (ROOT / "flowtui/sample/sample.flows").read_bytes()
     assert not [n for n in names if n.startswith("tests/")]
 
