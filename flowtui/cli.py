@@ -360,12 +360,16 @@ def _demo(path_only: bool) -> int:
 def _parser(command: str | None) -> argparse.ArgumentParser:
     """The argument parser of the top level (``None``) or of a subcommand."""
     if command == "dump":
-        p = argparse.ArgumentParser(prog="flowtui dump", description="Print a capture.")
+        p = argparse.ArgumentParser(
+            prog="flowtui dump", description="Print a capture.", epilog=_EPILOG
+        )
         p.add_argument("file", type=Path, help="a capture (any supported format)")
         p.add_argument("--json", action="store_true", help="each flow's state as JSON Lines")
         return p
     if command == "convert":
-        p = argparse.ArgumentParser(prog="flowtui convert", description="Rewrite a capture.")
+        p = argparse.ArgumentParser(
+            prog="flowtui convert", description="Rewrite a capture.", epilog=_EPILOG
+        )
         p.add_argument("input", type=Path, help="a capture (any supported format)")
         p.add_argument("output", type=Path, help="the file to write (replaced atomically)")
         p.add_argument(
@@ -379,6 +383,7 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
             prog="flowtui attach",
             description="Watch and steer a running proxy (flowtui proxy, or mitmproxy with "
             "the flowtui addon) through its live socket.",
+            epilog=_EPILOG,
         )
         p.add_argument(
             "address",
