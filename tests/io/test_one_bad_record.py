@@ -121,8 +121,8 @@ def test_a_wrong_typed_field_makes_that_record_unreadable_only(name: str, tmp_pa
 
 
 def test_dump_and_convert_go_on_past_an_unreadable_record(tmp_path: Path) -> None:
-    """Exit status 1 (a data error) and one summary line on stderr; every flow printed or written, the
-    unreadable one kept byte for byte."""
+    """Exit status 1 (a data error) and one summary line on stderr; every flow printed or
+    written, the unreadable one kept byte for byte."""
     path = _capture(tmp_path / "bad.flows", lambda s: WRONG_TYPES["tls_version []"](s[1]))
     offset = len(tnetstring.dumps(_states()[0]))
 
