@@ -12,6 +12,7 @@ from __future__ import annotations
 import email
 import email.message
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -35,8 +36,16 @@ _OFFLINE = (
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of what a source distribution holds: a build in the checkout would
+    # leave build/ behind, whose stale files a later wheel would carry.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "flowtui", source / "flowtui", ignore=shutil.ignore_patterns("__pycache__")
+    )
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
