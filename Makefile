@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-SAMPLE := flowtui/sample/sample.flows
 CODE   := $(wildcard flowtui tests bench scripts)
 
 .PHONY: demo test lint format bench screenshots fuzz clean
@@ -23,8 +22,9 @@ $(VENV)/.test-installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP_INSTALL) -e '.[test,dev]'
 	touch $@ $(VENV)/.run-installed
 
+# The sample capture that ships inside the package (`flowtui demo --path` prints where).
 demo: $(VENV)/.run-installed
-	$(BIN)/flowtui $(SAMPLE)
+	$(BIN)/flowtui demo
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -33,6 +33,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: $(VENV)/.test-installed
 	$(BIN)/ruff check --fix $(CODE)

@@ -1,8 +1,10 @@
 """The ``flowtui`` command: open captures in the UI, ``dump`` them as text, ``convert`` them,
-run the recording relay (``proxy``) and find the mitmproxy addon (``addon-path``).
+run the recording relay (``proxy``), find the mitmproxy addon (``addon-path``) and open
+the bundled sample (``demo``).
 
-Errors end with exit status 2 and one line on stderr naming the file and the place, after
-everything that could be read has been printed.
+Exit statuses: 0 success; 1 a data error (an unreadable file or record, a failed write, a
+proxy that cannot start), reported in one line on stderr naming the file and the place,
+after everything that could be read has been printed; 2 a usage error (argparse's).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import importlib
+import importlib.resources
 import json
 import os
 import sys
@@ -22,10 +25,13 @@ from flowtui.sanitize import SafeStr, clean, join, number, safe_format
 
 __all__ = ["format_flow_line", "main", "state_to_json"]
 
-EXIT_ERROR = 2
-"""Exit status for unreadable input or a failed write (argparse uses it for usage errors)."""
+EXIT_ERROR = 1
+"""Exit status for a data error: unreadable input or records, a failed write."""
 
-SUBCOMMANDS = ("dump", "convert", "proxy", "attach", "addon-path")
+EXIT_USAGE = 2
+"""Exit status for a usage error: what argparse exits with for a bad command line."""
+
+SUBCOMMANDS = ("dump", "convert", "proxy", "attach", "addon-path", "demo")
 
 _USAGE = """\
 flowtui [-h] [--version] FILE [FILE ...]
@@ -33,7 +39,8 @@ flowtui [-h] [--version] FILE [FILE ...]
        flowtui convert IN OUT [--format {mitmproxy,flowtui}]
        flowtui proxy --listen HOST:PORT --upstream HOST:PORT [...]
        flowtui attach ADDRESS [--token-file F] [--max-memory SIZE]
-       flowtui addon-path"""
+       flowtui addon-path
+       flowtui demo [--path]"""
 
 _DESCRIPTION = """\
 Inspect network flows captured by mitmproxy (formats 18-21) or saved by flowtui.
@@ -45,7 +52,13 @@ Inspect network flows captured by mitmproxy (formats 18-21) or saved by flowtui.
                            or --format. A file named like a subcommand: use ./dump.
   flowtui proxy ...        a recording TCP relay serving the live socket (--help for more)
   flowtui attach ADDRESS   watch and steer a live proxy (unix:/path or tcp://HOST:PORT)
-  flowtui addon-path       the path of the mitmproxy addon, for `mitmdump -s PATH`"""
+  flowtui addon-path       the path of the mitmproxy addon, for `mitmdump -s PATH`
+  flowtui demo             open the sample capture shipped with flowtui (--path: print it)
+Each subcommand explains its options with --help."""
+
+_EPILOG = """\
+exit status: 0 success; 1 a data error (unreadable file or records, failed write; one
+line on stderr); 2 a usage error (bad command line)."""
 
 
 def _text(value: Any) -> SafeStr:
@@ -154,7 +167,7 @@ def state_to_json(state: Any) -> str:
 
 
 def _dump(path: Path, as_json: bool, out: TextIO) -> int:
-    """Print a capture; the status is 2 after printing what was readable if it is damaged
+    """Print a capture; the status is 1 after printing what was readable if it is damaged
     or holds records that are not flows (each is printed, then summarised on stderr)."""
     from flowtui.core import UnknownFlow
     from flowtui.io import FlowReader, FlowReadException
@@ -187,7 +200,7 @@ _LISTED = 3
 
 def _report_unreadable(unreadable: Sequence[Any], total: int, note: str, out: TextIO | None) -> int:
     """One stderr line saying which records were not flows (file, flow, byte, reason);
-    the exit status: 2 if there were any, else 0."""
+    the exit status: 1 (a data error) if there were any, else 0."""
     if not unreadable:
         return 0
     if out is not None:
@@ -208,7 +221,7 @@ def _emit(out: TextIO, line: SafeStr) -> None:
 
 
 def _fail(message: str, out: TextIO | None = None) -> int:
-    """Report one error line on stderr (after flushing what was printed) and return 2."""
+    """Report one error line on stderr (after flushing what was printed); return 1."""
     if out is not None:
         out.flush()
     print(f"flowtui: error: {clean(message)}", file=sys.stderr)
@@ -303,18 +316,42 @@ def _memory_size(text: str) -> int:
     return int(value)
 
 
-def _attach(address: str, token_file: str | None, max_memory: int | None = None) -> int:
-    """Run the UI attached to a live socket; a bad address or token file fails first."""
+def _live_address(text: str) -> str:
+    """A live socket address, checked while parsing: a malformed one is a usage error."""
     from flowtui.live.endpoints import parse_endpoint
+
+    try:
+        parse_endpoint(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+    return text
+
+
+def _attach(address: str, token_file: str | None, max_memory: int | None = None) -> int:
+    """Run the UI attached to a live socket; an unreadable token file fails first (1)."""
     from flowtui.ui import run_attach
 
     try:
-        parse_endpoint(address)
         return run_attach(address, token_file, max_memory)
     except ValueError as e:
         return _fail(str(e))
     except OSError as e:
         return _fail(f"{token_file}: {e.strerror or e}")
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def _demo(path_only: bool) -> int:
+    """Open the sample capture that ships inside the package (or print where it is)."""
+    sample = importlib.resources.files("flowtui").joinpath("sample", "sample.flows")
+    with importlib.resources.as_file(sample) as path:
+        if not path.is_file():
+            return _fail(f"{path}: the sample capture is missing from this installation")
+        if path_only:
+            print(clean(str(path)))
+            return 0
+        return _open([path])
 
 
 # --------------------------------------------------------------------------- main
@@ -323,12 +360,16 @@ def _attach(address: str, token_file: str | None, max_memory: int | None = None)
 def _parser(command: str | None) -> argparse.ArgumentParser:
     """The argument parser of the top level (``None``) or of a subcommand."""
     if command == "dump":
-        p = argparse.ArgumentParser(prog="flowtui dump", description="Print a capture.")
+        p = argparse.ArgumentParser(
+            prog="flowtui dump", description="Print a capture.", epilog=_EPILOG
+        )
         p.add_argument("file", type=Path, help="a capture (any supported format)")
         p.add_argument("--json", action="store_true", help="each flow's state as JSON Lines")
         return p
     if command == "convert":
-        p = argparse.ArgumentParser(prog="flowtui convert", description="Rewrite a capture.")
+        p = argparse.ArgumentParser(
+            prog="flowtui convert", description="Rewrite a capture.", epilog=_EPILOG
+        )
         p.add_argument("input", type=Path, help="a capture (any supported format)")
         p.add_argument("output", type=Path, help="the file to write (replaced atomically)")
         p.add_argument(
@@ -342,9 +383,18 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
             prog="flowtui attach",
             description="Watch and steer a running proxy (flowtui proxy, or mitmproxy with "
             "the flowtui addon) through its live socket.",
+            epilog=_EPILOG,
         )
-        p.add_argument("address", help="unix:/path/to.sock (or a path), or tcp://HOST:PORT")
-        p.add_argument("--token-file", help="the token file of a TCP live socket")
+        p.add_argument(
+            "address",
+            type=_live_address,
+            help="the live socket: unix:/path/to.sock (or a path), or tcp://HOST:PORT",
+        )
+        p.add_argument(
+            "--token-file",
+            metavar="FILE",
+            help="the token file of a TCP live socket (the one given to the proxy)",
+        )
         p.add_argument(
             "--max-memory",
             type=_memory_size,
@@ -354,10 +404,26 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
             "says how much it lost ('cut: 12.3 MB of 40.0 MB not kept')",
         )
         return p
+    if command == "addon-path":
+        return argparse.ArgumentParser(
+            prog="flowtui addon-path",
+            description="Print the path of flowtui's mitmproxy addon, to load it with "
+            "`mitmdump -s PATH --set flowtui_listen=unix:/path/to.sock`.",
+        )
+    if command == "demo":
+        p = argparse.ArgumentParser(
+            prog="flowtui demo",
+            description="Open the sample capture that ships with flowtui in the terminal UI.",
+        )
+        p.add_argument(
+            "--path", action="store_true", help="print the sample's path instead of opening it"
+        )
+        return p
     p = argparse.ArgumentParser(
         prog="flowtui",
         usage=_USAGE,
         description=_DESCRIPTION,
+        epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"flowtui {__version__}")
@@ -376,13 +442,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from flowtui.live.relay import main as relay_main
 
         return relay_main(args_list[1:])
-    if command == "addon-path":
-        from flowtui.live import addon_path
-
-        print(addon_path())
-        return 0
     args = _parser(command).parse_args(args_list[1:] if command else args_list)
     try:
+        if command == "addon-path":
+            from flowtui.live import addon_path
+
+            print(clean(addon_path()))
+            return 0
+        if command == "demo":
+            return _demo(args.path)
         if command == "dump":
             return _dump(args.file, args.json, sys.stdout)
         if command == "convert":

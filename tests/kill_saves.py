@@ -139,9 +139,9 @@ def kill_campaign(
 
 def _completed(command: list[str], env: dict[str, str]) -> None:
     """Run a save to its end: success, or a convert that wrote everything and says some
-    records were unreadable (kept as they were; status 2 with that one summary line)."""
+    records were unreadable (kept as they were; status 1 with that one summary line)."""
     proc = subprocess.run(command, env=env, capture_output=True, text=True)
-    if proc.returncode == 2 and "unreadable (kept as they were)" in proc.stderr:
+    if proc.returncode == 1 and "unreadable (kept as they were)" in proc.stderr:
         return
     proc.check_returncode()
 

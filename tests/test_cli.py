@@ -104,7 +104,7 @@ def test_dump_error_after_readable_flows(
 ) -> None:
     path = broken_capture(tmp_path)
     status, out, err = run(capsys, "dump", path)
-    assert status == 2
+    assert status == 1
     assert len(out.splitlines()) == 3
     assert err.count("\n") == 1
     assert err.startswith(f"flowtui: error: {path}: flow #3 at byte ")
@@ -113,7 +113,7 @@ def test_dump_error_after_readable_flows(
 
 def test_convert_error_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     status, _, err = run(capsys, "convert", broken_capture(tmp_path), tmp_path / "out.flows")
-    assert status == 2 and err.count("\n") == 1 and "flow #3" in err
+    assert status == 1 and err.count("\n") == 1 and "flow #3" in err
     assert not (tmp_path / "out.flows").exists()
 
 
@@ -127,15 +127,15 @@ def test_unsupported_input(
     path = tmp_path / "x.har"
     path.write_bytes(content)
     status, out, err = run(capsys, "dump", path)
-    assert (status, out) == (2, "")
+    assert (status, out) == (1, "")
     assert message in err and err.count("\n") == 1
 
 
 def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     status, _, err = run(capsys, "dump", tmp_path / "nope.flows")
-    assert status == 2 and "No such file" in err and err.count("\n") == 1
+    assert status == 1 and "No such file" in err and err.count("\n") == 1
     status, _, err = run(capsys, tmp_path / "nope.flows")
-    assert status == 2 and "no such file" in err
+    assert status == 1 and "no such file" in err
 
 
 def test_hostile_payload_is_escaped(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -238,8 +238,8 @@ def test_dump_of_a_hostile_capture_writes_no_control(tmp_path: Path, fmt: str) -
     )
     out, err = proc.stdout.decode(), proc.stderr.decode()
     # The HTTP state with a text status and the unknown type are not flows: listed as
-    # unreadable, then summed up on stderr with exit status 2.
-    assert proc.returncode == 2 and "flows unreadable" in err, err
+    # unreadable, then summed up on stderr with exit status 1 (a data error).
+    assert proc.returncode == 1 and "flows unreadable" in err, err
     for text in (out, err):
         bad = _CONTROLS.search(text)
         assert bad is None, (

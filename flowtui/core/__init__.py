@@ -16,7 +16,7 @@ from flowtui.core.connection import (
     TransportProtocol,
     format_address,
 )
-from flowtui.core.dns import DNSFlow
+from flowtui.core.dns import DNSFlow, DNSMessage
 from flowtui.core.exceptions import ControlException, FlowtuiException
 from flowtui.core.flow import Error, Flow
 from flowtui.core.headers import Headers
@@ -39,6 +39,7 @@ __all__ = [
     "ConnectionState",
     "ControlException",
     "DNSFlow",
+    "DNSMessage",
     "Error",
     "Flow",
     "FlowtuiException",

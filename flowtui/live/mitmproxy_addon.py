@@ -15,19 +15,32 @@ runs on into the closed connection and the handler finishes normally.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import sys
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # loaded by path with `mitmdump -s`: make flowtui importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from mitmproxy import ctx, exceptions, flowfilter, hooks
 from mitmproxy import flow as mflow
 
-from flowtui.live.endpoints import load_or_create_token, parse_endpoint
-from flowtui.live.server import LiveServer
+
+def _make_flowtui_importable() -> None:
+    """Loaded by path (`mitmdump -s`) into an interpreter where flowtui is not installed
+    (mitmproxy from pipx or a binary): add the directory holding flowtui at the *end* of
+    ``sys.path``, so mitmproxy's own packages keep precedence over anything installed
+    beside flowtui. Where flowtui is importable already, ``sys.path`` is left alone."""
+    if importlib.util.find_spec("flowtui") is not None:
+        return
+    home = str(Path(__file__).resolve().parents[2])
+    if home not in sys.path:
+        sys.path.append(home)
+
+
+_make_flowtui_importable()
+
+from flowtui.live.endpoints import load_or_create_token, parse_endpoint  # noqa: E402
+from flowtui.live.server import LiveServer  # noqa: E402
 
 __all__ = ["FlowtuiLive", "addon_path", "addons"]
 

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import signal
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -255,20 +256,59 @@ class Relay:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="flowtui proxy", description="A recording TCP relay that serves flowtui's live socket."
+        prog="flowtui proxy",
+        description="A recording TCP relay that serves flowtui's live socket: each connection "
+        "to --listen is relayed to --upstream and recorded as a flow that inspectors "
+        "(flowtui attach) watch, intercept, resume and kill.",
+        epilog="exit status: 0 after SIGINT/SIGTERM; 1 if it cannot start (address in use, "
+        "bad token file); 2 for a bad command line. Errors go to stderr.",
     )
-    p.add_argument("--listen", type=_hostport, default=("127.0.0.1", 8080), help="HOST:PORT")
-    p.add_argument("--upstream", type=_hostport, required=True, help="HOST:PORT to relay to")
+    p.add_argument(
+        "--listen",
+        type=_hostport,
+        default=("127.0.0.1", 8080),
+        metavar="HOST:PORT",
+        help="where clients connect (default 127.0.0.1:8080)",
+    )
+    p.add_argument(
+        "--upstream",
+        type=_hostport,
+        required=True,
+        metavar="HOST:PORT",
+        help="the server each connection is relayed to",
+    )
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--socket", help="Unix socket path for inspectors (default: private dir)")
-    where.add_argument("--tcp", type=_hostport, help="HOST:PORT for inspectors over TCP")
+    where.add_argument(
+        "--socket",
+        metavar="PATH",
+        help="Unix socket path for inspectors (default: a private directory; the address "
+        "is printed at start)",
+    )
+    where.add_argument(
+        "--tcp",
+        type=_hostport,
+        metavar="HOST:PORT",
+        help="serve inspectors over TCP instead (needs --token-file)",
+    )
     p.add_argument(
         "--token-file",
+        metavar="FILE",
         help="token file for --tcp (created, mode 0600, if absent; refused if another user "
         "owns it or other users can read or write it)",
     )
-    p.add_argument("-w", "--write", help="append completed flows to this mitmproxy capture")
-    p.add_argument("--on-detach", choices=("keep", "resume", "kill"), default="keep")
+    p.add_argument(
+        "-w",
+        "--write",
+        metavar="FILE",
+        help="append completed flows to this mitmproxy capture",
+    )
+    p.add_argument(
+        "--on-detach",
+        choices=("keep", "resume", "kill"),
+        default="keep",
+        help="what intercepted flows do when the last inspector detaches: keep them held "
+        "(default; an inspector attaching later can resume them), resume them, or kill them",
+    )
     p.add_argument(
         "--retain",
         type=int,
@@ -283,8 +323,6 @@ def _parser() -> argparse.ArgumentParser:
 async def _run(args: argparse.Namespace) -> None:
     token = None
     if args.tcp:
-        if not args.token_file:
-            raise SystemExit("flowtui proxy: --tcp needs --token-file")
         token = load_or_create_token(args.token_file)
         endpoint = Endpoint("tcp", host=args.tcp[0], port=args.tcp[1])
     else:
@@ -315,12 +353,16 @@ async def _run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``flowtui proxy``; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Entry point of ``flowtui proxy``; returns the exit status (1: it could not start;
+    argparse exits with 2 for a bad command line). Errors go to stderr."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.tcp and not args.token_file:
+        parser.error("--tcp needs --token-file")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
         asyncio.run(_run(args))
     except (OSError, ValueError) as e:
-        print(f"flowtui proxy: {e}", flush=True)
+        print(f"flowtui proxy: error: {e}", file=sys.stderr, flush=True)
         return 1
     return 0

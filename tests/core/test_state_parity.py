@@ -25,13 +25,10 @@ def test_state_equals_mitmproxys_exactly(truth_state: dict[str, Any]) -> None:
     """Same keys, same values, same container types (tuples where mitmproxy has tuples)."""
     ours = Flow.from_state(copy.deepcopy(truth_state)).get_state()
     theirs = mitmproxy_flow.Flow.from_state(copy.deepcopy(truth_state)).get_state()
-    if truth_state["type"] in ("tcp", "udp", "http"):
-        assert ours == theirs
-        assert list(ours) == list(theirs)
-        assert list(ours["client_conn"]) == list(theirs["client_conn"])
-        assert list(ours["server_conn"]) == list(theirs["server_conn"])
-    else:  # DNS parts are kept as read: lists where mitmproxy rebuilds tuples
-        assert as_lists(ours) == as_lists(theirs)
+    assert ours == theirs
+    assert list(ours) == list(theirs)
+    assert list(ours["client_conn"]) == list(theirs["client_conn"])
+    assert list(ours["server_conn"]) == list(theirs["server_conn"])
 
 
 def test_flow_class_matches_type(truth_state: dict[str, Any]) -> None:

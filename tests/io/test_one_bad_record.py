@@ -121,13 +121,13 @@ def test_a_wrong_typed_field_makes_that_record_unreadable_only(name: str, tmp_pa
 
 
 def test_dump_and_convert_go_on_past_an_unreadable_record(tmp_path: Path) -> None:
-    """Exit status 2 and one summary line on stderr; every flow printed or written, the
-    unreadable one kept byte for byte."""
+    """Exit status 1 (a data error) and one summary line on stderr; every flow printed or
+    written, the unreadable one kept byte for byte."""
     path = _capture(tmp_path / "bad.flows", lambda s: WRONG_TYPES["tls_version []"](s[1]))
     offset = len(tnetstring.dumps(_states()[0]))
 
     dump = _flowtui("dump", str(path))
-    assert dump.returncode == 2 and "Traceback" not in dump.stderr
+    assert dump.returncode == 1 and "Traceback" not in dump.stderr
     assert len(dump.stdout.splitlines()) == 12
     assert dump.stderr.strip().splitlines() == [
         f"flowtui: 1 of 12 flows unreadable: {path}: flow #1 at byte {offset}: "
@@ -136,7 +136,7 @@ def test_dump_and_convert_go_on_past_an_unreadable_record(tmp_path: Path) -> Non
 
     for out, fmt in (("out.flows", "mitmproxy"), ("out.capture", "flowtui")):
         conv = _flowtui("convert", str(path), str(tmp_path / out), "--format", fmt)
-        assert conv.returncode == 2 and "Traceback" not in conv.stderr
+        assert conv.returncode == 1 and "Traceback" not in conv.stderr
         last = conv.stderr.strip().splitlines()[-1]
         assert last.startswith(
             f"flowtui: 1 of 12 flows unreadable (kept as they were): {path}: flow #1 at byte"
@@ -160,15 +160,21 @@ def test_dump_of_a_good_capture_still_exits_zero() -> None:
 
 
 def test_dns_questions_that_are_not_a_list(tmp_path: Path) -> None:
-    """Kept as read (mitmproxy's DNS model is opaque to flowtui), listed, and converted."""
+    """A DNS record the model refuses (mitmproxy cannot read it either) is unreadable:
+    listed, indexed, and converted byte for byte, while the other 11 flows still read."""
     path = _capture(tmp_path / "dns.flows", lambda s: s[3]["request"].__setitem__("questions", 5))
     flows = read_flows(path)
-    assert len(flows) == 12 and isinstance(flows[3], DNSFlow)
-    assert flows[3].questions == [] and summarize(flows[3]).detail == ""
+    assert len(flows) == 12 and isinstance(flows[3], UnknownFlow)
+    assert flows[3].raw_type == "dns" and "questions" in flows[3].reason
+    assert isinstance(flows[4], DNSFlow)
+    assert summarize(flows[3]).detail.startswith("unreadable dns")
     entries = list(CaptureIndexer(path, workers=1).entries())
     assert len(entries) == 12
     conv = _flowtui("convert", str(path), str(tmp_path / "out.capture"))
-    assert conv.returncode == 0, conv.stderr
+    assert conv.returncode == 1 and "1 of 12 flows unreadable" in conv.stderr
+    back = _flowtui("convert", str(tmp_path / "out.capture"), str(tmp_path / "back.flows"))
+    assert back.returncode == 1
+    assert _record(tmp_path / "back.flows", 3) == _record(path, 3)
     assert [f.get_state() for f in read_flows(tmp_path / "out.capture")] == [
         f.get_state() for f in flows
     ]
@@ -185,14 +191,14 @@ def test_integers_beyond_64_bits_convert_to_flowtui_format_and_back(tmp_path: Pa
 
     path = _capture(tmp_path / "big.flows", change)
     conv = _flowtui("convert", str(path), str(tmp_path / "out.capture"))
-    assert conv.returncode == 2 and "1 of 12 flows unreadable" in conv.stderr
+    assert conv.returncode == 1 and "1 of 12 flows unreadable" in conv.stderr
     assert "Traceback" not in conv.stderr
     flows = read_flows(tmp_path / "out.capture")
     assert flows[1].metadata == {"big": 2**70, "small": -(2**80), "list": [2**64]}
     assert isinstance(flows[5], UnknownFlow)
     assert flows[5].raw_state["client_conn"]["tls_version"] == [2**70]
     back = _flowtui("convert", str(tmp_path / "out.capture"), str(tmp_path / "back.flows"))
-    assert back.returncode == 2
+    assert back.returncode == 1
     assert _record(tmp_path / "back.flows", 5) == _record(path, 5)
     assert [f.get_state() for f in read_flows(tmp_path / "back.flows")][:5] == [
         f.get_state() for f in read_flows(path)

@@ -21,21 +21,27 @@ def _attach(*args: str) -> subprocess.CompletedProcess[str]:
     [
         (["tcp://127.0.0.1:1", "--token-file", "{tmp}/missing"], "{tmp}/missing"),
         (["tcp://127.0.0.1:1", "--token-file", "{tmp}/empty"], "is empty"),
-        (["tcp://127.0.0.1"], "expected tcp://HOST:PORT"),
     ],
-    ids=["missing-token-file", "empty-token-file", "bad-address"],
+    ids=["missing-token-file", "empty-token-file"],
 )
-def test_attach_fails_in_one_line_with_status_2(
+def test_attach_fails_in_one_line_with_status_1(
     tmp_path: Path, args: list[str], expected: str
 ) -> None:
     (tmp_path / "empty").write_text("\n", encoding="utf-8")
     (tmp_path / "empty").chmod(0o600)  # private, so its emptiness is what is refused
     result = _attach(*(a.format(tmp=tmp_path) for a in args))
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert expected.format(tmp=tmp_path) in lines[0]
+    assert "\x1b" not in result.stderr  # no UI was started
+
+
+def test_attach_refuses_a_bad_address_as_a_usage_error() -> None:
+    result = _attach("tcp://127.0.0.1")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "expected tcp://HOST:PORT" in result.stderr.splitlines()[-1]
     assert "\x1b" not in result.stderr  # no UI was started
 
 

@@ -79,7 +79,7 @@ def eager(view: MessageView, flow: MessageFlow) -> list[Row]:
         first_index=0,
         mode=view.mode,
         direction=view.direction,
-        text_width=view._text_width,
+        text_width=view.document.text_width,
         t0=flow.client_conn.timestamp_start,
     )
     if not flow.messages:
@@ -185,9 +185,9 @@ async def test_mode_switch_while_building_keeps_the_top_message() -> None:
     async with app.run_test(size=(120, 40)):
         view = app.query_one(MessageView)
         assert not view.complete
-        assert view._builder is not None
-        view._builder.extend(3_000)  # as if the background had got this far, and no further
-        view._update_size()
+        assert view.document.builder is not None
+        view.document.builder.extend(3_000)  # as if the background had got this far, and no further
+        view.update_size()
         assert not view.complete
         view.scroll_to(y=len(view.rows) - 100, animate=False, immediate=True)
         top = view.rows[int(view.scroll_y)][1]
@@ -279,8 +279,8 @@ async def test_resize_while_building_rewraps_every_row() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(MessageView)
         assert not view.complete
-        width = view._text_width
+        width = view.document.text_width
         await pilot.resize_terminal(70, 30)
         await built(app, view)
-        assert view._text_width < width
+        assert view.document.text_width < width
         assert view.rows == eager(view, flow)

@@ -3,9 +3,9 @@ the row's text, styled by kind (header, hex offset and ASCII column, escapes), w
 the search text marked.
 
 Functions of a row and the view's component styles, apart from the widget, so
-`MessageView` keeps only its state, building and scrolling. Rows are already clean
-(`message_rows`: a row's text is a `SafeStr`), and everything here is `SafeText`: no
-capture byte is read as markup or reaches the terminal raw.
+`MessageView` keeps only scrolling and painting (its state is a `MessageDocument`).
+Rows are already clean (`message_rows`: a row's text is a `SafeStr`), and everything
+here is `SafeText`: no capture byte is read as markup or reaches the terminal raw.
 """
 
 from __future__ import annotations
@@ -18,16 +18,11 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from flowtui.ui.message_document.viewport import GUTTER, HEX_ROW_WIDTH
 from flowtui.ui.safe_text import SafeText, clean
 from flowtui.ui.widgets.message_rows import Kind, MessageLike, Row, row_text
 
 __all__ = ["GUTTER", "HEX_ROW_WIDTH", "paint_row"]
-
-GUTTER = "▌ "
-"""Before every message row, in the colour of the message's side."""
-HEX_ROW_WIDTH = 78
-"""Characters in a hex row (`hexdump.hex_row`): a view showing hex rows is at least this
-wide plus the gutter, and scrolls sideways when narrower."""
 _ESCAPES = re.compile(r"\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|\\U[0-9a-f]{8}")
 
 
