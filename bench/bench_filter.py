@@ -30,8 +30,8 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent)]
 
 from flowtui.core.filters import parse  # noqa: E402
-from flowtui.core.store import FlowStore  # noqa: E402
 from flowtui.io.lazy import CaptureIndexer  # noqa: E402
+from flowtui.store import FlowStore  # noqa: E402
 
 EXPRESSIONS = [
     "~dst 192.168.7.",

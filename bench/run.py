@@ -113,7 +113,7 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
         flow_list = app.query_one(FlowList)
         flow_list.focus()
         await pilot.pause()
-        from flowtui.core.store import PREVIEW_BYTES, PREVIEW_MESSAGES
+        from flowtui.store import PREVIEW_BYTES, PREVIEW_MESSAGES
         from flowtui.ui.widgets.message_view import MessageView
 
         screen = app.main
@@ -207,7 +207,7 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
         # update (decoding it included) and its first frame; its rows complete later.
         stage[0] = "open"
         first_id = app.store.view.id_at(0)
-        lazy = app.store._lazy.get(first_id)  # decoding alone (io/), off the cache
+        lazy = app.store.records.record(first_id)  # decoding alone (io/), off the cache
         if lazy is not None:
             t = time.perf_counter()
             lazy.load()
@@ -218,7 +218,7 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
         await pilot.press("end")
         await pilot.pause()
         await asyncio.sleep(app.detail_delay + 0.05)  # at rest: `home` is a lone key
-        app.store._open.pop(first_id, None)  # decode it again, as on a first visit
+        app.store.records.forget_opened(first_id)  # decode it again, as on a first visit
         count = len(shows)
         since = time.perf_counter()
         await pilot.press("home")  # returns once idle: the whole flow may be shown by then

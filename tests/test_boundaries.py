@@ -52,6 +52,8 @@ def test_import_contracts_are_kept() -> None:
         ("flowtui/io/reader.py", "import rich.text", "core, io and store import neither"),
         ("flowtui/core/flow.py", "import flowtui.io.reader", "cli -> ui -> live"),
         ("flowtui/io/reader.py", "import flowtui.live.client", "cli -> ui -> live"),
+        ("flowtui/io/writer.py", "import flowtui.store", "cli -> ui -> live"),
+        ("flowtui/store/view.py", "import rich.text", "core, io and store import neither"),
         ("flowtui/live/client.py", "import flowtui.ui.messages", "live imports no UI"),
         ("flowtui/live/relay.py", "import mitmproxy.flow", "only flowtui.live.mitmproxy_addon"),
         ("flowtui/ui/widgets/message_rows.py", "import textual.app", "the message document"),

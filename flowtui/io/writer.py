@@ -8,11 +8,10 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from flowtui import __version__
 from flowtui.core import FLOW_FORMAT_VERSION, Flow
-from flowtui.core.store import LazyFlow
 from flowtui.io.errors import FlowReadException, FlowWriteException
 from flowtui.io.lazy import RecordRef
 from flowtui.io.mitmproxy_format import MitmproxyStateWriter
@@ -30,6 +29,15 @@ __all__ = [
     "save_flows",
     "suffix_problem",
 ]
+
+
+class Record(Protocol):
+    """A flow left in its capture file (a store's lazy flow): decoded to be written,
+    or, a `RecordRef` of the format written, copied byte for byte."""
+
+    def load(self) -> Flow:
+        """Decode a fresh Flow (may raise `FlowReadException`)."""
+        ...
 
 
 class SaveFormat(enum.Enum):
@@ -120,7 +128,7 @@ def _writer_for(
 
 def _write_all(
     add: Callable[[Flow], None],
-    flows: Iterable[Flow | LazyFlow],
+    flows: Iterable[Flow | Record],
     path: str,
     copy: tuple[BinaryIO, SaveFormat] | None = None,
 ) -> int:
@@ -168,7 +176,7 @@ def _changed_source(e: FlowReadException) -> str:
 
 def save_flows(
     path: str | Path,
-    flows: Iterable[Flow | LazyFlow],
+    flows: Iterable[Flow | Record],
     format: SaveFormat | str | None = None,
 ) -> int:
     """Write ``flows`` to ``path`` atomically; return how many were written.

@@ -24,9 +24,9 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from flowtui.core import Flow
-from flowtui.core.store import FlowStore, LazyFlow, Removed, StoreEvent, StoreSnapshot
 from flowtui.io import FlowWriteException, format_for_path, save_flows
 from flowtui.io.spool import is_stream
+from flowtui.store import FlowStore, LazyFlow, Removed, StoreEvent, StoreSnapshot
 from flowtui.ui.attach import Attachment, capture_name
 from flowtui.ui.loading import load_file
 from flowtui.ui.messages import FlowsLoaded, LoadFinished, LoadProgress, SaveFinished

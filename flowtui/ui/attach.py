@@ -16,9 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flowtui.core.store import FlowStore
 from flowtui.live.client import MAX_MEMORY, CommandError, LiveClient, LiveEvent
 from flowtui.live.endpoints import parse_endpoint, read_token_file
+from flowtui.store import FlowStore
 
 __all__ = ["Attachment", "CommandError", "capture_name", "health_style", "read_token"]
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
-from flowtui.core.store import StoreEvent
 from flowtui.io.lazy import IndexEntry
+from flowtui.store import StoreEvent
 
 __all__ = ["FlowsLoaded", "LoadFinished", "LoadProgress", "SaveFinished", "StoreChanged"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from flowtui.core import Flow
-from flowtui.core.store import FlowStore
+from flowtui.store import FlowStore
 
 __all__ = ["FilterProblem", "compile_filter"]
 

@@ -48,13 +48,13 @@ from flowtui.core import Flow, UnknownFlow
 from flowtui.core.filters import parse
 from flowtui.core.filters.columns import SummaryColumns
 from flowtui.core.messages import MessageFlow
-from flowtui.core.store import FlowStore
 from flowtui.core.summary import FlowSummary, summarize
 from flowtui.io import FlowReader, FlowReadException, save_flows, summarize_state
 from flowtui.io.lazy import CaptureIndexer
 from flowtui.io.native_format import encode_header
 from flowtui.io.summary import index_entry
 from flowtui.io.tnetstring import loads
+from flowtui.store import FlowStore
 from flowtui.ui.widgets.conn_format import connection_text, flow_text
 from flowtui.ui.widgets.flow_columns import COLUMNS, fit, state_signs
 from flowtui.ui.widgets.flow_info import FlowInfo

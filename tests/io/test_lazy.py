@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from flowtui.core.filters import parse
 from flowtui.core.messages import MessageFlow
-from flowtui.core.store import FlowStore
 from flowtui.core.summary import summarize
 from flowtui.io import FlowReadException, read_flows, save_flows, tnetstring
 from flowtui.io.lazy import CaptureIndexer, IndexEntry
+from flowtui.store import FlowStore
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CAPTURES = [

@@ -10,9 +10,9 @@ import pytest
 
 from flowtui.core import TCPFlow, TCPMessage
 from flowtui.core.messages import MessageFlow
-from flowtui.core.store import PREVIEW_MESSAGES, FlowStore
 from flowtui.io import read_flows, save_flows, tnetstring
 from flowtui.io.lazy import CaptureIndexer, IndexEntry
+from flowtui.store import PREVIEW_MESSAGES, FlowStore
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CAPTURES = [

@@ -24,9 +24,9 @@ import pytest
 from capture_gen import split_records, write_capture
 from kill_saves import ROOT, kill_campaign
 
-from flowtui.core.store import FlowStore
 from flowtui.io import FlowReader, FlowWriteException, read_flows, save_flows
 from flowtui.io.lazy import CaptureIndexer
+from flowtui.store import FlowStore
 
 SAMPLE = ROOT / "flowtui" / "sample" / "sample.flows"
 

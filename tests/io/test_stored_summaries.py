@@ -210,8 +210,8 @@ def test_a_flow_that_cannot_be_read_back_opens_as_unreadable_and_saves_as_it_was
     tmp_path: Path,
 ) -> None:
     from flowtui.core import UnknownFlow
-    from flowtui.core.store import FlowStore
     from flowtui.io import FlowWriteException
+    from flowtui.store import FlowStore
 
     flows = read_flows(ROOT / "flowtui" / "sample" / "sample.flows")
     path = tmp_path / "damaged.flowtui"

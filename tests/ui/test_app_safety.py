@@ -9,7 +9,7 @@ from textual.widgets import TabbedContent
 from ui.factories import hostile_flow
 from ui_support import screen_text
 
-from flowtui.core.store import FlowStore
+from flowtui.store import FlowStore
 from flowtui.ui.app import make_app
 
 

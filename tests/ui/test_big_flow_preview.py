@@ -14,8 +14,8 @@ from textual.pilot import Pilot
 from ui.factories import T0, tcp_flow
 
 from flowtui.core import Flow, TCPMessage
-from flowtui.core.store import PREVIEW_MESSAGES
 from flowtui.io import read_flows, save_flows
+from flowtui.store import PREVIEW_MESSAGES
 from flowtui.ui.app import FlowtuiApp, make_app
 from flowtui.ui.screens.main import LARGE_RECORD
 from flowtui.ui.widgets.flow_list import FlowList

@@ -7,7 +7,7 @@ from datetime import UTC, timedelta, timezone
 from rich.cells import cell_len
 from ui.factories import T0, hostile_flow, tcp_flow
 
-from flowtui.core.store import summarize
+from flowtui.store import summarize
 from flowtui.ui.widgets.flow_columns import (
     COLUMNS,
     fit,

@@ -17,7 +17,7 @@ from textual.widgets import Input, TabbedContent
 from ui.factories import hostile_flow, tcp_flow
 from ui_support import ROOT
 
-from flowtui.core.store import FlowStore
+from flowtui.store import FlowStore
 from flowtui.ui.app import FlowtuiApp, make_app
 
 SAMPLE = Path("flowtui/sample/sample.flows")

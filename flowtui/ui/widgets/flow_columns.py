@@ -15,7 +15,7 @@ from datetime import UTC, datetime, tzinfo
 
 from rich.cells import cell_len, set_cell_size
 
-from flowtui.core.store import FlowSummary
+from flowtui.store import FlowSummary
 from flowtui.ui.safe_text import SafeStr, clean, concat, number
 
 __all__ = [

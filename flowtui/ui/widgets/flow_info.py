@@ -9,8 +9,8 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from flowtui.core import Flow, UnknownFlow
-from flowtui.core.store import FlowStore
 from flowtui.live.budget import cut_note
+from flowtui.store import FlowStore
 from flowtui.ui.safe_text import SafeText, clean, concat, join, number
 from flowtui.ui.widgets.flow_columns import state_signs
 

@@ -20,7 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from flowtui.core import Flow
-from flowtui.core.store import FlowStore, FlowSummary, StoreEvent
+from flowtui.store import FlowStore, FlowSummary, StoreEvent
 from flowtui.ui.messages import StoreChanged
 from flowtui.ui.safe_text import clean, join
 from flowtui.ui.widgets.flow_columns import fit, layout
@@ -110,6 +110,8 @@ class FlowList(ScrollView, can_focus=True):
         """The cursor's position in the view."""
         self._cursor_id: str | None = None
         self._cache: dict[tuple[object, ...], Strip] = {}
+        self._shown = 0
+        """How many flows the view showed when the list last took its size."""
 
     # -- store wiring ---------------------------------------------------------------------
 
@@ -128,24 +130,32 @@ class FlowList(ScrollView, can_focus=True):
         message.stop()
         event = message.event
         view = self.store.view
+        shown = self._shown
         self._sync_size()
         if event.kind == "update" and self._cursor_id is not None:
-            # Refresh just the changed rows (their revision changed, so the cache misses).
+            # Refresh just the changed rows (their revision changed, so the cache misses),
+            # unless rows moved: an ordered view puts a changed flow at its new place,
+            # and a flow shown or hidden moves the rows below it.
             keys = [self.store.key_of(flow) for flow in event.flows]  # ids may repeat
-            for key in keys:
-                pos = view.position(key) if key is not None else None
-                if pos is not None:
-                    self.refresh_line(pos + 1)
+            if view.order is not None or len(view) != shown:
+                self.refresh()
+            else:
+                for key in keys:
+                    pos = view.position(key) if key is not None else None
+                    if pos is not None:
+                        self.refresh_line(pos + 1)
             pos = view.position(self._cursor_id)
             if pos is None:
                 self._set_cursor(self.cursor, force=True)
             elif pos != self.cursor:
-                self.cursor = pos
+                self.cursor = pos  # the cursor stays on its flow wherever it went
+                self._scroll_to_cursor()
             if self._cursor_id in keys:
                 self.post_message(self.Highlighted(self, self._cursor_id))
             return
         if self.follow and event.kind in ("add", "reset"):
-            self._set_cursor(len(view) - 1)
+            # The newest flow shown, wherever the view's order puts it.
+            self.show_newest()
             self.refresh()
             return
         # Keep the cursor on its flow; the detail panes hear only when that flow changes.
@@ -154,6 +164,7 @@ class FlowList(ScrollView, can_focus=True):
         self.refresh()
 
     def _sync_size(self) -> None:
+        self._shown = len(self.store.view)
         # While a capture is indexed (a batch every 0.25 s) or a proxy streams flows:
         # no screen layout for a longer list.
         set_virtual_size(self, Size(self.scrollable_content_region.width, len(self.store.view) + 1))
@@ -211,6 +222,13 @@ class FlowList(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self._set_cursor(len(self.store.view) - 1)
+
+    def show_newest(self) -> None:
+        """Move the cursor to the newest flow shown, wherever the view's order puts it
+        (what follow mode does as flows arrive)."""
+        newest = self.store.view.newest_position()
+        if newest is not None:
+            self._set_cursor(newest)
 
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:

@@ -6,7 +6,7 @@ from kept_records import KeptRecord
 from ui.factories import T0, tcp_flow
 
 from flowtui.core import Flow
-from flowtui.core.store import OPEN_CACHE, OPEN_CACHE_BYTES, FlowStore, StoreEvent, summarize
+from flowtui.store import OPEN_CACHE, OPEN_CACHE_BYTES, FlowStore, StoreEvent, summarize
 
 
 def _store(n: int = 5) -> tuple[FlowStore, list[StoreEvent]]:
