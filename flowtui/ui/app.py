@@ -188,14 +188,21 @@ class FlowtuiApp(App[int]):
                 yield command
                 continue
 
-            def ask() -> None:
-                def done(path: Path | None) -> None:
-                    if path is not None:  # after the dialog has gone: the screen below it
-                        self.set_timer(0.1, lambda: save_screenshot(self, path))
+            yield SystemCommand(
+                "Screenshot",
+                "Save an SVG screenshot of the current screen (asks where)",
+                self.action_screenshot_to,
+            )
 
-                self.push_screen(ScreenshotDialog(default_screenshot_path()), done)
+    def action_screenshot_to(self) -> None:
+        """Ask for a path, then save the screen below the dialog there."""
 
-            yield SystemCommand("Screenshot", "Save an SVG screenshot (asks where)", ask)
+        def done(path: Path | None) -> None:
+            if path is not None:
+                # After the dialog has gone, so the picture is of the screen below it.
+                self.set_timer(0.1, lambda: save_screenshot(self, path))
+
+        self.push_screen(ScreenshotDialog(default_screenshot_path()), done)
 
     def on_mount(self) -> None:
         if self.config.theme in self.available_themes:

@@ -223,7 +223,7 @@ async def test_save_writes_the_live_capture(sock: Path, tmp_path: Path) -> None:
         async with app.run_test(size=(120, 40)) as pilot, _client(relay) as (reader, writer):
             await _echo(reader, writer, b"keep me")
             await wait_until(lambda: len(_live_flow(app).messages) == 2 if app.store else False)
-            await pilot.press("w")
+            await pilot.press("w", "a")
             dialog = app.screen
             assert isinstance(dialog, SaveDialog)
             field = dialog.query_one(Input)

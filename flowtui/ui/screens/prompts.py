@@ -40,7 +40,7 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Label(SafeText(clean(self._title)), classes="dialog-title")
             yield Static(SafeText(clean(self._question), no_wrap=False))
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self._yes} (y)", variant="error", id="yes")
+                yield Button(SafeText(clean(f"{self._yes} (y)")), variant="error", id="yes")
                 yield Button("Cancel (n)", id="no")
 
     def on_mount(self) -> None:
@@ -124,7 +124,7 @@ class SaveChoiceDialog(ModalScreen[SaveChoice | None]):
             with Horizontal(classes="dialog-buttons"):
                 for choice in SAVE_CHOICES:
                     yield Button(
-                        labels[choice],
+                        SafeText(clean(labels[choice])),
                         variant="primary" if choice == "shown" else "default",
                         id=f"save-{choice}",
                         disabled=c[choice] == 0,
