@@ -273,7 +273,7 @@ def effective_text(config: Config) -> str:
     out.append("")
     out.append("[keys]")
     for command_id, keys in sorted(config.keys.items()):
-        out.append(f"{command_id} = {_toml(keys)}")
+        out.append(f"{_toml(command_id)} = {_toml(keys)}")
     return "\n".join(out) + "\n"
 
 
