@@ -363,6 +363,7 @@ COMMANDS: tuple[Command, ...] = (
         "app",
         show=False,
     ),
+    _c("app.back", "back", "Quit", "Back to the list, or quit from it", "q", "app"),
     _c(
         "app.help",
         "help",
@@ -372,7 +373,6 @@ COMMANDS: tuple[Command, ...] = (
         "app",
         key_display="?",
     ),
-    _c("app.back", "back", "Quit", "Back to the list, or quit from it", "q", "app"),
     _c(
         "app.quit",
         "quit",
