@@ -169,3 +169,24 @@ def test_flowtui_config_default_is_a_valid_commented_file(
                               if line.startswith(("# flow.", "# view.", "[keys]"))))  # fmt: skip
     _config, problems = _load(path)
     assert problems == []
+
+
+async def test_the_theme_from_the_config_colours_the_connection_pane(tmp_path: Path) -> None:
+    """No theme is forced: the config's applies, and the pane's colours follow it."""
+    from flowtui.ui.app import make_app
+    from flowtui.ui.widgets import conn_format
+
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "nord"\n')
+    app = make_app([SAMPLE], tz=UTC, detail_delay=0, config_path=path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.main.query_one("#detail").active = "tab-connection"  # type: ignore[attr-defined]
+        await pilot.pause()
+        nord_error = app.get_css_variables()["error"].lower()
+        assert app.theme == "nord" and nord_error in conn_format.STYLES["error"].lower()
+        app.theme = "gruvbox"
+        await pilot.pause()
+        assert app.get_css_variables()["error"].lower() in conn_format.STYLES["error"].lower()
+        assert nord_error not in conn_format.STYLES["error"].lower()
