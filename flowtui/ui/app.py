@@ -24,8 +24,7 @@ from textual.worker import get_current_worker
 
 from flowtui.config import Config, ConfigProblem, load_config
 from flowtui.core import Flow
-from flowtui.core.store import FlowStore, LazyFlow, StoreEvent
-from flowtui.io import FlowWriteException, save_flows
+from flowtui.core.store import FlowStore
 from flowtui.ui.attach import Attachment
 from flowtui.ui.commands import BY_ID, bindings
 from flowtui.ui.control import FlowControl, LiveControl, LocalControl
@@ -34,15 +33,15 @@ from flowtui.ui.loading import load_file
 from flowtui.ui.messages import CommandRun, FlowsLoaded, LoadFinished, LoadProgress, SaveFinished
 from flowtui.ui.palette import CommandsProvider
 from flowtui.ui.safe_text import clean, notify
-from flowtui.ui.screens.dialogs import QuitChoice, QuitDialog, SaveDialog
+from flowtui.ui.saving import Saving
+from flowtui.ui.screens.dialogs import QuitChoice, QuitDialog
 from flowtui.ui.screens.main import MainScreen
-from flowtui.ui.screens.prompts import SaveChoiceDialog
 from flowtui.ui.screens.screenshot import (
     ScreenshotDialog,
     default_screenshot_path,
     save_screenshot,
 )
-from flowtui.ui.session import SaveChoice, Session
+from flowtui.ui.session import Session
 from flowtui.ui.widgets.message_view import MessageView
 
 __all__ = ["THREADED_FILTER", "FlowtuiApp", "make_app"]
@@ -99,7 +98,7 @@ class FlowtuiApp(App[int]):
                 attach,
                 self.store,
                 token=token,
-                on_health=self._health_changed,
+                on_health=self._changed,
                 max_memory=self.config.max_memory if max_memory is None else max_memory,
             )
             if attach
@@ -115,6 +114,8 @@ class FlowtuiApp(App[int]):
         """How actions reach flows: the model's methods, or the proxy."""
         self.filtering = FilterRunner(self)
         """Runs the view filter (in a worker over many flows)."""
+        self.saving = Saving(self)
+        """Asks which flows and where, and saves them (`w`)."""
         self.set_keymap(self.config.keys)
 
     # -- facts other parts read -----------------------------------------------------------
@@ -130,11 +131,6 @@ class FlowtuiApp(App[int]):
         return self.session.changes
 
     @property
-    def file_names(self) -> list[str]:
-        """The opened files, as given."""
-        return [str(p) for p in self.session.paths]
-
-    @property
     def loaded(self) -> dict[str, int]:
         """How many flows each finished file gave."""
         return self.session.loaded
@@ -148,25 +144,6 @@ class FlowtuiApp(App[int]):
     def filter_text(self) -> str:
         """The view filter as typed."""
         return self.filtering.text
-
-    @property
-    def follow_default(self) -> bool:
-        """Whether the list starts following the newest flow."""
-        follow = self.config.follow
-        return self.attachment is not None if follow is None else follow
-
-    @property
-    def command_ids(self) -> list[str]:
-        """Every command's id, in help order."""
-        return list(BY_ID)
-
-    def keys_for(self, command_id: str) -> str:
-        """The keys that run a command now (the config's, else the defaults)."""
-        command = BY_ID[command_id]
-        keys = self.config.keys.get(command_id, command.keys)
-        if keys == command.keys and command.key_display:
-            return command.key_display
-        return keys
 
     @property
     def main(self) -> MainScreen:
@@ -209,7 +186,7 @@ class FlowtuiApp(App[int]):
             self.theme = self.config.theme
         for problem in self.config_problems:
             notify(self, clean(str(problem), max_len=500), title=clean("Config"), severity="error")
-        self.store.subscribe(self._store_changed)
+        self.store.subscribe(self._changed)
         if self.session.paths:
             self.load(list(self.session.paths))
         if self.attachment is not None:
@@ -232,7 +209,8 @@ class FlowtuiApp(App[int]):
         self.post_message(CommandRun(command_id))
         await self.run_action(command.action, target)
 
-    def _store_changed(self, event: StoreEvent) -> None:
+    def _changed(self, *_: object) -> None:
+        """The store or the connection's health changed: redraw the status bar."""
         self.call_later(self.refresh_status)
 
     def refresh_status(self) -> None:
@@ -249,9 +227,6 @@ class FlowtuiApp(App[int]):
         """Run the live client on the app's loop until the app ends (or it is refused)."""
         if self.attachment is not None:
             await self.attachment.run()
-
-    def _health_changed(self, health: str) -> None:
-        self.call_later(self.refresh_status)
 
     def live_command(self, kind: str, **args: Any) -> None:
         """Send a command to the proxy; its effect shows when the proxy's update arrives."""
@@ -325,74 +300,8 @@ class FlowtuiApp(App[int]):
 
     # -- saving -------------------------------------------------------------------------
 
-    def ask_save(self, then_quit: bool = False) -> None:
-        """Ask which flows (shown, marked or all; quitting saves all), then where, and
-        save them there."""
-        session = self.session
-        if then_quit:
-            self._ask_path("all", then_quit=True)
-            return
-
-        def chosen(choice: SaveChoice | None) -> None:
-            if choice is not None:
-                self._ask_path(choice)
-
-        self.push_screen(SaveChoiceDialog(session.counts()), chosen)
-
-    def _ask_path(self, choice: SaveChoice, then_quit: bool = False) -> None:
-        session = self.session
-        path = session.proposed_path((self.now or datetime.now)())
-        selection = session.select(choice)
-        what = "" if choice == "all" else selection.describe()
-
-        def done(target: Path | None) -> None:
-            if target is not None:
-                self.save(target, then_quit=then_quit, choice=choice)
-
-        fmt = session.save_format(Path(path))
-        count = len(selection.keys)
-        self.push_screen(SaveDialog(path, count, fmt, session.sources(), what=what), done)
-
-    def save(self, path: Path, *, then_quit: bool = False, choice: SaveChoice = "all") -> None:
-        """Save the chosen flows (default: every flow, shown or filtered out, not deleted)
-        to `path` atomically; untouched lazy flows are copied from their capture byte for
-        byte."""
-        selection = self.session.select(choice)
-        revisions = selection.revisions if selection.everything else None
-        fmt = self.session.save_format(path)
-        what = "" if selection.everything else selection.describe()
-        self._save(path, selection.items, fmt, then_quit, revisions, what)
-
-    @work(thread=True, exclusive=True, group="save", name="save")
-    def _save(
-        self,
-        path: Path,
-        flows: list[Flow | LazyFlow],
-        fmt: str,
-        then_quit: bool,
-        revisions: dict[str, int] | None,
-        what: str,
-    ) -> None:
-        try:
-            count = save_flows(path, flows, format=fmt)
-        except FlowWriteException as e:
-            self.post_message(SaveFinished(str(path), 0, str(e), then_quit))
-        except OSError as e:
-            self.post_message(SaveFinished(str(path), 0, f"{path}: {e}", then_quit))
-        else:
-            self.post_message(SaveFinished(str(path), count, None, then_quit, revisions, what))
-
     def on_save_finished(self, message: SaveFinished) -> None:
-        if message.error:
-            text = clean(message.error, max_len=500)
-            notify(self, text, title=clean("Not saved"), severity="error", timeout=10)
-            return
-        self.session.saved(Path(message.path), message.revisions)
-        said = message.what or f"{message.count} flows"
-        notify(self, clean(f"Saved {said} to {message.path}"))
-        self.main.refresh_status()
-        if message.then_quit:
-            self.exit(0)
+        self.saving.finished(message)
 
     # -- quitting -------------------------------------------------------------------------
 
@@ -408,7 +317,7 @@ class FlowtuiApp(App[int]):
 
         def done(choice: QuitChoice | None) -> None:
             if choice == "save":
-                self.ask_save(then_quit=True)
+                self.saving.ask(then_quit=True)
             elif choice == "discard":
                 self.exit(0)
 

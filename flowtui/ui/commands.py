@@ -22,6 +22,7 @@ __all__ = [
     "Target",
     "Where",
     "bindings",
+    "keys_for",
 ]
 
 Where = Literal["flow", "list", "messages", "app"]
@@ -48,7 +49,8 @@ class Command:
     id: str
     """Stable id (``flow.mark``): what the config's ``[keys]`` remaps."""
     action: str
-    """The ``action_<name>`` method on the target that runs it."""
+    """The action its target runs: ``name`` calls ``action_name``; ``flow('kill')``
+    calls ``action_flow('kill')``, which calls the flow control's ``kill``."""
     title: str
     """Short name (footer, palette)."""
     description: str
@@ -108,18 +110,39 @@ COMMANDS: tuple[Command, ...] = (
         "flow",
         key_display=";",
     ),
-    _c("flow.intercept", "intercept", "Intercept", "Intercept the focused flow", "i", "flow"),
-    _c("flow.resume", "resume", "Resume", "Resume the focused intercepted flow", "a", "flow"),
+    _c(
+        "flow.intercept",
+        "flow('intercept')",
+        "Intercept",
+        "Intercept the focused flow",
+        "i",
+        "flow",
+    ),
+    _c(
+        "flow.resume",
+        "flow('resume')",
+        "Resume",
+        "Resume the focused intercepted flow",
+        "a",
+        "flow",
+    ),
     _c(
         "flow.kill",
-        "kill",
+        "flow('kill')",
         "Kill",
         "Kill the focused flow's connection",
         "X",
         "flow",
         live_only=True,
     ),
-    _c("flow.revert", "revert", "Revert", "Undo every change to the focused flow", "V", "flow"),
+    _c(
+        "flow.revert",
+        "flow('revert')",
+        "Revert",
+        "Undo every change to the focused flow",
+        "V",
+        "flow",
+    ),
     _c("flow.delete", "delete", "Delete", "Delete the focused flow from the session", "d", "flow"),
     _c(
         "flow.duplicate",
@@ -133,7 +156,7 @@ COMMANDS: tuple[Command, ...] = (
     # -- the list ---------------------------------------------------------------------
     _c(
         "flow.resume_all",
-        "resume_all",
+        "all('resume_all')",
         "Resume all",
         "Resume every intercepted flow",
         "A",
@@ -142,7 +165,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     _c(
         "flow.unmark_all",
-        "unmark_all",
+        "all('unmark_all')",
         "Unmark all",
         "Remove the mark of every flow",
         "ctrl+u",
@@ -389,6 +412,15 @@ COMMANDS: tuple[Command, ...] = (
 
 BY_ID: dict[str, Command] = {c.id: c for c in COMMANDS}
 """The commands by id."""
+
+
+def keys_for(command_id: str, keymap: dict[str, str]) -> str:
+    """The keys that run a command now: the keymap's, else its defaults as shown."""
+    command = BY_ID[command_id]
+    keys = keymap.get(command_id, command.keys)
+    if keys == command.keys and command.key_display:
+        return command.key_display
+    return keys
 
 
 def bindings(target: Target) -> list[Binding]:

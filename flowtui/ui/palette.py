@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from flowtui.ui.commands import COMMANDS, Command
+from flowtui.ui.commands import COMMANDS, Command, keys_for
 
 if TYPE_CHECKING:
     from flowtui.ui.app import FlowtuiApp
@@ -28,7 +28,7 @@ class CommandsProvider(Provider):
         return cast("FlowtuiApp", self.app)
 
     def _help(self, command: Command) -> str:
-        keys = self._ft.keys_for(command.id)
+        keys = keys_for(command.id, self._ft.config.keys)
         live = " (live flows)" if command.live_only else ""
         return f"{command.description}{live}" + (f" · {keys}" if keys else "")
 

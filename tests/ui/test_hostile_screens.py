@@ -218,7 +218,7 @@ async def test_every_screen_with_hostile_bytes(tmp_path: Path) -> None:
         await pilot.pause()
         _check(app, "filter dialog, prefilled")
         await pilot.press("escape")
-        app.save(tmp_path / ("missing " + HOSTILE.replace("/", "|")) / "x.flows")
+        app.saving.save(tmp_path / ("missing " + HOSTILE.replace("/", "|")) / "x.flows")
         await app.workers.wait_for_complete()
         await pilot.pause()
         _check(app, "notifications")

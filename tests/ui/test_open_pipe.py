@@ -62,7 +62,7 @@ async def test_a_fifo_is_read_as_a_stream_and_its_flows_listed(tmp_path: Path, f
         assert states == [f.get_state() for f in expected]
         assert "30/30" in screen_text(app) and "pipe.flows" in screen_text(app)
         # `w` asks for a path: it does not propose the pipe
-        app.ask_save()
+        app.saving.ask()
         await pilot.pause()
         await pilot.press("a")
         assert isinstance(app.screen, SaveDialog)

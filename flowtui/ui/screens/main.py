@@ -9,7 +9,7 @@ through a `DetailLoader`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from flowtui.core import Flow
-from flowtui.ui.commands import bindings
+from flowtui.ui.commands import BY_ID, bindings, keys_for
 from flowtui.ui.control import Said, read_only
 from flowtui.ui.safe_text import clean, notify
 from flowtui.ui.screens.detail_loader import LARGE_RECORD, PREVIEW_AT_ONCE, DetailLoader
@@ -37,6 +37,11 @@ if TYPE_CHECKING:
     from flowtui.ui.app import FlowtuiApp
 
 __all__ = ["LARGE_RECORD", "PREVIEW_AT_ONCE", "MainScreen", "check_marker"]
+
+FlowAction = Literal["intercept", "resume", "kill", "revert"]
+"""What `action_flow` does to the focused flow (a `FlowControl` method)."""
+AllAction = Literal["resume_all", "unmark_all"]
+"""What `action_all` does to every flow (a `FlowControl` method)."""
 
 
 def check_marker(text: str) -> str | None:
@@ -65,7 +70,8 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         app = self.ft
         self.details = DetailLoader(self, app.store, app.detail_delay, self._show)
-        yield FlowList(app.store, tz=app.tz, follow=app.follow_default, id="flows")
+        follow = app.attachment is not None if app.config.follow is None else app.config.follow
+        yield FlowList(app.store, tz=app.tz, follow=follow, id="flows")
         with TabbedContent(id="detail"):
             with TabPane("Messages", id="tab-messages"):
                 yield MessageView(id="messages")
@@ -100,7 +106,7 @@ class MainScreen(Screen[None]):
             connection=live.address if live else "",
             health=live.health if live else "",
             follow=self.flow_list.follow,
-            files=tuple(app.file_names),
+            files=tuple(str(p) for p in app.session.paths),
             total=len(store),
             shown=len(store.view),
             marked=store.marked_count,
@@ -164,9 +170,6 @@ class MainScreen(Screen[None]):
             done,
         )
 
-    def action_unmark_all(self) -> None:
-        self.say(self.ft.control.unmark_all())
-
     def say_refused(self, flow: Flow, action: str) -> bool:
         """Tell why `action` is refused on an unreadable record; True if it is."""
         refused = read_only(flow, action)
@@ -190,28 +193,15 @@ class MainScreen(Screen[None]):
         title = f"Comment on flow #{store.number(key)}"
         self.app.push_screen(CommentDialog(flow.comment, title), done)
 
-    def action_intercept(self) -> None:
+    def action_flow(self, name: FlowAction) -> None:
+        """intercept, resume, kill or revert the focused flow, through the flow control."""
         flow = self._focused_flow()
         if flow is not None:
-            self.say(self.ft.control.intercept(flow))
+            self.say(getattr(self.ft.control, name)(flow))
 
-    def action_resume(self) -> None:
-        flow = self._focused_flow()
-        if flow is not None:
-            self.say(self.ft.control.resume(flow))
-
-    def action_resume_all(self) -> None:
-        self.say(self.ft.control.resume_all())
-
-    def action_kill(self) -> None:
-        flow = self._focused_flow()
-        if flow is not None:
-            self.say(self.ft.control.kill(flow))
-
-    def action_revert(self) -> None:
-        flow = self._focused_flow()
-        if flow is not None:
-            self.say(self.ft.control.revert(flow))
+    def action_all(self, name: AllAction) -> None:
+        """resume_all or unmark_all, through the flow control."""
+        self.say(getattr(self.ft.control, name)())
 
     def action_delete(self) -> None:
         flow = self._focused_flow()
@@ -301,7 +291,7 @@ class MainScreen(Screen[None]):
         )
 
     def action_save(self) -> None:
-        self.ft.ask_save()
+        self.ft.saving.ask()
 
     def action_open_detail(self) -> None:
         detail = self.query_one("#detail", TabbedContent)
@@ -322,4 +312,5 @@ class MainScreen(Screen[None]):
             self.ft.request_quit()
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen({c: self.ft.keys_for(c) for c in self.ft.command_ids}))
+        keymap = self.ft.config.keys
+        self.app.push_screen(HelpScreen({c: keys_for(c, keymap) for c in BY_ID}))

@@ -47,6 +47,7 @@ __all__ = [
 EXPIRY_WARNING_DAYS = 30
 """Certificates ending within this many days of `now` are shown in the warning colour."""
 
+
 def theme_styles(variables: Mapping[str, str]) -> dict[str, str]:
     """The pane's styles from a theme's CSS variables (`App.get_css_variables()`), so
     the pane follows whichever Textual theme is in use."""
