@@ -195,7 +195,7 @@ COMMANDS: tuple[Command, ...] = (
         "view.clear",
         "clear_view",
         "Clear",
-        "Remove the shown flows from the session (asks first)",
+        "Remove every flow from the session (asks first)",
         "z",
         "list",
         show=False,

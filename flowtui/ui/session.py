@@ -28,7 +28,7 @@ SaveChoice = Literal["shown", "marked", "all"]
 """Which flows `w` saves: the listed ones (mitmproxy's `w`), the marked ones, or all."""
 SAVE_CHOICES: tuple[SaveChoice, ...] = ("shown", "marked", "all")
 UNDOABLE_CLEAR = 20_000
-"""Up to this many flows, clearing the view removes them one by one (`U` undoes it)."""
+"""Up to this many flows, clearing the list removes them one by one (`U` undoes it)."""
 
 
 def plural(n: int, what: str) -> str:
@@ -154,13 +154,13 @@ class Session:
         view = self.store.view
         return [view.id_at(i) for i in range(len(view))]
 
-    def clear_shown(self) -> int:
-        """Remove every listed flow from the session (`z`). Up to `UNDOABLE_CLEAR`
-        flows, `U` puts them back one by one, last first; more than that, when every
-        flow is listed, the session starts afresh (one reset, not one removal each).
+    def clear(self) -> int:
+        """Remove every flow from the session (`z`, as mitmproxy's "clear flow list").
+        Up to `UNDOABLE_CLEAR` flows, `U` puts them back one by one, last first; more
+        than that, the session starts afresh (one reset, not one removal each).
         Returns how many were removed."""
-        keys = self.shown_keys()
-        if len(keys) > UNDOABLE_CLEAR and len(keys) == len(self.store):
+        keys = self.store.keys_in_order()
+        if len(keys) > UNDOABLE_CLEAR:
             self.store.clear()
             self.deleted.clear()
         else:

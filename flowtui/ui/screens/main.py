@@ -24,7 +24,7 @@ from flowtui.ui.screens.detail_loader import LARGE_RECORD, PREVIEW_AT_ONCE, Deta
 from flowtui.ui.screens.dialogs import CommentDialog, FilterDialog
 from flowtui.ui.screens.help import HelpScreen
 from flowtui.ui.screens.prompts import ConfirmDialog, InputDialog
-from flowtui.ui.session import plural
+from flowtui.ui.session import UNDOABLE_CLEAR, plural
 from flowtui.ui.view_filter import FilterProblem, compile_filter
 from flowtui.ui.widgets.connection_pane import ConnectionPane
 from flowtui.ui.widgets.flow_columns import mark_emoji
@@ -258,21 +258,24 @@ class MainScreen(Screen[None]):
 
     def action_clear_view(self) -> None:
         session = self.ft.session
-        shown = len(self.ft.store.view)
-        if not shown:
-            self.say("Nothing to clear: no flow is shown.")
+        total, shown = len(self.ft.store), len(self.ft.store.view)
+        if not total:
+            self.say("Nothing to clear: the list is empty.")
             return
-        what = plural(shown, "shown flow")
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.say(f"Cleared {plural(session.clear_shown(), 'flow')}.")
+                self.say(f"Cleared {plural(session.clear(), 'flow')}.")
 
-        question = (
-            f"Remove the {what} from the session? Files are not changed until you save; "
-            "U puts flows back one by one."
+        hidden = f" ({total - shown:,} of them hidden by the filter)" if total > shown else ""
+        undo = (
+            "U puts flows back one by one" if total <= UNDOABLE_CLEAR else "this cannot be undone"
         )
-        self.app.push_screen(ConfirmDialog("Clear the view", question, yes="Clear"), done)
+        question = (
+            f"Remove all {plural(total, 'flow')}{hidden} from the session? "
+            f"Files are not changed until you save; {undo}."
+        )
+        self.app.push_screen(ConfirmDialog("Clear the flow list", question, yes="Clear"), done)
 
     def action_load_file(self) -> None:
         def check(text: str) -> str | None:
