@@ -22,6 +22,7 @@ from flowtui.ui.messages import CommandRun
 from flowtui.ui.screens.dialogs import QuitDialog
 from flowtui.ui.screens.help import HelpScreen
 from flowtui.ui.screens.main import MainScreen
+from flowtui.ui.screens.prompts import InputDialog
 from flowtui.ui.widgets.flow_list import FlowList
 from flowtui.ui.widgets.message_view import MessageView
 
@@ -119,7 +120,7 @@ async def test_a_key_remapped_in_a_config_file_fires_its_command(tmp_path: Path)
         assert "ctrl+t I" in text
 
 
-async def test_a_command_without_a_default_key_can_be_bound() -> None:
+async def test_mark_with_any_shortcode_from_the_palette() -> None:
     """`flow.mark_with` has no key by default; the palette reaches it, and it marks
     with any shortcode Rich knows (outside the old ten)."""
     app = make_app([SAMPLE], tz=UTC, detail_delay=0)
@@ -165,3 +166,16 @@ def test_the_message_commands_match_the_message_viewer_bindings() -> None:
         if not isinstance(b, tuple) and b.id is not None
     }
     assert viewer == table
+
+
+async def test_a_command_without_a_default_key_is_bound_by_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[keys]\n"flow.mark_with" = "ctrl+k"\n')
+    app = make_app([SAMPLE], tz=UTC, detail_delay=0, config_path=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        flows = await _loaded(app, pilot)
+        await pilot.press("ctrl+k")
+        assert isinstance(app.screen, InputDialog)
+        app.screen.query_one(Input).value = ":grapes:"
+        await pilot.press("enter")
+        assert flows.flow is not None and flows.flow.marked == ":grapes:"

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from flowtui.core import Flow
-from flowtui.ui.commands import BY_ID, bindings, keys_for
+from flowtui.ui.commands import BY_ID, COMMANDS, bindings, keys_for
 from flowtui.ui.control import Said, read_only
 from flowtui.ui.safe_text import clean, notify
 from flowtui.ui.screens.detail_loader import LARGE_RECORD, PREVIEW_AT_ONCE, DetailLoader
@@ -82,6 +82,12 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Commands without default keys get the keys the config gives them (Textual's
+        # keymap only re-keys bindings that exist).
+        for command in COMMANDS:
+            keys = self.ft.config.keys.get(command.id)
+            if command.target == "screen" and not command.keys and keys:
+                self._bindings.bind(keys, command.action, command.title, show=False)
         self.query_one(FlowList).focus()
         self.refresh_status()
 
