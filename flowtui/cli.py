@@ -31,7 +31,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 """Exit status for a usage error: what argparse exits with for a bad command line."""
 
-SUBCOMMANDS = ("dump", "convert", "proxy", "attach", "addon-path", "demo")
+SUBCOMMANDS = ("dump", "convert", "proxy", "attach", "addon-path", "demo", "config")
 
 _USAGE = """\
 flowtui [-h] [--version] FILE [FILE ...]
@@ -40,7 +40,8 @@ flowtui [-h] [--version] FILE [FILE ...]
        flowtui proxy --listen HOST:PORT --upstream HOST:PORT [...]
        flowtui attach ADDRESS [--token-file F] [--max-memory SIZE]
        flowtui addon-path
-       flowtui demo [--path]"""
+       flowtui demo [--path]
+       flowtui config [--default] [--config PATH]"""
 
 _DESCRIPTION = """\
 Inspect network flows captured by mitmproxy (formats 18-21) or saved by flowtui.
@@ -54,6 +55,8 @@ Inspect network flows captured by mitmproxy (formats 18-21) or saved by flowtui.
   flowtui attach ADDRESS   watch and steer a live proxy (unix:/path or tcp://HOST:PORT)
   flowtui addon-path       the path of the mitmproxy addon, for `mitmdump -s PATH`
   flowtui demo             open the sample capture shipped with flowtui (--path: print it)
+  flowtui config           the config file's path and the effective settings
+                           (--default: a commented default file)
 Each subcommand explains its options with --help."""
 
 _EPILOG = """\
@@ -275,7 +278,7 @@ def _convert(src: Path, dst: Path, fmt: str | None) -> int:
 # --------------------------------------------------------------------------- open
 
 
-def _open(paths: list[Path]) -> int:
+def _open(paths: list[Path], config: Path | None = None) -> int:
     """Open the UI on ``paths``; until the UI package exists, print the dump instead."""
     for path in paths:  # a pipe or FIFO (`flowtui <(cat x.flows)`) is read as a stream
         if path.is_dir() or not path.exists():
@@ -293,7 +296,7 @@ def _open(paths: list[Path]) -> int:
         for path in paths:
             status = max(status, _dump(path, False, sys.stdout))
         return status
-    return int(run_app(paths))
+    return int(run_app(paths, config) if config is not None else run_app(paths))
 
 
 # --------------------------------------------------------------------------- attach
@@ -327,12 +330,14 @@ def _live_address(text: str) -> str:
     return text
 
 
-def _attach(address: str, token_file: str | None, max_memory: int | None = None) -> int:
+def _attach(
+    address: str, token_file: str | None, max_memory: int | None = None, config: Path | None = None
+) -> int:
     """Run the UI attached to a live socket; an unreadable token file fails first (1)."""
     from flowtui.ui import run_attach
 
     try:
-        return run_attach(address, token_file, max_memory)
+        return run_attach(address, token_file, max_memory, config)
     except ValueError as e:
         return _fail(str(e))
     except OSError as e:
@@ -378,6 +383,16 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
             help="output format (default: mitmproxy for .flows/.mitm/.dump, else flowtui)",
         )
         return p
+    if command == "config":
+        p = argparse.ArgumentParser(
+            prog="flowtui config",
+            description="Print the config file's path and the effective settings.",
+        )
+        p.add_argument(
+            "--default", action="store_true", help="print a commented default config file"
+        )
+        _config_option(p)
+        return p
     if command == "attach":
         p = argparse.ArgumentParser(
             prog="flowtui attach",
@@ -403,6 +418,7 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
             "Past it the oldest flows' contents are cut from their end, and each cut flow "
             "says how much it lost ('cut: 12.3 MB of 40.0 MB not kept')",
         )
+        _config_option(p)
         return p
     if command == "addon-path":
         return argparse.ArgumentParser(
@@ -428,7 +444,18 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"flowtui {__version__}")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="captures to open")
+    _config_option(p)
     return p
+
+
+def _config_option(p: argparse.ArgumentParser) -> None:
+    """``--config PATH``: the config file to read instead of the default one."""
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="the config file (default: $XDG_CONFIG_HOME/flowtui/config.toml)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -451,13 +478,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if command == "demo":
             return _demo(args.path)
+        if command == "config":
+            from flowtui.ui import run_config
+
+            return run_config(args.config, args.default)
         if command == "dump":
             return _dump(args.file, args.json, sys.stdout)
         if command == "convert":
             return _convert(args.input, args.output, args.format)
         if command == "attach":
-            return _attach(args.address, args.token_file, args.max_memory)
-        return _open(list(args.files))
+            return _attach(args.address, args.token_file, args.max_memory, args.config)
+        return _open(list(args.files), args.config)
     except BrokenPipeError:
         # The reader went away (`flowtui dump x | head`): stop quietly, and keep the
         # interpreter's final flush from failing again.

@@ -14,7 +14,14 @@ from textual.message import Message
 from flowtui.io.lazy import IndexEntry
 from flowtui.store import StoreEvent
 
-__all__ = ["FlowsLoaded", "LoadFinished", "LoadProgress", "SaveFinished", "StoreChanged"]
+__all__ = [
+    "CommandRun",
+    "FlowsLoaded",
+    "LoadFinished",
+    "LoadProgress",
+    "SaveFinished",
+    "StoreChanged",
+]
 
 
 @dataclass
@@ -80,3 +87,13 @@ class SaveFinished(Message):
     """Quit after a successful save (the quit dialog's "save")."""
     revisions: dict[str, int] | None = None
     """Each saved flow's store revision at the time of saving (attach mode), else None."""
+    what: str = ""
+    """Which flows were saved, in words (``3 shown flows``); "" for all of them."""
+
+
+@dataclass
+class CommandRun(Message):
+    """A command of `ui.commands` was run by id (the palette runs them so)."""
+
+    command_id: str
+    """The command's id."""

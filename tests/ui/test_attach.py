@@ -223,7 +223,7 @@ async def test_save_writes_the_live_capture(sock: Path, tmp_path: Path) -> None:
         async with app.run_test(size=(120, 40)) as pilot, _client(relay) as (reader, writer):
             await _echo(reader, writer, b"keep me")
             await wait_until(lambda: len(_live_flow(app).messages) == 2 if app.store else False)
-            await pilot.press("w")
+            await pilot.press("w", "a")
             dialog = app.screen
             assert isinstance(dialog, SaveDialog)
             field = dialog.query_one(Input)
@@ -271,7 +271,7 @@ async def test_quit_after_save_asks_again_only_for_new_captures(sock: Path, tmp_
         async with app.run_test(size=(120, 40)) as pilot, _client(relay) as (reader, writer):
             await _echo(reader, writer, b"one")
             await wait_until(lambda: len(_live_flow(app).messages) == 2 if app.store else False)
-            app.save(tmp_path / "saved.flows")
+            app.saving.save(tmp_path / "saved.flows")
             await wait_until(lambda: app.attachment is not None and app.attachment.saved)
             await _echo(reader, writer, b"two")  # captured after the save
             await wait_until(lambda: len(_live_flow(app).messages) == 4)
@@ -300,7 +300,7 @@ async def test_quit_without_captures_or_after_saving_everything_does_not_ask(
             async with _client(relay) as (reader, writer):
                 await _echo(reader, writer, b"one")
             await wait_until(lambda: len(app.store) == 1 and not _live_flow(app).live)
-            app.save(tmp_path / "saved.flows")
+            app.saving.save(tmp_path / "saved.flows")
             await wait_until(lambda: app.attachment is not None and app.attachment.saved)
             await pilot.press("ctrl+q")
             await wait_until(lambda: not app.is_running)

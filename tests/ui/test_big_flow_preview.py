@@ -213,7 +213,7 @@ def test_snapshot_a_big_flows_preview(
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        app.main._decode_after_preview = lambda flow_id: None  # type: ignore[method-assign]
+        app.main.details._decode_after_preview = lambda flow_id: None  # type: ignore[method-assign]
         app.query_one(FlowList).focus()
         await pilot.press("down")
         await pilot.pause()
@@ -226,7 +226,7 @@ async def test_a_huge_record_is_previewed_by_the_worker_too(
 ) -> None:
     # Reading and checking a record of hundreds of MB for its preview would stall the
     # UI thread: above PREVIEW_AT_ONCE the worker makes the preview, then the whole.
-    from flowtui.ui.screens import main
+    from flowtui.ui.screens import detail_loader as main
 
     monkeypatch.setattr(main, "PREVIEW_AT_ONCE", LARGE_RECORD)  # this flow counts as huge
     path, big_id = _capture(tmp_path)

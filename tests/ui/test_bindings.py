@@ -14,7 +14,7 @@ from ui_support import SAMPLE, screen_text
 from flowtui.core import Error, UnknownFlow
 from flowtui.io import read_flows
 from flowtui.ui.app import FlowtuiApp, make_app
-from flowtui.ui.bindings import FLOW_BINDINGS, VIEW_BINDINGS
+from flowtui.ui.commands import COMMANDS
 from flowtui.ui.screens.dialogs import CommentDialog, FilterDialog, QuitDialog, SaveDialog
 from flowtui.ui.screens.help import HelpScreen
 from flowtui.ui.screens.main import MainScreen
@@ -44,11 +44,17 @@ def _notes(app: FlowtuiApp) -> str:
     return "\n".join(str(n.message) for n in app._notifications)
 
 
-def test_every_binding_has_an_action_and_a_unique_id() -> None:
-    ids = [b.id for b in [*FLOW_BINDINGS, *VIEW_BINDINGS]]
+def test_every_command_has_an_action_and_a_unique_id() -> None:
+    from flowtui.ui.widgets.message_view import MessageView
+
+    targets = {"screen": MainScreen, "flow_list": FlowList, "messages": MessageView}
+    targets["app"] = FlowtuiApp
+    ids = [c.id for c in COMMANDS]
     assert len(ids) == len(set(ids)) and all(ids)
-    for binding in [*FLOW_BINDINGS, *VIEW_BINDINGS]:
-        assert callable(getattr(MainScreen, f"action_{binding.action}", None)), binding
+    for command in COMMANDS:
+        target = targets[command.target]
+        name = command.action.split("(")[0]
+        assert callable(getattr(target, f"action_{name}", None)), command
 
 
 async def test_mark_toggles_and_backs_up() -> None:
@@ -192,7 +198,7 @@ async def test_save_writes_a_file_that_reloads_with_the_change(tmp_path: Path) -
     async with app.run_test(size=(120, 40)) as pilot:
         flows = await _loaded(app, pilot)
         marked_id = flows.flow.id if flows.flow else ""
-        await pilot.press("m", "down", "d", "w")
+        await pilot.press("m", "down", "d", "w", "a")
         assert isinstance(app.screen, SaveDialog)
         assert app.screen.query_one(Input).value == str(SAMPLE)
         app.screen.query_one(Input).value = str(target)

@@ -218,7 +218,7 @@ async def test_every_screen_with_hostile_bytes(tmp_path: Path) -> None:
         await pilot.pause()
         _check(app, "filter dialog, prefilled")
         await pilot.press("escape")
-        app.save(tmp_path / ("missing " + HOSTILE.replace("/", "|")) / "x.flows")
+        app.saving.save(tmp_path / ("missing " + HOSTILE.replace("/", "|")) / "x.flows")
         await app.workers.wait_for_complete()
         await pilot.pause()
         _check(app, "notifications")
@@ -233,13 +233,13 @@ async def test_every_screen_with_hostile_bytes(tmp_path: Path) -> None:
         assert app.is_running and app.return_code is None
 
         # The save dialog shows the hostile file name escaped, yet enter saves to it.
-        await pilot.press("w")
+        await pilot.press("w", "a")
         await pilot.pause()
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert [p.name for p in tmp_path.iterdir()] == [path.name]
-        assert app.changes == 0 and app.save_path == path
+        assert app.changes == 0 and app.session.save_path == path
 
 
 # -- both formats: hostile states and hostile stored summaries ----------------------------

@@ -53,7 +53,7 @@ async def test_a_fifo_is_read_as_a_stream_and_its_flows_listed(tmp_path: Path, f
         await pilot.pause()
         writer.join(5)
         assert not app.problems, app.problems
-        assert app.loaded == {str(fifo): 30} and app.formats[str(fifo)] == fmt
+        assert app.loaded == {str(fifo): 30} and app.session.formats[str(fifo)] == fmt
         expected = read_flows(source)
         assert [f.id for f in app.store.view] == [f.id for f in expected]
         # every record is read again from the spool, as from a file
@@ -62,8 +62,9 @@ async def test_a_fifo_is_read_as_a_stream_and_its_flows_listed(tmp_path: Path, f
         assert states == [f.get_state() for f in expected]
         assert "30/30" in screen_text(app) and "pipe.flows" in screen_text(app)
         # `w` asks for a path: it does not propose the pipe
-        app.ask_save()
+        app.saving.ask()
         await pilot.pause()
+        await pilot.press("a")
         assert isinstance(app.screen, SaveDialog)
         assert app.screen.query_one(Input).value not in (str(fifo), "")
 

@@ -46,7 +46,7 @@ def _notes(app: FlowtuiApp) -> str:
 
 async def _save_as(app: FlowtuiApp, pilot: Pilot[int], target: Path | None) -> None:
     """`w`, then the path (None: the one proposed), then Enter; waits for the save."""
-    await pilot.press("w")
+    await pilot.press("w", "a")
     assert isinstance(app.screen, SaveDialog)
     if target is not None:
         app.screen.query_one(Input).value = str(target)
@@ -127,7 +127,7 @@ async def test_several_files_are_saved_to_a_new_name_saying_what(tmp_path: Path)
     app = _app(a, b)
     async with app.run_test(size=(120, 40)) as pilot:
         await _loaded(app, pilot)
-        await pilot.press("w")
+        await pilot.press("w", "a")
         dialog = app.screen
         assert isinstance(dialog, SaveDialog)
         proposed = dialog.query_one(Input).value
@@ -153,7 +153,7 @@ async def test_overwriting_the_opened_file_is_announced(tmp_path: Path) -> None:
     app = _app(capture)
     async with app.run_test(size=(120, 40)) as pilot:
         await _loaded(app, pilot)
-        await pilot.press("w")
+        await pilot.press("w", "a")
         assert isinstance(app.screen, SaveDialog)
         assert app.screen.query_one(Input).value == str(capture)
         assert "Save 30 flows to:" in screen_text(app)

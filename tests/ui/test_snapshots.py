@@ -1,7 +1,8 @@
 """Snapshots of every state of the inspector, over the real sample capture.
 
 Deterministic: times in UTC, a fixed clock for certificate checks, detail panes that
-follow the cursor at once, the theme fixed by the app. Update with `--snapshot-update`
+follow the cursor at once, Textual's default theme (no config file is read), no
+blinking cursor in inputs. Update with `--snapshot-update`
 only after looking at the new SVGs (rsvg-convert them to PNG).
 """
 
@@ -53,6 +54,8 @@ def _steps(*keys: str, row: int | None = None, tab: str | None = None) -> Step:
         if keys:
             await pilot.press(*keys)
         await app.workers.wait_for_complete()
+        for field in app.screen.query(Input):  # a steady cursor: the same picture each run
+            field.cursor_blink = False
         await pilot.pause()
 
     return run_before
@@ -145,7 +148,8 @@ def test_comment_dialog(snap_compare: Callable[..., bool]) -> None:
 
 
 def test_help_screen(snap_compare: Callable[..., bool]) -> None:
-    """? lists every binding with its id, and the state-sign legend."""
+    """? lists every command with its keys and id (generated from the command table),
+    then every filter operator and the state-sign legend (scrolled below)."""
     assert snap_compare(_app(SAMPLE), terminal_size=(120, 40), run_before=_steps("question_mark"))
 
 
@@ -163,11 +167,20 @@ def test_filtered_view(snap_compare: Callable[..., bool]) -> None:
     )
 
 
+def test_save_choice_dialog(snap_compare: Callable[..., bool]) -> None:
+    """w first asks which flows: the shown ones (focused), the marked ones or all,
+    each with how many."""
+    assert snap_compare(
+        _app(SAMPLE), terminal_size=(120, 40), run_before=_steps("f", *"~tcp", "enter", "w")
+    )
+
+
 def test_save_dialog(snap_compare: Callable[..., bool]) -> None:
-    """w proposes the opened file and its format."""
+    """w, then enter (the shown flows): proposes the opened file and its format and
+    says which flows and how many."""
 
     async def run_before(pilot: Pilot[int]) -> None:
-        await _steps("w")(pilot)
+        await _steps("w", "enter")(pilot)
         pilot.app.screen.query_one(Input).value = "flowtui/sample/sample.flows"
         await pilot.pause()
 

@@ -156,14 +156,21 @@ class SaveTarget:
 
 class SaveDialog(ModalScreen[Path | None]):
     """Ask where to save, saying what will be written and what it replaces (updated as
-    the path is typed): with several files open their merged flows go to a new name."""
+    the path is typed): with several files open their merged flows go to a new name.
+    `what` names a part of the session (``3 shown flows``) when not all are saved."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
-        self, path: str, count: int, fmt: str, sources: dict[str, int] | None = None
+        self,
+        path: str,
+        count: int,
+        fmt: str,
+        sources: dict[str, int] | None = None,
+        what: str = "",
     ) -> None:
         super().__init__()
+        self._what = what
         # A file name can hold escapes: prefill it escaped, keep the original if unedited.
         self._original = path
         self._path = clean(path)
@@ -175,6 +182,8 @@ class SaveDialog(ModalScreen[Path | None]):
         files = len(self._target.sources)
         flows = f"{self._count} flow{'s' if self._count != 1 else ''}"
         title = f"Save {flows} from {files} files to:" if files > 1 else f"Save {flows} to:"
+        if self._what:  # a part of the session: say which
+            title = f"Save {self._what} to:"
         with Vertical(classes="dialog"):
             yield Label(SafeText(clean(title)), classes="dialog-title")
             yield Input(self._path, id="save-path")

@@ -1,30 +1,33 @@
 """The main screen: flow list on top, the focused flow's details below, status and keys.
 
-Each flow binding calls the model's own method (`intercept()`, `resume()`, `kill()`,
-`revert()`, `copy()` ...) after taking a `backup()`, tells the store (which redraws
-the row) and counts an unsaved change. Unreadable records are refused with a message.
+Its bindings come from the command table (`ui.commands`). A flow action asks the app's
+`FlowControl` (local: the model's own method after a `backup()`; live: the proxy), so
+no action branches on files versus a live proxy. The detail panes follow the cursor
+through a `DetailLoader`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
-from textual.worker import get_current_worker
 
-from flowtui.core import ControlException, Flow, UnknownFlow
-from flowtui.ui.bindings import FLOW_BINDINGS, VIEW_BINDINGS
+from flowtui.core import Flow
+from flowtui.ui.commands import BY_ID, COMMANDS, bindings, keys_for
+from flowtui.ui.control import Said, read_only
 from flowtui.ui.safe_text import clean, notify
+from flowtui.ui.screens.detail_loader import LARGE_RECORD, PREVIEW_AT_ONCE, DetailLoader
 from flowtui.ui.screens.dialogs import CommentDialog, FilterDialog
 from flowtui.ui.screens.help import HelpScreen
+from flowtui.ui.screens.prompts import ConfirmDialog, InputDialog
+from flowtui.ui.session import UNDOABLE_CLEAR, plural
 from flowtui.ui.view_filter import FilterProblem, compile_filter
 from flowtui.ui.widgets.connection_pane import ConnectionPane
+from flowtui.ui.widgets.flow_columns import mark_emoji
 from flowtui.ui.widgets.flow_info import FlowInfo
 from flowtui.ui.widgets.flow_list import FlowList
 from flowtui.ui.widgets.message_view import MessageView
@@ -33,30 +36,31 @@ from flowtui.ui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from flowtui.ui.app import FlowtuiApp
 
-__all__ = ["LARGE_RECORD", "PREVIEW_AT_ONCE", "MainScreen"]
+__all__ = ["LARGE_RECORD", "PREVIEW_AT_ONCE", "MainScreen", "check_marker"]
 
-LARGE_RECORD = 1 << 20
-"""Records of at least this many bytes are decoded in a worker thread when the cursor
-rests on them (about 10–20 ms of decoding per MB: smaller ones are read at once); a TCP
-or UDP flow shows its first messages meanwhile (`FlowStore.preview`)."""
-PREVIEW_AT_ONCE = 8 << 20
-"""Records up to this many bytes are previewed on the UI thread: a preview reads the
-first MB of a record, or all of one laid out otherwise (8 MB: about 10 ms); bigger ones
-are previewed by the decoding worker, first."""
+FlowAction = Literal["intercept", "resume", "kill", "revert"]
+"""What `action_flow` does to the focused flow (a `FlowControl` method)."""
+AllAction = Literal["resume_all", "unmark_all"]
+"""What `action_all` does to every flow (a `FlowControl` method)."""
+
+
+def check_marker(text: str) -> str | None:
+    """None when `text` can mark a flow (a shortcode Rich knows, or one character),
+    else why not."""
+    if len(text) == 1 or mark_emoji(text) is not None:
+        return None
+    return f"{text or 'nothing'}: not an emoji shortcode (like :grapes:) or one character"
 
 
 class MainScreen(Screen[None]):
     """Flows, details, status bar and footer."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [*FLOW_BINDINGS, *VIEW_BINDINGS]
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("screen")]
 
     def __init__(self) -> None:
         super().__init__()
-        self._detail_timer: Timer | None = None
-        self._pending_id: str | None = None
-        self._decoding_id: str | None = None
-        self._shown_id: str | None = None
-        self._shown: Flow | None = None
+        self.details: DetailLoader | None = None
+        """Shows the flow under the cursor in the panes (set up on compose)."""
 
     @property
     def ft(self) -> FlowtuiApp:
@@ -65,7 +69,9 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.ft
-        yield FlowList(app.store, tz=app.tz, follow=app.attachment is not None, id="flows")
+        self.details = DetailLoader(self, app.store, app.detail_delay, self._show)
+        follow = app.attachment is not None if app.config.follow is None else app.config.follow
+        yield FlowList(app.store, tz=app.tz, follow=follow, id="flows")
         with TabbedContent(id="detail"):
             with TabPane("Messages", id="tab-messages"):
                 yield MessageView(id="messages")
@@ -76,6 +82,12 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Commands without default keys get the keys the config gives them (Textual's
+        # keymap only re-keys bindings that exist).
+        for command in COMMANDS:
+            keys = self.ft.config.keys.get(command.id)
+            if command.target == "screen" and not command.keys and keys:
+                self._bindings.bind(keys, command.action, command.title, show=False)
         self.query_one(FlowList).focus()
         self.refresh_status()
 
@@ -100,7 +112,7 @@ class MainScreen(Screen[None]):
             connection=live.address if live else "",
             health=live.health if live else "",
             follow=self.flow_list.follow,
-            files=tuple(app.file_names),
+            files=tuple(str(p) for p in app.session.paths),
             total=len(store),
             shown=len(store.view),
             marked=store.marked_count,
@@ -109,9 +121,14 @@ class MainScreen(Screen[None]):
             filter=app.filter_text,
         )
 
-    def say(self, message: str, severity: str = "information") -> None:
+    def say(self, message: str | Said | None, severity: str = "information") -> None:
         """A notification; the text is cleaned and never parsed as markup."""
-        notify(self.app, clean(message, max_len=500), severity=severity)  # type: ignore[arg-type]
+        if message is None:
+            return
+        text = message.text if isinstance(message, Said) else message
+        if isinstance(message, Said):
+            severity = message.severity
+        notify(self.app, clean(text, max_len=500), severity=severity)  # type: ignore[arg-type]
 
     def _focused_flow(self) -> Flow | None:
         flow = self.flow_list.flow
@@ -119,241 +136,86 @@ class MainScreen(Screen[None]):
             self.say("No flow selected.", "warning")
         return flow
 
-    def _change(self, action: str, apply: Callable[[Flow], None]) -> None:
-        """Back up the focused flow, apply a change to it and announce it."""
-        flow = self._focused_flow()
-        if flow is None:
-            return
-        if isinstance(flow, UnknownFlow):
-            self.say(f"Cannot {action}: unreadable records are kept read-only.", "warning")
-            return
-        flow.backup()
-        apply(flow)
-        self.ft.note_change()
-        self.ft.store.update(flow)
-
-    def _remote(self, kind: str, **args: object) -> bool:
-        """In attach mode, send `kind` for the focused flow to the proxy and return True.
-
-        The proxy's answer (a ``flows/update``) is what changes the row; a refusal is
-        shown by the app. In file mode return False: the caller changes the flow itself.
-        """
-        if self.ft.attachment is None:
-            return False
-        flow = self._focused_flow()
-        if flow is not None:
-            self.ft.live_command(kind, id=flow.id, **args)
-        return True
-
     # -- detail following the cursor -------------------------------------------------------
 
     def on_flow_list_highlighted(self, message: FlowList.Highlighted) -> None:
-        """The detail panes follow a cursor that was at rest at once (one key, or the
-        first of a burst), then not before it rests again for `detail_delay` seconds:
-        holding a key costs only the list's changed lines, and the flows passed over
-        are not even decoded."""
-        self._pending_id = message.flow_id
-        delay = self.ft.detail_delay
-        if delay <= 0:
-            self._show_detail()
-            return
-        if self._detail_timer is None:
-            self._show_detail()
-        else:
-            self._detail_timer.stop()
-        self._detail_timer = self.set_timer(delay, self._trailing_detail)
-
-    def _trailing_detail(self) -> None:
-        self._detail_timer = None
-        if self._pending_id != self._shown_id:
-            self._show_detail()
-
-    def _show_detail(self) -> None:
-        flow_id = self._pending_id
-        store = self.ft.store
-        size = store.record_size(flow_id) if flow_id is not None else 0
-        if flow_id is not None and size >= LARGE_RECORD:
-            decoding = flow_id == self._decoding_id  # the panes follow when it is decoded
-            if decoding and (self._shown_id == flow_id or size > PREVIEW_AT_ONCE):
-                return
-            self._decoding_id = flow_id
-            if size > PREVIEW_AT_ONCE:
-                self._decode_in_background(flow_id, preview=True)
-                return
-            preview = store.preview(flow_id)
-            if preview is not None:  # its first messages at once (again, if back to it)
-                self._show(preview, pending=store.summary_of(flow_id).messages)
-            if decoding:
-                return
-            # The whole once the preview's frame is painted (the decoding thread would
-            # hold the interpreter while it is).
-            if preview is None:
-                self._decode_in_background(flow_id)
-            else:
-                self.call_after_refresh(self._decode_after_preview, flow_id)
-            return
-        flow = store.get(flow_id) if flow_id is not None else None
-        self._show(flow)
+        if self.details is not None:
+            self.details.highlighted(message.flow_id)
 
     def _show(self, flow: Flow | None, pending: int | None = None) -> None:
         """Hand `flow` to the panes (a preview when `pending` is its message count)."""
-        same = flow is not None and flow is self._shown and flow.id == self._shown_id
+        assert self.details is not None
         messages = self.query_one(MessageView)
-        if same:
+        if self.details.shown_flow(flow):
             messages.refresh_flow()
         else:
             messages.show_flow(flow, pending=pending)
         self.query_one(ConnectionPane).show_flow(flow)
         self.query_one(FlowInfo).show_flow(flow)
-        self._shown, self._shown_id = flow, flow.id if flow else None
         self.refresh_status()
 
-    def _decode_after_preview(self, flow_id: str) -> None:
-        if self._decoding_id != flow_id:
-            return  # another big flow is being decoded
-        if self._pending_id != flow_id:
-            self._decoding_id = None  # left before it started: decoded on a next visit
-            return
-        self._decode_in_background(flow_id)
-
-    @work(thread=True, exclusive=True, group="detail-decode", exit_on_error=False)
-    def _decode_in_background(self, flow_id: str, preview: bool = False) -> None:
-        """Decode a big record off the UI thread (a 100 MB flow takes seconds), so keys
-        are answered meanwhile, its preview first if asked; a newer one cancels waiting
-        for this one."""
-        worker = get_current_worker()
-        store = self.ft.store
-        first = store.preview(flow_id) if preview else None
-        if first is not None and not worker.is_cancelled:
-            self.app.call_from_thread(self._previewed, flow_id, first)
-        flow = store.decode(flow_id)
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self._decoded, flow_id, flow)
-
-    def _previewed(self, flow_id: str, flow: Flow) -> None:
-        store = self.ft.store
-        if self._pending_id != flow_id or self._decoding_id != flow_id:
-            return  # the cursor moved on
-        if store.loaded(flow_id) is None:  # else a change decoded the whole meanwhile
-            self._show(flow, pending=store.summary_of(flow_id).messages)
-
-    def _decoded(self, flow_id: str, flow: Flow) -> None:
-        if self._decoding_id == flow_id:
-            self._decoding_id = None
-        self.ft.store.remember(flow_id, flow)
-        if self._pending_id == flow_id:
-            self._show_detail()  # in memory now: shown at once
-
-    # -- flow actions (see bindings.FLOW_BINDINGS) ---------------------------------------------
+    # -- flow actions (see ui.commands) ------------------------------------------------------
 
     def action_mark(self) -> None:
-        flow = self.flow_list.flow
-        if self._remote("mark", marked="" if flow is not None and flow.marked else ":default:"):
+        flow = self._focused_flow()
+        if flow is not None:
+            self.say(self.ft.control.mark(flow, "" if flow.marked else ":default:"))
+
+    def action_mark_with(self) -> None:
+        flow = self._focused_flow()
+        if flow is None or self.say_refused(flow, "mark"):
             return
 
-        def toggle(flow: Flow) -> None:
-            flow.marked = "" if flow.marked else ":default:"
+        def done(text: str | None) -> None:
+            if text is not None and self.ft.store.key_of(flow) is not None:
+                self.say(self.ft.control.mark(flow, text))
 
-        self._change("mark", toggle)
+        hint = "an emoji shortcode (:grapes:, :rocket:…) or one character · escape cancel"
+        self.app.push_screen(
+            InputDialog("Mark with", flow.marked or ":default:", hint=hint, check=check_marker),
+            done,
+        )
+
+    def say_refused(self, flow: Flow, action: str) -> bool:
+        """Tell why `action` is refused on an unreadable record; True if it is."""
+        refused = read_only(flow, action)
+        self.say(refused)
+        return refused is not None
 
     def action_comment(self) -> None:
         flow = self._focused_flow()
-        if flow is None:
-            return
-        if isinstance(flow, UnknownFlow):
-            self.say("Cannot comment: unreadable records are kept read-only.", "warning")
+        if flow is None or self.say_refused(flow, "comment"):
             return
         store = self.ft.store
         key = store.key_of(flow)
         if key is None:
             return
-        number = store.number(key)
 
         def done(text: str | None) -> None:
             if text is None or text == flow.comment or store.key_of(flow) is None:
                 return
-            if self.ft.attachment is not None:
-                self.ft.live_command("comment", id=flow.id, comment=text)
-                return
-            flow.backup()
-            flow.comment = text
-            self.ft.note_change()
-            self.ft.store.update(flow)
+            self.say(self.ft.control.comment(flow, text))
 
-        self.app.push_screen(CommentDialog(flow.comment, f"Comment on flow #{number}"), done)
+        title = f"Comment on flow #{store.number(key)}"
+        self.app.push_screen(CommentDialog(flow.comment, title), done)
 
-    def action_intercept(self) -> None:
-        if self._remote("intercept"):
-            return
-        self._change("intercept", lambda flow: flow.intercept())
-
-    def action_resume(self) -> None:
-        flow = self.flow_list.flow
-        if flow is not None and not flow.intercepted:
-            self.say("This flow is not intercepted.")
-            return
-        if self._remote("resume"):
-            return
-        self._change("resume", lambda flow: flow.resume())
-
-    def action_resume_all(self) -> None:
-        if self.ft.attachment is not None:
-            self.ft.live_command("resume_all")
-            return
-        store = self.ft.store
-        paused = [f for f in store if f.intercepted and not isinstance(f, UnknownFlow)]
-        for flow in paused:
-            flow.backup()
-            flow.resume()
-            store.update(flow)
-        if paused:
-            self.ft.note_change()
-        self.say(f"Resumed {len(paused)} intercepted flow{'s' if len(paused) != 1 else ''}.")
-
-    def action_kill(self) -> None:
+    def action_flow(self, name: FlowAction) -> None:
+        """intercept, resume, kill or revert the focused flow, through the flow control."""
         flow = self._focused_flow()
-        if flow is None:
-            return
-        if isinstance(flow, UnknownFlow):
-            self.say("Cannot kill: unreadable records are kept read-only.", "warning")
-            return
-        if self._remote("kill"):
-            return
-        if not flow.killable:
-            killed = flow.error is not None and flow.error.msg == "Connection killed."
-            why = (
-                "already killed" if killed else "not live: flows loaded from a file can't be killed"
-            )
-            self.say(f"Cannot kill this flow: {why}.", "warning")
-            return
-        flow.backup()
-        try:
-            flow.kill()
-        except ControlException as e:
-            self.say(f"Cannot kill this flow: {e}", "warning")
-            return
-        self.ft.note_change()
-        self.ft.store.update(flow)
+        if flow is not None:
+            self.say(getattr(self.ft.control, name)(flow))
 
-    def action_revert(self) -> None:
-        flow = self._focused_flow()
-        if flow is None:
-            return
-        if not flow.modified():
-            self.say("Nothing to revert: this flow has no changes.")
-            return
-        flow.revert()
-        self.ft.note_change()
-        self.ft.store.update(flow)
+    def action_all(self, name: AllAction) -> None:
+        """resume_all or unmark_all, through the flow control."""
+        self.say(getattr(self.ft.control, name)())
 
     def action_delete(self) -> None:
         flow = self._focused_flow()
-        if flow is None:
-            return
-        self.ft.delete_flow(flow)
+        if flow is not None:
+            self.ft.session.delete_flow(flow)
 
     def action_undelete(self) -> None:
-        key = self.ft.undelete_flow()
+        key = self.ft.session.undelete_flow()
         if key is None:
             self.say("Nothing to undelete.")
         else:
@@ -361,17 +223,14 @@ class MainScreen(Screen[None]):
 
     def action_duplicate(self) -> None:
         flow = self._focused_flow()
-        if flow is None:
-            return
-        if isinstance(flow, UnknownFlow):
-            self.say("Cannot duplicate: unreadable records are kept read-only.", "warning")
+        if flow is None or self.say_refused(flow, "duplicate"):
             return
         key = self.ft.store.key_of(flow)
         if key is None:
             return
         dup = flow.copy()
         dup.backup()
-        self.ft.note_change()
+        self.ft.session.note_change()
         self.flow_list.select_flow(self.ft.store.insert_after(key, dup))
 
     # -- view actions -----------------------------------------------------------------------
@@ -399,12 +258,49 @@ class MainScreen(Screen[None]):
         flows = self.flow_list
         flows.follow = not flows.follow
         if flows.follow:
-            flows.action_last()
+            flows.show_newest()
         self.say(f"Follow {'on: the newest flow stays in view' if flows.follow else 'off'}.")
         self.refresh_status()
 
+    def action_clear_view(self) -> None:
+        session = self.ft.session
+        total, shown = len(self.ft.store), len(self.ft.store.view)
+        if not total:
+            self.say("Nothing to clear: the list is empty.")
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.say(f"Cleared {plural(session.clear(), 'flow')}.")
+
+        hidden = f" ({total - shown:,} of them hidden by the filter)" if total > shown else ""
+        undo = (
+            "U puts flows back one by one" if total <= UNDOABLE_CLEAR else "this cannot be undone"
+        )
+        question = (
+            f"Remove all {plural(total, 'flow')}{hidden} from the session? "
+            f"Files are not changed until you save; {undo}."
+        )
+        self.app.push_screen(ConfirmDialog("Clear the flow list", question, yes="Clear"), done)
+
+    def action_load_file(self) -> None:
+        def check(text: str) -> str | None:
+            if not text:
+                return "no path: escape cancels"
+            path = Path(text).expanduser()
+            return None if path.exists() else f"{path}: no such file"
+
+        def done(text: str | None) -> None:
+            if text:
+                self.ft.load_more(Path(text).expanduser())
+
+        self.app.push_screen(
+            InputDialog("Load a capture into the session", "", check=check, placeholder="path"),
+            done,
+        )
+
     def action_save(self) -> None:
-        self.ft.ask_save()
+        self.ft.saving.ask()
 
     def action_open_detail(self) -> None:
         detail = self.query_one("#detail", TabbedContent)
@@ -425,4 +321,5 @@ class MainScreen(Screen[None]):
             self.ft.request_quit()
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        keymap = self.ft.config.keys
+        self.app.push_screen(HelpScreen({c: keys_for(c, keymap) for c in BY_ID}))

@@ -1,6 +1,7 @@
 """The connection pane's content as Rich `Text`: flow facts, each side's TLS, certificates.
 
-Pure functions (no Textual import) so they are cheap to test. Every value that comes
+Pure functions (no widgets) so they are cheap to test; the colours come from the
+current Textual theme (`use_theme`). Every value that comes
 from a capture (addresses, SNI, ALPN, cipher names, certificate fields, comments,
 metadata) passes through `safe_text.clean()`: a certificate subject is as
 attacker-controlled as a payload. A certificate that cannot be parsed is shown with
@@ -9,11 +10,13 @@ the reason, and any field that fails to parse shows its error instead of crashin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from rich.cells import cell_len, chop_cells
+from textual.color import Color
+from textual.theme import BUILTIN_THEMES
 
 from flowtui.core import Cert, Client, Connection, DNSFlow, Flow, HTTPFlow, Server, UnknownFlow
 from flowtui.core import format_address as _format_address
@@ -37,22 +40,48 @@ __all__ = [
     "connection_text",
     "flow_text",
     "format_time",
+    "theme_styles",
+    "use_theme",
 ]
 
 EXPIRY_WARNING_DAYS = 30
 """Certificates ending within this many days of `now` are shown in the warning colour."""
 
-STYLES: dict[str, str] = {
-    "heading": "bold #e0e0e0",
-    "label": "#8a93a6",
-    "value": "",
-    "error": "bold #ff5f5f",
-    "warning": "bold #e0b400",
-    "ok": "#4ebf71",
-    "badge": "bold #1e1e1e on #e0b400",
-    "muted": "italic #8a93a6",
-}
-"""Fixed colours, so the pane reads the same under every theme and in snapshots."""
+
+def theme_styles(variables: Mapping[str, str]) -> dict[str, str]:
+    """The pane's styles from a theme's CSS variables (`App.get_css_variables()`), so
+    the pane follows whichever Textual theme is in use."""
+
+    def colour(name: str, fallback: str = "foreground") -> Color:
+        return Color.parse(variables.get(name) or variables[fallback])
+
+    background = colour("background")
+    foreground = colour("foreground").blend(background, 0.0)
+    muted = foreground.blend(background, 0.4)
+    return {
+        "heading": f"bold {foreground.hex6}",
+        "label": muted.hex6,
+        "value": "",
+        "error": f"bold {colour('error').hex6}",
+        "warning": f"bold {colour('warning').hex6}",
+        "ok": colour("success").hex6,
+        "badge": f"bold {background.hex6} on {colour('warning').hex6}",
+        "muted": f"italic {muted.hex6}",
+    }
+
+
+def _default_variables() -> dict[str, str]:
+    return BUILTIN_THEMES["textual-dark"].to_color_system().generate()
+
+
+STYLES: dict[str, str] = theme_styles(_default_variables())
+"""The pane's styles: Textual's default theme until `use_theme` sets the app's."""
+
+
+def use_theme(variables: Mapping[str, str]) -> None:
+    """Take the styles from the theme whose CSS variables are given."""
+    STYLES.update(theme_styles(variables))
+
 
 _LABEL_WIDTH = 15
 _MAX_CIPHERS = 12
@@ -89,8 +118,8 @@ class _Writer:
         self.text = SafeText(no_wrap=True, overflow="crop")
         self.width = max(30, width)
 
-    def heading(self, title: SafeStr, level: int = 0, style: str = STYLES["heading"]) -> None:
-        self.text.append(concat(_indent(2 * level), title), style)
+    def heading(self, title: SafeStr, level: int = 0, style: str | None = None) -> None:
+        self.text.append(concat(_indent(2 * level), title), style or STYLES["heading"])
         self.text.newline()
 
     def field(self, label: SafeStr, value: SafeStr, style: str = "", level: int = 0) -> None:

@@ -26,7 +26,7 @@ from textual.widget import Widget
 from flowtui.core import Flow
 from flowtui.core.messages import MessageFlow
 from flowtui.ui.safe_text import SafeText
-from flowtui.ui.widgets.conn_format import connection_text, flow_text
+from flowtui.ui.widgets.conn_format import connection_text, flow_text, use_theme
 from flowtui.ui.widgets.virtual_size import set_virtual_size
 
 __all__ = ["GAP", "NARROW_WIDTH", "ConnectionPane"]
@@ -68,6 +68,7 @@ class ConnectionPane(ScrollView, can_focus=True):
         """The zone timestamps are shown in; None means the local zone."""
         self._flow: Flow | None = None
         self._signature: tuple[object, ...] | None = None
+        self._theme: str | None = None
         self._rendered_widths = (0, 0)
         self._sections: dict[str, SafeText] = {}
         self._lines: list[Strip] = []
@@ -127,7 +128,15 @@ class ConnectionPane(ScrollView, can_focus=True):
             self._deferred = False
             self._render_flow()
 
+    def notify_style_update(self) -> None:
+        """Another theme: draw again in its colours."""
+        super().notify_style_update()
+        if self.is_mounted and self._theme is not None and self._theme != self.app.theme:
+            self._render_flow()
+
     def _render_flow(self) -> None:
+        self._theme = self.app.theme
+        use_theme(self.app.get_css_variables())
         flow = self._flow
         width, side = self._rendered_widths = self._widths()
         sections = {"flow": flow_text(flow, tz=self._tz, width=width)}

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
+from rich._emoji_codes import EMOJI
 from rich.cells import cell_len, set_cell_size
 
 from flowtui.store import FlowSummary
@@ -30,31 +31,30 @@ __all__ = [
     "format_time",
     "format_tls",
     "layout",
+    "mark_emoji",
     "mark_sign",
     "state_signs",
 ]
 
-MARK_EMOJI = {
-    ":default:": "●",
-    ":grapes:": "🍇",
-    ":red_circle:": "🔴",
-    ":star:": "⭐",
-    ":fire:": "🔥",
-    ":heart:": "❤",
-    ":check_mark:": "✔",
-    ":warning:": "⚠",
-    ":apple:": "🍎",
-    ":lemon:": "🍋",
-}
-"""Marks shown as an emoji; other shortcodes show `●`, single characters themselves."""
+
+def mark_emoji(marked: str) -> str | None:
+    """The emoji of a shortcode (``:grapes:`` → 🍇) that Rich's emoji table knows, as
+    mitmproxy's marks take; ``:default:`` is `●`; None for anything else."""
+    if marked == ":default:":
+        return "●"
+    if len(marked) > 2 and marked.startswith(":") and marked.endswith(":"):
+        return EMOJI.get(marked[1:-1])
+    return None
 
 
 def mark_sign(marked: str) -> SafeStr:
-    """The sign for a flow's mark (empty when unmarked)."""
+    """The sign for a flow's mark (empty when unmarked): its emoji, a single character
+    as itself, anything else `●`."""
     if not marked:
         return clean("")
-    if marked in MARK_EMOJI:
-        return clean(MARK_EMOJI[marked])
+    emoji = mark_emoji(marked)
+    if emoji is not None:
+        return clean(emoji)
     if len(marked) == 1:
         sign = clean(marked)
         return sign if cell_len(sign) <= 2 else clean("●")

@@ -13,7 +13,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -21,6 +21,7 @@ from textual.strip import Strip
 
 from flowtui.core import Flow
 from flowtui.store import FlowStore, FlowSummary, StoreEvent
+from flowtui.ui.commands import bindings
 from flowtui.ui.messages import StoreChanged
 from flowtui.ui.safe_text import clean, join
 from flowtui.ui.widgets.flow_columns import fit, layout
@@ -34,14 +35,7 @@ _CACHE_LIMIT = 2000
 class FlowList(ScrollView, can_focus=True):
     """Shows the store's view, one flow per line, under a header row."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown,space", "page_down", "Page down", show=False),
-        Binding("home,g", "first", "First", show=False),
-        Binding("end,G", "last", "Last", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("flow_list")]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "flowlist--header",
