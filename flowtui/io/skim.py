@@ -8,6 +8,13 @@ messages list becomes `MessageTotals` (count, bytes each way, last timestamp) in
 tight loop; contents are never copied. Any damage raises `TNetStringError`: the caller
 then decodes the record fully and reports it precisely.
 
+An HTTP record is mostly bodies and headers: the request and response dicts keep their
+scalar fields, a body becomes a `Blob` (its length; it is never copied, however big),
+and the header list is walked item by item by length prefix, keeping only the Host and
+Content-Type fields (the only ones a summary reads) and checking that every field is a
+pair of byte strings, as decoding would. A WebSocket or a DNS record is kept only as
+far as the summary can tell it must be decoded fully (they are few).
+
 This is the hot loop of opening a mitmproxy capture (about 100k records a minute of
 work per core), so it trades generality for fewer Python operations per value: common
 scalars are decoded inline and anything else goes to the full parser.
@@ -19,21 +26,30 @@ import re
 from typing import Any
 
 from flowtui.core.connection import Client, Server
-from flowtui.core.summary import MessageTotals
+from flowtui.core.http import RequestData, ResponseData
+from flowtui.core.summary import Blob, MessageTotals
 from flowtui.io.tnetstring import TNetStringError, parse_at
 
 __all__ = ["skim"]
 
 _TOP = frozenset({b"id", b"type", b"version", b"marked", b"comment", b"error", b"is_replay",
-                  b"intercepted", b"metadata"})  # fmt: skip
+                  b"intercepted", b"metadata", b"websocket"})  # fmt: skip
 _CONN = frozenset({b"peername", b"address", b"sni", b"tls_version", b"alpn", b"alpn_offers",
                    b"timestamp_start", b"timestamp_end", b"timestamp_tls_setup"})  # fmt: skip
 _MESSAGE_FLOW_KEYS = frozenset({b"version", b"type", b"id", b"error", b"client_conn",
     b"server_conn", b"intercepted", b"is_replay", b"marked", b"metadata", b"comment",
     b"timestamp_created", b"messages"})  # fmt: skip
 """The fields of a format-21 TCP or UDP flow's state (`backup` may be there too)."""
+_HTTP_FLOW_KEYS = (_MESSAGE_FLOW_KEYS - {b"messages"}) | {b"request", b"response", b"websocket"}
+"""The fields of a format-21 HTTP flow's state."""
 _CLIENT_KEYS = frozenset(name.encode() for name, _ in Client._fields())
 _SERVER_KEYS = frozenset(name.encode() for name, _ in Server._fields())
+_REQUEST_KEYS = frozenset(f.encode() for f in RequestData.__dataclass_fields__)
+_RESPONSE_KEYS = frozenset(f.encode() for f in ResponseData.__dataclass_fields__)
+_PART = frozenset({b"http_version", b"timestamp_start", b"timestamp_end", b"host", b"port",
+                   b"method", b"scheme", b"authority", b"path", b"status_code", b"reason",
+                   b"trailers"})  # fmt: skip
+"""What the skimmer keeps of a request or response besides its body and headers."""
 
 _ITEM = re.compile(rb"(\d{1,12}):([^;]{0,64});(\d{1,12}):")
 """A dict item's head: key length, key text (keys are short names), value length. A key
@@ -41,7 +57,8 @@ longer than 64 bytes or holding `;` does not match: the record then goes the car
 
 
 def skim(buf: bytes) -> dict[str, Any]:
-    """The record's summary fields (connections and messages skimmed likewise)."""
+    """The record's summary fields (connections, messages, requests and responses
+    skimmed likewise)."""
     colon = buf.find(b":", 0, 13)
     digits = buf[:colon]
     if colon < 1 or not digits.isdigit():
@@ -50,19 +67,38 @@ def skim(buf: bytes) -> dict[str, Any]:
     if end + 1 != len(buf) or buf[end] != 0x7D:
         raise TNetStringError("not a dict record", 0)
     out = _dict(buf, colon + 1, end, "")
-    if out.get("type") in ("tcp", "udp") and not _fields_complete(out):
+    kind = out.get("type")
+    if kind in ("tcp", "udp", "http") and not _fields_complete(out, kind):
         raise TNetStringError("fields missing or unexpected: decode it to say which", 0)
     return out
 
 
-def _fields_complete(out: dict[str, Any]) -> bool:
-    """True if a TCP/UDP state has exactly the fields the model reads (else decoding
-    it gives an unreadable flow, whose summary the full decode makes)."""
+def _fields_complete(out: dict[str, Any], kind: str) -> bool:
+    """True if a TCP, UDP or HTTP state has exactly the fields the model reads (else
+    decoding it gives an unreadable flow, whose summary the full decode makes)."""
     top: Layout = out[" keys"]
     client, server = out.get("client_conn"), out.get("server_conn")
+    if kind == "http":
+        request, response = out.get("request"), out.get("response")
+        if (
+            top.names - {b"backup"} != _HTTP_FLOW_KEYS
+            or not isinstance(request, dict)
+            or request[" keys"].names != _REQUEST_KEYS
+            or not request[" keys"].unique
+            or not (
+                response is None
+                or (
+                    isinstance(response, dict)
+                    and response[" keys"].names == _RESPONSE_KEYS
+                    and response[" keys"].unique
+                )
+            )
+        ):
+            return False
+    elif top.names - {b"backup"} != _MESSAGE_FLOW_KEYS:
+        return False
     return (
-        top.names - {b"backup"} == _MESSAGE_FLOW_KEYS
-        and top.unique
+        top.unique
         and isinstance(client, dict)
         and isinstance(server, dict)
         and client[" keys"].names == _CLIENT_KEYS
@@ -72,7 +108,7 @@ def _fields_complete(out: dict[str, Any]) -> bool:
     )
 
 
-_SKIP, _WANTED, _MESSAGES, _CONN_DICT, _BACKUP = range(5)
+_SKIP, _WANTED, _MESSAGES, _CONN_DICT, _BACKUP, _PART_DICT, _BODY, _HEADERS = range(8)
 
 
 class Layout:
@@ -85,13 +121,18 @@ class Layout:
 
     __slots__ = ("names", "steps", "unique")
 
-    def __init__(self, keys: list[bytes], top: bool) -> None:
-        wanted = _TOP if top else _CONN
+    def __init__(self, keys: list[bytes], slot: str) -> None:
         self.names = frozenset(keys)
         """The keys, for checking that a state has the fields a flow has."""
         self.unique = len(self.names) == len(keys)
         """False if a key repeats (decoding keeps the last: not for the fast path)."""
-        self.steps = [(b"%d:%s;" % (len(k), k), _name(k), _action(k, wanted, top)) for k in keys]
+        self.steps = [
+            (re.compile(re.escape(b"%d:%s;" % (len(k), k)) + rb"(\d{1,12}):").match,
+             _name(k), _action(k, slot))
+            for k in keys
+        ]  # fmt: skip
+        """Per key: a match of its token and the value's length prefix (one C call
+        checks both), its name as text, and what to do with its value."""
 
 
 def _name(key: bytes) -> str:
@@ -99,27 +140,38 @@ def _name(key: bytes) -> str:
     return key.decode("ascii", "backslashreplace")
 
 
-def _action(key: bytes, wanted: frozenset[bytes], top: bool) -> int:
-    if key in wanted:
-        return _WANTED
-    if not top:
-        return _SKIP
+def _action(key: bytes, slot: str) -> int:
+    """What the skimmer does with the value of `key` in the dict at `slot`."""
+    if slot in ("request", "response"):
+        if key == b"content":
+            return _BODY
+        if key == b"headers":
+            return _HEADERS
+        return _WANTED if key in _PART else _SKIP
+    if slot:
+        return _WANTED if key in _CONN else _SKIP
+    if key in _TOP:
+        return _BACKUP if key == b"websocket" else _WANTED
     if key == b"messages":
         return _MESSAGES
     if key in (b"client_conn", b"server_conn"):
         return _CONN_DICT
+    if key in (b"request", b"response"):
+        return _PART_DICT
     return _BACKUP if key == b"backup" else _SKIP
 
 
 _LEARNED: dict[str, Layout] = {}
-"""The last layout seen of the top-level dict (`""`), `client_conn` and `server_conn`."""
+"""The last layout seen of the top-level dict (`""`), `client_conn`, `server_conn`,
+`request` and `response`."""
+_LAYOUTS: dict[tuple[Any, ...], Layout] = {}
+"""Every layout seen, by slot and keys (a capture mixing flow types has a few)."""
 
 
 def _dict(buf: bytes, pos: int, end: int, slot: str) -> dict[str, Any]:
     """A dict's wanted items (its tag is at `end`; `slot` is its key in the record, `""`
     for the record itself); its `Layout` is kept as `" keys"` (a state with missing or
     extra fields is not a flow)."""
-    top = not slot
     learned = _LEARNED.get(slot)
     if learned is not None:
         out = _follow(buf, pos, end, learned)
@@ -143,7 +195,12 @@ def _dict(buf: bytes, pos: int, end: int, slot: str) -> dict[str, Any]:
         keys.append(key)
         steps.append((pos + len(klen) + len(key) + 2, vdata, tag_at, len(keys) - 1))
         pos = tag_at + 1
-    layout = _LEARNED[slot] = Layout(keys, top)
+    layout = _LAYOUTS.get((slot, *keys))
+    if layout is None:
+        if len(_LAYOUTS) > 256:
+            _LAYOUTS.clear()
+        layout = _LAYOUTS[(slot, *keys)] = Layout(keys, slot)
+    _LEARNED[slot] = layout
     for vpos, vdata, tag_at, i in steps:
         _, name, action = layout.steps[i]
         if action != _SKIP:
@@ -155,20 +212,29 @@ def _dict(buf: bytes, pos: int, end: int, slot: str) -> dict[str, Any]:
 def _follow(buf: bytes, pos: int, end: int, layout: Layout) -> dict[str, Any] | None:
     """The dict's wanted items if its keys are exactly `layout`'s, else None."""
     out: dict[str, Any] = {}
-    find, startswith = buf.find, buf.startswith
-    for token, name, action in layout.steps:
-        if not startswith(token, pos):
+    for match, name, action in layout.steps:
+        m = match(buf, pos, end)
+        if m is None:
             return None
-        vpos = pos + len(token)
-        colon = find(b":", vpos, vpos + 13)
-        digits = buf[vpos:colon]
-        if colon < 0 or not digits.isdigit():
-            return None
-        tag_at = colon + 1 + int(digits)
+        vdata = m.end()
+        tag_at = vdata + int(m.group(1))
         if tag_at >= end:
             return None
-        if action != _SKIP:
-            out[name] = _take(buf, vpos, colon + 1, tag_at, action, name)
+        if action == _WANTED:  # the common scalars inline (the hot loop of the index)
+            tag = buf[tag_at]
+            if tag == 0x3B:  # ; text
+                try:
+                    out[name] = buf[vdata:tag_at].decode()
+                except UnicodeDecodeError:
+                    raise TNetStringError("invalid UTF-8 in text value", m.start(1)) from None
+            elif tag == 0x2C:  # , bytes
+                out[name] = buf[vdata:tag_at]
+            elif tag == 0x7E and vdata == tag_at:  # ~ null
+                out[name] = None
+            else:
+                out[name] = _value(buf, m.start(1), vdata, tag_at)
+        elif action != _SKIP:
+            out[name] = _take(buf, m.start(1), vdata, tag_at, action, name)
         pos = tag_at + 1
     if pos != end:
         return None
@@ -184,11 +250,64 @@ def _take(buf: bytes, vpos: int, vdata: int, tag_at: int, action: int, name: str
         if buf[tag_at] != 0x5D:
             raise TNetStringError("messages is not a list", vpos)
         return _messages(buf, vdata, tag_at)
-    if action == _CONN_DICT:
-        if buf[tag_at] != 0x7D:
-            raise TNetStringError("connection is not a dict", vpos)
-        return _dict(buf, vdata, tag_at, name)
-    return None if tag_at == vdata and buf[tag_at] == 0x7E else True  # backup
+    if action == _BODY:
+        tag = buf[tag_at]
+        if tag == 0x2C:  # , bytes: only its length
+            return Blob(tag_at - vdata)
+        if tag == 0x7E and tag_at == vdata:
+            return None
+        raise TNetStringError("body is neither bytes nor null", vpos)
+    if action == _HEADERS:
+        if buf[tag_at] != 0x5D:
+            raise TNetStringError("headers are not a list", vpos)
+        return _headers(buf, vdata, tag_at)
+    if action in (_CONN_DICT, _PART_DICT):
+        tag = buf[tag_at]
+        if tag == 0x7D:
+            return _dict(buf, vdata, tag_at, name)
+        if action == _PART_DICT and tag == 0x7E and tag_at == vdata:
+            return None  # no response
+        raise TNetStringError(f"{name} is not a dict", vpos)
+    return None if tag_at == vdata and buf[tag_at] == 0x7E else True  # backup, websocket
+
+
+def _headers(buf: bytes, pos: int, end: int) -> list[tuple[bytes, bytes]]:
+    """The Host and Content-Type fields of a header list (each item checked to be a
+    pair of byte strings, as decoding checks it; the rest skipped by length)."""
+    find = buf.find
+    out = []
+    while pos < end:
+        colon = find(b":", pos, pos + 13)
+        digits = buf[pos:colon]
+        if colon < 0 or not digits.isdigit():
+            raise TNetStringError("invalid length prefix", pos)
+        item_end = colon + 1 + int(digits)
+        if item_end >= end or buf[item_end] != 0x5D:
+            raise TNetStringError("header field is not a list", pos)
+        p = colon + 1
+        colon = find(b":", p, p + 13)
+        digits = buf[p:colon]
+        if colon < 0 or not digits.isdigit():
+            raise TNetStringError("invalid length prefix", p)
+        name_end = colon + 1 + int(digits)
+        if name_end >= item_end or buf[name_end] != 0x2C:
+            raise TNetStringError("header name is not bytes", p)
+        p = name_end + 1
+        vcolon = find(b":", p, p + 13)
+        digits = buf[p:vcolon]
+        if vcolon < 0 or not digits.isdigit():
+            raise TNetStringError("invalid length prefix", p)
+        value_end = vcolon + 1 + int(digits)
+        if value_end + 1 != item_end or buf[value_end] != 0x2C:
+            raise TNetStringError("header value is not bytes, or more than a pair", p)
+        size = name_end - colon - 1
+        if size == 4 or size == 12:
+            name = buf[colon + 1 : name_end]
+            lower = name.lower()
+            if lower == b"host" or lower == b"content-type":
+                out.append((name, buf[vcolon + 1 : value_end]))
+        pos = item_end + 1
+    return out
 
 
 def _value(buf: bytes, start: int, data: int, tag_at: int) -> Any:

@@ -26,13 +26,25 @@ __all__ = [
     "summary_from_index",
 ]
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 """The layout and meaning of a stored `FlowSummary` (`"ix": [INDEX_VERSION, *fields]`).
 Bump it whenever `FlowSummary` gains a field or `summarize()` changes what a field
-holds: a reader ignores stored summaries of any other version and decodes the state."""
+holds: a reader ignores stored summaries of versions it does not know and decodes the
+state. Version 1 (flowtui 0.5, before the HTTP and DNS columns) is read for TCP and
+UDP flows, whose summaries did not change (the new fields take their defaults)."""
 INDEX_FIELDS = FlowSummary._fields
 """The field order of a stored summary at `INDEX_VERSION`."""
-_INTERNED = frozenset({"type", "client", "server", "tls_version", "marked"})
+V1_FIELDS = INDEX_FIELDS[: INDEX_FIELDS.index("size") + 1]
+"""The fields of a version-1 summary (a prefix of today's)."""
+_V1_TYPES = frozenset({"tcp", "udp"})
+"""The flow types whose version-1 summaries are still exact."""
+_V1_REST = [
+    [] if FlowSummary._field_defaults[name] == () else FlowSummary._field_defaults[name]
+    for name in INDEX_FIELDS[len(V1_FIELDS) :]
+]
+"""What a version-1 summary lacks, as stored (tuples are stored as lists)."""
+_INTERNED = frozenset({"type", "client", "server", "tls_version", "marked", "method", "scheme",
+                       "host", "dns_type", "dns_rcode"})  # fmt: skip
 _NONE = type(None)
 _KINDS: dict[str, tuple[type, ...]] = {
     **dict.fromkeys(("type", "client", "server", "detail", "tls_version", "marked"), (str,)),
@@ -44,6 +56,11 @@ _KINDS: dict[str, tuple[type, ...]] = {
     **dict.fromkeys(("src", "dst", "sni", "alpn", "tls"), (list,)),
     "replay": (str, _NONE),
     "size": (int,),
+    **dict.fromkeys(("method", "scheme", "host", "path", "url"), (str, _NONE)),
+    **dict.fromkeys(("dns_name", "dns_type", "dns_rcode"), (str, _NONE)),
+    **dict.fromkeys(("status", "request_size", "response_size", "dns_answers"), (int, _NONE)),
+    **dict.fromkeys(("content_type", "request_content_type", "domains"), (list,)),
+    "response": (bool, _NONE),
 }
 """What each stored field may hold: a file is input, and the list formats these."""
 _KIND_LIST = [frozenset(_KINDS[name]) for name in INDEX_FIELDS]
@@ -72,9 +89,14 @@ def summary_from_index(value: Any) -> FlowSummary | None:
 
     This runs once per flow when a capture opens, so it checks the field types as one
     signature (a capture has few distinct ones) and shares equal texts between flows."""
-    if type(value) is not list or len(value) != len(INDEX_FIELDS) + 1 or value[0] != INDEX_VERSION:
+    if type(value) is not list:
         return None
-    items = value[1:]
+    if len(value) == len(INDEX_FIELDS) + 1 and value[0] == INDEX_VERSION:
+        items = value[1:]
+    elif len(value) == len(V1_FIELDS) + 1 and value[0] == 1 and value[1] in _V1_TYPES:
+        items = value[1:] + _V1_REST
+    else:
+        return None
     signature = tuple(map(type, items))
     if signature not in _GOOD_SIGNATURES:
         if not all(t in kinds for t, kinds in zip(signature, _KIND_LIST, strict=True)):

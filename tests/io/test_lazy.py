@@ -13,9 +13,18 @@ from hypothesis import strategies as st
 from flowtui.core.filters import parse
 from flowtui.core.messages import MessageFlow
 from flowtui.core.store import FlowStore
-from flowtui.core.summary import summarize
-from flowtui.io import FlowReadException, read_flows, save_flows, tnetstring
+from flowtui.core.summary import Blob, summarize, summarize_skim
+from flowtui.io import FlowReader, FlowReadException, read_flows, save_flows, tnetstring
+from flowtui.io.detect import CaptureFormat
 from flowtui.io.lazy import CaptureIndexer, IndexEntry
+from flowtui.io.reader import flow_from_record
+from flowtui.io.skim import skim
+
+
+def record_flow(record: Any) -> Any:
+    """The flow a mitmproxy record decodes to."""
+    return flow_from_record(record, None, CaptureFormat.MITMPROXY)
+
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CAPTURES = [
@@ -263,3 +272,41 @@ def test_index_of_a_state_with_missing_or_extra_fields_equals_full_decoding(
     flows = read_flows(path)
     assert [e.summary for e in _index(path)] == [summarize(f) for f in flows]
     assert _index(path)[0].summary.read_only  # listed as unreadable, as it opens
+
+
+def _as_read(value: Any) -> Any:
+    """A state as a reader gives it (lists where the model has tuples)."""
+    if isinstance(value, dict):
+        return {k: _as_read(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_read(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=IDS)
+def test_summaries_of_full_states_equal_the_models(capture: Path) -> None:
+    # `summarize_skim` also summarises whole states (a flowtui record whose stored
+    # summary is missing): every HTTP flow without a WebSocket and every DNS flow; when
+    # it gives a summary for any other, it is the model's.
+    for flow in read_flows(capture):
+        state = _as_read(flow.get_state())
+        summary = summarize_skim(state)
+        websocket = flow.type == "http" and state["websocket"] is not None
+        if flow.type in ("http", "dns") and not websocket:
+            assert summary == summarize(flow), flow.id
+        else:
+            assert summary is None or summary == summarize(flow), flow.id
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=IDS)
+def test_http_records_are_skimmed_not_decoded(capture: Path) -> None:
+    # the index pass summarises HTTP records from the skim (bodies as lengths), and
+    # exactly as decoding them would
+    with capture.open("rb") as f:
+        for record in FlowReader(f).records(with_state=False):
+            flow = record_flow(record)
+            if flow.type != "http" or flow.get_state()["websocket"] is not None:
+                continue
+            skimmed = skim(record.payload)
+            assert isinstance(skimmed["request"]["content"], Blob | type(None))
+            assert summarize_skim(skimmed) == summarize(flow), flow.id
