@@ -133,9 +133,11 @@ def test_truncated_capture_gives_its_good_flows_then_the_error(tmp_path: Path) -
 _FLOWS = [f for p in CAPTURES for f in read_flows(p)]
 _SUMMARIES = [summarize(f) for f in _FLOWS]
 _WORDS = ["127", "0.0.1", "flowtui", "imap", "TLSv1.3", "1.2", "h2", "http", "grapes", ".", ""]
+_WORDS += ["GET", "json", "text", "^/", "example", "google"]
 _SUMMARY_OPS = ["~all", "~e", "~marked", "~tcp", "~udp", "~http", "~dns", "~websocket"]
-_SUMMARY_OPS += ["~replay", "~replayq", "~replays", "~tls"]
+_SUMMARY_OPS += ["~replay", "~replayq", "~replays", "~tls", "~q", "~s", "~a", "~c 200", "~c 404"]
 _REGEX_OPS = ["~marker", "~comment", "~meta", "~src", "~dst", "~sni", "~alpn", "~tls"]
+_REGEX_OPS += ["~u", "~d", "~m", "~t", "~tq", "~ts"]
 
 _term = st.one_of(
     st.sampled_from(_SUMMARY_OPS),
@@ -168,7 +170,7 @@ def test_filters_on_summaries_agree_with_filters_on_flows(expr: str) -> None:
 
 
 def test_content_filters_need_the_flows() -> None:
-    for expr in ("~b x", "~tcp & ~bq x", "~u example", "~cert flowtui", "word"):
+    for expr in ("~b x", "~tcp & ~bq x", "~h example", "~cert flowtui", "word"):
         assert not parse(expr).on_summaries
 
 
