@@ -1,6 +1,7 @@
 """flowtui's large-capture benchmark: prints JSON figures, never asserts on time.
 
 usage: python bench/run.py [--flows N ...] [--formats mitmproxy,flowtui] [--no-mitmproxy]
+       python bench/run.py --http N [N ...]
 
 For each size (default 10,000 and 100,000 flows) it builds (once, into bench/.cache/)
 a synthetic capture in both formats (see synth.py) and measures each scenario in a
@@ -13,6 +14,13 @@ fresh subprocess, so peak RSS (`ru_maxrss`) belongs to that scenario alone:
   update once the cursor rests, and peak RSS;
 - mitmproxy: mitmproxy's own `FlowReader(...).stream()` over the same file (when
   mitmproxy is installed): time and peak RSS, and the ratios to flowtui's figures.
+
+`--http N ...` measures the HTTP-heavy capture instead (`synth.http_capture`: gzip
+JSON bodies of 1-50 kB, a few WebSockets), in the same run and each in its own
+process: the app opening it until every flow is indexed and listed (`app-open`, the
+figure the TCP benchmark calls `indexed_s`), the index pass alone (`index`:
+`CaptureIndexer`, its worker processes included) and mitmproxy's reader; it writes
+`bench/results-http.json`.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ def _peak_mb() -> float:
 # -- scenarios (each runs in its own process) -------------------------------------------
 
 
-async def _app_scenario(path: Path) -> dict[str, Any]:
+async def _app_scenario(path: Path, interact: bool = True) -> dict[str, Any]:
     from flowtui.core.filters import parse
     from flowtui.ui.app import make_app
     from flowtui.ui.widgets.flow_list import FlowList
@@ -109,6 +117,9 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
         out["indexed_s"] = round(time.perf_counter() - t0, 3)
         out["flows"] = len(app.store)
         out["problem"] = app.problems.get(str(path))
+        if not interact:  # opening and indexing only (the HTTP benchmark)
+            _worker_peaks(out)
+            return out
         await pilot.pause()
         flow_list = app.query_one(FlowList)
         flow_list.focus()
@@ -302,13 +313,35 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
                 for ts in [[t for n, t in full_gcs if n == name]]
             },
         }
+    _worker_peaks(out)
+    return out
+
+
+def _worker_peaks(out: dict[str, Any]) -> None:
+    """Peak RSS of this process and, counted at the largest one's peak (an upper
+    bound), of each index worker process (they have exited and been reaped by now)."""
     out["peak_rss_mb"] = _peak_mb()
-    # Index worker processes (large mitmproxy captures): they have exited and been
-    # reaped by now; count each at the largest one's peak, an upper bound.
     workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     child = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     out["index_worker_peak_rss_mb"] = child
     out["peak_rss_total_mb"] = round(out["peak_rss_mb"] + (workers * child if child else 0), 1)
+
+
+def _index_scenario(path: Path) -> dict[str, Any]:
+    """The index pass alone: `CaptureIndexer` over the file, entries kept as a store
+    keeps them (id, summary, record reference)."""
+    from flowtui.io.lazy import CaptureIndexer
+
+    t0 = time.perf_counter()
+    indexer = CaptureIndexer(path)
+    entries = list(indexer.entries())
+    out: dict[str, Any] = {
+        "flows": len(entries),
+        "indexed_s": round(time.perf_counter() - t0, 3),
+        "pooled": indexer.pooled,
+        "workers": indexer.workers,
+    }
+    _worker_peaks(out)
     return out
 
 
@@ -363,6 +396,50 @@ def _targets(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+RESULTS_HTTP = HERE / "results-http.json"
+
+
+def http_entry(flows: int, scenarios: tuple[str, ...] = ("app-open", "index")) -> dict[str, Any]:
+    """The HTTP capture of `flows` flows opened by flowtui (`scenarios`) and by
+    mitmproxy's reader, one after the other in separate processes, with the ratios."""
+    path = synth.http_capture(flows)
+    entry: dict[str, Any] = {"file": path.name, "bytes": path.stat().st_size}
+    mitm = entry["mitmproxy"] = _subprocess("mitmproxy", path) if _has_mitmproxy() else {}
+    for scenario in scenarios:
+        ours = entry[scenario] = _subprocess(scenario, path)
+        if "read_s" in mitm and "indexed_s" in ours:
+            ours["speedup_vs_mitmproxy"] = round(mitm["read_s"] / ours["indexed_s"], 2)
+            ours["peak_rss_ratio_vs_mitmproxy"] = round(
+                ours["peak_rss_total_mb"] / mitm["peak_rss_mb"], 3
+            )
+            ours["targets_met"] = (
+                ours["speedup_vs_mitmproxy"] >= 5.9 and ours["peak_rss_ratio_vs_mitmproxy"] <= 1 / 3
+            )
+        print(json.dumps({f"{flows}/{scenario}": ours}), file=sys.stderr, flush=True)
+    return entry
+
+
+def http_report(sizes: list[int], results: Path | None) -> dict[str, Any]:
+    """`http_entry` for each size, printed (and merged into `results` when given)."""
+    report: dict[str, Any] = {}
+    if results is not None and results.exists():
+        report = json.loads(results.read_text())
+    report.update(
+        {
+            "python": sys.version.split()[0],
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1,
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        }
+    )
+    for n in sizes:
+        report[f"http/{n}"] = http_entry(n)
+    if results is not None:
+        results.write_text(json.dumps(report, indent=1) + "\n")
+    print(json.dumps(report, indent=1))
+    return report
+
+
 def _has_mitmproxy() -> bool:
     try:
         import mitmproxy.io  # noqa: F401
@@ -376,16 +453,24 @@ def main() -> None:
     parser.add_argument("--flows", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--formats", default="mitmproxy,flowtui")
     parser.add_argument("--no-mitmproxy", action="store_true")
-    parser.add_argument("--scenario", choices=["app", "mitmproxy"])
+    parser.add_argument("--http", type=int, nargs="+", metavar="N")
+    parser.add_argument("--scenario", choices=["app", "app-open", "index", "mitmproxy"])
     parser.add_argument("file", nargs="?")
     args = parser.parse_args()
     if args.scenario:
         path = Path(args.file)
         if args.scenario == "app":
             result = asyncio.run(_app_scenario(path))
+        elif args.scenario == "app-open":
+            result = asyncio.run(_app_scenario(path, interact=False))
+        elif args.scenario == "index":
+            result = _index_scenario(path)
         else:
             result = _mitmproxy_scenario(path)
         print(json.dumps(result))
+        return
+    if args.http:
+        http_report(args.http, RESULTS_HTTP)
         return
     report: dict[str, Any] = {
         "python": sys.version.split()[0],
