@@ -247,11 +247,7 @@ def _http_columns(
     Content-Type headers)."""
     data = request.data
     host = data.host
-    try:
-        pretty_host = request.pretty_host
-        url = request.pretty_url
-    except ValueError:  # an authority that does not parse: no URL to search
-        pretty_host, url = host, None
+    pretty_host, url = _pretty(request)
     status = response.data.status_code if response is not None else None
     start = _time(data.timestamp_start)
     end = _time(response.data.timestamp_end) if response is not None else None
@@ -273,6 +269,35 @@ def _http_columns(
         "duration": _duration(start, end),
         "detail": f"{request.method} {url}" + (f" {status}" if status else ""),
     }
+
+
+_PRETTY: dict[tuple[Any, ...], tuple[str, str]] = {}
+"""(pretty host, the pretty URL before its path) by everything they depend on but the
+path: requests to one server share them, and computing them parses the Host header."""
+
+
+def _pretty(request: Request) -> tuple[str, str | None]:
+    """The request's `pretty_host` and `pretty_url` (None if they raise), as the model
+    gives them; the URL's part before the path is computed once per server."""
+    data = request.data
+    path = request.path
+    direct = path == "*" or request.method == "CONNECT"
+    key: tuple[Any, ...] = ()
+    if not direct:
+        hosts = tuple(v for k, v in data.headers.fields if k.lower() == b"host")
+        key = (data.scheme, data.host, data.port, data.authority, data.http_version, hosts)
+        known = _PRETTY.get(key)
+        if known is not None:
+            return known[0], known[1] + path
+    try:
+        pretty_host, url = request.pretty_host, request.pretty_url
+    except ValueError:  # an authority that does not parse: no URL to search
+        return data.host, None
+    if not direct and url.endswith(path):
+        if len(_PRETTY) > 4096:
+            _PRETTY.clear()
+        _PRETTY[key] = (pretty_host, url[: len(url) - len(path)])
+    return pretty_host, url
 
 
 _DNS_TYPE_NAMES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",

@@ -109,6 +109,7 @@ def _fields_complete(out: dict[str, Any], kind: str) -> bool:
 
 
 _SKIP, _WANTED, _MESSAGES, _CONN_DICT, _BACKUP, _PART_DICT, _BODY, _HEADERS = range(8)
+"""What the skimmer does with a value (`_SKIP` is 0: the hot loop tests it as false)."""
 
 
 class Layout:
@@ -210,32 +211,44 @@ def _dict(buf: bytes, pos: int, end: int, slot: str) -> dict[str, Any]:
 
 
 def _follow(buf: bytes, pos: int, end: int, layout: Layout) -> dict[str, Any] | None:
-    """The dict's wanted items if its keys are exactly `layout`'s, else None."""
+    """The dict's wanted items if its keys are exactly `layout`'s, else None.
+
+    The hot loop of the index: a skipped value costs one regex match (its key and
+    length prefix), an `int` and two additions; a value that runs past the dict makes
+    the next match fail (or the end check), so only kept values check their bounds."""
     out: dict[str, Any] = {}
     for match, name, action in layout.steps:
         m = match(buf, pos, end)
         if m is None:
             return None
-        vdata = m.end()
-        tag_at = vdata + int(m.group(1))
-        if tag_at >= end:
-            return None
-        if action == _WANTED:  # the common scalars inline (the hot loop of the index)
-            tag = buf[tag_at]
-            if tag == 0x3B:  # ; text
-                try:
-                    out[name] = buf[vdata:tag_at].decode()
-                except UnicodeDecodeError:
-                    raise TNetStringError("invalid UTF-8 in text value", m.start(1)) from None
-            elif tag == 0x2C:  # , bytes
-                out[name] = buf[vdata:tag_at]
-            elif tag == 0x7E and vdata == tag_at:  # ~ null
-                out[name] = None
+        if action:
+            vdata = m.end()
+            tag_at = vdata + int(m[1])
+            if tag_at >= end:
+                return None
+            if action == _WANTED:  # the common scalars inline
+                tag = buf[tag_at]
+                if tag == 0x3B:  # ; text
+                    try:
+                        out[name] = buf[vdata:tag_at].decode()
+                    except UnicodeDecodeError:
+                        raise TNetStringError("invalid UTF-8 in text value", m.start(1)) from None
+                elif tag == 0x2C:  # , bytes
+                    out[name] = buf[vdata:tag_at]
+                elif tag == 0x7E and vdata == tag_at:  # ~ null
+                    out[name] = None
+                elif tag == 0x5E:  # ^ float
+                    try:
+                        out[name] = float(buf[vdata:tag_at])
+                    except ValueError:
+                        raise TNetStringError("invalid float", m.start(1)) from None
+                else:
+                    out[name] = _value(buf, m.start(1), vdata, tag_at)
             else:
-                out[name] = _value(buf, m.start(1), vdata, tag_at)
-        elif action != _SKIP:
-            out[name] = _take(buf, m.start(1), vdata, tag_at, action, name)
-        pos = tag_at + 1
+                out[name] = _take(buf, m.start(1), vdata, tag_at, action, name)
+            pos = tag_at + 1
+        else:
+            pos = m.end() + int(m[1]) + 1
     if pos != end:
         return None
     out[" keys"] = layout
