@@ -328,13 +328,19 @@ def _worker_peaks(out: dict[str, Any]) -> None:
 
 
 def _index_scenario(path: Path) -> dict[str, Any]:
-    """The index pass alone: `CaptureIndexer` over the file, entries kept as a store
-    keeps them (id, summary, record reference)."""
+    """The index pass alone: `CaptureIndexer` over the file, entries kept as the app
+    keeps them (id, summary, record reference), and frozen out of the cyclic collector
+    every 1,000 as the app does with each batch (`FlowtuiApp.on_flows_loaded`)."""
     from flowtui.io.lazy import CaptureIndexer
 
     t0 = time.perf_counter()
     indexer = CaptureIndexer(path)
-    entries = list(indexer.entries())
+    entries = []
+    for entry in indexer.entries():
+        entries.append(entry)
+        if len(entries) % 1000 == 0:
+            gc.freeze()
+    gc.freeze()
     out: dict[str, Any] = {
         "flows": len(entries),
         "indexed_s": round(time.perf_counter() - t0, 3),

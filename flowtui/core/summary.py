@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from flowtui.core.connection import TLS_VERSIONS, format_address
 from flowtui.core.dns import DNSFlow
 from flowtui.core.flow import Error, Flow
-from flowtui.core.http import HTTPFlow, Request, Response
+from flowtui.core.http import HTTPFlow, Request, RequestData, Response, ResponseData
 from flowtui.core.messages import MessageFlow
 from flowtui.core.unknown import UnknownFlow
 
@@ -223,51 +223,50 @@ def _text(value: bytes) -> str:
     return value.decode("utf-8", "surrogateescape")
 
 
-def _content_types(message: Request | Response | None) -> tuple[str, ...]:
-    if message is None:
-        return ()
-    return tuple(
-        _i(_text(value))
-        for name, value in message.headers.fields
-        if name.lower() == b"content-type"
-    )
+def _content_types(fields: Sequence[tuple[bytes, bytes]]) -> tuple[str, ...]:
+    return tuple(_i(_text(v)) for name, v in fields if name.lower() == b"content-type")
 
 
 _NO_HTTP: dict[str, Any] = {}
 
 
+def _model_fields(message: Request | Response) -> dict[str, Any]:
+    """What `_http_columns` reads of a message model, in its state's layout."""
+    data = message.data
+    return {**vars(data), "headers": data.headers.fields}
+
+
 def _http_columns(
-    request: Request,
-    response: Response | None,
+    request: dict[str, Any],
+    response: dict[str, Any] | None,
     request_size: int | None,
     response_size: int | None,
 ) -> dict[str, Any]:
-    """The HTTP columns of a flow (both summaries: from the model, and from models the
-    skim built of the fields it kept, bodies left out and only the Host and
-    Content-Type headers)."""
-    data = request.data
-    host = data.host
+    """The HTTP columns of a flow, from its request's and response's fields in their
+    state's layout (`headers` as (name, value) pairs: all of them, or only the Host and
+    Content-Type fields, which is all this reads). Both summaries use it: from the
+    model's data, and from the fields the skim kept (bodies left out)."""
+    host = request["host"]
     pretty_host, url = _pretty(request)
-    status = response.data.status_code if response is not None else None
-    start = _time(data.timestamp_start)
-    end = _time(response.data.timestamp_end) if response is not None else None
-    if response is None:
-        end = _time(data.timestamp_end)
+    status = response["status_code"] if response is not None else None
+    start = _time(request["timestamp_start"])
+    end = _time(request["timestamp_end"] if response is None else response["timestamp_end"])
+    method = _text(request["method"])
     return {
-        "method": _i(_text(data.method)),
-        "scheme": _i(_text(data.scheme)),
+        "method": _i(method),
+        "scheme": _i(_text(request["scheme"])),
         "host": _i(host),
-        "path": _text(data.path),
+        "path": _text(request["path"]),
         "url": url,
         "status": status,
-        "content_type": _content_types(response),
-        "request_content_type": _content_types(request),
+        "content_type": () if response is None else _content_types(response["headers"]),
+        "request_content_type": _content_types(request["headers"]),
         "request_size": request_size,
         "response_size": response_size,
         "domains": _strs((host, pretty_host) if pretty_host != host else (host,)),
         "response": response is not None,
         "duration": _duration(start, end),
-        "detail": f"{request.method} {url}" + (f" {status}" if status else ""),
+        "detail": f"{method.upper()} {url}" + (f" {status}" if status else ""),
     }
 
 
@@ -276,23 +275,37 @@ _PRETTY: dict[tuple[Any, ...], tuple[str, str]] = {}
 path: requests to one server share them, and computing them parses the Host header."""
 
 
-def _pretty(request: Request) -> tuple[str, str | None]:
-    """The request's `pretty_host` and `pretty_url` (None if they raise), as the model
-    gives them; the URL's part before the path is computed once per server."""
-    data = request.data
-    path = request.path
-    direct = path == "*" or request.method == "CONNECT"
-    key: tuple[Any, ...] = ()
-    if not direct:
-        hosts = tuple(v for k, v in data.headers.fields if k.lower() == b"host")
-        key = (data.scheme, data.host, data.port, data.authority, data.http_version, hosts)
-        known = _PRETTY.get(key)
-        if known is not None:
-            return known[0], known[1] + path
+def _pretty(request: dict[str, Any]) -> tuple[str, str | None]:
+    """`Request.pretty_host` and `Request.pretty_url` (None if they raise) of the
+    request with these fields, computed by the model; the URL's part before the path is
+    computed once per server (the model is built only then)."""
+    path = _text(request["path"])
+    connect = request["method"].upper() == b"CONNECT"
+    direct = path == "*" or connect
+    hosts = tuple((k, v) for k, v in request["headers"] if k.lower() == b"host")
+    key = (request["scheme"], request["host"], request["port"], request["authority"],
+           request["http_version"], connect, hosts)  # fmt: skip
+    known = None if direct else _PRETTY.get(key)
+    if known is not None:
+        return known[0], known[1] + path
+    model = Request(
+        request["host"],
+        request["port"],
+        request["method"],
+        request["scheme"],
+        request["authority"],
+        request["path"],
+        request["http_version"],
+        hosts,
+        None,
+        None,
+        0.0,
+        None,
+    )
     try:
-        pretty_host, url = request.pretty_host, request.pretty_url
+        pretty_host, url = model.pretty_host, model.pretty_url
     except ValueError:  # an authority that does not parse: no URL to search
-        return data.host, None
+        return request["host"], None
     if not direct and url.endswith(path):
         if len(_PRETTY) > 4096:
             _PRETTY.clear()
@@ -357,8 +370,8 @@ def summarize(flow: Flow) -> FlowSummary:
         req_body = request.raw_content
         resp_body = response.raw_content if response is not None else None
         extra = _http_columns(
-            request,
-            response,
+            _model_fields(request),
+            None if response is None else _model_fields(response),
             None if req_body is None else len(req_body),
             None if resp_body is None else len(resp_body),
         )
@@ -463,38 +476,59 @@ def summarize_skim(state: Any) -> FlowSummary | None:
 
 
 def _skim_http(state: dict[str, Any]) -> tuple[dict[str, Any], float | None, int] | None:
-    """The HTTP columns, start time and payload size of a skimmed HTTP state: its
-    request and response rebuilt as models from the fields the skim kept (`from_state`
-    checks them as decoding would), bodies left out."""
+    """The HTTP columns, start time and payload size of a skimmed HTTP state, whose
+    request and response are checked at least as strictly as decoding checks them (what
+    decoding would convert, say a text `method`, is left to it)."""
     if state.get("websocket") is not None:
         return None  # rare: the full decode counts its messages
-    request_state, response_state = state["request"], state["response"]
-    request, req_size = _message(Request, request_state)
-    if response_state is None:
-        response, resp_size = None, None
-    else:
-        response, resp_size = _message(Response, response_state)
+    request, response = state["request"], state["response"]
+    req_size = _checked(request, _REQUEST_FIELDS)
+    resp_size = None if response is None else _checked(response, _RESPONSE_FIELDS)
     columns = _http_columns(request, response, req_size, resp_size)
-    return columns, _time(request.data.timestamp_start), (req_size or 0) + (resp_size or 0)
+    return columns, _time(request["timestamp_start"]), (req_size or 0) + (resp_size or 0)
 
 
-def _message(cls: type[Request] | type[Response], state: Any) -> tuple[Any, int | None]:
-    if not isinstance(state, dict):
+_MESSAGE_TYPES = {"http_version": bytes, "method": bytes, "scheme": bytes, "authority": bytes,
+                  "path": bytes, "reason": bytes, "host": str, "port": int,
+                  "status_code": int}  # fmt: skip
+_REQUEST_FIELDS = frozenset(RequestData.__dataclass_fields__)
+_RESPONSE_FIELDS = frozenset(ResponseData.__dataclass_fields__)
+
+
+def _checked(state: Any, fields: frozenset[str]) -> int | None:
+    """The body size of a request or response state (None: no body) whose fields are
+    exactly `fields` with the types the model keeps (else `_Skip`: decode it)."""
+    if not isinstance(state, dict) or state.keys() - {" keys"} != fields:
         raise _Skip
-    fields = {k: v for k, v in state.items() if k != " keys"}
-    content = fields.get("content")
-    if content is None:
-        size = None
-    elif isinstance(content, bytes | Blob):
-        size = len(content)
-        fields["content"] = b""
-    else:
-        raise _Skip
-    for key in ("timestamp_start", "timestamp_end"):
-        ts = fields.get(key)
-        if ts is not None and not (type(ts) is float or (type(ts) is int and abs(ts) < _BIG)):
+    for key in fields:
+        kind = _MESSAGE_TYPES.get(key)
+        if kind is not None and type(state[key]) is not kind:
             raise _Skip
-    return cls.from_state(fields), size
+    for key in ("timestamp_start", "timestamp_end"):
+        ts = state[key]
+        if ts is None and key == "timestamp_end":
+            continue
+        if not (type(ts) is float or (type(ts) is int and abs(ts) < _BIG)):
+            raise _Skip
+    if state["trailers"] is not None:
+        raise _Skip
+    headers = state["headers"]
+    if not isinstance(headers, list):
+        raise _Skip
+    for field in headers:
+        if (
+            not isinstance(field, list | tuple)
+            or len(field) != 2
+            or type(field[0]) is not bytes
+            or type(field[1]) is not bytes
+        ):
+            raise _Skip
+    content = state["content"]
+    if content is None:
+        return None
+    if isinstance(content, bytes | Blob):
+        return len(content)
+    raise _Skip
 
 
 _DNS_KEYS = frozenset({"id", "query", "op_code", "authoritative_answer", "truncation",

@@ -242,6 +242,11 @@ def _follow(buf: bytes, pos: int, end: int, layout: Layout) -> dict[str, Any] | 
                         out[name] = float(buf[vdata:tag_at])
                     except ValueError:
                         raise TNetStringError("invalid float", m.start(1)) from None
+                elif tag == 0x23:  # # integer
+                    try:
+                        out[name] = int(buf[vdata:tag_at])
+                    except ValueError:
+                        raise TNetStringError("invalid integer", m.start(1)) from None
                 else:
                     out[name] = _value(buf, m.start(1), vdata, tag_at)
             else:
@@ -284,41 +289,36 @@ def _take(buf: bytes, vpos: int, vdata: int, tag_at: int, action: int, name: str
     return None if tag_at == vdata and buf[tag_at] == 0x7E else True  # backup, websocket
 
 
+_FIELD = re.compile(rb"(\d{1,12}):(\d{1,12}):")
+"""A header field's head: the pair's length prefix and its name's."""
+_LENGTH = re.compile(rb"(\d{1,12}):")
+
+
 def _headers(buf: bytes, pos: int, end: int) -> list[tuple[bytes, bytes]]:
     """The Host and Content-Type fields of a header list (each item checked to be a
     pair of byte strings, as decoding checks it; the rest skipped by length)."""
-    find = buf.find
+    field, length = _FIELD.match, _LENGTH.match
     out = []
     while pos < end:
-        colon = find(b":", pos, pos + 13)
-        digits = buf[pos:colon]
-        if colon < 0 or not digits.isdigit():
-            raise TNetStringError("invalid length prefix", pos)
-        item_end = colon + 1 + int(digits)
-        if item_end >= end or buf[item_end] != 0x5D:
+        m = field(buf, pos, end)
+        if m is None:
+            raise TNetStringError("invalid header field", pos)
+        item_end = m.end(1) + 1 + int(m[1])
+        name_at = m.end()
+        name_end = name_at + int(m[2])
+        if item_end >= end or buf[item_end] != 0x5D or name_end >= item_end:
             raise TNetStringError("header field is not a list", pos)
-        p = colon + 1
-        colon = find(b":", p, p + 13)
-        digits = buf[p:colon]
-        if colon < 0 or not digits.isdigit():
-            raise TNetStringError("invalid length prefix", p)
-        name_end = colon + 1 + int(digits)
-        if name_end >= item_end or buf[name_end] != 0x2C:
-            raise TNetStringError("header name is not bytes", p)
-        p = name_end + 1
-        vcolon = find(b":", p, p + 13)
-        digits = buf[p:vcolon]
-        if vcolon < 0 or not digits.isdigit():
-            raise TNetStringError("invalid length prefix", p)
-        value_end = vcolon + 1 + int(digits)
-        if value_end + 1 != item_end or buf[value_end] != 0x2C:
-            raise TNetStringError("header value is not bytes, or more than a pair", p)
-        size = name_end - colon - 1
+        if buf[name_end] != 0x2C:
+            raise TNetStringError("header name is not bytes", pos)
+        v = length(buf, name_end + 1, item_end)
+        if v is None or v.end() + int(v[1]) + 1 != item_end or buf[item_end - 1] != 0x2C:
+            raise TNetStringError("header value is not bytes, or more than a pair", pos)
+        size = name_end - name_at
         if size == 4 or size == 12:
-            name = buf[colon + 1 : name_end]
+            name = buf[name_at:name_end]
             lower = name.lower()
             if lower == b"host" or lower == b"content-type":
-                out.append((name, buf[vcolon + 1 : value_end]))
+                out.append((name, buf[v.end() : item_end - 1]))
         pos = item_end + 1
     return out
 

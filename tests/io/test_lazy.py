@@ -312,3 +312,66 @@ def test_http_records_are_skimmed_not_decoded(capture: Path) -> None:
             skimmed = skim(record.payload)
             assert isinstance(skimmed["request"]["content"], Blob | type(None))
             assert summarize_skim(skimmed) == summarize(flow), flow.id
+
+
+def _set(path: str, value: Any) -> Any:
+    def change(state: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = state
+        for key in parents:
+            target = target[int(key)] if isinstance(target, list) else target[key]
+        if isinstance(target, list):
+            target[int(last)] = value
+        elif value is _POP:
+            target.pop(last)
+        else:
+            target[last] = value
+
+    return change
+
+
+_POP = object()
+_WEBSOCKET = {
+    "messages": [[1, True, b"hi", 1.5, False, False]],
+    "closed_by_client": True,
+    "close_code": 1000,
+    "close_reason": "",
+    "timestamp_end": 2.0,
+}
+_HTTP_CHANGES = {
+    "text header name": _set("request.headers.0", ["Host", b"x"]),
+    "header of three": _set("request.headers.0", [b"Host", b"x", b"y"]),
+    "text header value": _set("response.headers.0", [b"content-type", "text/html"]),
+    "header not a list": _set("request.headers.0", b"Host: x"),
+    "text method": _set("request.method", "GET"),
+    "bytes host": _set("request.host", b"example.com"),
+    "bool port": _set("request.port", True),
+    "text body": _set("response.content", "body"),
+    "int body": _set("request.content", 5),
+    "trailers": _set("response.trailers", [[b"x-trailer", b"1"]]),
+    "bad trailers": _set("response.trailers", [[b"x-trailer", 1]]),
+    "status as text": _set("response.status_code", "200"),
+    "missing reason": _set("response.reason", _POP),
+    "extra request field": _set("request.zzz", 1),
+    "missing path": _set("request.path", _POP),
+    "int timestamp": _set("request.timestamp_start", 1_700_000_000),
+    "huge int timestamp": _set("request.timestamp_start", 10**400),
+    "no response": _set("response", None),
+    "response not a dict": _set("response", [1]),
+    "websocket": _set("websocket", _WEBSOCKET),
+    "no websocket key": _set("websocket", _POP),
+}
+
+
+@pytest.mark.parametrize("change", list(_HTTP_CHANGES.values()), ids=list(_HTTP_CHANGES))
+def test_index_of_an_odd_http_state_equals_full_decoding(change: Any, tmp_path: Path) -> None:
+    # The skim summarises an HTTP record only when decoding would model it exactly as
+    # read; anything else is decoded (and listed as it opens, readable or not).
+    source = ROOT / "tests" / "data" / "mitmproxy-11" / "http_bodies.flows"
+    states = [tnetstring.loads(r) for r in split_records(source.read_bytes())]
+    http = [s for s in states if s["type"] == "http" and s["response"] and not s["websocket"]]
+    change(http[0])
+    path = tmp_path / "odd.flows"
+    path.write_bytes(b"".join(tnetstring.dumps(s) for s in states))
+    flows = read_flows(path)
+    assert [e.summary for e in _index(path)] == [summarize(f) for f in flows]
