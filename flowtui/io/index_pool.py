@@ -107,20 +107,22 @@ def skim_chunk(source: str, start: int, ends: list[int]) -> list[Skimmed]:
     out: list[Skimmed] = []
     prev = start
     for end in ends:
-        record = data[prev - start : end - start]
-        out.append(_summarise(record, prev) if len(record) == end - prev else None)
+        whole = end - start <= len(data)
+        out.append(_summarise(data, prev - start, end - start, prev) if whole else None)
         prev = end
     return out
 
 
-def _summarise(record: bytes, offset: int) -> Skimmed:
+def _summarise(data: bytes, start: int, stop: int, offset: int) -> Skimmed:
+    """The record `data[start:stop]` (at `offset` in the file), skimmed in place."""
     try:
-        skimmed = skim(record)
+        skimmed = skim(data, start, stop)
     except (TNetStringError, RecursionError, IndexError):
         skimmed = None
     summary = summarize_skim(skimmed)
     if summary is not None and isinstance(flow_id := skimmed.get("id"), str):  # type: ignore[union-attr]
         return flow_id, summary
+    record = data[start:stop]
     try:
         raw = RawRecord(0, offset, record, mitmproxy_format.decode_record, offset)
         flow = flow_from_record(raw, None, CaptureFormat.MITMPROXY)

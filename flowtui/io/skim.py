@@ -56,16 +56,17 @@ _ITEM = re.compile(rb"(\d{1,12}):([^;]{0,64});(\d{1,12}):")
 longer than 64 bytes or holding `;` does not match: the record then goes the careful way."""
 
 
-def skim(buf: bytes) -> dict[str, Any]:
-    """The record's summary fields (connections, messages, requests and responses
-    skimmed likewise)."""
-    colon = buf.find(b":", 0, 13)
-    digits = buf[:colon]
-    if colon < 1 or not digits.isdigit():
-        raise TNetStringError("invalid length prefix", 0)
+def skim(buf: bytes, start: int = 0, stop: int | None = None) -> dict[str, Any]:
+    """The summary fields of the record `buf[start:stop]` (connections, messages,
+    requests and responses skimmed likewise; the record is not copied out of `buf`)."""
+    stop = len(buf) if stop is None else stop
+    colon = buf.find(b":", start, start + 13)
+    digits = buf[start:colon]
+    if colon <= start or not digits.isdigit():
+        raise TNetStringError("invalid length prefix", start)
     end = colon + 1 + int(digits)
-    if end + 1 != len(buf) or buf[end] != 0x7D:
-        raise TNetStringError("not a dict record", 0)
+    if end + 1 != stop or buf[end] != 0x7D:
+        raise TNetStringError("not a dict record", start)
     out = _dict(buf, colon + 1, end, "")
     kind = out.get("type")
     if kind in ("tcp", "udp", "http") and not _fields_complete(out, kind):
