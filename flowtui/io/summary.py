@@ -30,7 +30,7 @@ INDEX_VERSION = 2
 """The layout and meaning of a stored `FlowSummary` (`"ix": [INDEX_VERSION, *fields]`).
 Bump it whenever `FlowSummary` gains a field or `summarize()` changes what a field
 holds: a reader ignores stored summaries of versions it does not know and decodes the
-state. Version 1 (flowtui 0.5, before the HTTP and DNS columns) is read for TCP and
+state. Version 1 (before the HTTP and DNS columns) is read for TCP and
 UDP flows, whose summaries did not change (the new fields take their defaults)."""
 INDEX_FIELDS = FlowSummary._fields
 """The field order of a stored summary at `INDEX_VERSION`."""
@@ -123,8 +123,9 @@ def summary_from_index(value: Any) -> FlowSummary | None:
     return FlowSummary._make(items)
 
 
-SUMMARY_VERSION = 1
-"""Bumped when the meaning of a summary key changes (stored as ``"v"``)."""
+SUMMARY_VERSION = 2
+"""Bumped when the summary's keys change (stored as ``"v"``); 2 added HTTP
+``content_type`` and ``duration`` and DNS ``response_code``."""
 
 _DNS_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA",
               33: "SRV", 65: "HTTPS", 255: "ANY"}  # fmt: skip
@@ -213,6 +214,17 @@ def _http(state: dict[str, Any], s: dict[str, Any]) -> None:
         s["status"] = response.get("status_code")
         if isinstance(response.get("content"), bytes):
             s["response_size"] = len(response["content"])
+        types = [
+            _text(f[1])
+            for f in response.get("headers") or ()
+            if isinstance(f, list | tuple) and len(f) == 2 and _text(f[0]).lower() == "content-type"
+        ]
+        if types:
+            s["content_type"] = types[0]
+        start = request.get("timestamp_start") if isinstance(request, dict) else None
+        end = response.get("timestamp_end")
+        if isinstance(start, int | float) and isinstance(end, int | float):
+            s["duration"] = end - start
     websocket = state.get("websocket")
     if isinstance(websocket, dict) and isinstance(websocket.get("messages"), list):
         counts = [0, 0]
@@ -234,6 +246,8 @@ def _dns(state: dict[str, Any], s: dict[str, Any]) -> None:
     response = state.get("response")
     if isinstance(response, dict) and isinstance(response.get("answers"), list):
         s["answers"] = len(response["answers"])
+    if isinstance(response, dict) and isinstance(response.get("response_code"), int):
+        s["response_code"] = response["response_code"]
 
 
 def _dns_type(value: Any) -> str:

@@ -58,7 +58,7 @@ def test_stored_field_layout_is_pinned_to_its_version() -> None:
 
 
 def _as_version_1(entry: list[Any]) -> list[Any]:
-    """A stored summary as flowtui 0.5 wrote it (version 1: no HTTP or DNS columns)."""
+    """A stored summary as written before the HTTP and DNS columns (version 1)."""
     return [1, *entry[1 : len(V1_FIELDS) + 1]]
 
 
@@ -82,7 +82,7 @@ def test_version_1_capture_opens_with_http_columns(tmp_path: Path) -> None:
     flows = read_flows(capture)
     native = tmp_path / "old.flowtui"
     save_flows(native, flows, format="flowtui")
-    # every stored summary written as version 1 (what flowtui 0.5 wrote)
+    # every stored summary written as version 1 (before the HTTP and DNS columns)
     import flowtui.io.writer as writer
 
     def old_entry(flow: Any) -> list[Any] | None:
