@@ -341,7 +341,11 @@ def dns_columns(request: Any, response: Any) -> dict[str, Any]:
             rcode = _RCODE_NAMES.get(code, f"RCODE({code})")
         found = response.get("answers")
         answers = len(found) if isinstance(found, list | tuple) else None
+    names = [
+        q["name"] for q in questions or () if isinstance(q, dict) and isinstance(q.get("name"), str)
+    ]
     return {
+        "detail": " ".join(names),
         "url": url,
         "dns_name": name,
         "dns_type": qtype,
@@ -377,9 +381,9 @@ def summarize(flow: Flow) -> FlowSummary:
         )
         detail = extra.pop("detail")
     elif isinstance(flow, DNSFlow):
-        detail = " ".join(name for name, _ in flow.questions)
-        state = flow.get_state()
+        state = flow.get_state()  # mitmproxy's layout, whatever the model keeps
         extra = dns_columns(state.get("request"), state.get("response"))
+        detail = extra.pop("detail")
     start = _time(flow.timestamp_start)
     end = _end_time(flow)
     duration = extra.pop("duration") if "duration" in extra else _duration(start, end)
@@ -597,7 +601,7 @@ def _skim(state: Any) -> FlowSummary | None:
         assert request is not None
         extra = dns_columns(request, response)
         count = up = down = None
-        detail = " ".join(q["name"] for q in request["questions"])
+        detail = extra.pop("detail")
         start_f = _time(client.get("timestamp_start"))  # as `Flow.timestamp_start`
         times = [client.get("timestamp_end"), server.get("timestamp_end")]
         if error is not None:
