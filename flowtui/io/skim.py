@@ -353,19 +353,34 @@ def _value(buf: bytes, start: int, data: int, tag_at: int) -> Any:
         except ValueError:
             raise TNetStringError("invalid integer", start) from None
     if tag == 0x5D:  # ] a list: an address or ALPN offers
-        items = []
+        items: list[Any] = []
         pos = data
+        length = _LENGTH.match
         while pos < tag_at:
-            colon = buf.find(b":", pos, pos + 13)
-            digits = buf[pos:colon]
-            if colon < 0 or not digits.isdigit():
+            m = length(buf, pos, tag_at)
+            if m is None:
                 raise TNetStringError("invalid length prefix", pos)
-            item_tag = colon + 1 + int(digits)
+            item_data = m.end()
+            item_tag = item_data + int(m[1])
             if item_tag >= tag_at:
                 raise TNetStringError("value runs past its container", pos, truncated=True)
-            if buf[item_tag] in b"]}":
+            item = buf[item_tag]
+            if item == 0x3B:  # ; text (a host)
+                try:
+                    items.append(buf[item_data:item_tag].decode())
+                except UnicodeDecodeError:
+                    raise TNetStringError("invalid UTF-8 in text value", pos) from None
+            elif item == 0x23:  # # integer (a port)
+                try:
+                    items.append(int(buf[item_data:item_tag]))
+                except ValueError:
+                    raise TNetStringError("invalid integer", pos) from None
+            elif item == 0x2C:  # , bytes (an ALPN protocol)
+                items.append(buf[item_data:item_tag])
+            elif item in b"]}":
                 return parse_at(buf, start, tag_at + 1, 1)[0]  # nested: the careful way
-            items.append(_value(buf, pos, colon + 1, item_tag))
+            else:
+                items.append(_value(buf, pos, item_data, item_tag))
             pos = item_tag + 1
         return items
     return parse_at(buf, start, tag_at + 1, 1)[0]
