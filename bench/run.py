@@ -321,6 +321,12 @@ def _worker_peaks(out: dict[str, Any]) -> None:
     """Peak RSS of this process and, counted at the largest one's peak (an upper
     bound), of each index worker process (they have exited and been reaped by now)."""
     out["peak_rss_mb"] = _peak_mb()
+    me, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    out["cpu_s"] = round(me.ru_utime + me.ru_stime, 2)
+    out["index_workers_cpu_s"] = round(children.ru_utime + children.ru_stime, 2)
     workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     child = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     out["index_worker_peak_rss_mb"] = child
