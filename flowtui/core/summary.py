@@ -341,9 +341,8 @@ def dns_columns(request: Any, response: Any) -> dict[str, Any]:
             rcode = _RCODE_NAMES.get(code, f"RCODE({code})")
         found = response.get("answers")
         answers = len(found) if isinstance(found, list | tuple) else None
-    names = [
-        q["name"] for q in questions or () if isinstance(q, dict) and isinstance(q.get("name"), str)
-    ]
+    listed = questions if isinstance(questions, list | tuple) else ()
+    names = [q["name"] for q in listed if isinstance(q, dict) and isinstance(q.get("name"), str)]
     return {
         "detail": " ".join(names),
         "url": url,

@@ -23,6 +23,7 @@ scalars are decoded inline and anything else goes to the full parser.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flowtui.core.connection import Client, Server
@@ -121,20 +122,127 @@ class Layout:
     key instead of parsing it (a record that differs is walked key by key, and its
     layout learned in turn)."""
 
-    __slots__ = ("names", "steps", "unique")
+    __slots__ = ("last", "misses", "names", "shapes", "steps", "tokens", "unique")
 
     def __init__(self, keys: list[bytes], slot: str) -> None:
+        self.shapes: list[Shape] = []
+        """Shapes learned from records of this layout, the latest first (see `Shape`)."""
+        self.misses = 0
+        """Records of this layout that no shape matched."""
+        self.last: list[bytes | None] = []
+        """The short items of the last record learned from (a shape's literals are the
+        items two records had alike)."""
         self.names = frozenset(keys)
         """The keys, for checking that a state has the fields a flow has."""
         self.unique = len(self.names) == len(keys)
         """False if a key repeats (decoding keeps the last: not for the fast path)."""
+        self.tokens = [b"%d:%s;" % (len(k), k) for k in keys]
+        """Each key as written (its length prefix, the key, the text tag)."""
         self.steps = [
-            (re.compile(re.escape(b"%d:%s;" % (len(k), k)) + rb"(\d{1,12}):").match,
-             _name(k), _action(k, slot))
-            for k in keys
-        ]  # fmt: skip
+            (re.compile(re.escape(token) + rb"(\d{1,12}):").match, _name(k), _action(k, slot))
+            for token, k in zip(self.tokens, keys, strict=True)
+        ]
         """Per key: a match of its token and the value's length prefix (one C call
         checks both), its name as text, and what to do with its value."""
+
+
+_LITERAL_MAX = 24
+"""Items up to this long (key, prefix and tag aside) may be literals of a `Shape`."""
+_MAX_SHAPES = 4
+
+Segment = tuple[Callable[..., Any], str | None, int, dict[str, Any]]
+"""A `Shape`'s step: its match, the varying key's name and action, the constants."""
+
+
+class Shape:
+    """A dict's layout together with the exact bytes of the short items two records had
+    alike (a null error, a `false` flag, `HTTP/1.1`): a record whose dict has them too
+    is walked a run of keys at a time.
+
+    Each segment matches the literal items before a key whose value varies, then that
+    key and its value's length prefix; the last may be literals only. A kept literal's
+    value (`constants`) was decoded from those same bytes. A record that differs
+    anywhere fails a match and is walked key by key: a shape only saves time, it never
+    decides what a value is."""
+
+    __slots__ = ("segments",)
+
+    def __init__(self, segments: list[Segment]) -> None:
+        self.segments = segments
+
+
+def _learn_shape(buf: bytes, pos: int, end: int, layout: Layout) -> Shape | None:
+    """The shape of the dict at `buf[pos:end]` (which has `layout`'s keys) and the
+    record learned from before, or None (the first one, or nothing alike)."""
+    segments: list[Segment] = []
+    pending: list[bytes] = []
+    constants: dict[str, Any] = {}
+    before = layout.last
+    layout.last = items = []
+    steps = zip(layout.steps, layout.tokens, strict=True)
+    for i, ((match, name, action), token) in enumerate(steps):
+        m = match(buf, pos, end)
+        if m is None:
+            return None
+        vpos, vdata = m.start(1), m.end()
+        tag_at = vdata + int(m[1])
+        if tag_at >= end:
+            return None
+        item = buf[pos : tag_at + 1] if tag_at + 1 - vpos <= _LITERAL_MAX else None
+        items.append(item)
+        literal = item is not None and i < len(before) and before[i] == item
+        value: Any = None
+        if literal and action == _WANTED and buf[tag_at] in b";,#^!~":
+            try:
+                value = _value(buf, vpos, vdata, tag_at)
+            except TNetStringError:
+                literal = False
+        elif literal and action == _BACKUP:
+            literal = tag_at == vdata and buf[tag_at] == 0x7E  # null
+        elif action != _SKIP:
+            literal = False
+        if literal:
+            pending.append(re.escape(buf[pos : tag_at + 1]))
+            if action != _SKIP:
+                constants[name] = value
+        else:
+            pattern = b"".join(pending) + re.escape(token) + rb"(\d{1,12}):"
+            segments.append((re.compile(pattern).match, name, action, constants))
+            pending, constants = [], {}
+        pos = tag_at + 1
+    if pending or constants:
+        segments.append((re.compile(b"".join(pending)).match, None, _SKIP, constants))
+    if pos != end or not before or len(segments) == len(layout.steps):
+        return None
+    return Shape(segments)
+
+
+def _by_shape(
+    buf: bytes, pos: int, end: int, shape: Shape, layout: Layout
+) -> dict[str, Any] | None:
+    """`_follow` a run of keys at a time, if the dict has `shape` (else None)."""
+    out: dict[str, Any] = {}
+    for match, name, action, constants in shape.segments:
+        m = match(buf, pos, end)
+        if m is None:
+            return None
+        if constants:
+            out.update(constants)
+        if name is None:
+            pos = m.end()
+        elif action:
+            vdata = m.end()
+            tag_at = vdata + int(m[1])
+            if tag_at >= end:
+                return None
+            out[name] = _kept(buf, m.start(1), vdata, tag_at, action, name)
+            pos = tag_at + 1
+        else:
+            pos = m.end() + int(m[1]) + 1
+    if pos != end:
+        return None
+    out[" keys"] = layout
+    return out
 
 
 def _name(key: bytes) -> str:
@@ -176,8 +284,17 @@ def _dict(buf: bytes, pos: int, end: int, slot: str) -> dict[str, Any]:
     extra fields is not a flow)."""
     learned = _LEARNED.get(slot)
     if learned is not None:
+        for shape in learned.shapes:
+            out = _by_shape(buf, pos, end, shape, learned)
+            if out is not None:
+                return out
         out = _follow(buf, pos, end, learned)
         if out is not None:
+            learned.misses += 1
+            if learned.misses <= 16 or learned.misses % 64 == 0:  # a capture has few shapes
+                new = _learn_shape(buf, pos, end, learned)
+                if new is not None:
+                    learned.shapes = [new, *learned.shapes[: _MAX_SHAPES - 1]]
             return out
     out = {}
     item = _ITEM.match
@@ -214,9 +331,9 @@ def _dict(buf: bytes, pos: int, end: int, slot: str) -> dict[str, Any]:
 def _follow(buf: bytes, pos: int, end: int, layout: Layout) -> dict[str, Any] | None:
     """The dict's wanted items if its keys are exactly `layout`'s, else None.
 
-    The hot loop of the index: a skipped value costs one regex match (its key and
-    length prefix), an `int` and two additions; a value that runs past the dict makes
-    the next match fail (or the end check), so only kept values check their bounds."""
+    A skipped value costs one regex match (its key and length prefix), an `int` and two
+    additions; a value that runs past the dict makes the next match fail (or the end
+    check), so only kept values check their bounds."""
     out: dict[str, Any] = {}
     for match, name, action in layout.steps:
         m = match(buf, pos, end)
@@ -227,31 +344,7 @@ def _follow(buf: bytes, pos: int, end: int, layout: Layout) -> dict[str, Any] | 
             tag_at = vdata + int(m[1])
             if tag_at >= end:
                 return None
-            if action == _WANTED:  # the common scalars inline
-                tag = buf[tag_at]
-                if tag == 0x3B:  # ; text
-                    try:
-                        out[name] = buf[vdata:tag_at].decode()
-                    except UnicodeDecodeError:
-                        raise TNetStringError("invalid UTF-8 in text value", m.start(1)) from None
-                elif tag == 0x2C:  # , bytes
-                    out[name] = buf[vdata:tag_at]
-                elif tag == 0x7E and vdata == tag_at:  # ~ null
-                    out[name] = None
-                elif tag == 0x5E:  # ^ float
-                    try:
-                        out[name] = float(buf[vdata:tag_at])
-                    except ValueError:
-                        raise TNetStringError("invalid float", m.start(1)) from None
-                elif tag == 0x23:  # # integer
-                    try:
-                        out[name] = int(buf[vdata:tag_at])
-                    except ValueError:
-                        raise TNetStringError("invalid integer", m.start(1)) from None
-                else:
-                    out[name] = _value(buf, m.start(1), vdata, tag_at)
-            else:
-                out[name] = _take(buf, m.start(1), vdata, tag_at, action, name)
+            out[name] = _kept(buf, m.start(1), vdata, tag_at, action, name)
             pos = tag_at + 1
         else:
             pos = m.end() + int(m[1]) + 1
@@ -259,6 +352,33 @@ def _follow(buf: bytes, pos: int, end: int, layout: Layout) -> dict[str, Any] | 
         return None
     out[" keys"] = layout
     return out
+
+
+def _kept(buf: bytes, vpos: int, vdata: int, tag_at: int, action: int, name: str) -> Any:
+    """A kept value: the common scalars inline (the hot loop of the index)."""
+    if action == _WANTED:
+        tag = buf[tag_at]
+        if tag == 0x3B:  # ; text
+            try:
+                return buf[vdata:tag_at].decode()
+            except UnicodeDecodeError:
+                raise TNetStringError("invalid UTF-8 in text value", vpos) from None
+        if tag == 0x2C:  # , bytes
+            return buf[vdata:tag_at]
+        if tag == 0x7E and vdata == tag_at:  # ~ null
+            return None
+        if tag == 0x5E:  # ^ float
+            try:
+                return float(buf[vdata:tag_at])
+            except ValueError:
+                raise TNetStringError("invalid float", vpos) from None
+        if tag == 0x23:  # # integer
+            try:
+                return int(buf[vdata:tag_at])
+            except ValueError:
+                raise TNetStringError("invalid integer", vpos) from None
+        return _value(buf, vpos, vdata, tag_at)
+    return _take(buf, vpos, vdata, tag_at, action, name)
 
 
 def _take(buf: bytes, vpos: int, vdata: int, tag_at: int, action: int, name: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -375,3 +376,56 @@ def test_index_of_an_odd_http_state_equals_full_decoding(change: Any, tmp_path: 
     path.write_bytes(b"".join(tnetstring.dumps(s) for s in states))
     flows = read_flows(path)
     assert [e.summary for e in _index(path)] == [summarize(f) for f in flows]
+
+
+_VARIANTS: dict[str, list[Any]] = {
+    "marked": ["", ":star:", "x"],
+    "intercepted": [False, True],
+    "is_replay": [None, "request"],
+    "comment": ["", "c", "ü"],
+    "error": [None, {"msg": "boom", "timestamp": 1.5}],
+    "client_conn.sni": [None, "a.example", "b.example"],
+    "server_conn.tls_version": [None, "TLSv1.3", "TLSv1.2"],
+    "server_conn.alpn": [None, b"h2", b"http/1.1"],
+    "request.http_version": [b"HTTP/1.1", b"HTTP/2.0", b"HTTP/1.0"],
+    "request.method": [b"GET", b"POST", b"get"],
+    "request.authority": [b"", b"example.com:8443"],
+    "request.trailers": [None, [[b"x-t", b"1"]]],
+    "request.port": [80, 443, 8080],
+    "response.reason": [b"OK", b"", b"Not Found"],
+    "response.status_code": [200, 404, 101],
+    "response.timestamp_end": [None, 2.0e9, 1_900_000_000],
+}
+
+
+def test_index_of_records_whose_short_values_vary_equals_full_decoding(tmp_path: Path) -> None:
+    # The skim learns the short values records share and walks a run of keys at a
+    # time while the next record has them too: records that differ in any of them, in
+    # any order, are summarised exactly as decoding them, with and without workers.
+    import random
+
+    source = ROOT / "tests" / "data" / "mitmproxy-11" / "http_bodies.flows"
+    base = [tnetstring.loads(r) for r in split_records(source.read_bytes())]
+    rng = random.Random(7)
+    states = []
+    for i in range(1500):  # the first 1,000 read in this thread, the rest by workers
+        state = copy.deepcopy(base[i % len(base)])
+        for path, values in _VARIANTS.items():
+            if rng.random() < 0.2:
+                *parents, last = path.split(".")
+                target = state
+                for key in parents:
+                    target = target.get(key) if isinstance(target, dict) else None
+                if isinstance(target, dict) and last in target:
+                    target[last] = rng.choice(values)
+        states.append(state)
+    path = tmp_path / "varied.flows"
+    path.write_bytes(b"".join(tnetstring.dumps(s) for s in states))
+    expected = [summarize(f) for f in read_flows(path)]
+    assert [e.summary for e in _index(path)] == expected
+    pooled = CaptureIndexer(path, workers=2, parallel_min=0)
+    assert [e.summary for e in pooled.entries()] == expected
+    assert pooled.pooled > 0
+    from flowtui.io import skim as skim_module
+
+    assert any(layout.shapes for layout in skim_module._LEARNED.values())
