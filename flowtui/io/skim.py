@@ -235,7 +235,26 @@ def _by_shape(
             tag_at = vdata + int(m[1])
             if tag_at >= end:
                 return None
-            out[name] = _kept(buf, m.start(1), vdata, tag_at, action, name)
+            if action != _WANTED:
+                out[name] = _take(buf, m.start(1), vdata, tag_at, action, name)
+            else:  # the common scalars inline (as `_kept`)
+                tag = buf[tag_at]
+                if tag == 0x3B:  # ; text
+                    try:
+                        out[name] = buf[vdata:tag_at].decode()
+                    except UnicodeDecodeError:
+                        raise TNetStringError("invalid UTF-8", m.start(1)) from None
+                elif tag == 0x5E:  # ^ float
+                    try:
+                        out[name] = float(buf[vdata:tag_at])
+                    except ValueError:
+                        raise TNetStringError("invalid float", m.start(1)) from None
+                elif tag == 0x2C:  # , bytes
+                    out[name] = buf[vdata:tag_at]
+                elif tag == 0x7E and vdata == tag_at:  # ~ null
+                    out[name] = None
+                else:
+                    out[name] = _kept(buf, m.start(1), vdata, tag_at, action, name)
             pos = tag_at + 1
         else:
             pos = m.end() + int(m[1]) + 1
