@@ -453,7 +453,7 @@ def http_entry(
         if speedups:
             entry[f"{scenario}_speedup"] = {
                 "best": max(speedups),
-                "median": statistics.median(speedups),
+                "median": round(statistics.median(speedups), 2),
                 "worst": min(speedups),
             }
     return entry
