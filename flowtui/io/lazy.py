@@ -1,8 +1,9 @@
 """Lazy captures: an index of (id, summary, where the record is), flows decoded on demand.
 
 `index_capture()` reads a capture once, record by record, and yields an `IndexEntry`
-per flow without building Flow objects where it can (TCP/UDP, format 21: skimmed, see
-`skim.py`; flowtui's format: its msgpack state). Every other record is decoded fully,
+per flow without building Flow objects where it can (TCP, UDP and HTTP, format 21:
+skimmed, bodies as lengths, see `skim.py`; flowtui's format: its stored summary).
+Every other record is decoded fully,
 summarised and dropped. A `RecordRef` re-reads its record with `os.pread` (no shared
 file position, so the UI thread and a filter worker may read at once), decodes it with
 the same code as `FlowReader.stream()`, and hands out its raw bytes for saving.
