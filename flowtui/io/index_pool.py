@@ -5,9 +5,8 @@ with several cores the indexing thread only frames records (one small `pread` pe
 record) and worker processes skim chunks of them into summaries; the thread assembles
 the entries in file order. Workers handle the common case, the format-21 TCP, UDP and
 HTTP records that `skim` and `summarize_skim` summarise exactly, and decode other records
-in full; a
-record they cannot summarise comes back as None and the caller reads it the sequential
-way, so `UnknownFlow`s and error messages are the same with workers as without.
+in full; a record they cannot summarise comes back as None and the caller reads it the
+sequential way, so `UnknownFlow`s and error messages are the same with workers as without.
 
 The workers are plain child processes of this interpreter, given the parent's import
 path and talking length-prefixed pickles over pipes, not `multiprocessing`: that would
