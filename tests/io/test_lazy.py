@@ -410,9 +410,9 @@ def test_index_of_records_whose_short_values_vary_equals_full_decoding(tmp_path:
     states = []
     for i in range(1500):  # the first 1,000 read in this thread, the rest by workers
         state = copy.deepcopy(base[i % len(base)])
-        for path, values in _VARIANTS.items():
+        for field, values in _VARIANTS.items():
             if rng.random() < 0.2:
-                *parents, last = path.split(".")
+                *parents, last = field.split(".")
                 target = state
                 for key in parents:
                     target = target.get(key) if isinstance(target, dict) else None

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from flowtui.core import TCPFlow, TCPMessage
+from flowtui.core import HTTPFlow, TCPFlow, TCPMessage
 from flowtui.core.messages import MessageFlow
 from flowtui.core.store import PREVIEW_MESSAGES, FlowStore
 from flowtui.io import read_flows, save_flows, tnetstring
@@ -217,9 +217,13 @@ def test_a_big_flowtui_records_preview_skips_the_checksum_that_opening_checks(
         entry.ref.load()
 
 
-def _big_http_flow(body: int) -> Any:
-    from flowtui.core import HTTPFlow
+def whole_body(flow: HTTPFlow, side: str) -> bytes:
+    message = flow.request if side == "request" else flow.response
+    assert message is not None and message.raw_content is not None
+    return message.raw_content
 
+
+def _big_http_flow(body: int) -> HTTPFlow:
     flow = next(
         f
         for f in read_flows(ROOT / "tests" / "data" / "mitmproxy-11" / "http_bodies.flows")
@@ -244,10 +248,11 @@ def test_a_big_http_records_preview_reads_the_head_of_each_body(
     assert entry.summary.response_size == 3 << 20 and entry.summary.request_size == 3 << 19
     reads = _reads(monkeypatch)
     preview = entry.ref.load_head(PREVIEW_MESSAGES, 1 << 20)
-    assert preview is not None and preview.response is not None
+    assert isinstance(preview, HTTPFlow) and preview.response is not None
     head = lazy.HEAD_READ
-    assert preview.response.raw_content == flow.response.raw_content[:head]
-    assert preview.request.raw_content == flow.request.raw_content[:head]
+    body, upload = whole_body(flow, "response"), whole_body(flow, "request")
+    assert preview.response.raw_content == body[:head]
+    assert preview.request.raw_content == upload[:head]
     state, whole = preview.get_state(), flow.get_state()
     for key in ("request", "response"):
         state[key]["content"] = whole[key]["content"]

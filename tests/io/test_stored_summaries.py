@@ -77,7 +77,9 @@ def test_version_1_summaries_still_open(capture: Path) -> None:
             assert summary is None
 
 
-def test_version_1_capture_opens_with_http_columns(tmp_path: Path) -> None:
+def test_version_1_capture_opens_with_http_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     capture = ROOT / "tests" / "data" / "mitmproxy-11" / "http_bodies.flows"
     flows = read_flows(capture)
     native = tmp_path / "old.flowtui"
@@ -89,12 +91,9 @@ def test_version_1_capture_opens_with_http_columns(tmp_path: Path) -> None:
         entry = index_entry(flow)
         return None if entry is None else _as_version_1(entry)
 
-    saved = writer.index_entry
-    writer.index_entry = old_entry
-    try:
-        save_flows(native, flows, format="flowtui")
-    finally:
-        writer.index_entry = saved
+    monkeypatch.setattr(writer, "index_entry", old_entry)
+    save_flows(native, flows, format="flowtui")
+    monkeypatch.undo()
     entries, indexer = _index(native)
     assert indexer.stored == 0  # HTTP summaries of version 1 are recomputed
     assert [e.summary for e in entries] == [summarize(f) for f in read_flows(native)]
