@@ -241,13 +241,14 @@ def _http_columns(
     response: dict[str, Any] | None,
     request_size: int | None,
     response_size: int | None,
+    model: Request | None = None,
 ) -> dict[str, Any]:
     """The HTTP columns of a flow, from its request's and response's fields in their
     state's layout (`headers` as (name, value) pairs: all of them, or only the Host and
     Content-Type fields, which is all this reads). Both summaries use it: from the
     model's data, and from the fields the skim kept (bodies left out)."""
     host = request["host"]
-    pretty_host, url = _pretty(request)
+    pretty_host, url = _pretty(request, model)
     status = response["status_code"] if response is not None else None
     start = _time(request["timestamp_start"])
     end = _time(request["timestamp_end"] if response is None else response["timestamp_end"])
@@ -275,10 +276,11 @@ _PRETTY: dict[tuple[Any, ...], tuple[str, str]] = {}
 path: requests to one server share them, and computing them parses the Host header."""
 
 
-def _pretty(request: dict[str, Any]) -> tuple[str, str | None]:
+def _pretty(request: dict[str, Any], model: Request | None) -> tuple[str, str | None]:
     """`Request.pretty_host` and `Request.pretty_url` (None if they raise) of the
-    request with these fields, computed by the model; the URL's part before the path is
-    computed once per server (the model is built only then)."""
+    request with these fields, computed by its `model` (the skim's is built from the
+    fields, only when needed); the URL's part before the path is computed once per
+    server."""
     path = _text(request["path"])
     connect = request["method"].upper() == b"CONNECT"
     direct = path == "*" or connect
@@ -288,20 +290,24 @@ def _pretty(request: dict[str, Any]) -> tuple[str, str | None]:
     known = None if direct else _PRETTY.get(key)
     if known is not None:
         return known[0], known[1] + path
-    model = Request(
-        request["host"],
-        request["port"],
-        request["method"],
-        request["scheme"],
-        request["authority"],
-        request["path"],
-        request["http_version"],
-        hosts,
-        None,
-        None,
-        0.0,
-        None,
-    )
+    if model is None:
+        try:
+            model = Request(
+                request["host"],
+                request["port"],
+                request["method"],
+                request["scheme"],
+                request["authority"],
+                request["path"],
+                request["http_version"],
+                hosts,
+                None,
+                None,
+                0.0,
+                None,
+            )
+        except Exception:  # whatever the model refuses: decode the record
+            raise _Skip from None
     try:
         pretty_host, url = model.pretty_host, model.pretty_url
     except ValueError:  # an authority that does not parse: no URL to search
@@ -377,6 +383,7 @@ def summarize(flow: Flow) -> FlowSummary:
             None if response is None else _model_fields(response),
             None if req_body is None else len(req_body),
             None if resp_body is None else len(resp_body),
+            request,
         )
         detail = extra.pop("detail")
     elif isinstance(flow, DNSFlow):
