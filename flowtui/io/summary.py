@@ -214,9 +214,10 @@ def _http(state: dict[str, Any], s: dict[str, Any]) -> None:
         s["status"] = response.get("status_code")
         if isinstance(response.get("content"), bytes):
             s["response_size"] = len(response["content"])
+        fields = response.get("headers")
         types = [
             _text(f[1])
-            for f in response.get("headers") or ()
+            for f in (fields if isinstance(fields, list | tuple) else ())
             if isinstance(f, list | tuple) and len(f) == 2 and _text(f[0]).lower() == "content-type"
         ]
         if types:
