@@ -1,6 +1,12 @@
 """Read speed of mitmproxy's tnetstring format vs flowtui's msgpack format, as JSON.
 
 usage: python bench/bench_io.py [FLOWS]   (default 5000 flows built from the test fixtures)
+       python bench/bench_io.py --http [FLOWS [ROUNDS]]   (default 10,000 flows, 1 round)
+
+`--http` opens and indexes the HTTP-heavy synthetic capture (`synth.http_capture`)
+with flowtui's index pass and reads it with mitmproxy's `FlowReader`, each in its own
+process, and prints both times, peak memory and the ratios (see `run.py --http`,
+which also measures the app and writes `results-http.json`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,15 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "mitmproxy-11
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--http"]:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import run  # the benchmark's scenarios, each run in its own process
+
+        count = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
+        rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+        entry = run.http_entry(count, ("index",), rounds)
+        print(json.dumps({f"http/{count}": entry}, indent=1))
+        return
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
     pool = [f for p in sorted(DATA.glob("*.flows")) for f in read_flows(p)]
     flows = [pool[i % len(pool)] for i in range(count)]

@@ -1,6 +1,7 @@
 """flowtui's large-capture benchmark: prints JSON figures, never asserts on time.
 
 usage: python bench/run.py [--flows N ...] [--formats mitmproxy,flowtui] [--no-mitmproxy]
+       python bench/run.py --http N [N ...]
 
 For each size (default 10,000 and 100,000 flows) it builds (once, into bench/.cache/)
 a synthetic capture in both formats (see synth.py) and measures each scenario in a
@@ -13,6 +14,13 @@ fresh subprocess, so peak RSS (`ru_maxrss`) belongs to that scenario alone:
   update once the cursor rests, and peak RSS;
 - mitmproxy: mitmproxy's own `FlowReader(...).stream()` over the same file (when
   mitmproxy is installed): time and peak RSS, and the ratios to flowtui's figures.
+
+`--http N ...` measures the HTTP-heavy capture instead (`synth.http_capture`: gzip
+JSON bodies of 1-50 kB, a few WebSockets), in the same run and each in its own
+process: the app opening it until every flow is indexed and listed (`app-open`, the
+figure the TCP benchmark calls `indexed_s`), the index pass alone (`index`:
+`CaptureIndexer`, its worker processes included) and mitmproxy's reader; it writes
+`bench/results-http.json`.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ def _peak_mb() -> float:
 # -- scenarios (each runs in its own process) -------------------------------------------
 
 
-async def _app_scenario(path: Path) -> dict[str, Any]:
+async def _app_scenario(path: Path, interact: bool = True) -> dict[str, Any]:
     from flowtui.core.filters import parse
     from flowtui.ui.app import make_app
     from flowtui.ui.widgets.flow_list import FlowList
@@ -109,6 +117,9 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
         out["indexed_s"] = round(time.perf_counter() - t0, 3)
         out["flows"] = len(app.store)
         out["problem"] = app.problems.get(str(path))
+        if not interact:  # opening and indexing only (the HTTP benchmark)
+            _worker_peaks(out)
+            return out
         await pilot.pause()
         flow_list = app.query_one(FlowList)
         flow_list.focus()
@@ -302,13 +313,47 @@ async def _app_scenario(path: Path) -> dict[str, Any]:
                 for ts in [[t for n, t in full_gcs if n == name]]
             },
         }
+    _worker_peaks(out)
+    return out
+
+
+def _worker_peaks(out: dict[str, Any]) -> None:
+    """Peak RSS of this process and, counted at the largest one's peak (an upper
+    bound), of each index worker process (they have exited and been reaped by now)."""
     out["peak_rss_mb"] = _peak_mb()
-    # Index worker processes (large mitmproxy captures): they have exited and been
-    # reaped by now; count each at the largest one's peak, an upper bound.
+    me, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    out["cpu_s"] = round(me.ru_utime + me.ru_stime, 2)
+    out["index_workers_cpu_s"] = round(children.ru_utime + children.ru_stime, 2)
     workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     child = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     out["index_worker_peak_rss_mb"] = child
     out["peak_rss_total_mb"] = round(out["peak_rss_mb"] + (workers * child if child else 0), 1)
+
+
+def _index_scenario(path: Path) -> dict[str, Any]:
+    """The index pass alone: `CaptureIndexer` over the file, entries kept as the app
+    keeps them (id, summary, record reference), and frozen out of the cyclic collector
+    every 1,000 as the app does with each batch (`FlowtuiApp.on_flows_loaded`)."""
+    from flowtui.io.lazy import CaptureIndexer
+
+    t0 = time.perf_counter()
+    indexer = CaptureIndexer(path)
+    entries = []
+    for entry in indexer.entries():
+        entries.append(entry)
+        if len(entries) % 1000 == 0:
+            gc.freeze()
+    gc.freeze()
+    out: dict[str, Any] = {
+        "flows": len(entries),
+        "indexed_s": round(time.perf_counter() - t0, 3),
+        "pooled": indexer.pooled,
+        "workers": indexer.workers,
+    }
+    _worker_peaks(out)
     return out
 
 
@@ -318,9 +363,11 @@ def _mitmproxy_scenario(path: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     with path.open("rb") as f:
         flows = list(FlowReader(f).stream())
+    me = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "flows": len(flows),
         "read_s": round(time.perf_counter() - t0, 3),
+        "cpu_s": round(me.ru_utime + me.ru_stime, 2),
         "peak_rss_mb": _peak_mb(),
     }
 
@@ -363,6 +410,76 @@ def _targets(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+RESULTS_HTTP = HERE / "results-http.json"
+
+
+HTTP_TARGET_SPEEDUP = 5.9
+"""The issue's target: open and index at least this much faster than mitmproxy's reader
+(the TCP captures' speed-up at 100,000 flows), at most a third of its peak memory."""
+
+
+def http_entry(
+    flows: int, scenarios: tuple[str, ...] = ("app-open", "index"), rounds: int = 1
+) -> dict[str, Any]:
+    """The HTTP capture of `flows` flows opened by mitmproxy's reader and by flowtui
+    (`scenarios`), each in its own process, one after the other, `rounds` times; each
+    round's ratios compare figures taken minutes apart at most (the machine's load
+    changes: on a shared machine compare rounds, not runs). The CPU times (all
+    processes) are the figures the load affects least."""
+    path = synth.http_capture(flows)
+    entry: dict[str, Any] = {"file": path.name, "bytes": path.stat().st_size, "rounds": []}
+    for _ in range(rounds):
+        load = round(os.getloadavg()[0], 2)
+        mitm = _subprocess("mitmproxy", path) if _has_mitmproxy() else {}
+        done: dict[str, Any] = {"load_before": load, "mitmproxy": mitm}
+        for scenario in scenarios:
+            ours = done[scenario] = _subprocess(scenario, path)
+            if "read_s" in mitm and "indexed_s" in ours:
+                cpu = ours["cpu_s"] + ours["index_workers_cpu_s"]
+                ours["speedup_vs_mitmproxy"] = round(mitm["read_s"] / ours["indexed_s"], 2)
+                ours["cpu_ratio_vs_mitmproxy"] = round(mitm["cpu_s"] / cpu, 2)
+                ours["peak_rss_ratio_vs_mitmproxy"] = round(
+                    ours["peak_rss_total_mb"] / mitm["peak_rss_mb"], 3
+                )
+                ours["targets_met"] = (
+                    ours["speedup_vs_mitmproxy"] >= HTTP_TARGET_SPEEDUP
+                    and ours["peak_rss_ratio_vs_mitmproxy"] <= 1 / 3
+                )
+            print(json.dumps({f"{flows}/{scenario}": ours}), file=sys.stderr, flush=True)
+        entry["rounds"].append(done)
+    for scenario in scenarios:
+        speedups = [r[scenario].get("speedup_vs_mitmproxy") for r in entry["rounds"]]
+        speedups = [x for x in speedups if x is not None]
+        if speedups:
+            entry[f"{scenario}_speedup"] = {
+                "best": max(speedups),
+                "median": round(statistics.median(speedups), 2),
+                "worst": min(speedups),
+            }
+    return entry
+
+
+def http_report(sizes: list[int], results: Path | None, rounds: int = 1) -> dict[str, Any]:
+    """`http_entry` for each size, printed (and merged into `results` when given)."""
+    report: dict[str, Any] = {}
+    if results is not None and results.exists():
+        report = json.loads(results.read_text())
+    report.update(
+        {
+            "python": sys.version.split()[0],
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1,
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        }
+    )
+    for n in sizes:
+        report[f"http/{n}"] = http_entry(n, rounds=rounds)
+    if results is not None:
+        results.write_text(json.dumps(report, indent=1) + "\n")
+    print(json.dumps(report, indent=1))
+    return report
+
+
 def _has_mitmproxy() -> bool:
     try:
         import mitmproxy.io  # noqa: F401
@@ -376,16 +493,25 @@ def main() -> None:
     parser.add_argument("--flows", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--formats", default="mitmproxy,flowtui")
     parser.add_argument("--no-mitmproxy", action="store_true")
-    parser.add_argument("--scenario", choices=["app", "mitmproxy"])
+    parser.add_argument("--http", type=int, nargs="+", metavar="N")
+    parser.add_argument("--rounds", type=int, default=1, help="with --http: repeat, alternating")
+    parser.add_argument("--scenario", choices=["app", "app-open", "index", "mitmproxy"])
     parser.add_argument("file", nargs="?")
     args = parser.parse_args()
     if args.scenario:
         path = Path(args.file)
         if args.scenario == "app":
             result = asyncio.run(_app_scenario(path))
+        elif args.scenario == "app-open":
+            result = asyncio.run(_app_scenario(path, interact=False))
+        elif args.scenario == "index":
+            result = _index_scenario(path)
         else:
             result = _mitmproxy_scenario(path)
         print(json.dumps(result))
+        return
+    if args.http:
+        http_report(args.http, RESULTS_HTTP, args.rounds)
         return
     report: dict[str, Any] = {
         "python": sys.version.split()[0],

@@ -1,10 +1,13 @@
 """What the flow list and the summary filters need of a flow, without its content.
 
 `summarize(flow)` computes it from a decoded flow; `summarize_skim(state)` from a
-format-21 TCP/UDP state whose message contents and certificates may be stand-ins
-(`Blob`, only a length), which is what the index pass of a large capture produces
-without building Flow objects. The two must agree: tests compare them on every
-fixture flow. Strings are interned so 100k summaries share their hosts and versions.
+format-21 TCP, UDP, HTTP or DNS state whose message contents, bodies and certificates
+may be stand-ins (`Blob`, only a length), which is what the index pass of a large
+capture produces without building Flow objects. The two must agree: tests compare them
+on every fixture flow. Both compute the HTTP columns with `_http_columns` (from the
+request and response models; the skim builds them from the few fields it kept, bodies
+left out) and the DNS columns with `dns_columns` (from mitmproxy's state layout).
+Strings are interned so 100k summaries share their hosts and versions.
 """
 
 from __future__ import annotations
@@ -17,11 +20,19 @@ from typing import Any, NamedTuple
 from flowtui.core.connection import TLS_VERSIONS, format_address
 from flowtui.core.dns import DNSFlow
 from flowtui.core.flow import Error, Flow
-from flowtui.core.http import HTTPFlow
+from flowtui.core.http import HTTPFlow, Request, RequestData, Response, ResponseData
 from flowtui.core.messages import MessageFlow
 from flowtui.core.unknown import UnknownFlow
 
-__all__ = ["Blob", "FlowSummary", "MessageTotals", "address_texts", "summarize", "summarize_skim"]
+__all__ = [
+    "Blob",
+    "FlowSummary",
+    "MessageTotals",
+    "address_texts",
+    "dns_columns",
+    "summarize",
+    "summarize_skim",
+]
 
 
 class Blob:
@@ -102,6 +113,40 @@ class FlowSummary(NamedTuple):
     """An HTTP flow with a WebSocket (`~websocket`)."""
     size: int = 0
     """Total payload bytes (`~size`)."""
+    # -- HTTP (None or empty for other flows) ------------------------------------------
+    method: str | None = None
+    """The request method as sent (raw text, not upper-cased: `~m` searches it)."""
+    scheme: str | None = None
+    """`http` or `https`."""
+    host: str | None = None
+    """The request's target host (`Request.host`)."""
+    path: str | None = None
+    """The request path with its query (`Request.path`)."""
+    url: str | None = None
+    """What `~u` searches: the request's `pretty_url`; for DNS the first question's name."""
+    status: int | None = None
+    """The response status code (None without a response)."""
+    content_type: tuple[str, ...] = ()
+    """Every Content-Type value of the response (usually one; `~ts`, `~a`)."""
+    request_content_type: tuple[str, ...] = ()
+    """Every Content-Type value of the request (`~tq`)."""
+    request_size: int | None = None
+    """Request body bytes as stored (None without a body)."""
+    response_size: int | None = None
+    """Response body bytes as stored (None without a response or body)."""
+    domains: tuple[str, ...] = ()
+    """The request's host and its `pretty_host` (`~d`)."""
+    response: bool | None = None
+    """HTTP and DNS: whether there is a response (`~q`, `~s`); None for other flows."""
+    # -- DNS --------------------------------------------------------------------------
+    dns_name: str | None = None
+    """The first question's name."""
+    dns_type: str | None = None
+    """The first question's type, e.g. `A`, `AAAA`, `TYPE(99)`."""
+    dns_rcode: str | None = None
+    """The response code, e.g. `NOERROR`, `NXDOMAIN` (None without a response)."""
+    dns_answers: int | None = None
+    """How many answers the response holds (None without a response)."""
 
     def search_text(self) -> str:
         """Everything a substring filter should match, lower-cased."""
@@ -174,6 +219,147 @@ def _end_time(flow: Flow) -> float | None:
     return _latest(times)
 
 
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "surrogateescape")
+
+
+def _content_types(fields: Sequence[tuple[bytes, bytes]]) -> tuple[str, ...]:
+    return tuple(_i(_text(v)) for name, v in fields if name.lower() == b"content-type")
+
+
+_NO_HTTP: dict[str, Any] = {}
+
+
+def _model_fields(message: Request | Response) -> dict[str, Any]:
+    """What `_http_columns` reads of a message model, in its state's layout."""
+    data = message.data
+    return {**vars(data), "headers": data.headers.fields}
+
+
+def _http_columns(
+    request: dict[str, Any],
+    response: dict[str, Any] | None,
+    request_size: int | None,
+    response_size: int | None,
+    model: Request | None = None,
+) -> dict[str, Any]:
+    """The HTTP columns of a flow, from its request's and response's fields in their
+    state's layout (`headers` as (name, value) pairs: all of them, or only the Host and
+    Content-Type fields, which is all this reads). Both summaries use it: from the
+    model's data, and from the fields the skim kept (bodies left out)."""
+    host = request["host"]
+    pretty_host, url = _pretty(request, model)
+    status = response["status_code"] if response is not None else None
+    start = _time(request["timestamp_start"])
+    end = _time(request["timestamp_end"] if response is None else response["timestamp_end"])
+    method = _text(request["method"])
+    return {
+        "method": _i(method),
+        "scheme": _i(_text(request["scheme"])),
+        "host": _i(host),
+        "path": _text(request["path"]),
+        "url": url,
+        "status": status,
+        "content_type": () if response is None else _content_types(response["headers"]),
+        "request_content_type": _content_types(request["headers"]),
+        "request_size": request_size,
+        "response_size": response_size,
+        "domains": _strs((host, pretty_host) if pretty_host != host else (host,)),
+        "response": response is not None,
+        "duration": _duration(start, end),
+        "detail": f"{method.upper()} {url}" + (f" {status}" if status else ""),
+    }
+
+
+_PRETTY: dict[tuple[Any, ...], tuple[str, str]] = {}
+"""(pretty host, the pretty URL before its path) by everything they depend on but the
+path: requests to one server share them, and computing them parses the Host header."""
+
+
+def _pretty(request: dict[str, Any], model: Request | None) -> tuple[str, str | None]:
+    """`Request.pretty_host` and `Request.pretty_url` (None if they raise) of the
+    request with these fields, computed by its `model` (the skim's is built from the
+    fields, only when needed); the URL's part before the path is computed once per
+    server."""
+    path = _text(request["path"])
+    connect = request["method"].upper() == b"CONNECT"
+    direct = path == "*" or connect
+    hosts = tuple((k, v) for k, v in request["headers"] if k.lower() == b"host")
+    key = (request["scheme"], request["host"], request["port"], request["authority"],
+           request["http_version"], connect, hosts)  # fmt: skip
+    known = None if direct else _PRETTY.get(key)
+    if known is not None:
+        return known[0], known[1] + path
+    if model is None:
+        try:
+            model = Request(
+                request["host"],
+                request["port"],
+                request["method"],
+                request["scheme"],
+                request["authority"],
+                request["path"],
+                request["http_version"],
+                hosts,
+                None,
+                None,
+                0.0,
+                None,
+            )
+        except Exception:  # whatever the model refuses: decode the record
+            raise _Skip from None
+    try:
+        pretty_host, url = model.pretty_host, model.pretty_url
+    except ValueError:  # an authority that does not parse: no URL to search
+        return request["host"], None
+    if not direct and url.endswith(path):
+        if len(_PRETTY) > 4096:
+            _PRETTY.clear()
+        _PRETTY[key] = (pretty_host, url[: len(url) - len(path)])
+    return pretty_host, url
+
+
+_DNS_TYPE_NAMES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",
+                   28: "AAAA", 33: "SRV", 35: "NAPTR", 39: "DNAME", 41: "OPT", 43: "DS",
+                   46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 64: "SVCB", 65: "HTTPS", 99: "SPF",
+                   252: "AXFR", 255: "ANY", 257: "CAA"}  # fmt: skip
+_RCODE_NAMES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP",
+                5: "REFUSED", 6: "YXDOMAIN", 7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH",
+                10: "NOTZONE", 11: "DSOTYPENI"}  # fmt: skip
+
+
+def dns_columns(request: Any, response: Any) -> dict[str, Any]:
+    """The DNS columns from a DNS flow's `request` and `response` states (mitmproxy's
+    layout: dicts with `questions` and `answers` lists). Both summaries use it; odd
+    values give empty columns, never an error."""
+    name = qtype = url = rcode = answers = None
+    questions = request.get("questions") if isinstance(request, dict) else None
+    if isinstance(questions, list | tuple) and questions and isinstance(questions[0], dict):
+        first = questions[0]
+        if isinstance(first.get("name"), str):
+            name = url = first["name"]
+        t = first.get("type")
+        if type(t) is int:
+            qtype = _DNS_TYPE_NAMES.get(t, f"TYPE({t})")
+    if isinstance(response, dict):
+        code = response.get("response_code")
+        if type(code) is int:
+            rcode = _RCODE_NAMES.get(code, f"RCODE({code})")
+        found = response.get("answers")
+        answers = len(found) if isinstance(found, list | tuple) else None
+    listed = questions if isinstance(questions, list | tuple) else ()
+    names = [q["name"] for q in listed if isinstance(q, dict) and isinstance(q.get("name"), str)]
+    return {
+        "detail": " ".join(names),
+        "url": url,
+        "dns_name": name,
+        "dns_type": qtype,
+        "dns_rcode": rcode,
+        "dns_answers": answers,
+        "response": isinstance(response, dict),
+    }
+
+
 def summarize(flow: Flow) -> FlowSummary:
     """The summary of a decoded flow (O(messages); the store caches it per revision)."""
     from flowtui.core.filters.content import flow_size  # the filters build on core
@@ -182,18 +368,31 @@ def summarize(flow: Flow) -> FlowSummary:
     sni = client.sni or server.sni
     detail = ""
     messages = up = down = None
+    extra: dict[str, Any] = _NO_HTTP
     if isinstance(flow, MessageFlow):
         messages = len(flow.messages)
         up = sum(len(m.content) for m in flow.messages if m.from_client)
         down = sum(len(m.content) for m in flow.messages if not m.from_client)
     elif isinstance(flow, HTTPFlow):
-        status = flow.status_code
-        detail = f"{flow.method} {flow.pretty_url}" + (f" {status}" if status else "")
         messages = flow.websocket_messages
+        request, response = flow.request, flow.response
+        req_body = request.raw_content
+        resp_body = response.raw_content if response is not None else None
+        extra = _http_columns(
+            _model_fields(request),
+            None if response is None else _model_fields(response),
+            None if req_body is None else len(req_body),
+            None if resp_body is None else len(resp_body),
+            request,
+        )
+        detail = extra.pop("detail")
     elif isinstance(flow, DNSFlow):
-        detail = " ".join(name for name, _ in flow.questions)
+        state = flow.get_state()  # mitmproxy's layout, whatever the model keeps
+        extra = dns_columns(state.get("request"), state.get("response"))
+        detail = extra.pop("detail")
     start = _time(flow.timestamp_start)
     end = _end_time(flow)
+    duration = extra.pop("duration") if "duration" in extra else _duration(start, end)
     unknown = isinstance(flow, UnknownFlow)
     if isinstance(flow, UnknownFlow):
         detail = f"unreadable {flow.raw_type}: {flow.reason}"
@@ -208,7 +407,7 @@ def summarize(flow: Flow) -> FlowSummary:
         messages=messages,
         bytes_up=up,
         bytes_down=down,
-        duration=None if unknown else _duration(start, end),
+        duration=None if unknown else duration,
         marked=flow.marked,
         intercepted=flow.intercepted,
         killed=flow.error is not None and flow.error.msg == Error.KILLED_MESSAGE,
@@ -230,6 +429,7 @@ def summarize(flow: Flow) -> FlowSummary:
         replay=flow.is_replay,
         websocket=isinstance(flow, HTTPFlow) and flow.websocket is not None,
         size=flow_size(flow),
+        **extra,
     )
 
 
@@ -276,16 +476,106 @@ def _conn(state: Any) -> dict[str, Any]:
 
 
 def summarize_skim(state: Any) -> FlowSummary | None:
-    """The summary of a skimmed TCP/UDP state (format 21, no backup), or None when the
-    state needs full decoding to be summarised exactly (other types, odd values)."""
+    """The summary of a skimmed TCP, UDP, HTTP or DNS state (format 21, no backup), or
+    None when the state needs full decoding to be summarised exactly (other types, odd
+    values, a WebSocket)."""
     try:
         return _skim(state)
     except (_Skip, KeyError, TypeError, ValueError):
         return None
 
 
+def _skim_http(state: dict[str, Any]) -> tuple[dict[str, Any], float | None, int] | None:
+    """The HTTP columns, start time and payload size of a skimmed HTTP state, whose
+    request and response are checked at least as strictly as decoding checks them (what
+    decoding would convert, say a text `method`, is left to it)."""
+    if state.get("websocket") is not None:
+        return None  # rare: the full decode counts its messages
+    request, response = state["request"], state["response"]
+    req_size = _checked(request, _REQUEST_FIELDS)
+    resp_size = None if response is None else _checked(response, _RESPONSE_FIELDS)
+    columns = _http_columns(request, response, req_size, resp_size)
+    return columns, _time(request["timestamp_start"]), (req_size or 0) + (resp_size or 0)
+
+
+_MESSAGE_TYPES = {"http_version": bytes, "method": bytes, "scheme": bytes, "authority": bytes,
+                  "path": bytes, "reason": bytes, "host": str, "port": int,
+                  "status_code": int}  # fmt: skip
+_REQUEST_FIELDS = frozenset(RequestData.__dataclass_fields__)
+_RESPONSE_FIELDS = frozenset(ResponseData.__dataclass_fields__)
+
+
+def _checked(state: Any, fields: frozenset[str]) -> int | None:
+    """The body size of a request or response state (None: no body) whose fields are
+    exactly `fields` with the types the model keeps (else `_Skip`: decode it)."""
+    if not isinstance(state, dict) or state.keys() - {" keys"} != fields:
+        raise _Skip
+    for key in fields:
+        kind = _MESSAGE_TYPES.get(key)
+        if kind is not None and type(state[key]) is not kind:
+            raise _Skip
+    for key in ("timestamp_start", "timestamp_end"):
+        ts = state[key]
+        if ts is None and key == "timestamp_end":
+            continue
+        if not (type(ts) is float or (type(ts) is int and abs(ts) < _BIG)):
+            raise _Skip
+    if state["trailers"] is not None:
+        raise _Skip
+    headers = state["headers"]
+    if not isinstance(headers, list):
+        raise _Skip
+    for field in headers:
+        if (
+            not isinstance(field, list | tuple)
+            or len(field) != 2
+            or type(field[0]) is not bytes
+            or type(field[1]) is not bytes
+        ):
+            raise _Skip
+    content = state["content"]
+    if content is None:
+        return None
+    if isinstance(content, bytes | Blob):
+        return len(content)
+    raise _Skip
+
+
+_DNS_KEYS = frozenset({"id", "query", "op_code", "authoritative_answer", "truncation",
+                       "recursion_desired", "recursion_available", "reserved",
+                       "response_code", "questions", "answers", "authorities", "additionals",
+                       "timestamp"})  # fmt: skip
+
+
+_DNS_FLOW_KEYS = frozenset({"version", "type", "id", "error", "client_conn", "server_conn",
+                            "intercepted", "is_replay", "marked", "metadata", "comment",
+                            "timestamp_created", "request", "response"})  # fmt: skip
+
+
+def _dns_part(state: Any, optional: bool) -> dict[str, Any] | None:
+    """A DNS message state in mitmproxy's layout, checked as far as the columns read it
+    (anything else: decode it fully)."""
+    if state is None and optional:
+        return None
+    if not isinstance(state, dict) or set(state) - {" keys"} != _DNS_KEYS:
+        raise _Skip
+    for key in ("questions", "answers", "authorities", "additionals"):
+        records = state[key]
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise _Skip
+    for q in state["questions"]:
+        if not isinstance(q.get("name"), str) or type(q.get("type")) is not int:
+            raise _Skip
+    if type(state["response_code"]) is not int:
+        raise _Skip
+    return state
+
+
 def _skim(state: Any) -> FlowSummary | None:
-    if not isinstance(state, dict) or state.get("type") not in ("tcp", "udp"):
+    if not isinstance(state, dict):
+        return None
+    kind = state.get("type")
+    if kind not in ("tcp", "udp", "http", "dns"):
         return None
     if state.get("version") != 21 or state.get("backup") is not None:
         return None
@@ -301,42 +591,53 @@ def _skim(state: Any) -> FlowSummary | None:
     replay = state.get("is_replay")
     if replay not in (None, "request", "response") or type(state.get("intercepted")) is not bool:
         return None
-    messages = state["messages"]
-    if isinstance(messages, MessageTotals):
-        count, up, down, last = messages.count, messages.up, messages.down, messages.last
+    extra: dict[str, Any] = _NO_HTTP
+    if kind == "http":
+        http = _skim_http(state)
+        if http is None:
+            return None
+        extra, start_f, size = http
+        count = up = down = None
+        duration = extra.pop("duration")
+        detail = extra.pop("detail")
+    elif kind == "dns":
+        if set(state) - {" keys", "backup"} != _DNS_FLOW_KEYS:
+            return None
+        request, response = _dns_part(state["request"], False), _dns_part(state["response"], True)
+        assert request is not None
+        extra = dns_columns(request, response)
+        count = up = down = None
+        detail = extra.pop("detail")
+        start_f = _time(client.get("timestamp_start"))  # as `Flow.timestamp_start`
+        times = [client.get("timestamp_end"), server.get("timestamp_end")]
+        if error is not None:
+            times.append(error.get("timestamp"))
+        duration = _duration(start_f, _latest(times))
+        size = sum(
+            len(r["data"])
+            for part in (request, response or {})
+            for key in ("answers", "authorities", "additionals")
+            for r in part.get(key, ())
+            if isinstance(r.get("data"), bytes)
+        )
     else:
-        count, up, down, last = len(messages), 0, 0, None
-        for m in messages:
-            if not (isinstance(m, list) and len(m) == 3 and type(m[0]) is bool):
-                return None
-            if not isinstance(m[1], bytes | Blob) or type(m[2]) not in (float, int):
-                return None
-            if m[0]:
-                up += len(m[1])
-            else:
-                down += len(m[1])
-            last = m[2]
-    start = client.get("timestamp_start")
-    times = [client.get("timestamp_end"), server.get("timestamp_end")]
-    if count:
-        times.append(last)
-    if error is not None:
-        times.append(error.get("timestamp"))
-    end = _latest(times)
+        count, up, down, start_f, duration = _skim_messages(state, client, server, error)
+        if count is None:
+            return None
+        size, detail = up + down, ""
     sni_c, sni_s = client.get("sni"), server.get("sni")
     snis = [s for s in (sni_c, sni_s) if s]
-    start_f = _time(start)
     return FlowSummary(
-        type=_i(state["type"]),
+        type=_i(kind),
         start=start_f,
         client=_i(format_address(tuple(peer or ()))),
         server=_i(sni_c or sni_s or format_address(tuple(address) if address else None)),
-        detail="",
+        detail=detail,
         tls_version=_i(server.get("tls_version") or client.get("tls_version") or ""),
         messages=count,
         bytes_up=up,
         bytes_down=down,
-        duration=_duration(start_f, end),
+        duration=duration,
         marked=_i(marked),
         intercepted=state["intercepted"],
         killed=error is not None and error["msg"] == Error.KILLED_MESSAGE,
@@ -362,5 +663,36 @@ def _skim(state: Any) -> FlowSummary | None:
         meta=_meta(state.get("metadata")),
         replay=replay,
         websocket=False,
-        size=up + down,
+        size=size,
+        **extra,
     )
+
+
+def _skim_messages(
+    state: dict[str, Any], client: dict[str, Any], server: dict[str, Any], error: Any
+) -> tuple[Any, Any, Any, float | None, float | None]:
+    """Count, bytes up and down, start and duration of a TCP/UDP state (count None:
+    decode it fully)."""
+    messages = state["messages"]
+    if isinstance(messages, MessageTotals):
+        count, up, down, last = messages.count, messages.up, messages.down, messages.last
+    else:
+        count, up, down, last = len(messages), 0, 0, None
+        for m in messages:
+            if not (isinstance(m, list) and len(m) == 3 and type(m[0]) is bool):
+                return None, None, None, None, None
+            if not isinstance(m[1], bytes | Blob) or type(m[2]) not in (float, int):
+                return None, None, None, None, None
+            if m[0]:
+                up += len(m[1])
+            else:
+                down += len(m[1])
+            last = m[2]
+    start = client.get("timestamp_start")
+    times = [client.get("timestamp_end"), server.get("timestamp_end")]
+    if count:
+        times.append(last)
+    if error is not None:
+        times.append(error.get("timestamp"))
+    start_f = _time(start)
+    return count, up, down, start_f, _duration(start_f, _latest(times))

@@ -3,10 +3,10 @@
 Skimming tnetstring is pure Python and its records are independent, so on a machine
 with several cores the indexing thread only frames records (one small `pread` per
 record) and worker processes skim chunks of them into summaries; the thread assembles
-the entries in file order. Workers handle the common case, the format-21 TCP/UDP records
-that `skim` and `summarize_skim` summarise exactly, and decode other records in full; a
-record they cannot summarise comes back as None and the caller reads it the sequential
-way, so `UnknownFlow`s and error messages are the same with workers as without.
+the entries in file order. Workers handle the common case, the format-21 TCP, UDP and
+HTTP records that `skim` and `summarize_skim` summarise exactly, and decode other records
+in full; a record they cannot summarise comes back as None and the caller reads it the
+sequential way, so `UnknownFlow`s and error messages are the same with workers as without.
 
 The workers are plain child processes of this interpreter, given the parent's import
 path and talking length-prefixed pickles over pipes, not `multiprocessing`: that would
@@ -107,20 +107,22 @@ def skim_chunk(source: str, start: int, ends: list[int]) -> list[Skimmed]:
     out: list[Skimmed] = []
     prev = start
     for end in ends:
-        record = data[prev - start : end - start]
-        out.append(_summarise(record, prev) if len(record) == end - prev else None)
+        whole = end - start <= len(data)
+        out.append(_summarise(data, prev - start, end - start, prev) if whole else None)
         prev = end
     return out
 
 
-def _summarise(record: bytes, offset: int) -> Skimmed:
+def _summarise(data: bytes, start: int, stop: int, offset: int) -> Skimmed:
+    """The record `data[start:stop]` (at `offset` in the file), skimmed in place."""
     try:
-        skimmed = skim(record)
+        skimmed = skim(data, start, stop)
     except (TNetStringError, RecursionError, IndexError):
         skimmed = None
     summary = summarize_skim(skimmed)
     if summary is not None and isinstance(flow_id := skimmed.get("id"), str):  # type: ignore[union-attr]
         return flow_id, summary
+    record = data[start:stop]
     try:
         raw = RawRecord(0, offset, record, mitmproxy_format.decode_record, offset)
         flow = flow_from_record(raw, None, CaptureFormat.MITMPROXY)

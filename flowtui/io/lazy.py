@@ -1,8 +1,9 @@
 """Lazy captures: an index of (id, summary, where the record is), flows decoded on demand.
 
 `index_capture()` reads a capture once, record by record, and yields an `IndexEntry`
-per flow without building Flow objects where it can (TCP/UDP, format 21: skimmed, see
-`skim.py`; flowtui's format: its msgpack state). Every other record is decoded fully,
+per flow without building Flow objects where it can (TCP, UDP and HTTP, format 21:
+skimmed, bodies as lengths, see `skim.py`; flowtui's format: its stored summary).
+Every other record is decoded fully,
 summarised and dropped. A `RecordRef` re-reads its record with `os.pread` (no shared
 file position, so the UI thread and a filter worker may read at once), decodes it with
 the same code as `FlowReader.stream()`, and hands out its raw bytes for saving.
@@ -150,10 +151,15 @@ class RecordRef:
     def load_head(self, messages: int, size: int) -> Flow | None:
         """A preview of a message flow (TCP, UDP): decoded with only its first `messages`
         messages, fewer once they take `size` bytes; the rest of the record is skipped,
-        not decoded, and past `HEAD_READ` bytes not even read. None when the record has
-        no message list or does not decode that way (`load()` says why)."""
+        not decoded, and past `HEAD_READ` bytes not even read. A big HTTP record in
+        mitmproxy's format previews with each body cut to its first `HEAD_READ` bytes
+        (read only those). None when the record has no message list or does not decode
+        that way (`load()` says why)."""
         if self.raw_length > HEAD_READ:
-            flow = self._sparse_head(messages, size, HEAD_READ)
+            if self.file.format is CaptureFormat.MITMPROXY and not self._messages_first():
+                flow = self.load_capped(HEAD_READ, "http")
+            else:
+                flow = self._sparse_head(messages, size, HEAD_READ)
             if flow is not None:
                 return flow  # else a layout of its own: read it whole
         try:
@@ -170,6 +176,34 @@ class RecordRef:
             return head(payload, "messages", messages, size)
 
         return preview_from_record(RawRecord(self.index, self.offset, data, decoder, at), None)
+
+    def _messages_first(self) -> bool:
+        """True if the record's first key is `messages` (mitmproxy's TCP and UDP flows)."""
+        head = self.file.read(self.state_offset, 32)
+        colon = head.find(b":")
+        return colon > 0 and head.startswith(b"8:messages;", colon + 1)
+
+    def load_capped(self, cap: int, kind: str | None = None) -> Flow | None:
+        """The flow of a record in mitmproxy's format with every byte string longer than
+        `cap` (an HTTP body, a WebSocket message) cut to its first `cap` bytes, which
+        are all that is read of it: a preview of a flow with big bodies. None if the
+        record does not decode that way (`load()` says why) or its type is not `kind`."""
+        file, base, total = self.file, self.state_offset, self.state_length
+
+        def decoder(_: bytes) -> Any:
+            def read(at: int, length: int) -> bytes:
+                return file.read(base + at, length)
+
+            try:
+                state = tnetstring.loads_capped(read, total, cap)
+            except (tnetstring.TNetStringError, RecursionError) as e:
+                raise RecordDecodeError(str(e), 0) from None
+            if kind is not None and (not isinstance(state, dict) or state.get("type") != kind):
+                raise RecordDecodeError(f"not a {kind} flow", 0)
+            return state
+
+        record = RawRecord(self.index, self.offset, b"", decoder, self.offset)
+        return preview_from_record(record, None)
 
     def _payload(self) -> tuple[bytes, int]:
         """What a decoder reads, and where in the file it starts: the tnetstring state,

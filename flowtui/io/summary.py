@@ -26,13 +26,25 @@ __all__ = [
     "summary_from_index",
 ]
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 """The layout and meaning of a stored `FlowSummary` (`"ix": [INDEX_VERSION, *fields]`).
 Bump it whenever `FlowSummary` gains a field or `summarize()` changes what a field
-holds: a reader ignores stored summaries of any other version and decodes the state."""
+holds: a reader ignores stored summaries of versions it does not know and decodes the
+state. Version 1 (before the HTTP and DNS columns) is read for TCP and
+UDP flows, whose summaries did not change (the new fields take their defaults)."""
 INDEX_FIELDS = FlowSummary._fields
 """The field order of a stored summary at `INDEX_VERSION`."""
-_INTERNED = frozenset({"type", "client", "server", "tls_version", "marked"})
+V1_FIELDS = INDEX_FIELDS[: INDEX_FIELDS.index("size") + 1]
+"""The fields of a version-1 summary (a prefix of today's)."""
+_V1_TYPES = frozenset({"tcp", "udp"})
+"""The flow types whose version-1 summaries are still exact."""
+_V1_REST = [
+    [] if FlowSummary._field_defaults[name] == () else FlowSummary._field_defaults[name]
+    for name in INDEX_FIELDS[len(V1_FIELDS) :]
+]
+"""What a version-1 summary lacks, as stored (tuples are stored as lists)."""
+_INTERNED = frozenset({"type", "client", "server", "tls_version", "marked", "method", "scheme",
+                       "host", "dns_type", "dns_rcode"})  # fmt: skip
 _NONE = type(None)
 _KINDS: dict[str, tuple[type, ...]] = {
     **dict.fromkeys(("type", "client", "server", "detail", "tls_version", "marked"), (str,)),
@@ -44,6 +56,11 @@ _KINDS: dict[str, tuple[type, ...]] = {
     **dict.fromkeys(("src", "dst", "sni", "alpn", "tls"), (list,)),
     "replay": (str, _NONE),
     "size": (int,),
+    **dict.fromkeys(("method", "scheme", "host", "path", "url"), (str, _NONE)),
+    **dict.fromkeys(("dns_name", "dns_type", "dns_rcode"), (str, _NONE)),
+    **dict.fromkeys(("status", "request_size", "response_size", "dns_answers"), (int, _NONE)),
+    **dict.fromkeys(("content_type", "request_content_type", "domains"), (list,)),
+    "response": (bool, _NONE),
 }
 """What each stored field may hold: a file is input, and the list formats these."""
 _KIND_LIST = [frozenset(_KINDS[name]) for name in INDEX_FIELDS]
@@ -72,9 +89,14 @@ def summary_from_index(value: Any) -> FlowSummary | None:
 
     This runs once per flow when a capture opens, so it checks the field types as one
     signature (a capture has few distinct ones) and shares equal texts between flows."""
-    if type(value) is not list or len(value) != len(INDEX_FIELDS) + 1 or value[0] != INDEX_VERSION:
+    if type(value) is not list:
         return None
-    items = value[1:]
+    if len(value) == len(INDEX_FIELDS) + 1 and value[0] == INDEX_VERSION:
+        items = value[1:]
+    elif len(value) == len(V1_FIELDS) + 1 and value[0] == 1 and value[1] in _V1_TYPES:
+        items = value[1:] + _V1_REST
+    else:
+        return None
     signature = tuple(map(type, items))
     if signature not in _GOOD_SIGNATURES:
         if not all(t in kinds for t, kinds in zip(signature, _KIND_LIST, strict=True)):
@@ -101,8 +123,9 @@ def summary_from_index(value: Any) -> FlowSummary | None:
     return FlowSummary._make(items)
 
 
-SUMMARY_VERSION = 1
-"""Bumped when the meaning of a summary key changes (stored as ``"v"``)."""
+SUMMARY_VERSION = 2
+"""Bumped when the summary's keys change (stored as ``"v"``); 2 added HTTP
+``content_type`` and ``duration`` and DNS ``response_code``."""
 
 _DNS_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA",
               33: "SRV", 65: "HTTPS", 255: "ANY"}  # fmt: skip
@@ -191,6 +214,18 @@ def _http(state: dict[str, Any], s: dict[str, Any]) -> None:
         s["status"] = response.get("status_code")
         if isinstance(response.get("content"), bytes):
             s["response_size"] = len(response["content"])
+        fields = response.get("headers")
+        types = [
+            _text(f[1])
+            for f in (fields if isinstance(fields, list | tuple) else ())
+            if isinstance(f, list | tuple) and len(f) == 2 and _text(f[0]).lower() == "content-type"
+        ]
+        if types:
+            s["content_type"] = types[0]
+        start = request.get("timestamp_start") if isinstance(request, dict) else None
+        end = response.get("timestamp_end")
+        if isinstance(start, int | float) and isinstance(end, int | float):
+            s["duration"] = end - start
     websocket = state.get("websocket")
     if isinstance(websocket, dict) and isinstance(websocket.get("messages"), list):
         counts = [0, 0]
@@ -212,6 +247,8 @@ def _dns(state: dict[str, Any], s: dict[str, Any]) -> None:
     response = state.get("response")
     if isinstance(response, dict) and isinstance(response.get("answers"), list):
         s["answers"] = len(response["answers"])
+    if isinstance(response, dict) and isinstance(response.get("response_code"), int):
+        s["response_code"] = response["response_code"]
 
 
 def _dns_type(value: Any) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from flowtui.core import TCPFlow, TCPMessage
+from flowtui.core import HTTPFlow, TCPFlow, TCPMessage
 from flowtui.core.messages import MessageFlow
 from flowtui.io import read_flows, save_flows, tnetstring
 from flowtui.io.lazy import CaptureIndexer, IndexEntry
@@ -215,3 +215,63 @@ def test_a_big_flowtui_records_preview_skips_the_checksum_that_opening_checks(
     assert preview is not None and preview.get_state() == _cut(flow.get_state(), 4)
     with pytest.raises(Exception, match="checksum"):
         entry.ref.load()
+
+
+def whole_body(flow: HTTPFlow, side: str) -> bytes:
+    message = flow.request if side == "request" else flow.response
+    assert message is not None and message.raw_content is not None
+    return message.raw_content
+
+
+def _big_http_flow(body: int) -> HTTPFlow:
+    flow = next(
+        f
+        for f in read_flows(ROOT / "tests" / "data" / "mitmproxy-11" / "http_bodies.flows")
+        if isinstance(f, HTTPFlow) and f.response is not None and f.websocket is None
+    )
+    assert flow.response is not None
+    flow.response.headers["content-encoding"] = "identity"
+    flow.response.raw_content = bytes(range(256)) * (body // 256)
+    flow.request.raw_content = b"q" * (body // 2)
+    return flow
+
+
+def test_a_big_http_records_preview_reads_the_head_of_each_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowtui.io import lazy
+
+    flow = _big_http_flow(3 << 20)  # 3 MB response, 1.5 MB request body
+    path = tmp_path / "big-http.flows"
+    save_flows(path, [flow], format="mitmproxy")
+    (entry,) = _index(path)
+    assert entry.summary.response_size == 3 << 20 and entry.summary.request_size == 3 << 19
+    reads = _reads(monkeypatch)
+    preview = entry.ref.load_head(PREVIEW_MESSAGES, 1 << 20)
+    assert isinstance(preview, HTTPFlow) and preview.response is not None
+    head = lazy.HEAD_READ
+    body, upload = whole_body(flow, "response"), whole_body(flow, "request")
+    assert preview.response.raw_content == body[:head]
+    assert preview.request.raw_content == upload[:head]
+    state, whole = preview.get_state(), flow.get_state()
+    for key in ("request", "response"):
+        state[key]["content"] = whole[key]["content"]
+    assert state == whole  # everything else exactly as decoding the record gives it
+    assert sum(reads) < 2 * head + (64 << 10) * 4  # the heads, not the 4.5 MB
+
+
+def test_tnetstring_capped_loads_cuts_only_long_byte_strings() -> None:
+    value = {"a": b"x" * 100_000, "b": [b"y" * 10, "t", 1, None, {"c": b"z" * 70_000}]}
+    data = tnetstring.dumps(value)
+    reads: list[int] = []
+
+    def read(at: int, length: int) -> bytes:
+        reads.append(length)
+        return data[at : at + length]
+
+    capped = tnetstring.loads_capped(read, len(data), 1000)
+    assert capped == {"a": b"x" * 1000, "b": [b"y" * 10, "t", 1, None, {"c": b"z" * 1000}]}
+    assert sum(reads) < 10_000
+    assert tnetstring.loads_capped(read, len(data), 1 << 20) == value
+    with pytest.raises(tnetstring.TNetStringError):
+        tnetstring.loads_capped(read, len(data) + 5, 1000)

@@ -13,13 +13,21 @@ import struct
 from pathlib import Path
 from typing import Any
 
+import msgpack
 import pytest
 
 from flowtui.core.summary import FlowSummary, summarize
 from flowtui.io import FlowReader, FlowReadException, read_flows, save_flows
 from flowtui.io.lazy import CaptureIndexer, IndexEntry
 from flowtui.io.native_format import NativeStateWriter
-from flowtui.io.summary import INDEX_FIELDS, INDEX_VERSION, index_entry, summarize_state
+from flowtui.io.summary import (
+    INDEX_FIELDS,
+    INDEX_VERSION,
+    V1_FIELDS,
+    index_entry,
+    summarize_state,
+    summary_from_index,
+)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CAPTURES = [
@@ -36,13 +44,60 @@ def _index(path: Path) -> tuple[list[IndexEntry], CaptureIndexer]:
 def test_stored_field_layout_is_pinned_to_its_version() -> None:
     # Changing FlowSummary without bumping INDEX_VERSION would make readers trust stored
     # summaries of another layout: bump it, then update this pin.
-    assert INDEX_VERSION == 1
+    assert INDEX_VERSION == 2
     assert INDEX_FIELDS == FlowSummary._fields == (
         "type", "start", "client", "server", "detail", "tls_version", "messages",
         "bytes_up", "bytes_down", "duration", "marked", "intercepted", "killed", "error",
         "modified", "live", "read_only", "comment", "src", "dst", "sni", "alpn", "tls",
         "meta", "replay", "websocket", "size",
+        "method", "scheme", "host", "path", "url", "status", "content_type",
+        "request_content_type", "request_size", "response_size", "domains", "response",
+        "dns_name", "dns_type", "dns_rcode", "dns_answers",
     )  # fmt: skip
+    assert INDEX_FIELDS[: INDEX_FIELDS.index("size") + 1] == V1_FIELDS
+
+
+def _as_version_1(entry: list[Any]) -> list[Any]:
+    """A stored summary as written before the HTTP and DNS columns (version 1)."""
+    return [1, *entry[1 : len(V1_FIELDS) + 1]]
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_version_1_summaries_still_open(capture: Path) -> None:
+    # TCP and UDP summaries of version 1 are exact today and are used; HTTP and DNS
+    # ones lack the new columns and are recomputed from the state.
+    for flow in read_flows(capture):
+        entry = index_entry(flow)
+        assert entry is not None
+        old = _as_version_1(msgpack.unpackb(msgpack.packb(entry, use_bin_type=True)))
+        summary = summary_from_index(old)
+        if flow.type in ("tcp", "udp"):
+            assert summary == summarize(flow)._replace(live=False)
+        else:
+            assert summary is None
+
+
+def test_version_1_capture_opens_with_http_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    capture = ROOT / "tests" / "data" / "mitmproxy-11" / "http_bodies.flows"
+    flows = read_flows(capture)
+    native = tmp_path / "old.flowtui"
+    save_flows(native, flows, format="flowtui")
+    # every stored summary written as version 1 (before the HTTP and DNS columns)
+    import flowtui.io.writer as writer
+
+    def old_entry(flow: Any) -> list[Any] | None:
+        entry = index_entry(flow)
+        return None if entry is None else _as_version_1(entry)
+
+    monkeypatch.setattr(writer, "index_entry", old_entry)
+    save_flows(native, flows, format="flowtui")
+    monkeypatch.undo()
+    entries, indexer = _index(native)
+    assert indexer.stored == 0  # HTTP summaries of version 1 are recomputed
+    assert [e.summary for e in entries] == [summarize(f) for f in read_flows(native)]
+    assert any(e.summary.method for e in entries) and any(e.summary.status for e in entries)
 
 
 @pytest.mark.parametrize("capture", CAPTURES, ids=lambda p: f"{p.parent.name}/{p.name}")

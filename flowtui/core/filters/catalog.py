@@ -194,11 +194,24 @@ _ALL: list[Operator] = [
     ),
     Operator("size", "size", "total content bytes, e.g. `>10k`, `<=512`", _size),
     Operator(
-        "q", "none", "HTTP/DNS requests without a response", _pred(http.has_request_only, "~q")
+        "q",
+        "none",
+        "HTTP/DNS requests without a response",
+        _pred(http.has_request_only, "~q", "response", http.summary_request_only),
     ),
-    Operator("s", "none", "HTTP/DNS flows with a response", _pred(http.has_response, "~s")),
-    Operator("d", "regex", "HTTP request domain", _texts("~d", http.domain_texts)),
-    Operator("u", "regex", "HTTP URL (DNS: first question)", _texts("~u", http.url_texts)),
+    Operator(
+        "s",
+        "none",
+        "HTTP/DNS flows with a response",
+        _pred(http.has_response, "~s", "response", http.summary_has_response),
+    ),
+    Operator("d", "regex", "HTTP request domain", _texts("~d", http.domain_texts, field="domains")),
+    Operator(
+        "u",
+        "regex",
+        "HTTP URL (DNS: first question)",
+        _texts("~u", http.url_texts, field="url", field_texts=http.optional_text),
+    ),
     Operator("m", "regex", "HTTP method", lambda arg: http.Method(arg.regex(bytes))),
     Operator("c", "code", "HTTP response status code", lambda arg: http.StatusCode(int(arg.value))),
     Operator("h", "regex", "HTTP header line `name: value`", _http(http.Headers, "~h", "qs", _M)),
@@ -208,7 +221,10 @@ _ALL: list[Operator] = [
     Operator("tq", "regex", "HTTP request Content-Type", _http(http.ContentType, "~tq", "q")),
     Operator("ts", "regex", "HTTP response Content-Type", _http(http.ContentType, "~ts", "s")),
     Operator(
-        "a", "none", "HTTP assets: CSS, JavaScript, images, fonts", _pred(http.is_asset, "~a")
+        "a",
+        "none",
+        "HTTP assets: CSS, JavaScript, images, fonts",
+        _pred(http.is_asset, "~a", "content_type", http.asset_types),
     ),
 ]
 

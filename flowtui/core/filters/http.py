@@ -1,10 +1,13 @@
 """HTTP and DNS operators (`~d ~u ~m ~c ~h ~hq ~hs ~t ~tq ~ts ~a ~q ~s`).
 
-flowtui keeps DNS flows as the raw state they were read as (`flow.raw`); HTTP flows are
-modelled, and these operators read their parts' states (`http_part`). The fields
-mitmproxy's filters read (`pretty_url`, `pretty_host`, header lines, decoded bodies) are
-rebuilt here from that state, the way mitmproxy computes them. Every field is
-type-checked, a wrong type just doesn't match.
+HTTP flows are modelled: these operators read the model as mitmproxy's read theirs
+(`request.pretty_url`, `request.data.method`, the header fields, the decoded body). DNS
+flows are read through their state in mitmproxy's layout (`http_part`). Every operator
+here except the header ones (`~h ~hq ~hs`) also answers from the flow's summary
+columns (`FlowSummary.url`, `.method`, `.status`, `.content_type`, ...), which
+`flowtui.core.summary` computes from the same model properties: the flow list filters
+a lazy capture without decoding a record. Every field is type-checked, a wrong type
+just doesn't match.
 """
 
 from __future__ import annotations
@@ -16,28 +19,31 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow
-from flowtui.core.filters.nodes import Node
+from flowtui.core.filters.columns import ColumnTest, FieldTest
+from flowtui.core.filters.nodes import Node, SummaryTest
 from flowtui.core.http import Message
 from flowtui.core.serializable import Serializable
+from flowtui.core.summary import dns_columns
 
 __all__ = [
     "ASSET_TYPES",
     "BytesRegex",
     "StatusCode",
+    "asset_types",
     "content_type_values",
     "decoded_content",
     "dns_names",
     "domain_texts",
     "header_block",
     "http_part",
+    "optional_text",
+    "summary_has_response",
+    "summary_request_only",
     "url_texts",
 ]
 
 MAX_DECODED = 64 * 1024 * 1024
 """Largest decompressed body searched; a bigger one is searched up to this size."""
-
-_AUTHORITY = re.compile(r"^(?P<host>[^:]+|\[.+\])(?::(?P<port>\d+))?$")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _text(value: Any) -> str:
@@ -162,50 +168,6 @@ def decoded_content(message: Message | None) -> bytes | None:
     return content if decoded is None else decoded
 
 
-def _is_h2(request: dict[str, Any]) -> bool:
-    return _text(request.get("http_version")) in ("HTTP/2.0", "HTTP/3")
-
-
-def _host_header(request: dict[str, Any]) -> str | None:
-    if _is_h2(request):
-        authority = _text(request.get("authority"))
-        if authority:
-            return authority
-    value = _header(request, b"host")
-    return None if value is None else _text(value)
-
-
-def _parse_authority(authority: str) -> tuple[str, int | None]:
-    m = _AUTHORITY.match(authority)
-    if not m:
-        return authority, None
-    host = m["host"]
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    return host, int(m["port"]) if m["port"] else None
-
-
-def _hostport(scheme: str, host: str, port: Any) -> str:
-    return host if _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
-
-
-def _pretty_url(request: dict[str, Any]) -> str:
-    """mitmproxy's `Request.pretty_url`: the Host header preferred over the target host."""
-    scheme, host, port = (
-        _text(request.get("scheme")),
-        _text(request.get("host")),
-        request.get("port"),
-    )
-    path = _text(request.get("path"))
-    if _text(request.get("method")).upper() == "CONNECT":
-        return _text(request.get("authority"))
-    host_header = _host_header(request)
-    if host_header:
-        host, parsed_port = _parse_authority(host_header)
-        port = parsed_port or _DEFAULT_PORTS.get(scheme) or 443
-    return f"{scheme}://{_hostport(scheme, host, port)}{'' if path == '*' else path}"
-
-
 def dns_names(flow: Flow) -> list[str]:
     """The question names of a DNS query."""
     request = http_part(flow, "request") or {}
@@ -216,23 +178,35 @@ def dns_names(flow: Flow) -> list[str]:
 
 
 def url_texts(flow: Flow) -> Sequence[str]:
-    """`~u`: the pretty URL of an HTTP request, the first question of a DNS query."""
+    """`~u`: the pretty URL of an HTTP request, the first question of a DNS query (as
+    the summary's `url`)."""
     if isinstance(flow, HTTPFlow):
-        request = http_part(flow, "request")
-        return (_pretty_url(request),) if request else ()
+        try:
+            return (flow.request.pretty_url,)
+        except ValueError:
+            return ()
     if isinstance(flow, DNSFlow):
-        return dns_names(flow)[:1]
+        url = dns_columns(http_part(flow, "request"), None)["url"]
+        return () if url is None else (url,)
     return ()
 
 
+def optional_text(value: str | None) -> Sequence[str]:
+    """A summary field holding one text or None, as texts to search."""
+    return () if value is None else (value,)
+
+
 def domain_texts(flow: Flow) -> Sequence[str]:
-    """`~d`: the request's host and its pretty host (from the Host header)."""
-    request = http_part(flow, "request") if isinstance(flow, HTTPFlow) else None
-    if request is None:
+    """`~d`: the request's host and its pretty host (from the Host header), as the
+    summary's `domains`."""
+    if not isinstance(flow, HTTPFlow):
         return ()
-    host = _text(request.get("host"))
-    header = _host_header(request)
-    return (host, _parse_authority(header)[0]) if header else (host,)
+    host = flow.request.host
+    try:
+        pretty = flow.request.pretty_host
+    except ValueError:
+        pretty = host
+    return (host, pretty) if pretty != host else (host,)
 
 
 ASSET_TYPES = tuple(
@@ -250,11 +224,28 @@ ASSET_TYPES = tuple(
 """Response content types `~a` counts as assets (as mitmproxy)."""
 
 
+def _model_content_types(message: Message | None) -> list[bytes]:
+    if message is None:
+        return []
+    return [v for k, v in message.headers.fields if k.lower() == b"content-type"]
+
+
+def _encoded(texts: Sequence[str]) -> list[bytes]:
+    """Summary texts back to the bytes they were decoded from."""
+    return [t.encode("utf-8", "surrogateescape") for t in texts]
+
+
 def is_asset(flow: Flow) -> bool:
-    response = http_part(flow, "response") if isinstance(flow, HTTPFlow) else None
-    if response is None:
+    """`~a`: the response's Content-Type names a script, style sheet, image or font."""
+    if not isinstance(flow, HTTPFlow):
         return False
-    values = content_type_values(response)
+    values = _model_content_types(flow.response)
+    return any(rx.search(v) for rx in ASSET_TYPES for v in values)
+
+
+def asset_types(texts: tuple[str, ...]) -> bool:
+    """`~a` on the summary's response `content_type`."""
+    values = _encoded(texts)
     return any(rx.search(v) for rx in ASSET_TYPES for v in values)
 
 
@@ -298,35 +289,87 @@ class BytesRegex(Node):
 
 
 class Headers(BytesRegex):
-    """`~h`, `~hq`, `~hs`: a regex over the `name: value` header lines."""
+    """`~h`, `~hq`, `~hs`: a regex over the `name: value` header lines (mitmproxy's
+    `bytes(headers)`), read from the model's fields."""
 
-    def values(self, message: dict[str, Any]) -> list[bytes]:
-        return [header_block(message)]
+    def __call__(self, flow: Flow) -> bool:
+        if not isinstance(flow, HTTPFlow):
+            return False
+        search = self.regex.search
+        for key in self.parts:
+            message = flow.request if key == "q" else flow.response
+            if message is not None and search(_header_lines(message)):
+                return True
+        return False
+
+
+def _header_lines(message: Message) -> bytes:
+    lines = [name + b": " + value for name, value in message.headers.fields]
+    return b"\r\n".join(lines) + b"\r\n" if lines else b""
+
+
+_CT_FIELDS = {"q": "request_content_type", "s": "content_type"}
 
 
 class ContentType(BytesRegex):
-    """`~t`, `~tq`, `~ts`: a regex over the Content-Type header."""
+    """`~t`, `~tq`, `~ts`: a regex over each Content-Type header value (summaries: the
+    `request_content_type` and `content_type` columns)."""
 
-    def values(self, message: dict[str, Any]) -> list[bytes]:
-        return content_type_values(message)
+    def __call__(self, flow: Flow) -> bool:
+        if not isinstance(flow, HTTPFlow):
+            return False
+        search = self.regex.search
+        for key in self.parts:
+            message = flow.request if key == "q" else flow.response
+            if any(search(v) for v in _model_content_types(message)):
+                return True
+        return False
+
+    def _value_test(self, texts: tuple[str, ...]) -> bool:
+        search = self.regex.search
+        return any(search(v) for v in _encoded(texts))
+
+    def on_summary(self) -> SummaryTest | None:
+        tests = [FieldTest(_CT_FIELDS[key], self._value_test) for key in self.parts]
+        if len(tests) == 1:
+            return tests[0]
+        return lambda s: any(t(s) for t in tests)
+
+    def on_columns(self) -> ColumnTest | None:
+        fields = [_CT_FIELDS[key] for key in self.parts]
+        test = self._value_test
+
+        def select(table: Any) -> int:
+            mask = 0
+            for field in fields:
+                mask |= table.field_mask(field, test)
+            return mask
+
+        return select
 
 
 class Method(Node):
-    """`~m`: a regex over the request method."""
+    """`~m`: a regex over the request method as sent (summaries: `method`)."""
 
     def __init__(self, regex: re.Pattern[bytes]) -> None:
         self.regex = regex
 
     def __call__(self, flow: Flow) -> bool:
-        request = http_part(flow, "request") if isinstance(flow, HTTPFlow) else None
-        return request is not None and bool(self.regex.search(_bytes(request.get("method"))))
+        return isinstance(flow, HTTPFlow) and bool(self.regex.search(flow.request.data.method))
+
+    def on_summary(self) -> SummaryTest | None:
+        search = self.regex.search
+        return FieldTest(
+            "method",
+            lambda v: v is not None and bool(search(v.encode("utf-8", "surrogateescape"))),
+        )
 
     def dump(self) -> str:
         return f"~m({self.regex.pattern!r})"
 
 
 class StatusCode(Node):
-    """`~c CODE`: the response status code equals CODE."""
+    """`~c CODE`: the response status code equals CODE (summaries: `status`)."""
 
     def __init__(self, code: int) -> None:
         self.code = code
@@ -334,5 +377,19 @@ class StatusCode(Node):
     def __call__(self, flow: Flow) -> bool:
         return isinstance(flow, HTTPFlow) and flow.status_code == self.code
 
+    def on_summary(self) -> SummaryTest | None:
+        code = self.code
+        return FieldTest("status", lambda v: v == code)
+
     def dump(self) -> str:
         return f"~c({self.code})"
+
+
+def summary_has_response(value: bool | None) -> bool:
+    """`~s` on the summary's `response` column (None: neither HTTP nor DNS)."""
+    return value is True
+
+
+def summary_request_only(value: bool | None) -> bool:
+    """`~q` on the summary's `response` column."""
+    return value is False
