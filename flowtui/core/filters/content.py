@@ -6,15 +6,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import operator
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow
 from flowtui.core.filters.columns import ColumnTest, FieldTest
-from flowtui.core.filters.http import decoded_content, http_part, url_texts
+from flowtui.core.filters.http import decoded_content, url_texts
 from flowtui.core.filters.nodes import Node, RawTest, SummaryTest
 from flowtui.core.filters.regex import literal_bytes
 from flowtui.core.messages import MessageFlow
@@ -28,63 +26,6 @@ def _ws_messages(flow: HTTPFlow) -> Iterator[tuple[bool, bytes]]:
     if flow.websocket is not None:
         for m in flow.websocket.messages:
             yield m.from_client, m.content
-
-
-def _domain_name(data: bytes) -> str:
-    """RDATA labels to a name (no compression pointers, as mitmproxy); ValueError if bad."""
-    labels, pos = [], 0
-    while pos < len(data) and data[pos]:
-        size = data[pos]
-        if size >= 64 or pos + 1 + size > len(data):
-            raise ValueError("bad label")
-        labels.append(data[pos + 1 : pos + 1 + size].decode("idna"))
-        pos += 1 + size
-    if pos != len(data) - 1:
-        raise ValueError("trailing data")
-    return ".".join(labels)
-
-
-def _record_text(record: dict[str, Any]) -> str:
-    """A resource record's data as mitmproxy's `str(ResourceRecord)` shows it."""
-    data, rtype = record.get("data"), record.get("type")
-    if not isinstance(data, bytes):
-        return ""
-    try:
-        if rtype == 1:
-            return str(ipaddress.IPv4Address(data))
-        if rtype == 28:
-            return str(ipaddress.IPv6Address(data))
-        if rtype in (2, 5, 12):
-            return _domain_name(data)
-        if rtype == 16:
-            return data.decode("utf-8")
-    except (ValueError, UnicodeError):
-        return f"0x{data.hex()} (invalid data)"
-    return f"0x{data.hex()}"
-
-
-_DNS_SECTIONS = ("questions", "answers", "authorities", "additionals")
-
-
-def _dns_records(message: dict[str, Any] | None) -> Iterator[tuple[str, dict[str, Any]]]:
-    for section in _DNS_SECTIONS:
-        records = (message or {}).get(section)
-        if isinstance(records, list | tuple):
-            yield from ((section, r) for r in records if isinstance(r, dict))
-
-
-def _dns_content(message: dict[str, Any] | None) -> bytes | None:
-    """mitmproxy's `dns.Message.content`: question names and record data as text lines."""
-    if message is None:
-        return None
-    lines = []
-    for section, record in _dns_records(message):
-        if section == "questions":
-            name = record.get("name")
-            lines.append(name if isinstance(name, str) else "")
-        else:
-            lines.append(_record_text(record))
-    return "\r\n".join(lines).encode("utf-8", "surrogateescape")
 
 
 def payloads(flow: Flow, side: str) -> Iterator[bytes]:
@@ -102,11 +43,10 @@ def payloads(flow: Flow, side: str) -> Iterator[bytes]:
         for from_client, content in _ws_messages(flow):
             if want_client if from_client else want_server:
                 yield content
-    elif isinstance(flow, DNSFlow):
-        for key, wanted in (("request", want_client), ("response", want_server)):
-            dns_content = _dns_content(http_part(flow, key)) if wanted else None
-            if dns_content is not None:
-                yield dns_content
+    elif isinstance(flow, DNSFlow):  # mitmproxy's `Message.content`: names and record data
+        for query, wanted in ((flow.request, want_client), (flow.response, want_server)):
+            if wanted and query is not None and query.content is not None:
+                yield query.content
 
 
 _CONTEXT = re.compile(rb"\\[bBAZ]|[\^$]|\(\?[=!<]")
@@ -195,12 +135,7 @@ def flow_size(flow: Flow) -> int:
             total += len(content) if content is not None else 0
         return total
     if isinstance(flow, DNSFlow):  # record data, as mitmproxy's `Message.size`
-        return sum(
-            len(r["data"])
-            for key in ("request", "response")
-            for section, r in _dns_records(http_part(flow, key))
-            if section != "questions" and isinstance(r.get("data"), bytes)
-        )
+        return sum(m.size for m in (flow.request, flow.response) if m is not None)
     return 0
 
 

@@ -2,7 +2,8 @@
 
 HTTP flows are modelled: these operators read the model as mitmproxy's read theirs
 (`request.pretty_url`, `request.data.method`, the header fields, the decoded body). DNS
-flows are read through their state in mitmproxy's layout (`http_part`). Every operator
+flows' names and columns are read through their state in mitmproxy's layout
+(`http_part`, as the index reads them); their bodies through the model. Every operator
 here except the header ones (`~h ~hq ~hs`) also answers from the flow's summary
 columns (`FlowSummary.url`, `.method`, `.status`, `.content_type`, ...), which
 `flowtui.core.summary` computes from the same model properties: the flow list filters
