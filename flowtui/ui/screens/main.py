@@ -17,13 +17,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from flowtui.core import Flow
+from flowtui.store import OrderKey
 from flowtui.ui.commands import BY_ID, COMMANDS, bindings, keys_for
 from flowtui.ui.control import Said, read_only
 from flowtui.ui.safe_text import clean, notify
 from flowtui.ui.screens.detail_loader import LARGE_RECORD, PREVIEW_AT_ONCE, DetailLoader
 from flowtui.ui.screens.dialogs import CommentDialog, FilterDialog
 from flowtui.ui.screens.help import HelpScreen
-from flowtui.ui.screens.prompts import ConfirmDialog, InputDialog
+from flowtui.ui.screens.prompts import ConfirmDialog, InputDialog, OrderDialog, order_label
 from flowtui.ui.session import UNDOABLE_CLEAR, plural
 from flowtui.ui.view_filter import FilterProblem, compile_filter
 from flowtui.ui.widgets.connection_pane import ConnectionPane
@@ -52,6 +53,14 @@ def check_marker(text: str) -> str | None:
     return f"{text or 'nothing'}: not an emoji shortcode (like :grapes:) or one character"
 
 
+def _order_text(order: OrderKey | None, reverse: bool) -> str:
+    """The status bar's order: empty for the numbers' order, else `by size` (and `↑`
+    when reversed, last first)."""
+    if order is None:
+        return "reversed" if reverse else ""
+    return f"by {order_label(order)}{' ↑' if reverse else ''}"
+
+
 class MainScreen(Screen[None]):
     """Flows, details, status bar and footer."""
 
@@ -74,7 +83,7 @@ class MainScreen(Screen[None]):
         yield FlowList(app.store, tz=app.tz, follow=follow, id="flows")
         with TabbedContent(id="detail"):
             with TabPane("Messages", id="tab-messages"):
-                yield MessageView(id="messages")
+                yield MessageView(id="messages", view_mode=app.config.view_mode)
             with TabPane("Connection", id="tab-connection"):
                 yield ConnectionPane(id="connection", now=app.now, tz=app.tz)
         yield FlowInfo(app.store, id="flow-info")
@@ -119,6 +128,8 @@ class MainScreen(Screen[None]):
             modified=store.modified_count,
             unsaved=app.changes > 0,
             filter=app.filter_text,
+            order=_order_text(store.view.order, store.view.reverse),
+            marked_only=store.view.marked_only,
         )
 
     def say(self, message: str | Said | None, severity: str = "information") -> None:
@@ -282,6 +293,32 @@ class MainScreen(Screen[None]):
             f"Files are not changed until you save; {undo}."
         )
         self.app.push_screen(ConfirmDialog("Clear the flow list", question, yes="Clear"), done)
+
+    def action_order(self) -> None:
+        """`o`: ask what to order the list by (mitmproxy's orders, or the numbers)."""
+        view = self.ft.store.view
+
+        def done(answer: tuple[OrderKey | None] | None) -> None:
+            if answer is not None:
+                view.set_order(answer[0])
+                self.say(f"Ordered by {order_label(view.order)}.")
+                self.refresh_status()
+
+        self.app.push_screen(OrderDialog(view.order), done)
+
+    def action_reverse(self) -> None:
+        """`v`: reverse the list's order."""
+        view = self.ft.store.view
+        view.set_reverse(not view.reverse)
+        self.refresh_status()
+
+    def action_marked_only(self) -> None:
+        """`M`: show only the marked flows, or all of them again."""
+        view = self.ft.store.view
+        view.set_marked_only(not view.marked_only)
+        if view.marked_only and not len(view):
+            self.say("No flow is marked: the list is empty until one is (M shows all).")
+        self.refresh_status()
 
     def action_load_file(self) -> None:
         def check(text: str) -> str | None:

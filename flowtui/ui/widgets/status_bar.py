@@ -42,6 +42,10 @@ class StatusInfo:
     """The live connection's state: ``connected``, ``lost: ...; retrying in 2s`` ..."""
     follow: bool = False
     """Follow mode: the newest flow stays in view."""
+    order: str = ""
+    """The list's order when not the flows' numbers (``by size ↑``)."""
+    marked_only: bool = False
+    """Only marked flows are shown (`M`)."""
 
 
 class StatusBar(Static):
@@ -113,6 +117,10 @@ class StatusBar(Static):
             text.append(clean(", ")).append(number(i.marked, ",")).append(clean(" marked"))
         if i.modified:
             text.append(clean(", ")).append(number(i.modified, ",")).append(clean(" modified"))
+        if i.marked_only:
+            text.append(concat(sep, clean("marked only")), style="bold")
+        if i.order:
+            text.append(concat(sep, clean(i.order)))
         if i.follow:
             text.append(concat(sep, clean("follow")), style="cyan")
         if i.filter:
