@@ -17,7 +17,10 @@ from dataclasses import dataclass
 
 from flowtui.ui.contentviews.auto import choose
 from flowtui.ui.contentviews.base import Context, View, ViewError, parse_content_type
+from flowtui.ui.contentviews.code import css_view, javascript_view
+from flowtui.ui.contentviews.forms import multipart_view, table, urlencoded_view
 from flowtui.ui.contentviews.json_view import json_view
+from flowtui.ui.contentviews.markup import html_view, xml_view
 from flowtui.ui.contentviews.plain import hex_view, text_view
 from flowtui.ui.safe_text import SafeStr, SafeText, clean
 
@@ -63,6 +66,12 @@ _VIEWS: dict[str, View] = {
     "text": text_view,
     "hex": hex_view,
     "json": json_view,
+    "urlencoded": urlencoded_view,
+    "multipart": multipart_view,
+    "javascript": javascript_view,
+    "css": css_view,
+    "xml": xml_view,
+    "html": html_view,
 }
 for _name in VIEW_NAMES[1:]:
     _VIEWS.setdefault(_name, _not_yet(_name))
@@ -182,6 +191,4 @@ def render(
 
 def render_query(query: Sequence[tuple[str, str]]) -> Rendered:
     """A request's query string (name, value pairs in order) as a two-column table."""
-    from flowtui.ui.contentviews.forms import table
-
     return Rendered(view="query", lines=list(table(query)), error=None, complete=True)
