@@ -19,9 +19,12 @@ from flowtui.ui.contentviews.auto import choose
 from flowtui.ui.contentviews.base import Context, View, ViewError, parse_content_type
 from flowtui.ui.contentviews.code import css_view, javascript_view
 from flowtui.ui.contentviews.forms import multipart_view, table, urlencoded_view
+from flowtui.ui.contentviews.image import image_view
 from flowtui.ui.contentviews.json_view import json_view
 from flowtui.ui.contentviews.markup import html_view, xml_view
+from flowtui.ui.contentviews.msgpack_view import msgpack_view
 from flowtui.ui.contentviews.plain import hex_view, text_view
+from flowtui.ui.contentviews.protobuf import protobuf_view
 from flowtui.ui.safe_text import SafeStr, SafeText, clean
 
 __all__ = [
@@ -53,15 +56,6 @@ VIEW_NAMES: tuple[str, ...] = (
 """Every view, in the order a key cycles through them; "auto" picks one of the others."""
 
 
-def _not_yet(name: str) -> View:
-    def view(data: bytes, ctx: Context) -> Iterator[SafeText]:
-        if name:  # always: a generator that fails on its first step
-            raise ViewError(f"the {name} view is not available yet")
-        yield from ()
-
-    return view
-
-
 _VIEWS: dict[str, View] = {
     "text": text_view,
     "hex": hex_view,
@@ -72,9 +66,10 @@ _VIEWS: dict[str, View] = {
     "css": css_view,
     "xml": xml_view,
     "html": html_view,
+    "msgpack": msgpack_view,
+    "protobuf": protobuf_view,
+    "image": image_view,
 }
-for _name in VIEW_NAMES[1:]:
-    _VIEWS.setdefault(_name, _not_yet(_name))
 
 
 @dataclass(frozen=True)
