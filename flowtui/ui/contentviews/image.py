@@ -264,18 +264,22 @@ def _webp(data: bytes, info: Info) -> None:
             ]
             if features:
                 info.append(("Features", ", ".join(features)))
-        elif kind == b"VP8 " and len(body) >= 10 and not any(k == "Dimensions" for k, _ in info):
-            if body[3:6] != b"\x9d\x01\x2a":
-                raise ViewError("not a WebP: a VP8 frame without its start code")
-            width, height = struct.unpack("<HH", body[6:10])
-            info.append(_dims(width & 0x3FFF, height & 0x3FFF))
-            info.append(("Encoding", "lossy (VP8)"))
-        elif kind == b"VP8L" and len(body) >= 5 and not any(k == "Dimensions" for k, _ in info):
-            if body[0] != 0x2F:
-                raise ViewError("not a WebP: a VP8L frame without its signature")
-            bits = int.from_bytes(body[1:5], "little")
-            info.append(_dims((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
-            info.append(("Encoding", "lossless (VP8L)"))
+        elif kind in (b"VP8 ", b"VP8L") and not any(k == "Encoding" for k, _ in info):
+            known = any(k == "Dimensions" for k, _ in info)  # from VP8X
+            if kind == b"VP8 " and len(body) >= 10:
+                if body[3:6] != b"\x9d\x01\x2a":
+                    raise ViewError("not a WebP: a VP8 frame without its start code")
+                width, height = struct.unpack("<HH", body[6:10])
+                if not known:
+                    info.append(_dims(width & 0x3FFF, height & 0x3FFF))
+                info.append(("Encoding", "lossy (VP8)"))
+            elif kind == b"VP8L" and len(body) >= 5:
+                if body[0] != 0x2F:
+                    raise ViewError("not a WebP: a VP8L frame without its signature")
+                bits = int.from_bytes(body[1:5], "little")
+                if not known:
+                    info.append(_dims((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
+                info.append(("Encoding", "lossless (VP8L)"))
         elif kind == b"ANMF":
             frames += 1
         elif kind == b"EXIF":
