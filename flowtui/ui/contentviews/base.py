@@ -52,9 +52,11 @@ class Context:
         if not name:
             return None
         try:
-            return codecs.lookup(name).name
+            info = codecs.lookup(name)
         except (LookupError, ValueError):
             return None
+        # "rot13", "base64" and friends are codecs but not text encodings.
+        return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
 View = Callable[[bytes, Context], Iterator[SafeText]]

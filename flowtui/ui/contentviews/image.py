@@ -50,7 +50,7 @@ def _dims(width: int, height: int) -> tuple[str, str]:
     return "Dimensions", f"{width} × {height} px"
 
 
-def _text(raw: bytes, encoding: str = "latin-1") -> str:
+def _text(raw: bytes, encoding: str = "utf-8") -> str:
     return raw[:TEXT_LIMIT].decode(encoding, "backslashreplace")
 
 
@@ -92,16 +92,16 @@ def _png(data: bytes, info: Info) -> None:
                 info.append(("Aspect", f"{x} × {y}"))
         elif kind == b"tEXt":
             key, _, value = body.partition(b"\x00")
-            info.append((_text(key), _text(value)))
+            info.append((_text(key, "latin-1"), _text(value, "latin-1")))
         elif kind == b"zTXt":
             key, _, value = body.partition(b"\x00")
-            info.append((_text(key), _text(_inflate(value[1:]))))
+            info.append((_text(key, "latin-1"), _text(_inflate(value[1:]), "latin-1")))
         elif kind == b"iTXt":
             key, _, rest = body.partition(b"\x00")
             compressed = rest[:1] == b"\x01"
             _, _, rest = rest[2:].partition(b"\x00")  # language tag
             _, _, value = rest.partition(b"\x00")  # translated keyword
-            info.append((_text(key), _text(_inflate(value) if compressed else value, "utf-8")))
+            info.append((_text(key, "latin-1"), _text(_inflate(value) if compressed else value)))
         elif kind == b"tIME" and len(body) >= 7:
             y, mo, d, h, mi, s = struct.unpack(">HBBBBB", body[:7])
             info.append(("Modified", f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}"))
