@@ -643,3 +643,26 @@ def test_incremental_rendering_equals_the_whole(ctype: str, body: bytes) -> None
     assert stream.view == whole.view and stream.error == whole.error
     assert _styled(lines) == _styled(whole.lines)
     assert len(whole.lines) > 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<a " + b"b" * 200,  # an attribute list: once exponential in its length
+        b'<a "' * 5000 + b">",  # quotes that never close a tag: once rescanned per `<`
+        b"</a " * 5000,
+        b"<!x[" + b"]a<" * 5000,
+    ],
+)
+def test_broken_markup_is_shown_in_linear_time(body: bytes) -> None:
+    """These bodies took seconds to hours with backtracking patterns; no timing here:
+    a regression would simply not finish."""
+    result = render(body, view="xml")
+    assert result.error is None
+    shown = "".join(line.plain.strip() for line in result.lines).replace(" ", "")
+    assert shown == body.decode().replace(" ", "")  # nothing hidden, nothing added
+
+
+def test_text_around_a_stray_angle_bracket_stays_one_line() -> None:
+    result = render(b"<p>1 < 2 and 3 > 1</p><x></x junk>", view="html")
+    assert _plain(result.lines) == ["<p>1 < 2 and 3 > 1</p>", "<x></x junk>"]
