@@ -522,21 +522,30 @@ def _info(lines: object) -> dict[str, str]:
         ("WEBP", "image/webp", "WebP", {}),
         ("WEBP", "image/webp", "WebP", {"lossless": True}),
         ("BMP", "image/bmp", "BMP", {}),
-        ("TIFF", "image/tiff", None, {}),
+        ("TIFF", "image/tiff", "TIFF", {}),
+        ("TIFF", "image/tiff", "TIFF", {"compression": "tiff_lzw"}),
+        ("AVIF", "image/avif", "AVIF", {}),
     ],
 )
-def test_image_dimensions_match_pillows(fmt: str, ctype: str, kind: str | None, kw: dict) -> None:
+def test_image_dimensions_match_pillows(fmt: str, ctype: str, kind: str, kw: dict) -> None:
     body = _encode(fmt, (123, 45), **kw)
     result = render(body, content_type=ctype)
-    if kind is None:  # a format the view does not read: it says so
-        assert result.error is not None and "not an image of a known format" in result.error
-        return
     assert result.view == "image" and result.error is None, result.error
     info = _info(result.lines)
     assert info["Type"].startswith(kind)
     width, height = Image.open(io.BytesIO(body)).size
     assert info["Dimensions"] == f"{width} × {height} px" == "123 × 45 px"
     assert info["Size"] == f"{len(body):,} bytes"
+
+
+def test_an_image_of_an_unknown_format_says_so() -> None:
+    body = b"\x00\x00\x00\x0cjP  \r\n\x87\n" + bytes(40)  # JPEG 2000
+    result = render(body, content_type="image/jp2")
+    assert result.view == "image" and result.error is not None
+    assert "not an image of a known format (it starts with 00 00 00 0c 6a 50 20 20)" in (
+        result.error
+    )
+    assert _plain(result.lines) == _plain(render(body, view="hex").lines)
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "GIF", "JPEG"])
