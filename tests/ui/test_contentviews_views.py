@@ -675,3 +675,11 @@ def test_broken_markup_is_shown_in_linear_time(body: bytes) -> None:
 def test_text_around_a_stray_angle_bracket_stays_one_line() -> None:
     result = render(b"<p>1 < 2 and 3 > 1</p><x></x junk>", view="html")
     assert _plain(result.lines) == ["<p>1 < 2 and 3 > 1</p>", "<x></x junk>"]
+
+
+def test_the_query_view_reads_bytes_as_a_query_string() -> None:
+    for body in (b"a=1&b=%C3%BC+x", b"?a=1&b=%C3%BC+x", b"/path?a=1&b=%C3%BC+x#frag"):
+        result = render(body, view="query")
+        assert result.view == "query" and _plain(result.lines) == ["a  1", "b  ü x"]
+    assert render(b"a=1", view="query").lines[0].plain == render_query([("a", "1")]).lines[0].plain
+    assert choose(b"a=1", None) != "query"  # a body is never auto's query

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from flowtui.ui.contentviews.auto import choose
 from flowtui.ui.contentviews.base import Context, View, ViewError, parse_content_type
 from flowtui.ui.contentviews.code import css_view, javascript_view
-from flowtui.ui.contentviews.forms import multipart_view, table, urlencoded_view
+from flowtui.ui.contentviews.forms import multipart_view, query_view, table, urlencoded_view
 from flowtui.ui.contentviews.image import image_view
 from flowtui.ui.contentviews.json_view import json_view
 from flowtui.ui.contentviews.markup import html_view, xml_view
@@ -62,6 +62,7 @@ _VIEWS: dict[str, View] = {
     "json": json_view,
     "urlencoded": urlencoded_view,
     "multipart": multipart_view,
+    "query": query_view,
     "javascript": javascript_view,
     "css": css_view,
     "xml": xml_view,
@@ -184,6 +185,7 @@ def render(
     return Rendered(view=stream.view, lines=lines, error=stream.error, complete=complete)
 
 
-def render_query(query: Sequence[tuple[str, str]]) -> Rendered:
-    """A request's query string (name, value pairs in order) as a two-column table."""
-    return Rendered(view="query", lines=list(table(query)), error=None, complete=True)
+def render_query(query: Sequence[tuple[str, str]], *, width: int | None = None) -> Rendered:
+    """A request's query string (name, value pairs in order, already decoded, as
+    `request.query` holds them) as a two-column table; `width` as in `render`."""
+    return Rendered(view="query", lines=list(table(query, width=width)), error=None, complete=True)
