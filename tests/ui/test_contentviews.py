@@ -273,3 +273,14 @@ def test_the_import_contract_catches_a_textual_import(tmp_path: Path) -> None:
         line.startswith("the content views import no Textual") and "BROKEN" in line
         for line in broken.stdout.splitlines()
     ), broken.stdout
+
+
+def test_a_text_preview_leaves_out_a_character_cut_by_its_end() -> None:
+    body = "ab ✓ cd 𝄞".encode()
+    for cut in range(len(body) + 1):
+        head = body[:cut]
+        lines = _plain(render(head, view="text", complete=False).lines)
+        expected = head.decode("utf-8", "ignore")
+        assert lines == ([expected] if expected else []), cut
+    # The whole body keeps every byte: a cut character there is shown as escapes.
+    assert _plain(render(body[:-1], view="text").lines) == ["ab ✓ cd \\xf0\\x9d\\x84"]
