@@ -683,3 +683,14 @@ def test_the_query_view_reads_bytes_as_a_query_string() -> None:
         assert result.view == "query" and _plain(result.lines) == ["a  1", "b  ü x"]
     assert render(b"a=1", view="query").lines[0].plain == render_query([("a", "1")]).lines[0].plain
     assert choose(b"a=1", None) != "query"  # a body is never auto's query
+
+
+def test_xml_takes_its_charset_from_the_declaration() -> None:
+    body = '<?xml version="1.0" encoding="ISO-8859-1"?><a>café</a>'.encode("latin-1")
+    assert _plain(render(body).lines) == [
+        '<?xml version="1.0" encoding="ISO-8859-1"?>',
+        "<a>café</a>",
+    ]
+    # The content type's charset wins over the declaration.
+    utf8 = "<a>café</a>".encode()
+    assert _plain(render(utf8, content_type="text/xml; charset=utf-8").lines) == ["<a>café</a>"]

@@ -169,6 +169,8 @@ def render(
     """The body in `view` (or auto's choice) as screen lines; never raises.
 
     A body the view cannot decode gives the reason in `error` and the hex dump.
+    `width` (the pane's, optional) only narrows the padded columns of tables; lines are
+    never wrapped here. Arguments as in `render_lines`.
     """
     stream = render_lines(
         data, content_type=content_type, view=view, complete=complete, width=width
