@@ -6,8 +6,9 @@ Builds deterministic JSON bodies in memory (records of ids, names, tags and nest
 objects, about 10 MB and 100 MB, pretty-printed by `json.dumps(indent=1)`, and a 10 MB
 minified one) and times, in this process, `render_lines(...)` up to its first 50 lines
 (what the detail pane needs for its first frame, as the preview mechanism asks for
-it), then `render(...)` of a 1 MB body whole (JSON, and the same document as HTML-ish
-XML, msgpack and form fields for comparison). Median, min and max of `--runs` each.
+it), the same for 10 MB of HTML, minified JavaScript, text and hex, then `render(...)`
+of a 1 MB body whole (JSON, and the same records as XML, msgpack and form fields).
+Median, min and max of `--runs` each.
 Nothing is asserted: this prints figures.
 """
 
@@ -58,8 +59,8 @@ def timed(fn: Callable[[], object], runs: int) -> dict[str, float]:
     }
 
 
-def first_lines(body: bytes, ctype: str, n: int = 50, complete: bool = True) -> None:
-    got = list(islice(render_lines(body, content_type=ctype, complete=complete), n))
+def first_lines(body: bytes, ctype: str, n: int = 50, view: str = "auto") -> None:
+    got = list(islice(render_lines(body, content_type=ctype, view=view), n))
     if len(got) != n:
         raise SystemExit(f"expected {n} lines, got {len(got)}")
 
@@ -85,6 +86,34 @@ def main() -> None:
         lambda minified=minified: first_lines(minified, "application/json"), args.runs
     )
     del minified
+
+    big = document(10_000_000)
+    others: dict[str, tuple[bytes, str]] = {
+        "html": (
+            b"<html><body>"
+            + b"".join(
+                b'<div class="r"><p id="p%d">%s</p><b>x</b></div>' % (r["id"], r["name"].encode())
+                for r in big * 4
+            )
+            + b"</body></html>",
+            "text/html",
+        ),
+        "javascript_minified": (
+            b"".join(
+                b"function f%d(a){if(a){return a+%d}return 0};" % (i, i) for i in range(250_000)
+            ),
+            "application/javascript",
+        ),
+        "text": (json.dumps(big, indent=1).encode(), "text/plain; charset=utf-8"),
+        "hex": (json.dumps(big).encode(), "application/octet-stream"),
+    }
+    for name, (body, ctype) in others.items():
+        view = "hex" if name == "hex" else "auto"
+        out[f"{name}_{len(body) // 1_000_000}MB_first_50_lines"] = timed(
+            lambda body=body, ctype=ctype, view=view: first_lines(body, ctype, view=view),
+            args.runs,
+        )
+    del big, others
 
     doc = document(1_000_000)
     whole: dict[str, tuple[bytes, str]] = {
