@@ -284,3 +284,16 @@ def test_a_text_preview_leaves_out_a_character_cut_by_its_end() -> None:
         assert lines == ([expected] if expected else []), cut
     # The whole body keeps every byte: a cut character there is shown as escapes.
     assert _plain(render(body[:-1], view="text").lines) == ["ab ✓ cd \\xf0\\x9d\\x84"]
+
+
+def test_a_json_byte_order_mark_is_skipped() -> None:
+    body = b'\xef\xbb\xbf{"a": 1}'
+    assert choose(body, None) == "json"
+    result = render(body, content_type="application/json")
+    assert result.error is None and _plain(result.lines) == ["{", '  "a": 1', "}"]
+
+
+def test_every_view_has_a_title() -> None:
+    from flowtui.ui.contentviews import VIEW_TITLES
+
+    assert set(VIEW_TITLES) == set(VIEW_NAMES)

@@ -29,6 +29,7 @@ from flowtui.ui.safe_text import SafeStr, SafeText, clean
 
 __all__ = [
     "VIEW_NAMES",
+    "VIEW_TITLES",
     "Lines",
     "Rendered",
     "choose",
@@ -54,6 +55,24 @@ VIEW_NAMES: tuple[str, ...] = (
     "image",
 )
 """Every view, in the order a key cycles through them; "auto" picks one of the others."""
+
+VIEW_TITLES: dict[str, str] = {
+    "auto": "Auto",
+    "text": "Text",
+    "hex": "Hex",
+    "json": "JSON",
+    "xml": "XML",
+    "html": "HTML",
+    "javascript": "JavaScript",
+    "css": "CSS",
+    "urlencoded": "Form (URL-encoded)",
+    "multipart": "Multipart form",
+    "query": "Query string",
+    "msgpack": "MessagePack",
+    "protobuf": "Protobuf",
+    "image": "Image",
+}
+"""A title for each view, for the pane's header and the view switcher."""
 
 
 _VIEWS: dict[str, View] = {
