@@ -191,3 +191,12 @@ async def test_a_command_without_a_default_key_is_bound_by_the_config(tmp_path: 
         app.screen.query_one(Input).value = ":grapes:"
         await pilot.press("enter")
         assert flows.flow is not None and flows.flow.marked == ":grapes:"
+
+
+async def test_the_palette_has_one_quit_the_command_tables() -> None:
+    """Textual's own "Quit" is not offered beside the table's "Quit" and "Quit now"."""
+    app = make_app([SAMPLE], tz=UTC, detail_delay=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(app, pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Quit" not in titles and "Screenshot" in titles
