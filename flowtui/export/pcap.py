@@ -49,7 +49,7 @@ def _checksum(data: bytes) -> int:
     """The Internet checksum (RFC 1071) of `data`."""
     if len(data) % 2:
         data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF
@@ -78,8 +78,6 @@ def _endpoints(flow: TCPFlow | UDPFlow) -> tuple[_Endpoint, _Endpoint]:
             c_ip = ipaddress.IPv6Address(f"::ffff:{c_ip}")
         if s_ip.version == 4:
             s_ip = ipaddress.IPv6Address(f"::ffff:{s_ip}")
-    if c_ip == s_ip and c_ip.version == 4 and not client and not server:
-        s_ip = ipaddress.IPv4Address("192.0.2.2")
     c_port = int(client[1]) if client else 0
     s_port = int(server[1]) if server else 0
     return _Endpoint(c_ip, c_port), _Endpoint(s_ip, s_port)
