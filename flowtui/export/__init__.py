@@ -8,10 +8,11 @@ The public API is three functions over a table of formats::
     applies(fmt, flow)      whether `fmt` can export `flow`
     export(flows, fmt)      the bytes of the export (ExportError says why not)
 
-Archive formats (``har``, ``pcap``) take every flow that applies and leave the rest out;
-text formats (``curl``, ``httpie``, ``hexdump``) write one block per flow; the byte
-formats (``raw``, ``raw_request``, ``raw_response``, ``tcp_raw_client``,
-``tcp_raw_server``) export one flow. Nothing here imports Textual or Rich.
+Archive formats (``har``, ``pcap``) write every flow that applies in one document and
+text formats (``curl``, ``httpie``, ``hexdump``) one block per flow; both leave out the
+flows they do not apply to. The byte formats (``raw``, ``raw_request``,
+``raw_response``, ``tcp_raw_client``, ``tcp_raw_server``) export one flow. Nothing here
+imports Textual or Rich.
 """
 
 from __future__ import annotations
@@ -184,31 +185,33 @@ def _label(flow: Flow) -> str:
 def export(flows: Sequence[Flow], fmt: str) -> bytes:
     """`flows` exported as `fmt`.
 
-    ExportError: for an unknown format; when no flow applies to an archive format; when
-    any flow does not apply to a text or byte format, or a byte format gets more than
-    one flow; or when a flow lacks what the format needs (the message names the flow).
+    Archive and text formats take the flows that apply and leave the others out; a text
+    format writes a flow it cannot export (a request body with a NUL byte for curl, say)
+    as a ``# flow ...: reason`` comment line when it was given more than one flow.
+    ExportError: for an unknown format; when no flow applies; when a byte format gets
+    more than one flow; or when the one flow lacks what the format needs.
     """
     spec = describe(fmt)
     if not flows:
         raise ExportError("no flows to export")
+    chosen = [f for f in flows if spec.applies(f)]
+    if not chosen:
+        if len(flows) == 1:
+            raise ExportError(f"{fmt} needs {spec.needs}; {_label(flows[0])} is not")
+        raise ExportError(f"{fmt} needs {spec.needs}; none of the {len(flows)} flows is")
     if spec.kind == "archive":
-        chosen = [f for f in flows if spec.applies(f)]
-        if not chosen:
-            raise ExportError(f"{fmt} needs {spec.needs}; none of the {len(flows)} flows is")
         return _ARCHIVES[fmt](chosen)
-    if spec.kind == "bytes" and len(flows) != 1:
-        raise ExportError(f"{fmt} exports one flow at a time, not {len(flows)}")
+    if spec.kind == "bytes":
+        if len(flows) != 1:
+            raise ExportError(f"{fmt} exports one flow at a time, not {len(flows)}")
+        return _ONE[fmt](chosen[0])
     blocks = []
-    for flow in flows:
-        if not spec.applies(flow):
-            raise ExportError(f"{fmt} needs {spec.needs}; {_label(flow)} is not")
+    for flow in chosen:
         try:
             data = _ONE[fmt](flow)
         except ExportError as e:
-            if len(flows) == 1:
+            if len(chosen) == 1:
                 raise
-            raise ExportError(f"{_label(flow)}: {e}") from e
-        blocks.append(data)
-    if spec.kind == "text":
-        return b"".join(b if b.endswith(b"\n") else b + b"\n" for b in blocks)
-    return blocks[0]
+            data = f"# {_label(flow)}: {e}".encode()
+        blocks.append(data if data.endswith(b"\n") else data + b"\n")
+    return b"".join(blocks)

@@ -39,6 +39,9 @@ from flowtui.core import Flow, HTTPFlow, Message, Request, Response
 
 __all__ = ["har_bytes", "har_entry", "har_log", "is_mostly_binary"]
 
+_HAR_SPEC = "1.2"
+"""The HAR specification written (log.version)."""
+
 _FORM_METHODS = ("POST", "PUT", "PATCH")
 """Methods whose request always gets ``postData``, even with an empty body."""
 
@@ -245,7 +248,7 @@ def har_log(flows: Sequence[Flow]) -> dict[str, Any]:
     entries = [har_entry(f, seen) for f in flows if isinstance(f, HTTPFlow)]
     return {
         "log": {
-            "version": "1.2",
+            "version": _HAR_SPEC,
             "creator": {"name": "flowtui", "version": __version__, "comment": ""},
             "pages": [],
             "entries": entries,
