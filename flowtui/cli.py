@@ -368,10 +368,6 @@ def _export(
         data = export.export(chosen, fmt)
     except export.ExportError as e:
         return _fail(f"{src}: {e}")
-    left_out = sum(1 for f in chosen if not export.applies(fmt, f))
-    if left_out:
-        need = export.describe(fmt).needs
-        print(f"flowtui: {fmt}: left out {left_out} flows (not {need})", file=sys.stderr)
     if output is None:
         if to_terminal:
             for line in data.decode("utf-8", "backslashreplace").splitlines():
@@ -386,6 +382,10 @@ def _export(
         except OSError as e:
             return _fail(f"{output}: {e.strerror or e}")
         print(f"{clean(str(output))}: wrote {len(data)} bytes of {fmt}", file=sys.stderr)
+    left_out = sum(1 for f in chosen if not export.applies(fmt, f))
+    if left_out:
+        need = export.describe(fmt).needs
+        print(f"flowtui: {fmt}: left out {left_out} flows (not {need})", file=sys.stderr)
     return _report_unreadable(unreadable, total, " (left out)", None)
 
 
