@@ -335,3 +335,33 @@ def test_dump_and_convert_a_har(tmp_path: Path) -> None:
     proc = _cli("dump", bad)
     assert proc.returncode == 1
     assert proc.stderr == f'flowtui: error: {bad}: flow #0: log.entries[0]: no "startedDateTime"\n'
+
+
+@pytest.mark.parametrize("path", HTTP_CAPTURES, ids=capture_id)
+def test_export_then_import_keeps_the_exchange(path: Path) -> None:
+    """A HAR written by flowtui reads back as the same requests and responses: method,
+    path, query, decoded bodies, status, and the headers but Content-Length (which the
+    reader sets from the body, as mitmproxy's does) and undecodable bytes (written as
+    their Latin-1 characters, read back as UTF-8)."""
+    flows = [a for a, _ in pairs(path) if isinstance(a, HTTPFlow)]
+    back = _ours(export(flows, "har"))
+    assert len(back) == len(flows)
+
+    def headers(message: Any) -> list[tuple[bytes, bytes]]:
+        return [(k, v) for k, v in message.headers.fields if k.lower() != b"content-length"]
+
+    for a, b in zip(flows, back, strict=True):
+        assert (b.request.method, b.request.path) == (a.request.method, a.request.path)
+        body = a.request.get_content(strict=False) or b""
+        assert (b.request.get_content(strict=False) or b"") == body
+        if all(v.isascii() for _, v in a.request.headers.fields):
+            assert headers(b.request) == headers(a.request)
+        if a.response is None:
+            assert b.response is None and b.error is not None
+            continue
+        assert b.response is not None
+        assert b.response.status_code == a.response.status_code
+        if a.response.raw_content is not None:
+            assert b.response.get_content(strict=False) == a.response.get_content(strict=False)
+        if all(v.isascii() for _, v in a.response.headers.fields):
+            assert headers(b.response) == headers(a.response)
