@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -78,8 +79,11 @@ def _endpoints(flow: TCPFlow | UDPFlow) -> tuple[_Endpoint, _Endpoint]:
             c_ip = ipaddress.IPv6Address(f"::ffff:{c_ip}")
         if s_ip.version == 4:
             s_ip = ipaddress.IPv6Address(f"::ffff:{s_ip}")
-    c_port = int(client[1]) if client else 0
-    s_port = int(server[1]) if server else 0
+    c_port = client[1] if client else 0
+    s_port = server[1] if server else 0
+    for port in (c_port, s_port):
+        if not isinstance(port, int) or not 0 <= port <= 0xFFFF:
+            raise ExportError(f"flow {flow.id[:8]}: {port!r} is not a port number")
     return _Endpoint(c_ip, c_port), _Endpoint(s_ip, s_port)
 
 
@@ -144,22 +148,32 @@ def _isn(flow_id: str, side: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{flow_id}/{side}".encode()).digest()[:4], "big")
 
 
-class _Clock:
-    """Packet times: never earlier than the packet before."""
+_LAST_TIME = 2**32 - 1
+"""The last second a classic pcap header can hold."""
 
-    def __init__(self, start: float) -> None:
-        self.now = start
+
+def _usable(when: float | None) -> bool:
+    return when is not None and math.isfinite(when) and 0 <= when <= _LAST_TIME
+
+
+class _Clock:
+    """Packet times: never earlier than the packet before; a time a pcap cannot hold
+    (NaN, infinite, negative, past 2106) leaves the clock where it was."""
+
+    def __init__(self, start: float | None) -> None:
+        self.now = start if start is not None and _usable(start) else 0.0
 
     def at(self, when: float | None) -> float:
-        if when is not None and when > self.now:
+        if when is not None and _usable(when) and when > self.now:
             self.now = when
         return self.now
 
 
-def _first_time(flow: TCPFlow | UDPFlow) -> float:
+def _first_time(flow: TCPFlow | UDPFlow) -> float | None:
     times = [flow.client_conn.timestamp_start]
     times += [m.timestamp for m in flow.messages[:1]]
-    return min(t for t in times if t is not None)
+    usable = [t for t in times if t is not None and _usable(t)]
+    return min(usable) if usable else None
 
 
 def _tcp_packets(flow: TCPFlow, ip: _IP) -> Iterator[tuple[float, bytes]]:

@@ -188,3 +188,21 @@ def test_stream_bytes_and_hexdump() -> None:
         "00000000  1b 5b 32 4a 20 68 65 6c 6c 6f 20 5b 2f 62 6f 6c  |.[2J hello [/bol|"
     )
     assert lines[-1].startswith("00000000  01 01 01 ")
+
+
+def test_impossible_times_and_ports() -> None:
+    """Times a pcap cannot hold keep the clock where it was; a port beyond 65535 is
+    refused with the flow named."""
+    flow = _synthetic(("10.0.0.1", 5), ("10.0.0.2", 6), [10, 20, 30])
+    flow.messages[1].timestamp = float("nan")
+    flow.messages[2].timestamp = float("inf")
+    packets = _packets(export([flow], "pcap"))
+    times = [ts for ts, _ in packets]
+    assert times == sorted(times)
+    # Packets of the NaN and infinite messages are sent "when the one before was", so
+    # no time reaches where message 1 (at +1 s) would have been.
+    assert times[-1] < flow.messages[0].timestamp + 1
+    assert _reassembled(packets)[True] == client_bytes(flow)
+    flow.client_conn.peername = ("10.0.0.1", 70000)
+    with pytest.raises(ExportError, match="70000 is not a port number"):
+        export([flow], "pcap")
