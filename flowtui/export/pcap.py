@@ -2,7 +2,8 @@
 
 mitmproxy records the data each side sent, not packets, so the packets are made up:
 for a TCP flow a three-way handshake, the data of each message in segments of at most
-one MSS with running sequence and acknowledgement numbers, and a FIN from each side
+one MSS with running sequence and acknowledgement numbers, acknowledged by the other
+side after each message and every 32 kB (so the window never fills), and a FIN from each side
 when the connection was closed; for a UDP flow one datagram per message. They carry
 the flow's real addresses (client to server, as if there were no proxy between them)
 and timestamps, and correct IPv4, TCP and UDP checksums, so "Follow TCP Stream" shows
@@ -39,6 +40,8 @@ MSS = 1460
 IPv6 segments carry 20 bytes less)."""
 
 _SNAPLEN = 262144
+_ACK_EVERY = 32768
+"""Bytes a receiver takes before it acknowledges (half the 65535-byte window written)."""
 _FIN, _SYN, _PSH, _ACK = 0x01, 0x02, 0x08, 0x10
 _UDP_MAX = 65535 - 8 - 40
 """The largest UDP payload that fits one IPv6 datagram (IPv4 allows 20 bytes more)."""
@@ -194,6 +197,7 @@ def _tcp_packets(flow: TCPFlow, ip: _IP) -> Iterator[tuple[float, bytes]]:
         src, dst = ends[m.from_client]
         when = clock.at(m.timestamp)
         data = m.content
+        unacked = 0
         for at in range(0, len(data), mss):
             chunk = data[at : at + mss]
             last = at + mss >= len(data)
@@ -201,6 +205,10 @@ def _tcp_packets(flow: TCPFlow, ip: _IP) -> Iterator[tuple[float, bytes]]:
             pkt = _tcp(ip, src, dst, seq[m.from_client], seq[not m.from_client], flags, chunk)
             yield when, pkt
             seq[m.from_client] = (seq[m.from_client] + len(chunk)) & mask
+            unacked += len(chunk)
+            if last or unacked >= _ACK_EVERY:  # the receiver acknowledges: its window reopens
+                yield when, _tcp(ip, dst, src, seq[not m.from_client], seq[m.from_client], _ACK)
+                unacked = 0
     closed = [t for t in (flow.client_conn.timestamp_end, flow.server_conn.timestamp_end) if t]
     if not closed:
         return
