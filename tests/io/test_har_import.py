@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from export_oracle import CAPTURES, capture_id, pairs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from flowtui.core import HTTPFlow
 from flowtui.export import export
@@ -365,3 +367,45 @@ def test_export_then_import_keeps_the_exchange(path: Path) -> None:
             assert b.response.get_content(strict=False) == a.response.get_content(strict=False)
         if all(v.isascii() for _, v in a.response.headers.fields):
             assert headers(b.response) == headers(a.response)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_value_anywhere_is_read_or_refused_with_its_place(data: st.DataObject) -> None:
+    """Whatever value stands anywhere in an entry, reading gives flows or one
+    FlowReadException naming the file; never another exception."""
+    doc = _browser_har()
+    paths = [p for p in _paths(doc) if p]
+    path = data.draw(st.sampled_from(paths))
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = data.draw(_JSON)
+    try:
+        flows = list(FlowReader(io.BytesIO(json.dumps(doc).encode()), name="f.har").stream())
+    except FlowReadException as e:
+        assert str(e).startswith("f.har: ")
+        return
+    for flow in flows:
+        assert isinstance(flow, HTTPFlow)
+        flow.get_state()
