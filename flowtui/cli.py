@@ -55,7 +55,8 @@ a HAR file.
                            suffixes of other formats: refused; anything else: flowtui),
                            or --format. A file named like a subcommand: use ./dump.
   flowtui export FORMAT F  write flows as har, curl, httpie, raw, raw_request,
-                           raw_response, tcp_raw_client, tcp_raw_server, hexdump or pcap
+                           raw_response, request_body, response_body, tcp_raw_client,
+                           tcp_raw_server, hexdump or pcap
   flowtui proxy ...        a recording TCP relay serving the live socket (--help for more)
   flowtui attach ADDRESS   watch and steer a live proxy (unix:/path or tcp://HOST:PORT)
   flowtui addon-path       the path of the mitmproxy addon, for `mitmdump -s PATH`
@@ -315,7 +316,16 @@ def _filter_arg(parser: argparse.ArgumentParser, expr: str | None) -> Any:
         parser.error(f"bad filter expression: {clean(e.msg)}\n  {shown}\n  {caret}^")
 
 
-_BINARY_EXPORTS = ("raw", "raw_request", "raw_response", "tcp_raw_client", "tcp_raw_server", "pcap")
+_BINARY_EXPORTS = (
+    "raw",
+    "raw_request",
+    "raw_response",
+    "request_body",
+    "response_body",
+    "tcp_raw_client",
+    "tcp_raw_server",
+    "pcap",
+)
 """Formats whose output is bytes from the network: never written to a terminal."""
 
 
