@@ -522,7 +522,8 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
             description="Write flows of a capture in another tool's format: "
             + "; ".join(f"{n}: {describe(n).description}" for n in names)
             + ". HAR and pcap take every flow that applies; curl, httpie and hexdump one "
-            "block per flow; the raw formats one flow (choose it with --flow).",
+            "block per flow; the byte formats (raw, bodies, TCP/UDP bytes) one flow "
+            "(choose it with --flow).",
             epilog=_EPILOG,
         )
         p.add_argument("format", choices=names, metavar="FORMAT", help=", ".join(names))
@@ -540,8 +541,8 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
             type=_ordinal,
             action="append",
             metavar="N",
-            help="export flow number N, counted from 1 as `dump` and the UI number them "
-            "(repeat for more)",
+            help="export flow number N, counted from 1 in file order as the UI numbers "
+            "them (repeat for more)",
         )
         p.add_argument(
             "--filter",
