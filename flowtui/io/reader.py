@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -85,12 +84,19 @@ def _read_all(src: ByteSource) -> bytes:
 
 
 def _har_records(src: ByteSource, name: str | None) -> Iterator[RawRecord]:
-    """A HAR file's entries as records (the whole JSON document is read first: a
-    damaged one yields none)."""
-    data = har_as_mitmproxy(_read_all(src), name)
-    inner = ByteSource(io.BytesIO(data))
-    for record in mitmproxy_format.read_records(inner, name):
-        yield RawRecord(record.index, 0, record.payload, record.decoder, 0)
+    """A HAR file's entries as records whose decoder hands out the entry's flow state
+    (the whole JSON document is read first: a damaged one yields none)."""
+    for index, flow in enumerate(har_flows(_read_all(src), name)):
+        yield RawRecord(index, 0, b"", _state_of(flow), 0)
+
+
+def _state_of(flow: Flow) -> Callable[[bytes], Any]:
+    """A record decoder handing out a fresh state of `flow`."""
+
+    def decode(_: bytes) -> Any:
+        return flow.get_state()
+
+    return decode
 
 
 def flow_from_record(record: RawRecord, name: str | None, fmt: CaptureFormat | None) -> Flow:
