@@ -15,6 +15,8 @@ runs on into the closed connection and the handler finishes normally.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
 import logging
 import sys
@@ -46,6 +48,9 @@ __all__ = ["FlowtuiLive", "addon_path", "addons"]
 
 log = logging.getLogger("flowtui.live")
 
+SWEEP_INTERVAL = 0.2
+"""Seconds between checks for flows mitmproxy finished after their last hook."""
+
 
 def addon_path() -> str:
     """The path to give ``mitmdump -s``; `flowtui.live.addon_path` gives it without mitmproxy."""
@@ -58,6 +63,7 @@ class FlowtuiLive:
     def __init__(self) -> None:
         self.server: LiveServer | None = None
         self._filter: Any = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     def load(self, loader: Any) -> None:
         loader.add_option(
@@ -73,6 +79,12 @@ class FlowtuiLive:
             "What intercepted flows do when the last flowtui inspector detaches",
             choices=["keep", "resume", "kill"],
         )
+        loader.add_option(
+            "flowtui_retain",
+            int,
+            256,
+            "MB of finished flows kept for inspectors that attach later (oldest forgotten first)",
+        )
 
     async def running(self) -> None:
         spec = ctx.options.flowtui_listen
@@ -80,17 +92,59 @@ class FlowtuiLive:
             return
         token_file = ctx.options.flowtui_token_file
         try:
+            endpoint = parse_endpoint(spec)
+        except ValueError as e:
+            log.error("flowtui: live socket not started: flowtui_listen=%s: %s", spec, e)
+            return
+        if endpoint.kind == "tcp" and not token_file:
+            log.error(
+                "flowtui: live socket not started: a TCP socket (flowtui_listen=%s) needs "
+                "a token: --set flowtui_token_file=PATH (created if absent)",
+                spec,
+            )
+            return
+        try:
             token = load_or_create_token(token_file) if token_file else None
         except (OSError, ValueError) as e:  # e.g. a token file other users can read
-            log.error("flowtui: live socket not started: %s", e)
+            log.error("flowtui: live socket not started: flowtui_token_file=%s: %s", token_file, e)
             return
-        self.server = LiveServer(
-            self, token=token, on_detach=ctx.options.flowtui_on_detach, software="mitmproxy"
+        server = LiveServer(
+            self,
+            token=token,
+            on_detach=ctx.options.flowtui_on_detach,
+            retain_bytes=max(0, ctx.options.flowtui_retain) * 1024 * 1024,
+            software="mitmproxy",
         )
-        endpoint = await self.server.start(parse_endpoint(spec))
+        try:
+            endpoint = await server.start(endpoint)
+        except (OSError, ValueError) as e:
+            log.error("flowtui: live socket not started: flowtui_listen=%s: %s", spec, e)
+            return
+        self.server = server
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         log.info("flowtui: attach with `flowtui attach %s`", endpoint)
 
+    async def _sweep(self) -> None:
+        """Republish flows mitmproxy finished after their last hook (see
+        `LiveServer.republish_finished`): a finished flow is shown so within a second."""
+        while self.server is not None:
+            await asyncio.sleep(SWEEP_INTERVAL)
+            if self.server is not None:
+                try:
+                    self.server.republish_finished()
+                except Exception:  # keep sweeping; one bad flow must not stop the rest
+                    log.exception("flowtui: republishing finished flows failed")
+
+    def configure(self, updated: set[str]) -> None:
+        if "flowtui_retain" in updated and self.server is not None:
+            self.server.retain_bytes = max(0, ctx.options.flowtui_retain) * 1024 * 1024
+
     async def done(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         if self.server is not None:
             await self.server.close()
             self.server = None

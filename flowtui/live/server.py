@@ -75,6 +75,27 @@ def _messages(flow: Any) -> Sequence[Any] | None:
     return None
 
 
+FLOW_OVERHEAD = 1024
+"""What a retained flow is counted as holding besides its content (its state, the
+connections' details), so flows without content are bounded by `retain_bytes` too."""
+
+
+def _held_size(flow: Any, messages: Sequence[Any] | None) -> int:
+    """The bytes a completed flow is counted as holding against `retain_bytes`."""
+    size = FLOW_OVERHEAD
+    if messages:
+        size += sum(len(m.content) for m in messages)
+    for part in ("request", "response"):
+        msg = getattr(flow, part, None)
+        raw = getattr(msg, "raw_content", None) if msg is not None else None
+        if isinstance(raw, bytes | bytearray):
+            size += len(raw)
+    ws = getattr(flow, "websocket", None)
+    for m in getattr(ws, "messages", None) or ():
+        size += len(m.content)
+    return size
+
+
 def _append_frames(flow_id: str, messages: Iterable[Any]) -> Iterator[bytes]:
     batch: list[Any] = []
     size = 0
@@ -203,6 +224,8 @@ class LiveServer:
         self._completed: dict[str, int] = {}
         """Completed flows still held, oldest first, with their message bytes."""
         self._completed_bytes = 0
+        self._live: dict[str, None] = {}
+        """Ids of the flows last published as live (see `republish_finished`)."""
         self._sent: dict[str, _Sent] = {}
         self._sessions: set[_Session] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -283,12 +306,31 @@ class LiveServer:
         for frame in frames:
             for session in self._sessions:
                 session.send(frame)
+        if flow.live:
+            self._live[flow_id] = None
+        else:
+            self._live.pop(flow_id, None)
         if not flow.live and not flow.intercepted and flow_id not in self._completed:
-            self._retire(flow_id, messages)
+            self._retire(flow_id, flow, messages)
 
-    def _retire(self, flow_id: str, messages: Sequence[Any] | None) -> None:
+    def republish_finished(self) -> int:
+        """Publish again every flow last published live that is no longer live.
+
+        mitmproxy clears ``flow.live`` only after the last hook of a flow returns (HTTP:
+        after ``response``/``error``; TCP and UDP: after ``*_end``), so a proxy side that
+        publishes from hooks calls this periodically; it costs one attribute read per
+        live flow. Returns how many flows were republished."""
+        done = [fid for fid in self._live if (f := self.flows.get(fid)) is None or not f.live]
+        for fid in done:
+            self._live.pop(fid, None)
+            flow = self.flows.get(fid)
+            if flow is not None:
+                self.publish(flow)
+        return len(done)
+
+    def _retire(self, flow_id: str, flow: Any, messages: Sequence[Any] | None) -> None:
         """Count a completed flow against `retain_bytes`; forget the oldest beyond it."""
-        size = sum(len(m.content) for m in messages) if messages else 0
+        size = _held_size(flow, messages)
         self._completed[flow_id] = size
         self._completed_bytes += size
         while self._completed_bytes > self.retain_bytes and len(self._completed) > 1:
@@ -296,12 +338,14 @@ class LiveServer:
             self._completed_bytes -= self._completed.pop(oldest)
             self.flows.pop(oldest, None)
             self._sent.pop(oldest, None)
+            self._live.pop(oldest, None)
 
     def remove(self, flow_id: str) -> None:
         """Forget a flow and tell the inspectors."""
         if self.flows.pop(flow_id, None) is None:
             return
         del self._sent[flow_id]
+        self._live.pop(flow_id, None)
         self._completed_bytes -= self._completed.pop(flow_id, 0)
         frame = encode({"type": "flows/remove", "id": flow_id})
         for session in self._sessions:
