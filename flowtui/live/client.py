@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from flowtui.core import Flow
 from flowtui.core.messages import MessageFlow
 from flowtui.live.budget import CUT_KEY, MESSAGE_COST, content_cost, cut_from_end
 from flowtui.live.endpoints import parse_endpoint
+from flowtui.live.notes import DETACHED_KEY, INCOMPLETE_KEY
 from flowtui.live.protocol import (
     MAX_FRAME,
     FrameDecoder,
@@ -125,6 +126,11 @@ class LiveClient:
         """Per flow id (flows with content, or cut)."""
         self._holding: dict[str, None] = {}
         """Ids of the flows holding content, oldest first: the order they are cut in."""
+        self.proxy_session: str | None = None
+        """The proxy's run as told in its hello (a change means it restarted)."""
+        self.record: str | None = None
+        """Where the proxy records every flow (its ``-w``), if it says."""
+        self._restarted = False
         self._writer: asyncio.StreamWriter | None = None
         self._pending = _Pending()
         self._stopped = False
@@ -223,6 +229,14 @@ class LiveClient:
                 if not greeted:
                     check_hello(message, "proxy")
                     greeted = True
+                    session = message.get("session")
+                    session = session if isinstance(session, str) else None
+                    self._restarted = self.proxy_session is not None and (
+                        session != self.proxy_session
+                    )
+                    self.proxy_session = session
+                    record = message.get("record")
+                    self.record = record if isinstance(record, str) and record else None
                     self.connected.set()
                     self._set_status("connected")
                     continue
@@ -251,7 +265,8 @@ class LiveClient:
         elif kind == "error":
             raise ProtocolError(f"refused by peer: {message['message']}")
         elif kind == "flows/reset":
-            self._reset(message["flows"])
+            forgotten = message.get("forgotten")
+            self._reset(message["flows"], forgotten if isinstance(forgotten, list) else [])
         elif kind == "flows/add":
             flow = self._flow(message["flow"])
             self.flows[flow.id] = flow
@@ -286,16 +301,77 @@ class LiveClient:
         flow.live = live is True
         return flow
 
-    def _reset(self, states: list[Any]) -> None:
+    def _reset(self, states: list[Any], forgotten: Sequence[Any] = ()) -> None:
         fresh = [self._flow(s) for s in states if isinstance(s, dict)]
         seen = {f.id for f in fresh}
+        dropped: dict[str, tuple[int, int]] = {}
+        for entry in forgotten:
+            if (
+                isinstance(entry, list)
+                and len(entry) == 3
+                and isinstance(entry[0], str)
+                and isinstance(entry[1], int)
+                and isinstance(entry[2], int)
+            ):
+                dropped[entry[0]] = (entry[1], entry[2])
+        detached = incomplete = 0
         for old in self.flows.values():
-            if old.id not in seen:
-                old.live = False  # the proxy forgot it (restarted?): keep what was shown
+            if old.id in seen:
+                continue
+            # The proxy no longer has it: keep what was shown, say what is missing.
+            lost = dropped.get(old.id)
+            if lost is not None and self._mark_incomplete(old, *lost):
+                incomplete += 1
+            if old.live or old.intercepted:
+                if lost is None and not self._restarted:
+                    why = "the proxy no longer has this flow"
+                else:
+                    why = "the proxy restarted" if self._restarted else "the proxy forgot it"
+                old.metadata[DETACHED_KEY] = (
+                    f"detached: {why} while it was live; it can no longer be resumed, "
+                    "killed or changed"
+                )
+                old.live = False
+                old.intercepted = False
+                detached += 1
         for flow in fresh:
             self.flows[flow.id] = flow
             self._measure(flow)
         self._emit(LiveEvent("reset", tuple(self.flows.values())), force=True)
+        notes = []
+        if self._restarted:
+            notes.append("the proxy restarted")
+        if detached:
+            notes.append(f"{detached} live flow{'s' if detached != 1 else ''} detached")
+        if incomplete:
+            notes.append(
+                f"{incomplete} flow{'s' if incomplete != 1 else ''} incomplete "
+                "(dropped by the proxy before they were received)"
+            )
+        self._restarted = False
+        if notes:
+            self._set_status("connected: " + "; ".join(notes))
+
+    def _mark_incomplete(self, flow: Flow, messages: int, size: int) -> bool:
+        """Note what of ``flow`` the proxy dropped before it reached this mirror."""
+        if isinstance(flow, MessageFlow):
+            held = self._held.get(flow.id)
+            received = held.received if held is not None else 0  # kept or counted
+            missing_bytes = size - received
+            # a flow cut here counts its later messages without keeping them
+            missing = 0 if held is not None and held.sealed else messages - len(flow.messages)
+            if missing <= 0 and missing_bytes <= 0:
+                return False
+        elif not flow.live:
+            return False  # an HTTP or DNS state arrives whole: finished means complete
+        else:
+            missing, missing_bytes = 0, 0  # its end never arrived
+        flow.metadata[INCOMPLETE_KEY] = {
+            "messages": max(0, missing),
+            "bytes": max(0, missing_bytes),
+            "record": self.record,
+        }
+        return True
 
     def _update(self, flow_id: str, changes: dict[str, Any]) -> None:
         flow = self.flows.get(flow_id)

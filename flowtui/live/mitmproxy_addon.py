@@ -64,6 +64,8 @@ class FlowtuiLive:
         self.server: LiveServer | None = None
         self._filter: Any = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._recheck: dict[str, Any] = {}
+        """Live flows to republish on the next sweep (their server just connected)."""
 
     def load(self, loader: Any) -> None:
         loader.add_option(
@@ -108,9 +110,11 @@ class FlowtuiLive:
         except (OSError, ValueError) as e:  # e.g. a token file other users can read
             log.error("flowtui: live socket not started: flowtui_token_file=%s: %s", token_file, e)
             return
+        record = ctx.options.save_stream_file if "save_stream_file" in ctx.options else None
         server = LiveServer(
             self,
             token=token,
+            record=str(Path(record.lstrip("+")).resolve()) if record else None,
             on_detach=ctx.options.flowtui_on_detach,
             retain_bytes=max(0, ctx.options.flowtui_retain) * 1024 * 1024,
             software="mitmproxy",
@@ -131,6 +135,10 @@ class FlowtuiLive:
             await asyncio.sleep(SWEEP_INTERVAL)
             if self.server is not None:
                 try:
+                    recheck, self._recheck = self._recheck, {}
+                    for flow in recheck.values():
+                        if flow.id in self.server.flows:
+                            self.server.publish(flow)
                     self.server.republish_finished()
                 except Exception:  # keep sweeping; one bad flow must not stop the rest
                     log.exception("flowtui: republishing finished flows failed")
@@ -208,6 +216,19 @@ class FlowtuiLive:
         if self._filter is not None and not flow.is_replay and self._filter(flow):
             flow.intercept()
         self._publish(flow)
+
+    def server_connected(self, data: Any) -> None:
+        """The server's address and connection details arrive after a live HTTP flow's
+        first hooks: republish the live flows of that client connection now."""
+        server = self.server
+        if server is None:
+            return
+        client_id = data.client.id
+        # mitmproxy gives the flow its new server connection only after this hook
+        # returns: the sweep republishes these flows on its next tick.
+        for flow in server.live_flows():
+            if flow.client_conn.id == client_id:
+                self._recheck[flow.id] = flow
 
     tcp_start = tcp_end = tcp_error = udp_start = udp_end = udp_error = _publish
     requestheaders = responseheaders = error = websocket_start = websocket_end = _publish

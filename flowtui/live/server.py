@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -43,6 +44,8 @@ HELLO_MAX_FRAME = 64 * 1024
 hundred bytes, so nobody unauthenticated makes the proxy buffer more than this."""
 MAX_UNAUTHENTICATED = 64
 """Connections still waiting for their hello at once; more are closed on arrival."""
+FORGOTTEN_MAX = 10_000
+"""Forgotten flows remembered (id, messages, bytes) so a resync can say what it lacks."""
 APPEND_BATCH = 1024 * 1024
 """Message content bytes per `flows/append` frame when catching up (reset, late add)."""
 
@@ -189,6 +192,7 @@ class LiveServer:
         retain_bytes: int = 256 * 1024 * 1024,
         max_frame: int = MAX_FRAME,
         software: str = "flowtui",
+        record: str | None = None,
         hello_timeout: float = HELLO_TIMEOUT,
         hello_max_frame: int = HELLO_MAX_FRAME,
         max_unauthenticated: int = MAX_UNAUTHENTICATED,
@@ -207,6 +211,15 @@ class LiveServer:
         self.max_frame = max_frame
         """The largest frame accepted from an inspector past its hello."""
         self.software = software
+        self.record = record
+        """Where the proxy records every flow (``-w``), told to inspectors in the hello
+        so they can say where the full flow is when part of one was dropped."""
+        self.session = secrets.token_hex(8)
+        """This server's run: a new value tells an inspector the proxy restarted."""
+        self.forgotten: dict[str, tuple[int, int]] = {}
+        """Flows forgotten beyond `retain_bytes` (the newest `FORGOTTEN_MAX`), with
+        their messages and bytes: a resync lists them so an inspector that got only part
+        of one marks it incomplete."""
         self.hello_timeout = hello_timeout
         """Seconds a connection has to authenticate (read per connection)."""
         self.hello_max_frame = hello_max_frame
@@ -313,6 +326,10 @@ class LiveServer:
         if not flow.live and not flow.intercepted and flow_id not in self._completed:
             self._retire(flow_id, flow, messages)
 
+    def live_flows(self) -> list[Any]:
+        """The flows last published as live."""
+        return [f for fid in self._live if (f := self.flows.get(fid)) is not None]
+
     def republish_finished(self) -> int:
         """Publish again every flow last published live that is no longer live.
 
@@ -336,7 +353,15 @@ class LiveServer:
         while self._completed_bytes > self.retain_bytes and len(self._completed) > 1:
             oldest = next(iter(self._completed))
             self._completed_bytes -= self._completed.pop(oldest)
-            self.flows.pop(oldest, None)
+            gone = self.flows.pop(oldest, None)
+            sent = self._sent.get(oldest)
+            gone_messages = _messages(gone) if gone is not None else None
+            self.forgotten[oldest] = (
+                sent.count if sent is not None else 0,
+                sum(len(m.content) for m in gone_messages) if gone_messages else 0,
+            )
+            if len(self.forgotten) > FORGOTTEN_MAX:
+                del self.forgotten[next(iter(self.forgotten))]
             self._sent.pop(oldest, None)
             self._live.pop(oldest, None)
 
@@ -363,6 +388,7 @@ class LiveServer:
             (flow_id, sent.state, sent.count, _messages(self.flows[flow_id]))
             for flow_id, sent in self._sent.items()
         ]
+        forgotten = [[i, n, b] for i, (n, b) in self.forgotten.items()]
         first = True
         batch: list[dict[str, Any]] = []
         size = 0
@@ -370,19 +396,20 @@ class LiveServer:
             batch.append(state if messages is None else {**state, "messages": []})
             size += 4096
             if size >= APPEND_BATCH:
-                yield self._flows_frame(first, batch)
+                yield self._flows_frame(first, batch, forgotten)
                 first, batch, size = False, [], 0
         if batch or first:
-            yield self._flows_frame(first, batch)
+            yield self._flows_frame(first, batch, forgotten)
         for flow_id, _, count, messages in held:
             if messages:
                 yield from _append_frames(flow_id, messages[:count])
 
     @staticmethod
-    def _flows_frame(first: bool, batch: list[dict[str, Any]]) -> bytes:
-        """The first batch is the `flows/reset`; later parts are adds."""
+    def _flows_frame(first: bool, batch: list[dict[str, Any]], forgotten: list[Any]) -> bytes:
+        """The first batch is the `flows/reset` (with the forgotten flows); later parts
+        are adds."""
         if first:
-            return encode({"type": "flows/reset", "flows": batch})
+            return encode({"type": "flows/reset", "flows": batch, "forgotten": forgotten})
         return b"".join(encode({"type": "flows/add", "flow": s}) for s in batch)
 
     # -- inspectors -----------------------------------------------------------------
@@ -422,7 +449,10 @@ class LiveServer:
             waiting = False
             self.unauthenticated -= 1
             decoder.max_frame = self.max_frame
-            writer.write(encode(hello("proxy", self.software)))
+            extra: dict[str, Any] = {"session": self.session}
+            if self.record:
+                extra["record"] = self.record
+            writer.write(encode(hello("proxy", self.software, **extra)))
             self._sessions.add(session)
             log.info("inspector %s attached (%d attached)", name, len(self._sessions))
             writer_task = asyncio.create_task(session.write_loop())

@@ -11,13 +11,15 @@ it asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from flowtui.live.budget import CUT_KEY
 from flowtui.live.client import MAX_MEMORY, CommandError, LiveClient, LiveEvent
 from flowtui.live.endpoints import parse_endpoint, read_token_file
+from flowtui.live.notes import is_incomplete
 from flowtui.store import FlowStore
 
 __all__ = ["Attachment", "CommandError", "capture_name", "health_style", "read_token"]
@@ -36,7 +38,7 @@ def capture_name(when: datetime) -> str:
 
 def health_style(health: str) -> str:
     """The status bar style of a connection health text."""
-    if health == "connected":
+    if health.startswith("connected"):
         return "bold green"
     if health.startswith("refused"):
         return "bold red"
@@ -110,6 +112,32 @@ class Attachment:
         saved, snap = self.saved, self.store.snapshot()
         return sum(
             1 for i, rev in zip(snap.ids, snap.revisions, strict=True) if saved.get(i) != rev
+        )
+
+    def incomplete_warning(self, flows: Iterable[Any]) -> str | None:
+        """What `w` warns of before saving ``flows``: how many of them lack part of
+        their content (dropped by the proxy, or cut to `max_memory` here), and where the
+        proxy recorded them whole, if it says. None when every flow is whole."""
+        dropped = cut = 0
+        for flow in flows:
+            metadata = getattr(flow, "metadata", None)
+            if not isinstance(metadata, dict):
+                continue
+            if is_incomplete(flow):
+                dropped += 1
+            elif isinstance(metadata.get(CUT_KEY), dict):
+                cut += 1
+        if not dropped and not cut:
+            return None
+        parts = []
+        if dropped:
+            parts.append(f"{dropped} incomplete (the proxy dropped part of them)")
+        if cut:
+            parts.append(f"{cut} cut to the inspector's --max-memory")
+        text = "Of the flows to save, " + " and ".join(parts) + "; they are saved as shown"
+        record = self.client.record
+        return text + (
+            f". The full flows are in the proxy's recording {record}." if record else "."
         )
 
     def apply(self, event: LiveEvent) -> None:

@@ -19,6 +19,8 @@ from mitm_helpers import BIN, HTTPServer, free_port, run_mitm
 
 from flowtui.live import addon_path
 from flowtui.live.client import CommandError
+from flowtui.store import FlowStore
+from flowtui.ui.widgets.flow_info import FlowInfo
 
 pytestmark = pytest.mark.mitmproxy
 
@@ -131,3 +133,42 @@ def test_addon_startup_errors_are_one_line_naming_the_option(
     assert len(lines) == 1, out
     assert expect in lines[0] and "not started" in lines[0], out
     assert "--token-file" not in out
+
+
+async def test_live_http_flow_shows_its_server_address_once_connected(tmp_path: Path) -> None:
+    """In regular mode mitmproxy connects to the server after the request hooks: the
+    address must reach the inspector while the flow is still live (the info line)."""
+    release = asyncio.Event()
+
+    async def slow(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        await r.readuntil(b"\r\n\r\n")
+        await release.wait()
+        w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await w.drain()
+        w.close()
+
+    upstream = await asyncio.start_server(slow, "127.0.0.1", 0)
+    up_port = upstream.sockets[0].getsockname()[1]
+    try:
+        port = free_port()
+        async with (
+            run_mitm(tmp_path, "regular", extra=["--listen-port", str(port)]) as addr,
+            running_client(addr) as client,
+        ):
+            r, w = await asyncio.open_connection("127.0.0.1", port)
+            w.write(f"GET http://127.0.0.1:{up_port}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            await wait_until(lambda: client.flows)
+            flow = next(iter(client.flows.values()))
+            await wait_until(lambda: flow.server_conn.address is not None)
+            assert flow.live and flow.response is None
+            assert tuple(flow.server_conn.address) == ("127.0.0.1", up_port)
+            store = FlowStore()
+            store.add([flow])
+            line = FlowInfo(store).describe(flow).markup
+            assert f"127.0.0.1:{up_port}" in line and "no address" not in line
+            release.set()
+            assert (await asyncio.wait_for(r.readuntil(b"\r\n\r\nok"), 5)).startswith(b"HTTP")
+            w.close()
+    finally:
+        release.set()
+        upstream.close()
