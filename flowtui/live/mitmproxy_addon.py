@@ -230,10 +230,22 @@ class FlowtuiLive:
             if flow.client_conn.id == client_id:
                 self._recheck[flow.id] = flow
 
+    def _stream_message(self, flow: Any) -> None:
+        """A TCP or UDP message: only the messages changed, unless the filter holds it."""
+        if self._filter is not None and not flow.is_replay and self._filter(flow):
+            flow.intercept()
+        if self.server is None:
+            return
+        if flow.intercepted:
+            self.server.publish(flow)
+        else:
+            self.server.publish_messages(flow)
+
+    tcp_message = udp_message = _stream_message
     tcp_start = tcp_end = tcp_error = udp_start = udp_end = udp_error = _publish
     requestheaders = responseheaders = error = websocket_start = websocket_end = _publish
     dns_error = _publish
-    tcp_message = udp_message = request = response = websocket_message = _message
+    request = response = websocket_message = _message
     dns_request = dns_response = _message
 
 

@@ -208,7 +208,9 @@ class Relay:
                 if not sniffer.done:
                     sniffer.feed(data)
                     self._apply_tls(conn)
-                self.live.publish(flow)
+                    self.live.publish(flow)  # the TLS details may have changed
+                else:
+                    self.live.publish_messages(flow)
                 if flow.intercepted:
                     await flow.wait_for_resume()
                 writer.write(data)

@@ -237,6 +237,9 @@ class LiveServer:
         self._completed: dict[str, int] = {}
         """Completed flows still held, oldest first, with their message bytes."""
         self._completed_bytes = 0
+        self._grown: dict[str, Any] = {}
+        """Flows with messages not yet sent (see `publish_messages`)."""
+        self._flush_scheduled = False
         self._live: dict[str, None] = {}
         """Ids of the flows last published as live (see `republish_finished`)."""
         self._sent: dict[str, _Sent] = {}
@@ -291,6 +294,33 @@ class LiveServer:
         return len(self._sessions)
 
     # -- publishing -----------------------------------------------------------------
+
+    def publish_messages(self, flow: Any) -> None:
+        """``flow`` (TCP/UDP, already published) gained messages and nothing else: send
+        them soon, coalesced with any others it gains before the loop turns (one
+        `flows/append` per flow per loop iteration under a flood, and no state diff)."""
+        if flow.id not in self._sent:
+            self.publish(flow)
+            return
+        self._grown[flow.id] = flow
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_appends)
+
+    def _flush_appends(self) -> None:
+        self._flush_scheduled = False
+        grown, self._grown = self._grown, {}
+        for flow_id, flow in grown.items():
+            sent = self._sent.get(flow_id)
+            messages = _messages(flow)
+            if sent is None or messages is None or len(messages) <= sent.count:
+                continue  # published whole since (or forgotten)
+            count = len(messages)
+            frames = list(_append_frames(flow_id, messages[sent.count : count]))
+            sent.count = count
+            for frame in frames:
+                for session in self._sessions:
+                    session.send(frame)
 
     def publish(self, flow: Any) -> None:
         """Tell every inspector what changed in ``flow`` since it was last published."""
