@@ -11,18 +11,24 @@ it asked for.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from flowtui.core import Flow
 from flowtui.live.budget import CUT_KEY
 from flowtui.live.client import MAX_MEMORY, CommandError, LiveClient, LiveEvent
 from flowtui.live.endpoints import parse_endpoint, read_token_file
 from flowtui.live.notes import is_incomplete
 from flowtui.store import FlowStore
 
-__all__ = ["Attachment", "CommandError", "capture_name", "health_style", "read_token"]
+FRAME = 1 / 60
+"""Seconds the store's updates are held to coalesce them (one update per flow per
+frame, however many messages a busy flow gained meanwhile)."""
+
+__all__ = ["FRAME", "Attachment", "CommandError", "capture_name", "health_style", "read_token"]
 
 
 def read_token(path: str | Path) -> str:
@@ -79,6 +85,11 @@ class Attachment:
         message content, cutting the oldest flows' contents first (see `live.budget`)."""
         self.saved: dict[str, int] = {}
         """The store revision of each flow as last saved (see `unsaved`)."""
+        self._pending: dict[str, Flow | None] = {}
+        """Flows changed since the last `flush`, in arrival order (None: removed)."""
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self.flushes = 0
+        """How many times the pending changes were applied to the store."""
 
     async def run(self) -> None:
         """Stay attached (reconnecting with back-off) until `stop()` or a refusal."""
@@ -86,6 +97,7 @@ class Attachment:
             await self.client.run()
         finally:
             self.client.stop()
+            self.flush()
 
     def stop(self) -> None:
         """Detach."""
@@ -109,6 +121,7 @@ class Attachment:
         The proxy owns live flows, so mark and comment are not local "changes"; but what
         was captured exists only in this inspector until it is saved, so quitting asks.
         """
+        self.flush()
         saved, snap = self.saved, self.store.snapshot()
         return sum(
             1 for i, rev in zip(snap.ids, snap.revisions, strict=True) if saved.get(i) != rev
@@ -141,21 +154,54 @@ class Attachment:
         )
 
     def apply(self, event: LiveEvent) -> None:
-        """Mirror one client event into the store (or the health)."""
-        store = self.store
+        """Mirror one client event into the store (or the health).
+
+        Flow changes are held for a frame (`FRAME`) and applied together by `flush`: a
+        flow that gained a thousand messages meanwhile is updated once, so the UI's work
+        per frame follows the flows that changed, not the messages that arrived."""
         if event.kind == "status":
             self.health = event.status.replace("refused: refused by peer: ", "refused: ")
             if self.on_health is not None:
                 self.on_health(self.health)
-        elif event.kind in ("reset", "add"):
-            # A known id updates that flow in place (a resync keeps every row shown);
-            # the client keeps flows the proxy forgot, so nothing disappears.
-            store.add(event.flows)
-        elif event.kind == "update":
+            return
+        pending = self._pending
+        if event.kind == "remove":
+            pending[event.flow_id] = None
+        else:
+            # reset, add, update: a known id updates that flow in place (a resync keeps
+            # every row shown); the client keeps flows the proxy forgot.
             for flow in event.flows:
-                if flow.id in store:
-                    store.update(flow)
-                else:
-                    store.add((flow,))
-        elif event.kind == "remove" and event.flow_id in store:
-            store.remove(event.flow_id)
+                pending[flow.id] = flow
+        if self._flush_handle is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # not on a loop (a direct call): apply now
+                self.flush()
+                return
+            self._flush_handle = loop.call_later(FRAME, self.flush)
+
+    def flush(self) -> None:
+        """Apply the pending changes to the store: one update per changed flow, the new
+        flows as one batch (in arrival order)."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        self.flushes += 1
+        store = self.store
+        added: list[Flow] = []
+        for flow_id, flow in pending.items():
+            if flow is None:
+                if added:
+                    store.add(added)
+                    added = []
+                if flow_id in store:
+                    store.remove(flow_id)
+            elif flow_id in store:
+                store.update(flow)
+            else:
+                added.append(flow)
+        if added:
+            store.add(added)
