@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flowtui.core import Flow
-from flowtui.core.messages import MessageFlow
+from flowtui.core.messages import MessageFlow, StreamMessage
 from flowtui.live.budget import CUT_KEY, MESSAGE_COST, content_cost, cut_from_end
 from flowtui.live.endpoints import parse_endpoint
 from flowtui.live.notes import DETACHED_KEY, INCOMPLETE_KEY
@@ -39,6 +39,9 @@ __all__ = ["MAX_MEMORY", "CommandError", "LiveClient", "LiveEvent"]
 log = logging.getLogger("flowtui.live")
 
 EventKind = Literal["reset", "add", "update", "remove", "status"]
+
+YIELD_EVERY = 0.005
+"""Seconds of reading and decoding after which the client lets the event loop run."""
 
 MAX_MEMORY = 512 * 1024 * 1024
 """Default budget of message content the mirror holds (``flowtui attach --max-memory``)."""
@@ -75,6 +78,26 @@ class _Held:
     sealed: bool = False
     """A message flow was cut: its later messages are counted, not kept, so what is
     held is always its first messages, without holes."""
+
+
+def _messages_from(cls: type[StreamMessage], states: list[Any]) -> list[Any]:
+    """Messages from their states: the common well-formed state is checked with exact
+    type tests (a flood brings hundreds of thousands a second); anything else goes
+    through `from_state`, which raises `ValueError` with the reason."""
+    out: list[Any] = []
+    append = out.append
+    for state in states:
+        if type(state) is list and len(state) == 3:
+            from_client, content, timestamp = state
+            if (
+                type(from_client) is bool
+                and type(content) is bytes
+                and (type(timestamp) is float or type(timestamp) is int)
+            ):
+                append(cls(from_client, content, timestamp))
+                continue
+        append(cls.from_state(state))
+    return out
 
 
 @dataclass
@@ -220,7 +243,14 @@ class LiveClient:
         writer.write(encode(hello("inspector", "flowtui", **extra)))
         decoder = FrameDecoder()
         greeted = False
+        loop = asyncio.get_running_loop()
+        slice_end = loop.time() + YIELD_EVERY
         while True:
+            if loop.time() >= slice_end:
+                # A read of buffered data returns without suspending: under a flood this
+                # loop would keep the event loop (and the UI sharing it) to itself.
+                await asyncio.sleep(0)
+                slice_end = loop.time() + YIELD_EVERY
             data = await (asyncio.wait_for(reader.read(65536), self.timeout) if not greeted
                           else reader.read(65536))  # fmt: skip
             if not data:
@@ -277,9 +307,8 @@ class LiveClient:
         elif kind == "flows/append":
             flow_ = self.flows.get(message["id"])
             if isinstance(flow_, MessageFlow):
-                make = flow_.message_class.from_state
                 try:
-                    messages = [make(m) for m in message["messages"]]
+                    messages = _messages_from(flow_.message_class, message["messages"])
                 except ValueError as e:
                     raise ProtocolError(f"invalid message for flow {flow_.id}: {e}") from None
                 self._append(flow_, messages)
@@ -422,15 +451,14 @@ class LiveClient:
         held = self._held.get(flow.id)
         if held is None:
             held = self._held[flow.id] = _Held()
-        for m in messages:
-            size = len(m.content)
-            held.received += size
-            if held.sealed:
-                continue
-            flow.messages.append(m)
+        size = sum([len(m.content) for m in messages])
+        held.received += size
+        if not held.sealed:
+            flow.messages.extend(messages)
+            cost = size + MESSAGE_COST * len(messages)
             held.kept += size
-            held.cost += size + MESSAGE_COST
-            self.held += size + MESSAGE_COST
+            held.cost += cost
+            self.held += cost
         if held.cost:
             self._holding.setdefault(flow.id, None)
         self._keep_to_budget()
