@@ -344,7 +344,7 @@ async def ingest(total: int, max_memory_mb: int, rate: int) -> dict[str, Any]:
             app = make_app(
                 [], attach=f"unix:{sock}", detail_delay=0, max_memory=max_memory_mb << 20
             )
-            async with app.run_test(size=(120, 40)) as pilot:
+            async with app.run_test(size=(120, 40)):
                 store = app.store
 
                 def ingested() -> int:
