@@ -68,7 +68,9 @@ class FlowControl(Protocol):
 
 @dataclass
 class _Sent:
-    state: dict[str, Any]
+    state: dict[str, Any] | None
+    """The state last sent; None while no inspector was attached to be sent it (then
+    it is computed when one attaches, not on every change)."""
     count: int
 
 
@@ -316,39 +318,59 @@ class LiveServer:
             if sent is None or messages is None or len(messages) <= sent.count:
                 continue  # published whole since (or forgotten)
             count = len(messages)
+            if not self._sessions:  # nobody to tell: only count them
+                sent.count = count
+                continue
             frames = list(_append_frames(flow_id, messages[sent.count : count]))
             sent.count = count
             for frame in frames:
                 for session in self._sessions:
                     session.send(frame)
 
-    def publish(self, flow: Any) -> None:
-        """Tell every inspector what changed in ``flow`` since it was last published."""
+    def _state(self, flow: Any) -> dict[str, Any]:
         state = self.control.base_state(flow)
         state.pop("messages", None)
         state["live"] = bool(flow.live)
+        return state
+
+    def publish(self, flow: Any) -> None:
+        """Tell every inspector what changed in ``flow`` since it was last published.
+
+        With no inspector attached nothing is computed or encoded (the proxy's traffic
+        pays only for bookkeeping); an inspector attaching gets the current state."""
         messages = _messages(flow)
         count = len(messages) if messages is not None else 0
         flow_id: str = flow.id
         sent = self._sent.get(flow_id)
-        frames: list[bytes] = []
-        if sent is None:
-            self.flows[flow_id] = flow
-            full = {**state, "messages": []} if messages is not None else state
-            frames.append(encode({"type": "flows/add", "flow": full}))
-            if messages:
-                frames.extend(_append_frames(flow_id, messages))
-            self._sent[flow_id] = _Sent(state, count)
+        if not self._sessions:
+            if sent is None:
+                self.flows[flow_id] = flow
+                self._sent[flow_id] = _Sent(None, count)
+            else:
+                sent.state, sent.count = None, count
         else:
-            changes = {k: v for k, v in state.items() if sent.state.get(k) != v}
-            if changes:
-                frames.append(encode({"type": "flows/update", "id": flow_id, "changes": changes}))
-            if messages is not None and count > sent.count:
-                frames.extend(_append_frames(flow_id, messages[sent.count : count]))
-            sent.state, sent.count = state, count
-        for frame in frames:
-            for session in self._sessions:
-                session.send(frame)
+            state = self._state(flow)
+            frames: list[bytes] = []
+            if sent is None:
+                self.flows[flow_id] = flow
+                full = {**state, "messages": []} if messages is not None else state
+                frames.append(encode({"type": "flows/add", "flow": full}))
+                if messages:
+                    frames.extend(_append_frames(flow_id, messages))
+                self._sent[flow_id] = _Sent(state, count)
+            else:
+                old = sent.state or {}
+                changes = {k: v for k, v in state.items() if old.get(k) != v}
+                if changes:
+                    frames.append(
+                        encode({"type": "flows/update", "id": flow_id, "changes": changes})
+                    )
+                if messages is not None and count > sent.count:
+                    frames.extend(_append_frames(flow_id, messages[sent.count : count]))
+                sent.state, sent.count = state, count
+            for frame in frames:
+                for session in self._sessions:
+                    session.send(frame)
         if flow.live:
             self._live[flow_id] = None
         else:
@@ -415,14 +437,20 @@ class LiveServer:
         what was published; later changes reach the inspector as queued updates.
         """
         held = [
-            (flow_id, sent.state, sent.count, _messages(self.flows[flow_id]))
+            (flow_id, sent, sent.count, _messages(self.flows[flow_id]))
             for flow_id, sent in self._sent.items()
         ]
         forgotten = [[i, n, b] for i, (n, b) in self.forgotten.items()]
         first = True
         batch: list[dict[str, Any]] = []
         size = 0
-        for _, state, _, messages in held:  # split so no frame nears the limit
+        for flow_id, sent, _, messages in held:  # split so no frame nears the limit
+            state = sent.state
+            if state is None:  # changed while nobody was attached: its state now
+                flow = self.flows.get(flow_id)
+                if flow is None:
+                    continue  # forgotten meanwhile
+                state = sent.state = self._state(flow)
             batch.append(state if messages is None else {**state, "messages": []})
             size += 4096
             if size >= APPEND_BATCH:
