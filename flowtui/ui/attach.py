@@ -12,6 +12,7 @@ it asked for.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,9 @@ from flowtui.store import FlowStore
 FRAME = 1 / 60
 """Seconds the store's updates are held to coalesce them (one update per flow per
 frame, however many messages a busy flow gained meanwhile)."""
+
+FREEZE_STEP = 16 * 1024 * 1024
+"""Mirrored bytes after which what was received joins `gc.freeze()`'s permanent set."""
 
 __all__ = ["FRAME", "Attachment", "CommandError", "capture_name", "health_style", "read_token"]
 
@@ -90,6 +94,8 @@ class Attachment:
         self._flush_handle: asyncio.TimerHandle | None = None
         self.flushes = 0
         """How many times the pending changes were applied to the store."""
+        self._frozen_at = 0
+        """What the mirror held at the last `gc.freeze()`."""
 
     async def run(self) -> None:
         """Stay attached (reconnecting with back-off) until `stop()` or a refusal."""
@@ -205,3 +211,12 @@ class Attachment:
                 added.append(flow)
         if added:
             store.add(added)
+        # A flood brings hundreds of thousands of long-lived messages: full collections
+        # would rescan them all, stopping the UI for half a second at a time. Received
+        # flows join the frozen set as the app's loaded index does (unfrozen at exit).
+        held = self.client.held
+        if held - self._frozen_at >= FREEZE_STEP:
+            gc.freeze()
+            self._frozen_at = held
+        elif held < self._frozen_at:
+            self._frozen_at = held
