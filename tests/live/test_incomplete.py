@@ -71,3 +71,23 @@ async def test_a_flow_forgotten_while_the_inspector_stalled_is_marked_incomplete
             attachment.incomplete_warning([client.flows[f] for f in client.flows if f != first])
             is None
         )
+
+
+async def test_w_in_attach_mode_warns_before_saving_an_incomplete_flow(tmp_path: Path) -> None:
+    from flowtui.ui.app import make_app
+    from flowtui.ui.screens.dialogs import SaveDialog
+
+    capture = tmp_path / "relay.flows"
+    async with relay_setup(tmp_path, write_to=str(capture)) as (relay, _echo, addr):
+        app = make_app([], attach=addr, detail_delay=0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _round_trip(relay.listen, b"part")
+            await wait_until(lambda: len(app.store) == 1, timeout=10)
+            flow = app.store.view[-1]
+            # as the client marks a flow the proxy dropped part of (see the test above)
+            flow.metadata[INCOMPLETE_KEY] = {"messages": 3, "bytes": 300, "record": None}
+            app._notifications.clear()
+            await pilot.press("w", "a")
+            assert isinstance(app.screen, SaveDialog)
+            said = [str(n.message) for n in app._notifications]
+            assert any("1 incomplete" in s and str(capture.resolve()) in s for s in said), said
