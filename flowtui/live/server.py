@@ -48,6 +48,9 @@ FORGOTTEN_MAX = 10_000
 """Forgotten flows remembered (id, messages, bytes) so a resync can say what it lacks."""
 APPEND_BATCH = 1024 * 1024
 """Message content bytes per `flows/append` frame when catching up (reset, late add)."""
+APPEND_MESSAGES = 2000
+"""Messages per `flows/append` frame at most: an inspector decodes a frame at once, and
+a megabyte of small messages (16,000 of 64 bytes) would hold its UI for 100 ms."""
 
 
 class FlowControl(Protocol):
@@ -108,7 +111,7 @@ def _append_frames(flow_id: str, messages: Iterable[Any]) -> Iterator[bytes]:
         state = m.get_state()
         batch.append(state)
         size += len(state[1]) + 32
-        if size >= APPEND_BATCH:
+        if size >= APPEND_BATCH or len(batch) >= APPEND_MESSAGES:
             yield encode({"type": "flows/append", "id": flow_id, "messages": batch})
             batch, size = [], 0
     if batch:

@@ -29,7 +29,7 @@ FRAME = 1 / 60
 """Seconds the store's updates are held to coalesce them (one update per flow per
 frame, however many messages a busy flow gained meanwhile)."""
 
-FREEZE_STEP = 16 * 1024 * 1024
+FREEZE_STEP = 2 * 1024 * 1024
 """Mirrored bytes after which what was received joins `gc.freeze()`'s permanent set."""
 
 __all__ = ["FRAME", "Attachment", "CommandError", "capture_name", "health_style", "read_token"]
