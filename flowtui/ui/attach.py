@@ -29,7 +29,7 @@ FRAME = 1 / 60
 """Seconds the store's updates are held to coalesce them (one update per flow per
 frame, however many messages a busy flow gained meanwhile)."""
 
-FREEZE_STEP = 2 * 1024 * 1024
+FREEZE_STEP = 4 * 1024 * 1024
 """Mirrored bytes after which what was received joins `gc.freeze()`'s permanent set."""
 
 __all__ = ["FRAME", "Attachment", "CommandError", "capture_name", "health_style", "read_token"]
@@ -216,6 +216,7 @@ class Attachment:
         # flows join the frozen set as the app's loaded index does (unfrozen at exit).
         held = self.client.held
         if held - self._frozen_at >= FREEZE_STEP:
+            gc.collect(1)  # the young garbage first (cheap): only what lives is frozen
             gc.freeze()
             self._frozen_at = held
         elif held < self._frozen_at:
