@@ -350,6 +350,7 @@ async def ingest(total: int, max_memory_mb: int, rate: int) -> dict[str, Any]:
 
     tmp = Path(tempfile.mkdtemp(prefix="flowtui-bench-ingest-"))
     sock = tmp / "synthetic.sock"
+    rss_before = rss_mb()
     try:
         async with synthetic_proxy(sock, total, rate) as proxy:
             app = make_app(
@@ -402,7 +403,7 @@ async def ingest(total: int, max_memory_mb: int, rate: int) -> dict[str, Any]:
             "key ms p50/p99/max": [pct(0.5), pct(0.99), round(keys[-1] * 1000, 1)],
             "keys pressed": len(keys),
             "held MB / limit MB": [round(held / 2**20, 1), max_memory_mb],
-            "process RSS MB": round(rss_mb(), 1),
+            "process RSS MB before / after": [round(rss_before, 1), round(rss_mb(), 1)],
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
