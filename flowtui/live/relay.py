@@ -87,6 +87,7 @@ class Relay:
             queue_limit=queue_limit,
             retain_bytes=retain_bytes,
             software="flowtui",
+            record=str(Path(write_to).resolve()) if write_to else None,
         )
         """The inspector-facing socket server."""
         self._conns: dict[str, _Conn] = {}
@@ -111,7 +112,10 @@ class Relay:
         raise ValueError("flowtui proxy has no intercept filter; intercept flows one by one")
 
     def changed(self, flow: Any) -> None:
-        pass
+        # A flow already written (closed) changed, e.g. a comment added afterwards:
+        # append it again, so the recording's last copy of it is the current one.
+        if flow.id not in self._conns and not flow.live:
+            self._record(flow)
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -204,7 +208,9 @@ class Relay:
                 if not sniffer.done:
                     sniffer.feed(data)
                     self._apply_tls(conn)
-                self.live.publish(flow)
+                    self.live.publish(flow)  # the TLS details may have changed
+                else:
+                    self.live.publish_messages(flow)
                 if flow.intercepted:
                     await flow.wait_for_resume()
                 writer.write(data)
@@ -246,6 +252,10 @@ class Relay:
         if flow.intercepted:
             flow.intercepted = False
         self.live.publish(flow)
+        self._record(flow)
+
+    def _record(self, flow: TCPFlow) -> None:
+        """Append ``flow`` to the ``-w`` recording, if any."""
         if self._writer is not None and self._file is not None:
             try:
                 self._writer.add(flow)
