@@ -199,7 +199,7 @@ class RecordRef:
 
         def native(_: bytes) -> Any:
             head = file.read(self.offset, native_format.RECORD_HEADER_SIZE)
-            native_format.check_header(head, self.raw_length)
+            native_format.check_header(head, self.raw_length, total)
 
             def read(at: int, length: int) -> bytes:
                 return file.read(base + at, length)

@@ -250,9 +250,10 @@ def _array_head(
     return head, count
 
 
-def check_header(head: bytes, length: int) -> None:
-    """Check that `head` starts a flow record of `length` bytes in all
-    (RecordDecodeError if not): what a preview that reads only part of it checks."""
+def check_header(head: bytes, length: int, state_length: int) -> None:
+    """Check that `head` starts a flow record of `length` bytes in all, `state_length`
+    of them its state (RecordDecodeError if not): what a preview that reads only part
+    of it checks."""
     if len(head) < _RECORD.size:
         raise RecordDecodeError("truncated record header")
     mark, kind, _flags, summary_len, state_len, _crc = _RECORD.unpack_from(head)
@@ -260,6 +261,7 @@ def check_header(head: bytes, length: int) -> None:
         mark != _RECORD_MARK
         or kind != KIND_FLOW
         or _RECORD.size + summary_len + state_len != length
+        or state_len != state_length
     ):
         raise RecordDecodeError("record framing changed")
 
