@@ -570,3 +570,24 @@ def test_damaged_msgpack_states_decode_as_the_whole_decode_does_or_fail_cleanly(
     assert capped == whole  # reads as the whole decode does, or fails cleanly as it does
     with contextlib.suppress(RecordDecodeError):  # the cut decode fails cleanly too, or reads
         _capped_of(damaged, 3)
+
+
+@pytest.mark.parametrize("fmt", ["mitmproxy", "flowtui"])
+def test_the_store_previews_a_big_http_flow_with_its_bodies_cut(tmp_path: Path, fmt: str) -> None:
+    """What the detail panes ask for when a big HTTP flow is focused: the store hands
+    out the flow with each body cut to its head (it refused every flow without messages
+    before), and opening it still decodes the whole."""
+    from flowtui.io import lazy
+
+    flow = _big_http_flow(3 << 20)
+    path = tmp_path / f"big-http.{fmt}"
+    save_flows(path, [flow], format=fmt)  # type: ignore[arg-type]
+    store = FlowStore()
+    store.add_lazy((e.id, e.summary, e.ref) for e in _index(path))
+    preview = store.preview(flow.id)
+    assert isinstance(preview, HTTPFlow) and preview.response is not None
+    assert preview.response.raw_content == whole_body(flow, "response")[: lazy.HEAD_READ]
+    whole = store.get(flow.id)
+    assert isinstance(whole, HTTPFlow) and whole is not preview
+    assert whole.response is not None
+    assert whole.response.raw_content == whole_body(flow, "response")
