@@ -169,3 +169,61 @@ async def test_mitmdump_filter_holds_matching_flows(tmp_path: Path) -> None:
             await _check_filter_client_only(client, echo, port)
     finally:
         await echo.stop()
+
+
+async def test_the_key_sets_and_clears_the_filter_and_the_status_bar_shows_it(
+    tmp_path: Path,
+) -> None:
+    """`I` in the attached app: a bad filter is refused in the dialog with a caret; a
+    good one reaches the relay and holds a new connection on the wire; empty clears."""
+    from datetime import UTC
+
+    from textual.widgets import Input, Static
+
+    from flowtui.ui.app import make_app
+    from flowtui.ui.screens.prompts import InputDialog
+    from flowtui.ui.widgets.status_bar import StatusBar
+
+    async with relay_setup(tmp_path) as (relay, echo, addr):
+        app = make_app([], attach=addr, tz=UTC, detail_delay=0)
+        async with app.run_test(size=(140, 40)) as pilot:
+            bar = app.screen_stack[0].query_one(StatusBar)
+            await wait_until(lambda: bar.info.health == "connected")
+
+            async def type_filter(text: str) -> None:
+                await pilot.press("I")
+                await pilot.pause()
+                assert isinstance(app.screen, InputDialog)
+                app.screen.query_one(Input).value = text
+                await pilot.press("enter")
+                await pilot.pause()
+
+            await type_filter("~tcp & ~~x(")
+            assert isinstance(app.screen, InputDialog)  # refused in the dialog
+            error = str(app.screen.query_one("#prompt-error", Static).render())
+            assert error.endswith("at 8: ~tcp & ~⁁~x(")  # the parser's message, a caret
+            await pilot.press("escape")
+            await pilot.pause()
+            assert relay.intercept_filter is None
+
+            await type_filter("server: ~tcp")
+            await wait_until(lambda: relay.intercept_filter is not None)
+            assert relay.intercept_direction == "server"
+            await wait_until(lambda: bar.info.intercept == "~tcp (server→client)")
+            assert "intercept ~tcp (server→client)" in str(bar.render_info())
+
+            await type_filter("~tcp")
+            await wait_until(lambda: relay.intercept_direction == "both")
+            await wait_until(lambda: bar.info.intercept == "~tcp")
+            r, w = await _connect(relay.listen[1])
+            w.write(b"from-ui")
+            await wait_until(lambda: any(f.intercepted for f in app.store.view))
+            await _nothing_arrives(r)
+            assert b"from-ui" not in bytes(echo.received)
+
+            await type_filter("")
+            await wait_until(lambda: relay.intercept_filter is None)
+            await wait_until(lambda: bar.info.intercept == "")
+            await pilot.press("A")
+            await wait_until(lambda: b"from-ui" in bytes(echo.received))
+            w.close()

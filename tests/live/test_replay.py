@@ -187,3 +187,37 @@ def test_what_cannot_be_replayed() -> None:
     assert "encrypted" in (replayable(raw_tls) or "")
     with pytest.raises(ReplayError, match="encrypted"):
         asyncio.run(replay_tcp(raw_tls))
+
+
+async def test_r_replays_the_focused_flow_of_a_file_next_to_it(tmp_path: Path) -> None:
+    """`r` in the app on a capture file: the replay runs in a worker thread, the server
+    gets the original bytes, the new flow appears right after the original."""
+    from datetime import UTC
+
+    from live_helpers import wait_until
+
+    from flowtui.io import FlowWriter
+    from flowtui.ui.app import make_app
+
+    rec = Recorder()
+    await rec.start()
+    try:
+        old = _finished_flow(rec.port, ORIGINAL)
+        capture = tmp_path / "one.flows"
+        with capture.open("wb") as f:
+            FlowWriter(f).add(old)
+        app = make_app([capture], tz=UTC, detail_delay=0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert len(app.store) == 1
+            await pilot.press("r")
+            await wait_until(lambda: len(app.store) == 2, timeout=10)
+            assert app.store.view[0].id == old.id
+            new = app.store.view[1]
+            assert new.is_replay == "request"
+            assert new.metadata["flowtui.replay_of"] == old.id
+            assert rec.received == [b"HELO one\r\n\x00\x01binary\xffQUIT\r\n"]
+            assert app.changes > 0  # a save would write it
+    finally:
+        rec.close()
