@@ -227,3 +227,20 @@ async def test_the_key_sets_and_clears_the_filter_and_the_status_bar_shows_it(
             await pilot.press("A")
             await wait_until(lambda: b"from-ui" in bytes(echo.received))
             w.close()
+
+
+def test_the_typed_direction_round_trips() -> None:
+    from flowtui.ui.steer import intercept_label, intercept_problem, join_intercept
+    from flowtui.ui.steer import split_intercept as split
+
+    assert split("~tcp") == ("~tcp", "both")
+    assert split("  client:  ~tcp & ~b x ") == ("~tcp & ~b x", "client")
+    assert split("Server: ~tcp") == ("~tcp", "server")
+    assert split("") == ("", "both")
+    for spec, direction in [("~tcp", "both"), ("~b a", "client"), ("!~q", "server")]:
+        assert split(join_intercept(spec, direction)) == (spec, direction)
+    assert intercept_problem("") is None and intercept_problem("client: ~tcp") is None
+    assert intercept_problem("client:") is not None  # a direction needs an expression
+    assert intercept_problem("~h(") is not None
+    assert intercept_label(None) == ""
+    assert intercept_label(("~tcp", "client")) == "~tcp (client→server)"
