@@ -135,6 +135,9 @@ class LiveClient:
         self.flows: dict[str, Flow] = {}
         """The mirror: every flow seen, by id, in arrival order."""
         self.status = "idle"
+        self.intercept_filter: tuple[str, str] | None = None
+        """The intercept filter this inspector last set on the proxy, with its
+        direction (None: none set, or cleared)."""
         """The connection's last status (see `LiveEvent.status`)."""
         self.connected = asyncio.Event()
         """Set while attached (past the hello)."""
@@ -225,8 +228,15 @@ class LiveClient:
     async def comment(self, flow_id: str, comment: str) -> None:
         await self.command("comment", id=flow_id, comment=comment)
 
-    async def set_intercept(self, spec: str | None) -> None:
-        await self.command("set_intercept", filter=spec)
+    async def set_intercept(self, spec: str | None, direction: str = "both") -> None:
+        """Set the proxy's intercept filter (None or ``""``: off); ``direction`` limits
+        it to ``client`` (client to server) or ``server`` (server to client) messages.
+        On success `intercept_filter` says what is set."""
+        args: dict[str, Any] = {"filter": spec}
+        if direction != "both":  # older proxies read only the filter
+            args["direction"] = direction
+        await self.command("set_intercept", **args)
+        self.intercept_filter = (spec, direction) if spec else None
 
     # -- internals ------------------------------------------------------------------
 

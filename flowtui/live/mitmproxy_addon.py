@@ -63,6 +63,8 @@ class FlowtuiLive:
     def __init__(self) -> None:
         self.server: LiveServer | None = None
         self._filter: Any = None
+        self._direction = "both"
+        """Which messages `_filter` holds: ``both``, ``client`` or ``server``."""
         self._sweeper: asyncio.Task[None] | None = None
         self._recheck: dict[str, Any] = {}
         """Live flows to republish on the next sweep (their server just connected)."""
@@ -187,16 +189,25 @@ class FlowtuiLive:
             flow.resume()  # release the waiting hook; the connection is already gone
         flow.kill()
 
-    def set_intercept(self, spec: str | None) -> None:
+    def set_intercept(self, spec: str | None, direction: str = "both") -> None:
         options: Any = ctx.options
-        if "intercept" in options:  # mitmproxy and mitmweb run the Intercept addon
+        if "intercept" in options and direction == "both":
+            # mitmproxy and mitmweb run the Intercept addon: set their own option.
             try:
                 options.update(intercept=spec)
             except exceptions.OptionsError as e:
                 raise ValueError(f"invalid intercept filter: {e}") from None
+            self._filter = None
             return
-        # mitmdump has no Intercept addon: apply the same filter here, the same way.
-        self._filter = flowfilter.parse(spec) if spec else None
+        # mitmdump has no Intercept addon, and mitmproxy's holds both directions: apply
+        # the filter here, the same way (clearing mitmproxy's own option, if any).
+        try:
+            flt = flowfilter.parse(spec) if spec else None
+        except ValueError as e:
+            raise ValueError(f"invalid intercept filter: {e}") from None
+        if "intercept" in options:
+            options.update(intercept=None)
+        self._filter, self._direction = flt, direction
 
     def changed(self, flow: Any) -> None:
         ctx.master.addons.trigger(hooks.UpdateHook([flow]))
@@ -213,7 +224,37 @@ class FlowtuiLive:
                 self.server.publish(flow)
 
     def _message(self, flow: Any) -> None:
-        if self._filter is not None and not flow.is_replay and self._filter(flow):
+        if (
+            self._filter is not None
+            and not flow.is_replay
+            and self._direction_ok(flow)
+            and self._filter(flow)
+        ):
+            flow.intercept()
+        self._publish(flow)
+
+    def _direction_ok(self, flow: Any) -> bool:
+        """Whether the message this hook is about goes the filter's way."""
+        if self._direction == "both":
+            return True
+        ws = getattr(flow, "websocket", None)
+        messages = ws.messages if ws is not None else getattr(flow, "messages", None)
+        if messages is not None:  # TCP, UDP, WebSocket: the newest message
+            if not messages:
+                return False
+            from_client = bool(messages[-1].from_client)
+        else:  # HTTP, DNS: the request hook runs before there is a response
+            from_client = getattr(flow, "response", None) is None
+        return from_client == (self._direction == "client")
+
+    def _start(self, flow: Any) -> None:
+        """A new TCP or UDP flow: a filter of both directions holds it before it speaks."""
+        if (
+            self._filter is not None
+            and self._direction == "both"
+            and not flow.is_replay
+            and self._filter(flow)
+        ):
             flow.intercept()
         self._publish(flow)
 
@@ -231,8 +272,10 @@ class FlowtuiLive:
                 self._recheck[flow.id] = flow
 
     def _stream_message(self, flow: Any) -> None:
-        """A TCP or UDP message: only the messages changed, unless the filter holds it."""
-        if self._filter is not None and not flow.is_replay and self._filter(flow):
+        """A TCP or UDP message: only the messages changed, unless the filter holds it
+        (a direction-limited filter holds only messages of that direction)."""
+        flt = self._filter
+        if flt is not None and not flow.is_replay and self._direction_ok(flow) and flt(flow):
             flow.intercept()
         if self.server is None:
             return
@@ -242,7 +285,8 @@ class FlowtuiLive:
             self.server.publish_messages(flow)
 
     tcp_message = udp_message = _stream_message
-    tcp_start = tcp_end = tcp_error = udp_start = udp_end = udp_error = _publish
+    tcp_start = udp_start = _start
+    tcp_end = tcp_error = udp_end = udp_error = _publish
     requestheaders = responseheaders = error = websocket_start = websocket_end = _publish
     dns_error = _publish
     request = response = websocket_message = _message

@@ -32,11 +32,21 @@ from flowtui.live.protocol import (
     hello,
 )
 
-__all__ = ["DetachPolicy", "FlowControl", "LiveServer"]
+__all__ = [
+    "INTERCEPT_DIRECTIONS",
+    "DetachPolicy",
+    "FlowControl",
+    "InterceptDirection",
+    "LiveServer",
+]
 
 log = logging.getLogger("flowtui.live")
 
 DetachPolicy = Literal["keep", "resume", "kill"]
+InterceptDirection = Literal["both", "client", "server"]
+"""Which messages an intercept filter holds: every one, only the client's (client to
+server) or only the server's (server to client)."""
+INTERCEPT_DIRECTIONS: tuple[InterceptDirection, ...] = ("both", "client", "server")
 HELLO_TIMEOUT = 5.0
 """Seconds a new connection has to send its hello before it is closed."""
 HELLO_MAX_FRAME = 64 * 1024
@@ -62,8 +72,9 @@ class FlowControl(Protocol):
     def kill(self, flow: Any) -> None:
         """Kill the flow and close its real connection, both ends, now."""
 
-    def set_intercept(self, spec: str | None) -> None:
-        """Set the intercept filter (None or ``""`` turns interception off)."""
+    def set_intercept(self, spec: str | None, direction: InterceptDirection = "both") -> None:
+        """Set the intercept filter (None or ``""`` turns interception off), holding
+        only the messages of ``direction``."""
 
     def changed(self, flow: Any) -> None:
         """Called after a command changed ``flow`` (e.g. to tell other addons)."""
@@ -596,7 +607,10 @@ class LiveServer:
         if kind == "ping":
             return
         if kind == "set_intercept":
-            self.control.set_intercept(message["filter"] or None)
+            direction = message.get("direction", "both")
+            if direction not in INTERCEPT_DIRECTIONS:
+                raise ValueError(f"direction must be one of {', '.join(INTERCEPT_DIRECTIONS)}")
+            self.control.set_intercept(message["filter"] or None, direction)
             return
         if kind == "resume_all":
             targets = [f for f in self.flows.values() if f.intercepted]

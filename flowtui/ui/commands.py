@@ -153,6 +153,35 @@ COMMANDS: tuple[Command, ...] = (
         "flow",
         show=False,
     ),
+    # -- steering: replay and the live intercept filter ---------------------------------
+    _c(
+        "flow.replay",
+        "replay(False)",
+        "Replay",
+        "Replay the focused finished TCP flow to its server, as fast as possible (a new flow)",
+        "r",
+        "flow",
+        show=False,
+    ),
+    _c(
+        "flow.replay_timed",
+        "replay(True)",
+        "Replay with timing",
+        "Replay the focused finished TCP flow with the original gaps between messages",
+        "",
+        "flow",
+        show=False,
+    ),
+    _c(
+        "live.intercept_filter",
+        "intercept_filter",
+        "Intercept filter",
+        "Hold the live flows matching a filter as they arrive (client: / server: one way)",
+        "I",
+        "list",
+        live_only=True,
+        show=False,
+    ),
     # -- the list ---------------------------------------------------------------------
     _c(
         "flow.resume_all",

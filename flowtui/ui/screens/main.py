@@ -8,15 +8,19 @@ through a `DetailLoader`.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from flowtui.core import Flow
+from flowtui.core import Flow, TCPFlow
+from flowtui.live.client import CommandError
+from flowtui.live.replay import ReplayError, ReplayOptions, replay_tcp, replayable
 from flowtui.store import OrderKey
 from flowtui.ui.commands import BY_ID, COMMANDS, bindings, keys_for
 from flowtui.ui.control import Said, read_only
@@ -26,6 +30,12 @@ from flowtui.ui.screens.dialogs import CommentDialog, FilterDialog
 from flowtui.ui.screens.help import HelpScreen
 from flowtui.ui.screens.prompts import ConfirmDialog, InputDialog, OrderDialog, order_label
 from flowtui.ui.session import UNDOABLE_CLEAR, plural
+from flowtui.ui.steer import (
+    intercept_label,
+    intercept_problem,
+    join_intercept,
+    split_intercept,
+)
 from flowtui.ui.view_filter import FilterProblem, compile_filter
 from flowtui.ui.widgets.connection_pane import ConnectionPane
 from flowtui.ui.widgets.flow_columns import mark_emoji
@@ -130,6 +140,7 @@ class MainScreen(Screen[None]):
             filter=app.filter_text,
             order=_order_text(store.view.order, store.view.reverse),
             marked_only=store.view.marked_only,
+            intercept=intercept_label(live.client.intercept_filter) if live else "",
         )
 
     def say(self, message: str | Said | None, severity: str = "information") -> None:
@@ -360,3 +371,90 @@ class MainScreen(Screen[None]):
     def action_help(self) -> None:
         keymap = self.ft.config.keys
         self.app.push_screen(HelpScreen({c: keys_for(c, keymap) for c in BY_ID}))
+
+    # -- steering: replay and the live intercept filter (see ui.steer) ---------------------
+
+    def action_intercept_filter(self) -> None:
+        """`I`: set or clear (empty) the live proxy's intercept filter."""
+        live = self.ft.attachment
+        if live is None:
+            self.say("The intercept filter steers a live proxy (flowtui attach).", "warning")
+            return
+        current = live.client.intercept_filter
+        hint = (
+            "a filter (~tcp & ~b login); client: or server: holds one direction only · "
+            "empty clears · escape cancel"
+        )
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self._send_intercept_filter(text)
+
+        self.app.push_screen(
+            InputDialog(
+                "Intercept filter",
+                join_intercept(*current) if current else "",
+                hint=hint,
+                placeholder="e.g. ~tcp & ~d example.com",
+                check=intercept_problem,
+            ),
+            done,
+        )
+
+    @work(group="command", name="intercept filter")
+    async def _send_intercept_filter(self, text: str) -> None:
+        live = self.ft.attachment
+        if live is None:
+            return
+        spec, direction = split_intercept(text)
+        try:
+            await live.client.set_intercept(spec or None, direction)
+        except CommandError as e:
+            self.say(f"The proxy refused the intercept filter: {e}", "error")
+            return
+        label = intercept_label(live.client.intercept_filter)
+        self.say(f"Intercepting {label}." if label else "Intercept filter cleared.")
+        self.refresh_status()
+
+    def action_replay(self, timing: bool) -> None:
+        """`r`: replay the focused finished TCP flow to its server, as a new flow."""
+        flow = self._focused_flow()
+        if flow is None:
+            return
+        problem = replayable(flow)
+        if problem is not None:
+            self.say(f"Cannot replay this flow: {problem}.", "warning")
+            return
+        assert isinstance(flow, TCPFlow)
+        address = flow.server_conn.address
+        where = f"{address[0]}:{address[1]}" if address else "its server"
+        self.say(f"Replaying to {where}{' with the original timing' if timing else ''}…")
+        self._replay(flow, timing)
+
+    @work(thread=True, group="replay", name="replay")
+    def _replay(self, flow: TCPFlow, timing: bool) -> None:
+        """Runs the replay's own event loop in a worker thread, never on the UI's."""
+        try:
+            new = asyncio.run(replay_tcp(flow, ReplayOptions(timing=timing)))
+        except ReplayError as e:
+            self.app.call_from_thread(self.say, str(e), "warning")
+            return
+        self.app.call_from_thread(self._replayed, flow, new)
+
+    def _replayed(self, old: Flow, new: TCPFlow) -> None:
+        """Put the replay next to its original and say how it went."""
+        store = self.ft.store
+        key = store.key_of(old)
+        if key is not None:
+            new_key: str | None = store.insert_after(key, new)
+        else:  # the original was deleted meanwhile: the replay goes last
+            store.add([new])
+            new_key = store.key_of(new)
+        self.ft.session.note_change()
+        if new_key is not None:
+            self.flow_list.select_flow(new_key)
+        answers = sum(1 for m in new.messages if not m.from_client)
+        if new.error is not None:
+            self.say(f"Replay: {new.error.msg}", "error")
+        else:
+            self.say(f"Replayed: the server answered with {plural(answers, 'message')}.")

@@ -46,6 +46,8 @@ class StatusInfo:
     """The list's order when not the flows' numbers (``by size ↑``)."""
     marked_only: bool = False
     """Only marked flows are shown (`M`)."""
+    intercept: str = ""
+    """The live proxy's intercept filter this inspector set (`I`), with its direction."""
 
 
 class StatusBar(Static):
@@ -123,6 +125,9 @@ class StatusBar(Static):
             text.append(concat(sep, clean(i.order)))
         if i.follow:
             text.append(concat(sep, clean("follow")), style="cyan")
+        if i.intercept:
+            text.append(sep).append(clean("intercept "), style="bold yellow")
+            text.append(clean(i.intercept, max_len=60), style="italic")
         if i.filter:
             text.append(sep).append(clean("filter "))
             text.append(clean(i.filter, max_len=60), style="italic")
