@@ -215,8 +215,8 @@ class FlowStore:
     def preview(self, flow_id: str) -> Flow | None:
         """A lazy message flow's first messages and every other field, decoded without
         the rest, or a big HTTP flow with each body cut to its head: shown while
-        `decode` reads the whole of a big one (never kept, for display only). None when the flow is in memory, has no messages, or its record
-        cannot be read that way."""
+        `decode` reads the whole of a big one (never kept, for display only). None when
+        the flow is in memory, has no messages, or its record cannot be read that way."""
         summary = self.table.summary_get(flow_id)
         if summary is None:
             return None

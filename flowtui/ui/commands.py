@@ -156,7 +156,7 @@ COMMANDS: tuple[Command, ...] = (
     # -- steering: replay and the live intercept filter ---------------------------------
     _c(
         "flow.replay",
-        "replay(False)",
+        "steer('replay', False)",
         "Replay",
         "Replay the focused finished TCP flow to its server, as fast as possible (a new flow)",
         "r",
@@ -165,7 +165,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     _c(
         "flow.replay_timed",
-        "replay(True)",
+        "steer('replay', True)",
         "Replay with timing",
         "Replay the focused finished TCP flow with the original gaps between messages",
         "",
@@ -174,7 +174,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     _c(
         "live.intercept_filter",
-        "intercept_filter",
+        "steer('intercept_filter')",
         "Intercept filter",
         "Hold the live flows matching a filter as they arrive (client: / server: one way)",
         "I",
@@ -210,10 +210,17 @@ COMMANDS: tuple[Command, ...] = (
         "list",
         show=False,
     ),
-    _c("view.filter", "set_filter", "Filter", "Show only the flows matching a filter", "f", "list"),
+    _c(
+        "view.filter",
+        "view('set_filter')",
+        "Filter",
+        "Show only the flows matching a filter",
+        "f",
+        "list",
+    ),
     _c(
         "view.follow",
-        "follow",
+        "view('follow')",
         "Follow",
         "Keep the newest flow in view (live)",
         "F",
@@ -222,7 +229,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     _c(
         "view.clear",
-        "clear_view",
+        "view('clear_view')",
         "Clear",
         "Remove every flow from the session (asks first)",
         "z",
@@ -231,17 +238,25 @@ COMMANDS: tuple[Command, ...] = (
     ),
     _c(
         "view.order",
-        "order",
+        "view('order')",
         "Order",
         "Order the list by number, time, size, duration, server or type",
         "o",
         "list",
         show=False,
     ),
-    _c("view.reverse", "reverse", "Reverse", "Reverse the list's order", "v", "list", show=False),
+    _c(
+        "view.reverse",
+        "view('reverse')",
+        "Reverse",
+        "Reverse the list's order",
+        "v",
+        "list",
+        show=False,
+    ),
     _c(
         "view.marked_only",
-        "marked_only",
+        "view('marked_only')",
         "Marked only",
         "Show only the marked flows (again: show all)",
         "M",
@@ -427,7 +442,7 @@ COMMANDS: tuple[Command, ...] = (
     _c("file.save", "save", "Save", "Save the shown, marked or all flows to a file", "w", "app"),
     _c(
         "file.load",
-        "load_file",
+        "view('load_file')",
         "Load",
         "Load another capture into the session",
         "L",

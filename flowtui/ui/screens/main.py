@@ -8,35 +8,27 @@ through a `DetailLoader`.
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from flowtui.core import Flow, TCPFlow
-from flowtui.live.client import CommandError
-from flowtui.live.replay import ReplayError, ReplayOptions, replay_tcp, replayable
+from flowtui.core import Flow
 from flowtui.store import OrderKey
 from flowtui.ui.commands import BY_ID, COMMANDS, bindings, keys_for
 from flowtui.ui.control import Said, read_only
 from flowtui.ui.safe_text import clean, notify
 from flowtui.ui.screens.detail_loader import LARGE_RECORD, PREVIEW_AT_ONCE, DetailLoader
-from flowtui.ui.screens.dialogs import CommentDialog, FilterDialog
+from flowtui.ui.screens.dialogs import CommentDialog
 from flowtui.ui.screens.help import HelpScreen
-from flowtui.ui.screens.prompts import ConfirmDialog, InputDialog, OrderDialog, order_label
-from flowtui.ui.session import UNDOABLE_CLEAR, plural
+from flowtui.ui.screens.prompts import InputDialog, order_label
+from flowtui.ui.screens.steering import SteerAction, Steering
+from flowtui.ui.screens.view_actions import ViewAction, ViewActions
 from flowtui.ui.steer import (
     intercept_label,
-    intercept_problem,
-    join_intercept,
-    split_intercept,
 )
-from flowtui.ui.view_filter import FilterProblem, compile_filter
 from flowtui.ui.widgets.connection_pane import ConnectionPane
 from flowtui.ui.widgets.flow_columns import mark_emoji
 from flowtui.ui.widgets.flow_info import FlowInfo
@@ -78,6 +70,10 @@ class MainScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        self.view_actions = ViewActions(self)
+        """The list's view commands (`action_view`)."""
+        self.steering = Steering(self)
+        """The steering commands (`action_steer`)."""
         self.details: DetailLoader | None = None
         """Shows the flow under the cursor in the panes (set up on compose)."""
 
@@ -152,7 +148,7 @@ class MainScreen(Screen[None]):
             severity = message.severity
         notify(self.app, clean(text, max_len=500), severity=severity)  # type: ignore[arg-type]
 
-    def _focused_flow(self) -> Flow | None:
+    def focused_flow(self) -> Flow | None:
         flow = self.flow_list.flow
         if flow is None:
             self.say("No flow selected.", "warning")
@@ -179,12 +175,12 @@ class MainScreen(Screen[None]):
     # -- flow actions (see ui.commands) ------------------------------------------------------
 
     def action_mark(self) -> None:
-        flow = self._focused_flow()
+        flow = self.focused_flow()
         if flow is not None:
             self.say(self.ft.control.mark(flow, "" if flow.marked else ":default:"))
 
     def action_mark_with(self) -> None:
-        flow = self._focused_flow()
+        flow = self.focused_flow()
         if flow is None or self.say_refused(flow, "mark"):
             return
 
@@ -205,7 +201,7 @@ class MainScreen(Screen[None]):
         return refused is not None
 
     def action_comment(self) -> None:
-        flow = self._focused_flow()
+        flow = self.focused_flow()
         if flow is None or self.say_refused(flow, "comment"):
             return
         store = self.ft.store
@@ -223,7 +219,7 @@ class MainScreen(Screen[None]):
 
     def action_flow(self, name: FlowAction) -> None:
         """intercept, resume, kill or revert the focused flow, through the flow control."""
-        flow = self._focused_flow()
+        flow = self.focused_flow()
         if flow is not None:
             self.say(getattr(self.ft.control, name)(flow))
 
@@ -232,7 +228,7 @@ class MainScreen(Screen[None]):
         self.say(getattr(self.ft.control, name)())
 
     def action_delete(self) -> None:
-        flow = self._focused_flow()
+        flow = self.focused_flow()
         if flow is not None:
             self.ft.session.delete_flow(flow)
 
@@ -244,7 +240,7 @@ class MainScreen(Screen[None]):
             self.flow_list.select_flow(key)
 
     def action_duplicate(self) -> None:
-        flow = self._focused_flow()
+        flow = self.focused_flow()
         if flow is None or self.say_refused(flow, "duplicate"):
             return
         key = self.ft.store.key_of(flow)
@@ -257,95 +253,13 @@ class MainScreen(Screen[None]):
 
     # -- view actions -----------------------------------------------------------------------
 
-    def action_set_filter(self) -> None:
-        store = self.ft.store
+    def action_view(self, name: ViewAction) -> None:
+        """A view command (filter, follow, clear, order, ...): see `ViewActions`."""
+        getattr(self.view_actions, name)()
 
-        def check(text: str) -> tuple[str, int | None] | None:
-            result = compile_filter(text, store)
-            if isinstance(result, FilterProblem):
-                return result.message, result.pos
-            return None
-
-        def done(text: str | None) -> None:
-            if text is None:
-                return
-            result = compile_filter(text, store)
-            if isinstance(result, FilterProblem):  # checked in the dialog already
-                return
-            self.ft.apply_filter(text, result)
-
-        self.app.push_screen(FilterDialog(self.ft.filter_text, check), done)
-
-    def action_follow(self) -> None:
-        flows = self.flow_list
-        flows.follow = not flows.follow
-        if flows.follow:
-            flows.show_newest()
-        self.say(f"Follow {'on: the newest flow stays in view' if flows.follow else 'off'}.")
-        self.refresh_status()
-
-    def action_clear_view(self) -> None:
-        session = self.ft.session
-        total, shown = len(self.ft.store), len(self.ft.store.view)
-        if not total:
-            self.say("Nothing to clear: the list is empty.")
-            return
-
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.say(f"Cleared {plural(session.clear(), 'flow')}.")
-
-        hidden = f" ({total - shown:,} of them hidden by the filter)" if total > shown else ""
-        undo = (
-            "U puts flows back one by one" if total <= UNDOABLE_CLEAR else "this cannot be undone"
-        )
-        question = (
-            f"Remove all {plural(total, 'flow')}{hidden} from the session? "
-            f"Files are not changed until you save; {undo}."
-        )
-        self.app.push_screen(ConfirmDialog("Clear the flow list", question, yes="Clear"), done)
-
-    def action_order(self) -> None:
-        """`o`: ask what to order the list by (mitmproxy's orders, or the numbers)."""
-        view = self.ft.store.view
-
-        def done(answer: tuple[OrderKey | None] | None) -> None:
-            if answer is not None:
-                view.set_order(answer[0])
-                self.say(f"Ordered by {order_label(view.order)}.")
-                self.refresh_status()
-
-        self.app.push_screen(OrderDialog(view.order), done)
-
-    def action_reverse(self) -> None:
-        """`v`: reverse the list's order."""
-        view = self.ft.store.view
-        view.set_reverse(not view.reverse)
-        self.refresh_status()
-
-    def action_marked_only(self) -> None:
-        """`M`: show only the marked flows, or all of them again."""
-        view = self.ft.store.view
-        view.set_marked_only(not view.marked_only)
-        if view.marked_only and not len(view):
-            self.say("No flow is marked: the list is empty until one is (M shows all).")
-        self.refresh_status()
-
-    def action_load_file(self) -> None:
-        def check(text: str) -> str | None:
-            if not text:
-                return "no path: escape cancels"
-            path = Path(text).expanduser()
-            return None if path.exists() else f"{path}: no such file"
-
-        def done(text: str | None) -> None:
-            if text:
-                self.ft.load_more(Path(text).expanduser())
-
-        self.app.push_screen(
-            InputDialog("Load a capture into the session", "", check=check, placeholder="path"),
-            done,
-        )
+    def action_steer(self, name: SteerAction, *args: object) -> None:
+        """A steering command (intercept filter, replay): see `Steering`."""
+        getattr(self.steering, name)(*args)
 
     def action_save(self) -> None:
         self.ft.saving.ask()
@@ -371,90 +285,3 @@ class MainScreen(Screen[None]):
     def action_help(self) -> None:
         keymap = self.ft.config.keys
         self.app.push_screen(HelpScreen({c: keys_for(c, keymap) for c in BY_ID}))
-
-    # -- steering: replay and the live intercept filter (see ui.steer) ---------------------
-
-    def action_intercept_filter(self) -> None:
-        """`I`: set or clear (empty) the live proxy's intercept filter."""
-        live = self.ft.attachment
-        if live is None:
-            self.say("The intercept filter steers a live proxy (flowtui attach).", "warning")
-            return
-        current = live.client.intercept_filter
-        hint = (
-            "a filter (~tcp & ~b login); client: or server: holds one direction only · "
-            "empty clears · escape cancel"
-        )
-
-        def done(text: str | None) -> None:
-            if text is not None:
-                self._send_intercept_filter(text)
-
-        self.app.push_screen(
-            InputDialog(
-                "Intercept filter",
-                join_intercept(*current) if current else "",
-                hint=hint,
-                placeholder="e.g. ~tcp & ~d example.com",
-                check=intercept_problem,
-            ),
-            done,
-        )
-
-    @work(group="command", name="intercept filter")
-    async def _send_intercept_filter(self, text: str) -> None:
-        live = self.ft.attachment
-        if live is None:
-            return
-        spec, direction = split_intercept(text)
-        try:
-            await live.client.set_intercept(spec or None, direction)
-        except CommandError as e:
-            self.say(f"The proxy refused the intercept filter: {e}", "error")
-            return
-        label = intercept_label(live.client.intercept_filter)
-        self.say(f"Intercepting {label}." if label else "Intercept filter cleared.")
-        self.refresh_status()
-
-    def action_replay(self, timing: bool) -> None:
-        """`r`: replay the focused finished TCP flow to its server, as a new flow."""
-        flow = self._focused_flow()
-        if flow is None:
-            return
-        problem = replayable(flow)
-        if problem is not None:
-            self.say(f"Cannot replay this flow: {problem}.", "warning")
-            return
-        assert isinstance(flow, TCPFlow)
-        address = flow.server_conn.address
-        where = f"{address[0]}:{address[1]}" if address else "its server"
-        self.say(f"Replaying to {where}{' with the original timing' if timing else ''}…")
-        self._replay(flow, timing)
-
-    @work(thread=True, group="replay", name="replay")
-    def _replay(self, flow: TCPFlow, timing: bool) -> None:
-        """Runs the replay's own event loop in a worker thread, never on the UI's."""
-        try:
-            new = asyncio.run(replay_tcp(flow, ReplayOptions(timing=timing)))
-        except ReplayError as e:
-            self.app.call_from_thread(self.say, str(e), "warning")
-            return
-        self.app.call_from_thread(self._replayed, flow, new)
-
-    def _replayed(self, old: Flow, new: TCPFlow) -> None:
-        """Put the replay next to its original and say how it went."""
-        store = self.ft.store
-        key = store.key_of(old)
-        if key is not None:
-            new_key: str | None = store.insert_after(key, new)
-        else:  # the original was deleted meanwhile: the replay goes last
-            store.add([new])
-            new_key = store.key_of(new)
-        self.ft.session.note_change()
-        if new_key is not None:
-            self.flow_list.select_flow(new_key)
-        answers = sum(1 for m in new.messages if not m.from_client)
-        if new.error is not None:
-            self.say(f"Replay: {new.error.msg}", "error")
-        else:
-            self.say(f"Replayed: the server answered with {plural(answers, 'message')}.")
