@@ -1,6 +1,6 @@
 """The ``flowtui`` command: open captures in the UI, ``dump`` them as text, ``convert`` them,
-run the recording relay (``proxy``), find the mitmproxy addon (``addon-path``) and open
-the bundled sample (``demo``).
+``export`` flows as HAR, curl, raw bytes or pcap, run the recording relay (``proxy``),
+find the mitmproxy addon (``addon-path``) and open the bundled sample (``demo``).
 
 Exit statuses: 0 success; 1 a data error (an unreadable file or record, a failed write, a
 proxy that cannot start), reported in one line on stderr naming the file and the place,
@@ -16,14 +16,14 @@ import importlib.resources
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from flowtui import __version__
 from flowtui.sanitize import SafeStr, clean, join, number, safe_format
 
-__all__ = ["format_flow_line", "main", "state_to_json"]
+__all__ = ["format_flow_line", "format_flow_lines", "main", "state_to_json"]
 
 EXIT_ERROR = 1
 """Exit status for a data error: unreadable input or records, a failed write."""
@@ -31,12 +31,13 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 """Exit status for a usage error: what argparse exits with for a bad command line."""
 
-SUBCOMMANDS = ("dump", "convert", "proxy", "attach", "addon-path", "demo", "config")
+SUBCOMMANDS = ("dump", "convert", "export", "proxy", "attach", "addon-path", "demo", "config")
 
 _USAGE = """\
 flowtui [-h] [--version] FILE [FILE ...]
-       flowtui dump FILE [--json]
+       flowtui dump FILE [EXPR] [--json]
        flowtui convert IN OUT [--format {mitmproxy,flowtui}]
+       flowtui export FORMAT FILE [-o OUT] [--flow N] [--filter EXPR]
        flowtui proxy --listen HOST:PORT --upstream HOST:PORT [...]
        flowtui attach ADDRESS [--token-file F] [--max-memory SIZE]
        flowtui addon-path
@@ -44,13 +45,17 @@ flowtui [-h] [--version] FILE [FILE ...]
        flowtui config [--default] [--config PATH]"""
 
 _DESCRIPTION = """\
-Inspect network flows captured by mitmproxy (formats 18-21) or saved by flowtui.
+Inspect network flows captured by mitmproxy (formats 18-21), saved by flowtui, or in
+a HAR file.
   flowtui FILE...          open the captures in the terminal UI
-  flowtui dump FILE        print one line per flow (--json: each flow's state as JSON Lines)
+  flowtui dump FILE [EXPR] print the flows (HTTP as mitmdump -nr does; --json: each
+                           flow's state as JSON Lines); EXPR: only the flows it matches
   flowtui convert IN OUT   rewrite a capture; the format follows OUT's suffix
                            (.flows/.mitm/.dump: mitmproxy; .json, .har, .txt and other
                            suffixes of other formats: refused; anything else: flowtui),
                            or --format. A file named like a subcommand: use ./dump.
+  flowtui export FORMAT F  write flows as har, curl, httpie, raw, raw_request,
+                           raw_response, tcp_raw_client, tcp_raw_server, hexdump or pcap
   flowtui proxy ...        a recording TCP relay serving the live socket (--help for more)
   flowtui attach ADDRESS   watch and steer a live proxy (unix:/path or tcp://HOST:PORT)
   flowtui addon-path       the path of the mitmproxy addon, for `mitmdump -s PATH`
@@ -148,6 +153,19 @@ def format_flow_line(ordinal: int, flow: Any) -> SafeStr:
     return join(clean("  "), parts)
 
 
+def format_flow_lines(ordinal: int, flow: Any) -> list[SafeStr]:
+    """The lines `dump` prints for a flow: an HTTP flow as ``mitmdump -nr`` prints it
+    (request, response, WebSocket messages, error), any other flow as one
+    `format_flow_line`."""
+    from flowtui.core import HTTPFlow
+
+    if isinstance(flow, HTTPFlow):
+        from flowtui.export.dumplines import mitmdump_lines
+
+        return mitmdump_lines(flow)
+    return [format_flow_line(ordinal, flow)]
+
+
 def _json_value(value: Any) -> Any:
     """A state value in the fixtures' JSON encoding (bytes as {"__bytes__": base64})."""
     if isinstance(value, bytes):
@@ -169,9 +187,10 @@ def state_to_json(state: Any) -> str:
     return json.dumps(_json_value(state), ensure_ascii=True)
 
 
-def _dump(path: Path, as_json: bool, out: TextIO) -> int:
-    """Print a capture; the status is 1 after printing what was readable if it is damaged
-    or holds records that are not flows (each is printed, then summarised on stderr)."""
+def _dump(path: Path, as_json: bool, out: TextIO, flt: Callable[[Any], bool] | None = None) -> int:
+    """Print a capture (only the flows `flt` matches, if given); the status is 1 after
+    printing what was readable if it is damaged or holds records that are not flows
+    (each is printed, then summarised on stderr)."""
     from flowtui.core import UnknownFlow
     from flowtui.io import FlowReader, FlowReadException
 
@@ -183,10 +202,13 @@ def _dump(path: Path, as_json: bool, out: TextIO) -> int:
                 total += 1
                 if isinstance(flow, UnknownFlow):
                     unreadable.append(flow)
+                if flt is not None and not isinstance(flow, UnknownFlow) and not flt(flow):
+                    continue
                 if as_json:  # ASCII JSON holds no control: `clean` only proves it to mypy
                     _emit(out, clean(state_to_json(flow.get_state())))
                 else:
-                    _emit(out, format_flow_line(n, flow))
+                    for line in format_flow_lines(n, flow):
+                        _emit(out, line)
     except FlowReadException as e:
         _report_unreadable(unreadable, total, "", out)
         return _fail(str(e), out)
@@ -273,6 +295,109 @@ def _convert(src: Path, dst: Path, fmt: str | None) -> int:
         return _fail(str(e))
     print(f"{clean(str(dst))}: wrote {count} flows in {target} format", file=sys.stderr)
     return _report_unreadable(unknown, total, " (kept as they were)", None)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _filter_arg(parser: argparse.ArgumentParser, expr: str | None) -> Any:
+    """A parsed filter, or None; a bad expression is a usage error (2) whose message
+    shows the expression with a caret under the mistake."""
+    if expr is None:
+        return None
+    from flowtui.core.filters import FilterError, parse
+
+    try:
+        return parse(expr)
+    except FilterError as e:
+        shown = clean(expr)
+        caret = " " * len(clean(expr[: e.pos]))
+        parser.error(f"bad filter expression: {clean(e.msg)}\n  {shown}\n  {caret}^")
+
+
+_BINARY_EXPORTS = ("raw", "raw_request", "raw_response", "tcp_raw_client", "tcp_raw_server", "pcap")
+"""Formats whose output is bytes from the network: never written to a terminal."""
+
+
+def _export(
+    parser: argparse.ArgumentParser,
+    fmt: str,
+    src: Path,
+    output: Path | None,
+    ordinals: list[int] | None,
+    expr: str | None,
+) -> int:
+    """Export the chosen flows of a capture to `output` (atomically) or stdout."""
+    from flowtui import export
+    from flowtui.core import Flow, UnknownFlow
+    from flowtui.io import FlowReader, FlowReadException
+
+    flt = _filter_arg(parser, expr)
+    to_terminal = output is None and sys.stdout.isatty()
+    if to_terminal and fmt in _BINARY_EXPORTS:
+        parser.error(f"{fmt} is binary: give -o FILE or pipe the output")
+    unreadable: list[UnknownFlow] = []
+    flows: list[Flow] = []
+    total = 0
+    try:
+        try:
+            fileobj = src.open("rb")
+        except OSError as e:
+            raise FlowReadException(f"cannot open: {e.strerror or e}", path=str(src)) from e
+        with fileobj:
+            for flow in FlowReader(fileobj, name=str(src)).stream():
+                total += 1
+                if isinstance(flow, UnknownFlow):
+                    unreadable.append(flow)
+                flows.append(flow)
+    except FlowReadException as e:
+        return _fail(str(e))
+    if ordinals:
+        beyond = [n for n in ordinals if n > total]
+        if beyond:
+            parser.error(f"--flow {beyond[0]}: {clean(str(src))} holds {total} flows")
+        chosen = [flows[n - 1] for n in dict.fromkeys(ordinals)]
+    else:
+        chosen = flows
+    chosen = [f for f in chosen if not isinstance(f, UnknownFlow)]
+    if flt is not None:
+        chosen = [f for f in chosen if flt(f)]
+    if not chosen:
+        return _fail(f"{src}: no flows to export" + (" match the filter" if flt else ""))
+    try:
+        data = export.export(chosen, fmt)
+    except export.ExportError as e:
+        return _fail(f"{src}: {e}")
+    left_out = sum(1 for f in chosen if not export.applies(fmt, f))
+    if left_out:
+        need = export.describe(fmt).needs
+        print(f"flowtui: {fmt}: left out {left_out} flows (not {need})", file=sys.stderr)
+    if output is None:
+        if to_terminal:
+            for line in data.decode("utf-8", "backslashreplace").splitlines():
+                _emit(sys.stdout, clean(line))
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+    else:
+        try:
+            _write_atomically(output, data)
+        except OSError as e:
+            return _fail(f"{output}: {e.strerror or e}")
+        print(f"{clean(str(output))}: wrote {len(data)} bytes of {fmt}", file=sys.stderr)
+    return _report_unreadable(unreadable, total, " (left out)", None)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file beside it, replaced in one step."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 # --------------------------------------------------------------------------- open
@@ -369,7 +494,50 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
             prog="flowtui dump", description="Print a capture.", epilog=_EPILOG
         )
         p.add_argument("file", type=Path, help="a capture (any supported format)")
+        p.add_argument(
+            "expr",
+            nargs="?",
+            metavar="EXPR",
+            help="print only the flows this filter expression matches, as `mitmdump -nr "
+            "FILE EXPR` does (mitmproxy's filter language: ~http, ~u REGEX, ~c 404, !, &, |)",
+        )
         p.add_argument("--json", action="store_true", help="each flow's state as JSON Lines")
+        return p
+    if command == "export":
+        from flowtui.export import describe, formats
+
+        names = formats()
+        p = argparse.ArgumentParser(
+            prog="flowtui export",
+            description="Write flows of a capture in another tool's format: "
+            + "; ".join(f"{n}: {describe(n).description}" for n in names)
+            + ". HAR and pcap take every flow that applies; curl, httpie and hexdump one "
+            "block per flow; the raw formats one flow (choose it with --flow).",
+            epilog=_EPILOG,
+        )
+        p.add_argument("format", choices=names, metavar="FORMAT", help=", ".join(names))
+        p.add_argument("file", type=Path, help="a capture (any supported format)")
+        p.add_argument(
+            "-o",
+            "--output",
+            type=Path,
+            metavar="FILE",
+            help="write to FILE (replaced atomically) instead of stdout; binary formats "
+            "are never written to a terminal",
+        )
+        p.add_argument(
+            "--flow",
+            type=_ordinal,
+            action="append",
+            metavar="N",
+            help="export flow number N, counted from 1 as `dump` and the UI number them "
+            "(repeat for more)",
+        )
+        p.add_argument(
+            "--filter",
+            metavar="EXPR",
+            help="export only the flows this filter expression matches",
+        )
         return p
     if command == "convert":
         p = argparse.ArgumentParser(
@@ -448,6 +616,17 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
     return p
 
 
+def _ordinal(text: str) -> int:
+    """A flow number, counted from 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a flow number from 1, not {text!r}")
+    return value
+
+
 def _config_option(p: argparse.ArgumentParser) -> None:
     """``--config PATH``: the config file to read instead of the default one."""
     p.add_argument(
@@ -469,7 +648,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from flowtui.live.relay import main as relay_main
 
         return relay_main(args_list[1:])
-    args = _parser(command).parse_args(args_list[1:] if command else args_list)
+    parser = _parser(command)
+    args = parser.parse_args(args_list[1:] if command else args_list)
     try:
         if command == "addon-path":
             from flowtui.live import addon_path
@@ -483,7 +663,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_config(args.config, args.default)
         if command == "dump":
-            return _dump(args.file, args.json, sys.stdout)
+            return _dump(args.file, args.json, sys.stdout, _filter_arg(parser, args.expr))
+        if command == "export":
+            return _export(parser, args.format, args.file, args.output, args.flow, args.filter)
         if command == "convert":
             return _convert(args.input, args.output, args.format)
         if command == "attach":
