@@ -99,9 +99,9 @@ class DetailLoader:
         if size > PREVIEW_AT_ONCE:
             self._decode(flow_id, preview=True)
             return
-        preview = store.preview(flow_id)
+        preview = self._preview(flow_id)
         if preview is not None:  # its first messages at once (again, if back to it)
-            self.show(preview, store.summary_of(flow_id).messages)
+            self.show(preview, self._pending(flow_id))
         if decoding:
             return
         # The whole once the preview's frame is painted (the decoding thread would hold
@@ -110,6 +110,20 @@ class DetailLoader:
             self._decode(flow_id)
         else:
             self.screen.call_after_refresh(self._decode_after_preview, flow_id)
+
+    def _preview(self, flow_id: str) -> Flow | None:
+        """The store's preview of a big flow: a message flow's first messages, or an
+        HTTP flow with its bodies cut to their first MB (the store previews records that
+        have messages; an HTTP record is read the same way, as a message count of 0)."""
+        store = self.store
+        summary = store.summary_of(flow_id)
+        if summary.type == "http" and summary.messages is None:
+            return store.records.preview(flow_id, 0)
+        return store.preview(flow_id)
+
+    def _pending(self, flow_id: str) -> int:
+        """What a preview is shown with: its message count (0 for a plain HTTP flow)."""
+        return self.store.summary_of(flow_id).messages or 0
 
     def _decode_after_preview(self, flow_id: str) -> None:
         if self.decoding_id != flow_id:
@@ -134,7 +148,7 @@ class DetailLoader:
         for this one."""
         worker = get_current_worker()
         store, app = self.store, self.screen.app
-        first = store.preview(flow_id) if preview else None
+        first = self._preview(flow_id) if preview else None
         if first is not None and not worker.is_cancelled:
             app.call_from_thread(self._previewed, flow_id, first)
         flow = store.decode(flow_id)
@@ -145,7 +159,7 @@ class DetailLoader:
         if self.pending_id != flow_id or self.decoding_id != flow_id:
             return  # the cursor moved on
         if self.store.loaded(flow_id) is None:  # else a change decoded the whole meanwhile
-            self.show(flow, self.store.summary_of(flow_id).messages)
+            self.show(flow, self._pending(flow_id))
 
     def _decoded(self, flow_id: str, flow: Flow) -> None:
         if self.decoding_id == flow_id:

@@ -16,7 +16,12 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from flowtui.core import Flow
+from flowtui.core import DNSFlow, Flow, HTTPFlow
+from flowtui.core.messages import MessageFlow
+from flowtui.export import ExportError, describe, formats
+from flowtui.export import applies as export_applies
+from flowtui.export import export as export_flows
+from flowtui.export import suffix as export_suffix
 from flowtui.ui.commands import BY_ID, COMMANDS, bindings, keys_for
 from flowtui.ui.control import Said, read_only
 from flowtui.ui.safe_text import clean, notify
@@ -27,6 +32,7 @@ from flowtui.ui.screens.prompts import ConfirmDialog, InputDialog
 from flowtui.ui.session import UNDOABLE_CLEAR, plural
 from flowtui.ui.view_filter import FilterProblem, compile_filter
 from flowtui.ui.widgets.connection_pane import ConnectionPane
+from flowtui.ui.widgets.detail_pane import DetailPane
 from flowtui.ui.widgets.flow_columns import mark_emoji
 from flowtui.ui.widgets.flow_info import FlowInfo
 from flowtui.ui.widgets.flow_list import FlowList
@@ -75,6 +81,10 @@ class MainScreen(Screen[None]):
         with TabbedContent(id="detail"):
             with TabPane("Messages", id="tab-messages"):
                 yield MessageView(id="messages")
+            with TabPane("Request", id="tab-request"):
+                yield DetailPane("request", id="request")
+            with TabPane("Response", id="tab-response"):
+                yield DetailPane("response", id="response")
             with TabPane("Connection", id="tab-connection"):
                 yield ConnectionPane(id="connection", now=app.now, tz=app.tz)
         yield FlowInfo(app.store, id="flow-info")
@@ -152,6 +162,7 @@ class MainScreen(Screen[None]):
             messages.show_flow(flow, pending=pending)
         self.query_one(ConnectionPane).show_flow(flow)
         self.query_one(FlowInfo).show_flow(flow)
+        self._show_sides(flow, preview=pending is not None)
         self.refresh_status()
 
     # -- flow actions (see ui.commands) ------------------------------------------------------
@@ -323,3 +334,144 @@ class MainScreen(Screen[None]):
     def action_help(self) -> None:
         keymap = self.ft.config.keys
         self.app.push_screen(HelpScreen({c: keys_for(c, keymap) for c in BY_ID}))
+
+    # -- the HTTP inspector: request and response panes, views, export ------------------
+
+    def _show_sides(self, flow: Flow | None, *, preview: bool) -> None:
+        """Show `flow` in the Request and Response panes, and bring the tab that suits
+        its type forward (the response for HTTP and DNS, the messages for TCP, UDP and
+        WebSocket) when the one showing does not apply to it."""
+        for pane in self.query(DetailPane):
+            pane.show_flow(flow, preview=preview)
+        if flow is None:
+            return
+        detail = self.query_one("#detail", TabbedContent)
+        sides = detail.active in ("tab-request", "tab-response")
+        has_messages = isinstance(flow, MessageFlow) or (
+            isinstance(flow, HTTPFlow) and flow.websocket is not None
+        )
+        if isinstance(flow, HTTPFlow | DNSFlow) and not has_messages:
+            if detail.active == "tab-messages":
+                detail.active = "tab-response"
+        elif has_messages and (sides if isinstance(flow, MessageFlow) else
+                               detail.active == "tab-response"):  # fmt: skip
+            detail.active = "tab-messages"
+
+    def _active_side(self) -> DetailPane | None:
+        detail = self.query_one("#detail", TabbedContent)
+        if detail.active == "tab-request":
+            return self.query_one("#request", DetailPane)
+        if detail.active == "tab-response":
+            return self.query_one("#response", DetailPane)
+        return None
+
+    def action_cycle_body_view(self) -> None:
+        """Cycle the content view of the body shown (the Request or Response tab)."""
+        pane = self._active_side()
+        if pane is None:
+            detail = self.query_one("#detail", TabbedContent)
+            detail.active = "tab-response"
+            pane = self.query_one("#response", DetailPane)
+        flow = pane.flow
+        if not isinstance(flow, HTTPFlow):
+            self.say("Content views apply to HTTP bodies.", "warning")
+            return
+        self.say(f"Body view: {pane.cycle_view()}")
+
+    def _export_targets(self) -> list[Flow]:
+        """The marked flows (in order) when any are marked, else the focused one."""
+        store = self.ft.store
+        if store.marked_count:
+            keys = [k for k in store.keys_in_order() if store.summary_of(k).marked]
+            return [f for f in (store.get(k) for k in keys) if f is not None]
+        flow = self._focused_flow()
+        return [] if flow is None else [flow]
+
+    def action_export_flows(self, fmt: str) -> None:
+        """Ask for `FORMAT PATH` (the format prefilled when the command names one) and
+        write the export of the marked flows, or of the focused one, there."""
+        flows = self._export_targets()
+        if not flows:
+            return
+        names = formats()
+        if not fmt:
+            fmt = next((f for f in names if any(export_applies(f, x) for x in flows)), "har")
+        number = self.ft.store.number(self.ft.store.key_of(flows[0]) or flows[0].id)
+        stem = f"flows-{len(flows)}" if len(flows) > 1 else f"flow-{number}"
+        what = plural(len(flows), "marked flow") if len(flows) > 1 else f"flow #{number}"
+
+        def parse(text: str) -> tuple[str, Path] | str:
+            name, _, path = text.strip().partition(" ")
+            if name not in names:
+                return f"{name or 'nothing'}: not a format ({', '.join(names)})"
+            if not any(export_applies(name, x) for x in flows):
+                return f"{name} does not apply to {what} ({describe(name).needs})"
+            if not path.strip():
+                return "no path: FORMAT PATH"
+            return name, Path(path.strip()).expanduser()
+
+        def check(text: str) -> str | None:
+            parsed = parse(text)
+            return parsed if isinstance(parsed, str) else None
+
+        def done(text: str | None) -> None:
+            parsed = parse(text) if text else None
+            if parsed is None or isinstance(parsed, str):
+                return
+            name, path = parsed
+            try:
+                data = export_flows(flows, name)
+                path.write_bytes(data)
+            except (ExportError, OSError) as exc:
+                self.say(f"Export failed: {exc}", "error")
+                return
+            self.say(f"Exported {what} as {name} to {path} ({data and len(data):,} bytes).")
+
+        hint = f"FORMAT PATH · formats: {' '.join(names)} · escape cancels"
+        value = f"{fmt} {stem}{export_suffix(fmt)}"
+        self.app.push_screen(InputDialog(f"Export {what}", value, hint=hint, check=check), done)
+
+    def action_save_body(self) -> None:
+        """Save the body of the side shown (the response unless the Request tab is
+        showing), decoded when its content encoding can be undone, to a file."""
+        flow = self._focused_flow()
+        if flow is None:
+            return
+        if not isinstance(flow, HTTPFlow):
+            self.say("Only HTTP flows have bodies to save.", "warning")
+            return
+        pane = self._active_side()
+        side = pane.side if pane is not None else "response"
+        message = flow.request if side == "request" else flow.response
+        if message is None or message.raw_content is None:
+            self.say(f"The {side} has no body.", "warning")
+            return
+        body = message.get_content(strict=False) or b""
+        number = self.ft.store.number(self.ft.store.key_of(flow) or flow.id)
+
+        def check(text: str) -> str | None:
+            if not text.strip():
+                return "no path: escape cancels"
+            parent = Path(text.strip()).expanduser().parent
+            return None if parent.is_dir() else f"{parent}: no such directory"
+
+        def done(text: str | None) -> None:
+            if not text:
+                return
+            path = Path(text.strip()).expanduser()
+            try:
+                path.write_bytes(body)
+            except OSError as exc:
+                self.say(f"Saving the body failed: {exc}", "error")
+                return
+            self.say(f"Saved the {side} body ({len(body):,} bytes) to {path}.")
+
+        self.app.push_screen(
+            InputDialog(
+                f"Save the {side} body of flow #{number}",
+                f"flow-{number}-{side}.bin",
+                check=check,
+                placeholder="path",
+            ),
+            done,
+        )
