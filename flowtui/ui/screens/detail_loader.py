@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from flowtui.core import Flow
+from flowtui.io import CaptureFormat
 from flowtui.store import FlowStore
 
 if TYPE_CHECKING:
@@ -93,10 +94,10 @@ class DetailLoader:
             self.show(store.get(flow_id) if flow_id is not None else None, None)
             return
         decoding = flow_id == self.decoding_id  # the panes follow when it is decoded
-        if decoding and (self.shown_id == flow_id or size > PREVIEW_AT_ONCE):
+        if decoding and (self.shown_id == flow_id or size > self._at_once(flow_id)):
             return
         self.decoding_id = flow_id
-        if size > PREVIEW_AT_ONCE:
+        if size > self._at_once(flow_id):
             self._decode(flow_id, preview=True)
             return
         preview = self._preview(flow_id)
@@ -111,6 +112,22 @@ class DetailLoader:
         else:
             self.screen.call_after_refresh(self._decode_after_preview, flow_id)
 
+    def _http_head(self, flow_id: str) -> bool:
+        """True for an HTTP record in mitmproxy's format, whose preview reads only the
+        first MB of each body whatever the record's size (a flowtui-format HTTP record
+        has no such preview: reading one would read it whole)."""
+        if self.store.summary_of(flow_id).type != "http":
+            return False
+        # The store keeps where each lazy record is; no public accessor for its format.
+        ref = getattr(self.store.records, "_lazy", {}).get(flow_id)
+        file = getattr(ref, "file", None)
+        return getattr(file, "format", None) is CaptureFormat.MITMPROXY
+
+    def _at_once(self, flow_id: str) -> int:
+        """The biggest record previewed on the UI thread: any HTTP record in mitmproxy's
+        format (see `_http_head`), else `PREVIEW_AT_ONCE`."""
+        return 1 << 62 if self._http_head(flow_id) else PREVIEW_AT_ONCE
+
     def _preview(self, flow_id: str) -> Flow | None:
         """The store's preview of a big flow: a message flow's first messages, or an
         HTTP flow with its bodies cut to their first MB (the store previews records that
@@ -118,7 +135,7 @@ class DetailLoader:
         store = self.store
         summary = store.summary_of(flow_id)
         if summary.type == "http" and summary.messages is None:
-            return store.records.preview(flow_id, 0)
+            return store.records.preview(flow_id, 0) if self._http_head(flow_id) else None
         return store.preview(flow_id)
 
     def _pending(self, flow_id: str) -> int:

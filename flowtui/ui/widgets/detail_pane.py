@@ -11,7 +11,6 @@ names the view shown and a decode error is shown with its reason above the hex d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import ClassVar
 
 from textual import events
@@ -33,8 +32,8 @@ FIRST_LINES = 200
 """Body lines rendered on the UI thread when a flow is shown (a few screens)."""
 BATCH = 4000
 """Body lines the worker hands over at a time."""
-MAX_BODY_LINES = 500_000
-"""Body lines kept at most (the rest is counted, not built: save the body instead)."""
+MAX_BODY_LINES = 200_000
+"""Body lines built at most (the rest is not shown: save the body to read it all)."""
 _CACHE_LIMIT = 400
 
 
@@ -64,7 +63,7 @@ class DetailPane(ScrollView, can_focus=True):
         self.body_complete = True
         """False while the worker still builds body lines."""
         self.dropped = 0
-        """Body lines past `MAX_BODY_LINES`, counted and not kept."""
+        """Body lines left out past `MAX_BODY_LINES` (-1: the rest was not even built)."""
         self.generation = 0
         self._max_width = 0
         self._cache: dict[tuple[int, int, int, int], Strip] = {}
@@ -78,9 +77,11 @@ class DetailPane(ScrollView, can_focus=True):
             self.view = "auto"
         if flow is self.flow and preview == self.preview and self.head:
             return
+        same = flow is not None and self.flow is not None and flow.id == self.flow.id
         self.flow, self.preview = flow, preview
         self.rebuild()
-        self.scroll_to(0, 0, animate=False)
+        if not same:  # the whole after its preview keeps the reader's place
+            self.scroll_to(0, 0, animate=False)
 
     def cycle_view(self) -> str:
         """The next content view for the body; returns its name."""
@@ -188,7 +189,6 @@ class DetailPane(ScrollView, can_focus=True):
 
     def _build_rest(self, lines: ViewLines, generation: int) -> None:
         worker = get_current_worker()
-        it: Iterator[SafeText] = lines
         while not worker.is_cancelled and generation == self.generation:
             batch = self._take(lines, BATCH)
             failed_now = lines.error is not None and self.error is None
@@ -198,8 +198,7 @@ class DetailPane(ScrollView, can_focus=True):
             if done:
                 return
             if len(self.body) >= MAX_BODY_LINES:
-                rest = sum(1 for _ in it)  # counted only
-                self.app.call_from_thread(self._count_dropped, generation, rest)
+                self.app.call_from_thread(self._count_dropped, generation, -1)
                 return
 
     def _append(self, generation: int, batch: list[SafeText], lines: ViewLines, done: bool) -> None:
@@ -214,7 +213,7 @@ class DetailPane(ScrollView, can_focus=True):
 
     def _count_dropped(self, generation: int, rest: int) -> None:
         if generation == self.generation:
-            self.dropped += rest
+            self.dropped = rest if rest < 0 else self.dropped + rest
             self.body_complete = True
             self._update_title()
             self._resize()
@@ -267,7 +266,8 @@ class DetailPane(ScrollView, can_focus=True):
         if index < len(self.body):
             return self.body[index]
         if index == len(self.body) and self.dropped:
-            return SafeText(clean(f"… {self.dropped:,} more lines not shown (W saves the body)"))
+            more = "the rest" if self.dropped < 0 else f"{self.dropped:,} more lines"
+            return SafeText(clean(f"… {more} not shown (W saves the body)"), "italic")
         return None
 
     def render_line(self, y: int) -> Strip:
