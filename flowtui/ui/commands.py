@@ -277,6 +277,7 @@ COMMANDS: tuple[Command, ...] = (
         "Request/Response body: next content view (auto, text, hex, json, xml, html…)",
         "b",
         "flow",
+        show=False,
     ),
     _c(
         "export.flow",
@@ -285,6 +286,7 @@ COMMANDS: tuple[Command, ...] = (
         "Export the marked flows, or the focused one (HAR, curl, HTTPie, raw, pcap…)",
         "e",
         "flow",
+        show=False,
     ),
     _c(
         "export.har",

@@ -94,7 +94,7 @@ def test_websocket_and_dns_rows() -> None:
 
 def test_columns_drop_by_priority_keeping_the_http_ones() -> None:
     narrow = [c.key for c, _ in layout(80)]
-    assert narrow == ["index", "type", "endpoints", "status", "ctype", "down", "duration", "state"]
+    assert narrow == ["index", "endpoints", "status", "ctype", "down", "duration", "state"]
     assert {"time", "tls", "messages", "up"} <= {c.key for c, _ in layout(120)}
 
 
@@ -118,7 +118,7 @@ def test_dns_panes_are_record_tables() -> None:
     lines = [t.plain for t in detail_lines(flow, "response", 100)]
     assert any(line.startswith("Answers (2)") for line in lines)
     rows = [line.split() for line in lines if line.startswith("aaaa.flowtui.test")]
-    assert ["aaaa.flowtui.test", "AAAA", "IN"] == rows[0][:3]
+    assert rows[0][:3] == ["aaaa.flowtui.test", "AAAA", "IN"]
     assert {r[-1] for r in rows[1:]} == {"::1", "2001:db8::1"}
 
 

@@ -232,7 +232,7 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("index", clean("#"), 5, lambda s, n, tz: number(n)),
     Column("time", clean("start"), 12, lambda s, n, tz: format_time(s.start, tz), priority=4),
-    Column("type", clean("type"), 4, lambda s, n, tz: clean(s.type, max_len=20)),
+    Column("type", clean("type"), 4, lambda s, n, tz: clean(s.type, max_len=20), priority=3),
     Column("endpoints", clean("request · client → server"), 0, lambda s, n, tz: request_line(s)),
     Column("status", clean("code"), 4, lambda s, n, tz: status_cell(s), True, 0, status_class),
     Column("ctype", clean("content/dns"), 16, lambda s, n, tz: content_type_cell(s), priority=2),
@@ -242,13 +242,14 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("up", clean("up"), 6, lambda s, n, tz: format_bytes(s.bytes_up), True, 6),
     Column("down", clean("size"), 6, lambda s, n, tz: size_down(s), right=True),
-    Column("duration", clean("dur"), 7, lambda s, n, tz: format_duration(s.duration), True, 3),
+    Column("duration", clean("dur"), 7, lambda s, n, tz: format_duration(s.duration), True, 1),
     Column("state", clean("state"), 6, lambda s, n, tz: state_signs(s)),
 )
 """The flow list's columns, left to right."""
 
-MIN_FLEX = 22
-"""The narrowest the client → server column may get before other columns are dropped."""
+MIN_FLEX = 28
+"""The narrowest the request / client → server column may get before other columns are
+dropped (an HTTP row's method, host and the start of its path)."""
 
 
 def layout(width: int) -> list[tuple[Column, int]]:
