@@ -216,3 +216,84 @@ def test_auto_sniffs_without_a_telling_content_type(body: bytes, view: str) -> N
     assert choose(body, None) == view
     assert choose(body, "text/plain") == view or view == "json"
     assert render(body).view == view
+
+
+# The package stays headless ----------------------------------------------------------
+
+
+def test_content_views_load_no_textual() -> None:
+    """The detail pane builds lines in a worker and the bench runs without an app:
+    importing and using the views must not load Textual."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from flowtui.ui.contentviews import render\n"
+        "render(b'{\"a\": 1}')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_import_contract_catches_a_textual_import(tmp_path: Path) -> None:
+    """The `content-views` contract in pyproject.toml breaks on a planted import."""
+    import shutil
+    import subprocess
+    import sys
+
+    lint = Path(sys.executable).with_name("lint-imports")
+    if not lint.exists():
+        pytest.skip("import-linter is not installed (the dev extra)")
+    root = Path(__file__).resolve().parents[2]
+    shutil.copytree(root / "flowtui", tmp_path / "flowtui", ignore=shutil.ignore_patterns("*.pyc"))
+    shutil.copy(root / "pyproject.toml", tmp_path / "pyproject.toml")
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(lint), "--no-cache", "--config", str(tmp_path / "pyproject.toml")],
+            cwd=tmp_path,
+            env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    kept = run()
+    assert kept.returncode == 0, kept.stdout
+    target = tmp_path / "flowtui/ui/contentviews/tree.py"
+    target.write_text(target.read_text() + "\nimport textual.app  # noqa\n", encoding="utf-8")
+    broken = run()
+    assert broken.returncode == 1
+    assert any(
+        line.startswith("the content views import no Textual") and "BROKEN" in line
+        for line in broken.stdout.splitlines()
+    ), broken.stdout
+
+
+def test_a_text_preview_leaves_out_a_character_cut_by_its_end() -> None:
+    body = "ab ✓ cd 𝄞".encode()
+    for cut in range(len(body) + 1):
+        head = body[:cut]
+        lines = _plain(render(head, view="text", complete=False).lines)
+        expected = head.decode("utf-8", "ignore")
+        assert lines == ([expected] if expected else []), cut
+    # The whole body keeps every byte: a cut character there is shown as escapes.
+    assert _plain(render(body[:-1], view="text").lines) == ["ab ✓ cd \\xf0\\x9d\\x84"]
+
+
+def test_a_json_byte_order_mark_is_skipped() -> None:
+    body = b'\xef\xbb\xbf{"a": 1}'
+    assert choose(body, None) == "json"
+    result = render(body, content_type="application/json")
+    assert result.error is None and _plain(result.lines) == ["{", '  "a": 1', "}"]
+
+
+def test_every_view_has_a_title() -> None:
+    from flowtui.ui.contentviews import VIEW_TITLES
+
+    assert set(VIEW_TITLES) == set(VIEW_NAMES)

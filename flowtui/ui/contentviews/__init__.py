@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from flowtui.ui.contentviews.auto import choose
 from flowtui.ui.contentviews.base import Context, View, ViewError, parse_content_type
 from flowtui.ui.contentviews.code import css_view, javascript_view
-from flowtui.ui.contentviews.forms import multipart_view, table, urlencoded_view
+from flowtui.ui.contentviews.forms import multipart_view, query_view, table, urlencoded_view
 from flowtui.ui.contentviews.image import image_view
 from flowtui.ui.contentviews.json_view import json_view
 from flowtui.ui.contentviews.markup import html_view, xml_view
@@ -29,6 +29,7 @@ from flowtui.ui.safe_text import SafeStr, SafeText, clean
 
 __all__ = [
     "VIEW_NAMES",
+    "VIEW_TITLES",
     "Lines",
     "Rendered",
     "choose",
@@ -55,6 +56,24 @@ VIEW_NAMES: tuple[str, ...] = (
 )
 """Every view, in the order a key cycles through them; "auto" picks one of the others."""
 
+VIEW_TITLES: dict[str, str] = {
+    "auto": "Auto",
+    "text": "Text",
+    "hex": "Hex",
+    "json": "JSON",
+    "xml": "XML",
+    "html": "HTML",
+    "javascript": "JavaScript",
+    "css": "CSS",
+    "urlencoded": "Form (URL-encoded)",
+    "multipart": "Multipart form",
+    "query": "Query string",
+    "msgpack": "MessagePack",
+    "protobuf": "Protobuf",
+    "image": "Image",
+}
+"""A title for each view, for the pane's header and the view switcher."""
+
 
 _VIEWS: dict[str, View] = {
     "text": text_view,
@@ -62,6 +81,7 @@ _VIEWS: dict[str, View] = {
     "json": json_view,
     "urlencoded": urlencoded_view,
     "multipart": multipart_view,
+    "query": query_view,
     "javascript": javascript_view,
     "css": css_view,
     "xml": xml_view,
@@ -168,6 +188,8 @@ def render(
     """The body in `view` (or auto's choice) as screen lines; never raises.
 
     A body the view cannot decode gives the reason in `error` and the hex dump.
+    `width` (the pane's, optional) only narrows the padded columns of tables; lines are
+    never wrapped here. Arguments as in `render_lines`.
     """
     stream = render_lines(
         data, content_type=content_type, view=view, complete=complete, width=width
@@ -184,6 +206,7 @@ def render(
     return Rendered(view=stream.view, lines=lines, error=stream.error, complete=complete)
 
 
-def render_query(query: Sequence[tuple[str, str]]) -> Rendered:
-    """A request's query string (name, value pairs in order) as a two-column table."""
-    return Rendered(view="query", lines=list(table(query)), error=None, complete=True)
+def render_query(query: Sequence[tuple[str, str]], *, width: int | None = None) -> Rendered:
+    """A request's query string (name, value pairs in order, already decoded, as
+    `request.query` holds them) as a two-column table; `width` as in `render`."""
+    return Rendered(view="query", lines=list(table(query, width=width)), error=None, complete=True)

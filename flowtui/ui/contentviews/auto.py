@@ -58,8 +58,22 @@ IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"BM", "BMP"),
     (b"\x00\x00\x01\x00", "ICO"),
     (b"\x00\x00\x02\x00", "CUR"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
 )
-"""Leading bytes of the raster formats the image view reads (WebP is `RIFF....WEBP`)."""
+"""Leading bytes of the raster formats the image view reads (WebP is `RIFF....WEBP`,
+AVIF and HEIF an ISO BMFF `ftyp` box with their brand)."""
+
+_BMFF_BRANDS = {
+    b"avif": "AVIF",
+    b"avis": "AVIF",
+    b"heic": "HEIF",
+    b"heix": "HEIF",
+    b"hevc": "HEIF",
+    b"heim": "HEIF",
+    b"mif1": "HEIF",
+    b"msf1": "HEIF",
+}
 
 _HTML_START = re.compile(
     rb"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|script|p|table)\b",
@@ -72,6 +86,8 @@ def sniff_image(data: bytes) -> str | None:
     """The image format the magic number says (`"PNG"`), or None."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WebP"
+    if data[4:8] == b"ftyp" and data[8:12] in _BMFF_BRANDS:
+        return _BMFF_BRANDS[data[8:12]]
     for magic, name in IMAGE_MAGIC:
         # BMP's "BM" and ICO's four bytes are weak: check a little more.
         if data.startswith(magic) and (

@@ -13,7 +13,7 @@ import codecs
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from flowtui.ui.safe_text import SafeStr, SafeText, clean
+from flowtui.ui.safe_text import SafeStr, SafeText, clean, concat
 
 __all__ = [
     "Context",
@@ -105,11 +105,18 @@ class Styles:
 
 
 def line(*parts: tuple[SafeStr, str]) -> SafeText:
-    """One screen line from `(safe text, style)` parts."""
-    out = SafeText(end="")
+    """One screen line from `(safe text, style)` parts.
+
+    Built as one string plus style ranges (`stylize`), not part by part: `Text.append`
+    costs a control-code scan per part, which was half the time of a big JSON body.
+    """
+    out = SafeText(concat(*[text for text, _ in parts]), end="")
+    start = 0
     for text, style in parts:
-        if text:
-            out.append(text, style or None)
+        end = start + len(text)
+        if style and end > start:
+            out.stylize(style, start, end)
+        start = end
     return out
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "decode_urlencoded",
     "multipart_fields",
     "multipart_view",
+    "query_view",
     "table",
     "urlencoded_view",
 ]
@@ -98,6 +99,19 @@ def urlencoded_view(data: bytes, ctx: Context) -> Iterator[SafeText]:
     if looks_binary(data):
         raise ViewError("not form-urlencoded: the body is binary")
     yield from table(decode_urlencoded(data.strip(b"\r\n")), width=ctx.width)
+
+
+def query_view(data: bytes, ctx: Context) -> Iterator[SafeText]:
+    """Bytes read as a query string (`?a=1&b=2`, the `?` optional) as a name/value table.
+
+    A request's own query comes as pairs, through `render_query`; this reads a body or
+    a URL's tail the same way.
+    """
+    if looks_binary(data):
+        raise ViewError("not a query string: the body is binary")
+    query = data.strip(b"\r\n")
+    query = query.partition(b"?")[2] if b"?" in query.split(b"&", 1)[0] else query
+    yield from table(decode_urlencoded(query.partition(b"#")[0]), width=ctx.width)
 
 
 class MultipartField:

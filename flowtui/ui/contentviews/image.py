@@ -1,6 +1,6 @@
 """The image view: type, dimensions and metadata, read from the headers by hand.
 
-PNG, JPEG, GIF, WebP, BMP, ICO/CUR and SVG are read with small parsers of their own
+PNG, JPEG, GIF, WebP, BMP, ICO/CUR, TIFF, AVIF/HEIF and SVG are read with small parsers of their own
 (no imaging library: nothing is decoded beyond the headers, so a decompression bomb
 costs nothing, and compressed text chunks are inflated only up to `TEXT_LIMIT`).
 SVG is read with a regular expression over the root tag, never an XML parser, so no
@@ -126,28 +126,77 @@ _EXIF_TAGS = {
 }
 
 
-def _exif(tiff: bytes, info: Info) -> None:
-    """Text and orientation entries of the first IFD of an Exif TIFF block."""
+_TIFF_COMPRESSION = {
+    1: "none",
+    5: "LZW",
+    6: "JPEG (old)",
+    7: "JPEG",
+    8: "Deflate",
+    32773: "PackBits",
+}
+
+
+def _exif(tiff: bytes, info: Info, *, image: bool = False) -> None:
+    """Text and orientation entries of the first IFD of a TIFF block (an Exif segment,
+    or with `image` a TIFF file, whose dimensions come from the same IFD)."""
     order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
     if order is None or len(tiff) < 8:
+        if image:
+            raise _Cut
         return
     (ifd,) = struct.unpack(order + "I", tiff[4:8])
     if ifd + 2 > len(tiff):
+        if image:
+            raise _Cut
         return
     (count,) = struct.unpack(order + "H", tiff[ifd : ifd + 2])
+    width = height = None
     for i in range(min(count, 256)):
         entry = tiff[ifd + 2 + 12 * i : ifd + 14 + 12 * i]
         if len(entry) < 12:
-            return
+            break
         tag, kind, n, value = struct.unpack(order + "HHI4s", entry)
+        number = None
+        if kind == 3 and n == 1:  # SHORT
+            number = struct.unpack(order + "H", value[:2])[0]
+        elif kind == 4 and n == 1:  # LONG
+            number = struct.unpack(order + "I", value)[0]
+        if image and number is not None and tag in (256, 257, 258, 259):
+            if tag == 256:
+                width = number
+            elif tag == 257:
+                height = number
+            elif tag == 258:
+                info.append(("Bits per sample", str(number)))
+            else:
+                info.append(("Compression", _TIFF_COMPRESSION.get(number, str(number))))
+            continue
         name = _EXIF_TAGS.get(tag)
         if name is None:
             continue
         if kind == 2:  # ASCII
             raw = value[:n] if n <= 4 else tiff[struct.unpack(order + "I", value)[0] :][:n]
             info.append((name, _text(raw.rstrip(b"\x00"))))
-        elif kind == 3 and n == 1:  # SHORT
-            info.append((name, str(struct.unpack(order + "H", value[:2])[0])))
+        elif number is not None:
+            info.append((name, str(number)))
+    if image:
+        if width is None or height is None:
+            raise _Cut
+        info.insert(1, _dims(width, height))
+
+
+def _tiff(data: bytes, info: Info) -> None:
+    _exif(data, info, image=True)
+
+
+def _bmff(data: bytes, info: Info) -> None:
+    """AVIF/HEIF: the brand, and the first `ispe` (image spatial extents) property."""
+    info.append(("Brand", _text(data[8:12])))
+    at = data.find(b"ispe", 0, 1 << 20)
+    if at < 4 or at + 16 > len(data):
+        raise _Cut
+    width, height = struct.unpack(">II", data[at + 8 : at + 16])
+    info.insert(1, _dims(width, height))
 
 
 def _jpeg(data: bytes, info: Info) -> None:
@@ -355,6 +404,9 @@ _PARSERS: dict[str, tuple[str, Callable[[bytes, Info], None]]] = {
     "ICO": ("ICO (Windows icon)", _ico),
     "CUR": ("CUR (Windows cursor)", _ico),
     "SVG": ("SVG (Scalable Vector Graphics)", _svg),
+    "TIFF": ("TIFF", _tiff),
+    "AVIF": ("AVIF", _bmff),
+    "HEIF": ("HEIF", _bmff),
 }
 
 

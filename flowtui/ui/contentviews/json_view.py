@@ -36,6 +36,7 @@ _CUT_TOKEN = re.compile(
     re.DOTALL,
 )
 
+_BOM = b"\xef\xbb\xbf"
 _OPEN = {b"{": b"}", b"[": b"]"}
 _COLON = clean(": ")
 _COMMA = clean(",")
@@ -86,7 +87,7 @@ def json_view(data: bytes, ctx: Context) -> Iterator[SafeText]:
     out = LineBuilder()
     stack: list[bytes] = []
     state = _VALUE
-    pos = 0
+    pos = 3 if data.startswith(_BOM) else 0  # a UTF-8 byte order mark is skipped
     end = len(data)
     documents = 0
     while True:
@@ -192,7 +193,7 @@ def looks_like_json(data: bytes, sample: int = 4096) -> bool:
     """Whether the body starts like a JSON object or array: its first `sample` bytes
     tokenize and parse without error (the rest is not looked at)."""
     head = data[:sample]
-    start = _SPACE.match(head).end()  # type: ignore[union-attr]
+    start = _SPACE.match(head, 3 if head.startswith(_BOM) else 0).end()  # type: ignore[union-attr]
     if start >= len(head) or head[start] not in b"{[":
         return False
     try:

@@ -62,19 +62,23 @@ _ENDED_BY = {
 }
 """HTML elements whose start tag ends an open element of these names (no end tag needed)."""
 
+# Every alternative matches on its first, greedy path (each ends in "or the end of the
+# text"), so nothing backtracks: an attribute list written as `(\s*name)*` took seconds on
+# `<a bbb…`, and a tag that could fail would be rescanned from every later `<`. As in a
+# browser, an unclosed quote or tag runs to the end. Attributes are split by `_ATTR`.
 _TOKEN = re.compile(
     r"""
      (?P<comment><!--.*?(?:-->|\Z))
     |(?P<cdata><!\[CDATA\[.*?(?:\]\]>|\Z))
-    |(?P<decl><![^\[>]*(?:\[.*?\][^>]*)?(?:>|\Z))
+    |(?P<decl><![^\[>]*(?:\[[^\]]*\]?)?[^>]*>?)
     |(?P<pi><\?.*?(?:\?>|\Z))
-    |(?P<close></[^\s>/]*\s*>)
-    |(?P<open><[A-Za-z_:][^\s/>]*(?:\s*[^\s=/>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?)*\s*/?>)
-    |(?P<text>[^<]+|<)
+    |(?P<close></[^>]*(?:>|\Z))
+    |(?P<open><[A-Za-z_:][^\s/>]*(?:[^>"']+|"[^"]*(?:"|\Z)|'[^']*(?:'|\Z))*(?:>|\Z))
+    |(?P<text>[^<]+|<[^<]*)
     """,
     re.VERBOSE | re.DOTALL,
 )
-_ATTR = re.compile(r"""\s*([^\s=/>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]*))?""")
+_ATTR = re.compile(r"""\s*([^\s=/>]+)(?:\s*=\s*("[^"]*"?|'[^']*'?|[^\s>]*))?""")
 _NAME = re.compile(r"</?([^\s/>]*)")
 _CHARSET = re.compile(
     rb"""<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)|<meta[^>]*charset\s*=\s*["']?([A-Za-z0-9._-]+)""",
@@ -105,16 +109,19 @@ def markup_charset(data: bytes, ctx: Context) -> str:
 
 
 def _tag(out: LineBuilder, token: str, closing: bool) -> None:
-    """Append a start or end tag's parts, attributes normalised to one space apart."""
+    """Append a start or end tag's parts, attributes normalised to one space apart (a
+    tag cut by the end of the text gets no `>` it did not have)."""
     m = _NAME.match(token)
     name = m.group(1) if m else ""
     out.add(_LT_SLASH if closing else _LT)
     out.add(clean(name), Styles.TAG)
+    rest = token[len(name) + (2 if closing else 1) :]
     if closing:
-        out.add(_GT)
+        out.add(clean(rest) if rest.strip() != ">" else _GT)
         return
-    body = token[1 + len(name) : -1]
-    self_closing = body.rstrip().endswith("/")
+    ended = rest.endswith(">")
+    body = rest.removesuffix(">")
+    self_closing = ended and body.rstrip().endswith("/")
     if self_closing:
         body = body.rstrip()[:-1]
     for attr in _ATTR.finditer(body):
@@ -125,21 +132,27 @@ def _tag(out: LineBuilder, token: str, closing: bool) -> None:
         if attr.group(2) is not None:
             out.add(_EQ)
             out.add(clean(attr.group(2)), Styles.VALUE)
-    out.add(_SLASH_GT if self_closing else _GT)
+    if ended:
+        out.add(_SLASH_GT if self_closing else _GT)
 
 
 def _tokens(text: str, html: bool) -> Iterator[tuple[str, str]]:
-    """`(kind, text)` tokens; in HTML, a raw-text element's content is one text token."""
+    """`(kind, text)` tokens, adjacent text joined (`1 < 2` is one text); in HTML, a
+    raw-text element's content is one token."""
     pos = 0
     end = len(text)
+    pending: list[str] = []
     while pos < end:
         m = _TOKEN.match(text, pos)
-        if m is None:  # cannot happen: "<" alone is text
-            yield "text", text[pos:]
-            return
-        kind = m.lastgroup or "text"
-        token = m.group()
-        pos = m.end()
+        kind = (m.lastgroup or "text") if m else "text"
+        token = m.group() if m else text[pos:]
+        pos = m.end() if m else end
+        if kind == "text":
+            pending.append(token)
+            continue
+        if pending:
+            yield "text", "".join(pending)
+            pending = []
         yield kind, token
         if html and kind == "open" and not token.endswith("/>"):
             name = _NAME.match(token).group(1).lower()  # type: ignore[union-attr]
@@ -150,6 +163,8 @@ def _tokens(text: str, html: bool) -> Iterator[tuple[str, str]]:
                 if stop > pos:
                     yield "raw:" + name, text[pos:stop]
                 pos = stop
+    if pending:
+        yield "text", "".join(pending)
 
 
 def _markup(data: bytes, ctx: Context, html: bool) -> Iterator[SafeText]:

@@ -26,10 +26,32 @@ def _ascii_compatible(charset: str) -> bool:
         return False
 
 
+def utf8_cut(data: bytes) -> int:
+    """How many bytes at the end of `data` are the start of a UTF-8 character cut off
+    (0 to 3): a preview's head should not end in `\\xe2\\x9c`."""
+    for back in range(1, min(3, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # not a continuation byte: a character starts here
+            need = (
+                2
+                if byte >> 5 == 0b110
+                else 3
+                if byte >> 4 == 0b1110
+                else 4
+                if byte >> 3 == 0b11110
+                else 1
+            )
+            return back if need > back else 0
+    return 0
+
+
 def text_view(data: bytes, ctx: Context) -> Iterator[SafeText]:
     """The body as text lines, split on `\\n`, decoded line by line (so a 100 MB body
-    gives its first lines at once). A final newline gives no empty last line."""
+    gives its first lines at once). A final newline gives no empty last line; in a
+    preview, a character cut by the end of the head is left out."""
     charset = ctx.charset or "utf-8"
+    if not ctx.complete and charset == "utf-8":
+        data = data[: len(data) - utf8_cut(data)]
     if not _ascii_compatible(charset):
         text = data.decode(charset, "backslashreplace")
         parts = text.split("\n")
