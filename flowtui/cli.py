@@ -55,7 +55,8 @@ a HAR file.
                            suffixes of other formats: refused; anything else: flowtui),
                            or --format. A file named like a subcommand: use ./dump.
   flowtui export FORMAT F  write flows as har, curl, httpie, raw, raw_request,
-                           raw_response, tcp_raw_client, tcp_raw_server, hexdump or pcap
+                           raw_response, request_body, response_body, tcp_raw_client,
+                           tcp_raw_server, hexdump or pcap
   flowtui proxy ...        a recording TCP relay serving the live socket (--help for more)
   flowtui attach ADDRESS   watch and steer a live proxy (unix:/path or tcp://HOST:PORT)
   flowtui addon-path       the path of the mitmproxy addon, for `mitmdump -s PATH`
@@ -315,7 +316,16 @@ def _filter_arg(parser: argparse.ArgumentParser, expr: str | None) -> Any:
         parser.error(f"bad filter expression: {clean(e.msg)}\n  {shown}\n  {caret}^")
 
 
-_BINARY_EXPORTS = ("raw", "raw_request", "raw_response", "tcp_raw_client", "tcp_raw_server", "pcap")
+_BINARY_EXPORTS = (
+    "raw",
+    "raw_request",
+    "raw_response",
+    "request_body",
+    "response_body",
+    "tcp_raw_client",
+    "tcp_raw_server",
+    "pcap",
+)
 """Formats whose output is bytes from the network: never written to a terminal."""
 
 
@@ -368,10 +378,6 @@ def _export(
         data = export.export(chosen, fmt)
     except export.ExportError as e:
         return _fail(f"{src}: {e}")
-    left_out = sum(1 for f in chosen if not export.applies(fmt, f))
-    if left_out:
-        need = export.describe(fmt).needs
-        print(f"flowtui: {fmt}: left out {left_out} flows (not {need})", file=sys.stderr)
     if output is None:
         if to_terminal:
             for line in data.decode("utf-8", "backslashreplace").splitlines():
@@ -386,6 +392,10 @@ def _export(
         except OSError as e:
             return _fail(f"{output}: {e.strerror or e}")
         print(f"{clean(str(output))}: wrote {len(data)} bytes of {fmt}", file=sys.stderr)
+    left_out = sum(1 for f in chosen if not export.applies(fmt, f))
+    if left_out:
+        need = export.describe(fmt).needs
+        print(f"flowtui: {fmt}: left out {left_out} flows (not {need})", file=sys.stderr)
     return _report_unreadable(unreadable, total, " (left out)", None)
 
 
@@ -512,7 +522,8 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
             description="Write flows of a capture in another tool's format: "
             + "; ".join(f"{n}: {describe(n).description}" for n in names)
             + ". HAR and pcap take every flow that applies; curl, httpie and hexdump one "
-            "block per flow; the raw formats one flow (choose it with --flow).",
+            "block per flow; the byte formats (raw, bodies, TCP/UDP bytes) one flow "
+            "(choose it with --flow).",
             epilog=_EPILOG,
         )
         p.add_argument("format", choices=names, metavar="FORMAT", help=", ".join(names))
@@ -530,8 +541,8 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
             type=_ordinal,
             action="append",
             metavar="N",
-            help="export flow number N, counted from 1 as `dump` and the UI number them "
-            "(repeat for more)",
+            help="export flow number N, counted from 1 in file order as the UI numbers "
+            "them (repeat for more)",
         )
         p.add_argument(
             "--filter",

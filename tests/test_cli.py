@@ -144,7 +144,7 @@ def test_convert_error_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_pa
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b'{"log": {"entries": []}}', "HAR import is not supported yet"), (b"junk", "not a capture")],
+    [(b'{"log": {"entries": 1}}', "not a HAR file"), (b"junk", "not a capture")],
 )
 def test_unsupported_input(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes, message: str

@@ -11,7 +11,8 @@ The public API is three functions over a table of formats::
 Archive formats (``har``, ``pcap``) write every flow that applies in one document and
 text formats (``curl``, ``httpie``, ``hexdump``) one block per flow; both leave out the
 flows they do not apply to. The byte formats (``raw``, ``raw_request``,
-``raw_response``, ``tcp_raw_client``, ``tcp_raw_server``) export one flow. Nothing here
+``raw_response``, ``request_body``, ``response_body``, ``tcp_raw_client``,
+``tcp_raw_server``) export one flow. Nothing here
 imports Textual or Rich.
 """
 
@@ -121,6 +122,22 @@ _FORMATS: dict[str, Format] = {
             "an HTTP flow with a response",
         ),
         Format(
+            "request_body",
+            "the request body, decoded",
+            ".bin",
+            "bytes",
+            _is_http,
+            _HTTP,
+        ),
+        Format(
+            "response_body",
+            "the response body, decoded",
+            ".bin",
+            "bytes",
+            _has_response,
+            "an HTTP flow with a response",
+        ),
+        Format(
             "tcp_raw_client",
             "the bytes the client sent",
             ".bin",
@@ -148,6 +165,8 @@ _ONE: dict[str, Callable[[Flow], bytes]] = {
     "raw": _raw("raw"),
     "raw_request": _raw("raw_request"),
     "raw_response": _raw("raw_response"),
+    "request_body": _raw("request_body"),
+    "response_body": _raw("response_body"),
     "tcp_raw_client": _tcp("client_bytes"),
     "tcp_raw_server": _tcp("server_bytes"),
     "hexdump": _tcp("hexdump"),

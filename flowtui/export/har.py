@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from typing import Any
 
 from flowtui import __version__
 from flowtui.core import Flow, HTTPFlow, Message, Request, Response
+from flowtui.export.errors import ExportError
 
 __all__ = ["har_bytes", "har_entry", "har_log", "is_mostly_binary"]
 
@@ -241,11 +243,32 @@ def har_entry(flow: HTTPFlow, servers_seen: set[str] | None = None) -> dict[str,
     return entry
 
 
+def _finite(value: Any) -> bool:
+    """Whether every number in `value` is finite (JSON has no NaN or infinity)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def _checked_entry(flow: HTTPFlow, seen: set[str]) -> dict[str, Any]:
+    try:
+        entry = har_entry(flow, seen)
+    except (OverflowError, OSError, ValueError) as e:  # a timestamp no date can hold
+        raise ExportError(f"flow {flow.id[:8]}: a time cannot be written: {e}") from e
+    if not _finite(entry):
+        raise ExportError(f"flow {flow.id[:8]}: a time is not a finite number")
+    return entry
+
+
 def har_log(flows: Sequence[Flow]) -> dict[str, Any]:
     """The HAR document (``{"log": ...}``) for the HTTP flows among `flows`, in order;
-    other flows are left out."""
+    other flows are left out. ExportError for a flow whose times are not numbers."""
     seen: set[str] = set()
-    entries = [har_entry(f, seen) for f in flows if isinstance(f, HTTPFlow)]
+    entries = [_checked_entry(f, seen) for f in flows if isinstance(f, HTTPFlow)]
     return {
         "log": {
             "version": _HAR_SPEC,

@@ -2,7 +2,8 @@
 
 mitmproxy records the data each side sent, not packets, so the packets are made up:
 for a TCP flow a three-way handshake, the data of each message in segments of at most
-one MSS with running sequence and acknowledgement numbers, and a FIN from each side
+one MSS with running sequence and acknowledgement numbers, acknowledged by the other
+side after each message and every 32 kB (so the window never fills), and a FIN from each side
 when the connection was closed; for a UDP flow one datagram per message. They carry
 the flow's real addresses (client to server, as if there were no proxy between them)
 and timestamps, and correct IPv4, TCP and UDP checksums, so "Follow TCP Stream" shows
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +40,8 @@ MSS = 1460
 IPv6 segments carry 20 bytes less)."""
 
 _SNAPLEN = 262144
+_ACK_EVERY = 32768
+"""Bytes a receiver takes before it acknowledges (half the 65535-byte window written)."""
 _FIN, _SYN, _PSH, _ACK = 0x01, 0x02, 0x08, 0x10
 _UDP_MAX = 65535 - 8 - 40
 """The largest UDP payload that fits one IPv6 datagram (IPv4 allows 20 bytes more)."""
@@ -78,8 +82,11 @@ def _endpoints(flow: TCPFlow | UDPFlow) -> tuple[_Endpoint, _Endpoint]:
             c_ip = ipaddress.IPv6Address(f"::ffff:{c_ip}")
         if s_ip.version == 4:
             s_ip = ipaddress.IPv6Address(f"::ffff:{s_ip}")
-    c_port = int(client[1]) if client else 0
-    s_port = int(server[1]) if server else 0
+    c_port = client[1] if client else 0
+    s_port = server[1] if server else 0
+    for port in (c_port, s_port):
+        if not isinstance(port, int) or not 0 <= port <= 0xFFFF:
+            raise ExportError(f"flow {flow.id[:8]}: {port!r} is not a port number")
     return _Endpoint(c_ip, c_port), _Endpoint(s_ip, s_port)
 
 
@@ -144,22 +151,32 @@ def _isn(flow_id: str, side: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{flow_id}/{side}".encode()).digest()[:4], "big")
 
 
-class _Clock:
-    """Packet times: never earlier than the packet before."""
+_LAST_TIME = 2**32 - 1
+"""The last second a classic pcap header can hold."""
 
-    def __init__(self, start: float) -> None:
-        self.now = start
+
+def _usable(when: float | None) -> bool:
+    return when is not None and math.isfinite(when) and 0 <= when <= _LAST_TIME
+
+
+class _Clock:
+    """Packet times: never earlier than the packet before; a time a pcap cannot hold
+    (NaN, infinite, negative, past 2106) leaves the clock where it was."""
+
+    def __init__(self, start: float | None) -> None:
+        self.now = start if start is not None and _usable(start) else 0.0
 
     def at(self, when: float | None) -> float:
-        if when is not None and when > self.now:
+        if when is not None and _usable(when) and when > self.now:
             self.now = when
         return self.now
 
 
-def _first_time(flow: TCPFlow | UDPFlow) -> float:
+def _first_time(flow: TCPFlow | UDPFlow) -> float | None:
     times = [flow.client_conn.timestamp_start]
     times += [m.timestamp for m in flow.messages[:1]]
-    return min(t for t in times if t is not None)
+    usable = [t for t in times if t is not None and _usable(t)]
+    return min(usable) if usable else None
 
 
 def _tcp_packets(flow: TCPFlow, ip: _IP) -> Iterator[tuple[float, bytes]]:
@@ -180,6 +197,7 @@ def _tcp_packets(flow: TCPFlow, ip: _IP) -> Iterator[tuple[float, bytes]]:
         src, dst = ends[m.from_client]
         when = clock.at(m.timestamp)
         data = m.content
+        unacked = 0
         for at in range(0, len(data), mss):
             chunk = data[at : at + mss]
             last = at + mss >= len(data)
@@ -187,6 +205,10 @@ def _tcp_packets(flow: TCPFlow, ip: _IP) -> Iterator[tuple[float, bytes]]:
             pkt = _tcp(ip, src, dst, seq[m.from_client], seq[not m.from_client], flags, chunk)
             yield when, pkt
             seq[m.from_client] = (seq[m.from_client] + len(chunk)) & mask
+            unacked += len(chunk)
+            if last or unacked >= _ACK_EVERY:  # the receiver acknowledges: its window reopens
+                yield when, _tcp(ip, dst, src, seq[not m.from_client], seq[m.from_client], _ACK)
+                unacked = 0
     closed = [t for t in (flow.client_conn.timestamp_end, flow.server_conn.timestamp_end) if t]
     if not closed:
         return

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flowtui.core import Flow, HTTPFlow, Message, Request, Response
 from flowtui.export.errors import ExportError
 
-__all__ = ["raw", "raw_request", "raw_response"]
+__all__ = ["raw", "raw_request", "raw_response", "request_body", "response_body"]
 
 
 def _head(message: Message) -> bytes:
@@ -87,3 +87,24 @@ def raw(flow: Flow, separator: bytes = b"\r\n\r\n") -> bytes:
     if has_response:
         return raw_response(f)
     raise ExportError("the flow has neither a request nor a response body")
+
+
+def request_body(flow: Flow) -> bytes:
+    """The request body, decoded from its Content-Encoding (as sent, if it does not
+    decode): what "save the body to a file" writes."""
+    body = _http(flow).request.get_content(strict=False)
+    if body is None:
+        raise ExportError("the request body was not recorded")
+    return body
+
+
+def response_body(flow: Flow) -> bytes:
+    """The response body, decoded from its Content-Encoding (as sent, if it does not
+    decode)."""
+    response = _http(flow).response
+    if response is None:
+        raise ExportError("the flow has no response")
+    body = response.get_content(strict=False)
+    if body is None:
+        raise ExportError("the response body was not recorded")
+    return body

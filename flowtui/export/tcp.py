@@ -41,7 +41,11 @@ def hexdump_lines(data: bytes, offset: int = 0, width: int = 16) -> list[str]:
 
 
 def _when(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+    """The time as ISO 8601, or ``?`` for a value no clock shows (NaN, infinity...)."""
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+    except (OverflowError, OSError, ValueError):
+        return "?"
 
 
 def hexdump(flow: Flow) -> bytes:

@@ -23,6 +23,8 @@ class CaptureFormat(enum.Enum):
     """mitmproxy's tnetstring records (``mitmdump -w``)."""
     FLOWTUI = "flowtui"
     """flowtui's msgpack format."""
+    HAR = "har"
+    """An HTTP Archive (JSON with ``log.entries``), read as HTTP flows (`flowtui.io.har`)."""
 
 
 class UnsupportedFormat(ValueError):
@@ -41,11 +43,10 @@ def detect_format(head: bytes) -> CaptureFormat:
     if head[:1].isdigit():
         return CaptureFormat.MITMPROXY
     stripped = head.removeprefix(_BOM).lstrip(b" \t\r\n")
-    if stripped.startswith((b"{", b"[")):
-        raise UnsupportedFormat(
-            "looks like JSON (a HAR file?): HAR import is not supported yet; "
-            "open it with mitmproxy and save it as a .flows capture"
-        )
+    if stripped.startswith(b"{"):
+        return CaptureFormat.HAR
+    if stripped.startswith(b"["):
+        raise UnsupportedFormat("looks like JSON, but not a HAR file (an object with log.entries)")
     if head.startswith(b"\x1f\x8b"):
         raise UnsupportedFormat("gzip-compressed data: decompress it first (gunzip)")
     if head.startswith((b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x0a\x0d\x0d\x0a")):

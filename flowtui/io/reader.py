@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from flowtui.core import Flow, UnknownFlow
-from flowtui.io import mitmproxy_format, native_format
+from flowtui.io import mitmproxy_format, native_format, tnetstring
 from flowtui.io.compat import MigrationError, UnsupportedVersionError, migrate_flow
 from flowtui.io.detect import PEEK_SIZE, CaptureFormat, UnsupportedFormat, detect_format
 from flowtui.io.errors import FlowReadException
+from flowtui.io.har import har_flows
 from flowtui.io.records import RawRecord, RecordDecodeError
 from flowtui.io.source import ByteSource
 
@@ -51,6 +52,8 @@ class FlowReader:
             elif self.format is CaptureFormat.FLOWTUI:
                 self.meta = native_format.read_header(src, self.name)
                 yield from native_format.read_records(src, self.name, with_state=with_state)
+            elif self.format is CaptureFormat.HAR:
+                yield from _har_records(src, self.name)
         except OSError as e:
             raise FlowReadException(
                 f"read error: {e.strerror or e}", path=self.name, offset=src.offset
@@ -65,6 +68,35 @@ class FlowReader:
         """Yield the flows in file order (mitmproxy's ``FlowReader.stream``)."""
         for record in self.records():
             yield flow_from_record(record, self.name, self.format)
+
+
+def har_as_mitmproxy(data: bytes, name: str | None) -> bytes:
+    """A HAR file's entries as a mitmproxy capture (tnetstring records); raises
+    FlowReadException naming the file and the entry."""
+    return b"".join(tnetstring.dumps(flow.get_state()) for flow in har_flows(data, name))
+
+
+def _read_all(src: ByteSource) -> bytes:
+    parts = []
+    while chunk := src.read(1 << 24):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _har_records(src: ByteSource, name: str | None) -> Iterator[RawRecord]:
+    """A HAR file's entries as records whose decoder hands out the entry's flow state
+    (the whole JSON document is read first: a damaged one yields none)."""
+    for index, flow in enumerate(har_flows(_read_all(src), name)):
+        yield RawRecord(index, 0, b"", _state_of(flow), 0)
+
+
+def _state_of(flow: Flow) -> Callable[[bytes], Any]:
+    """A record decoder handing out a fresh state of `flow`."""
+
+    def decode(_: bytes) -> Any:
+        return flow.get_state()
+
+    return decode
 
 
 def flow_from_record(record: RawRecord, name: str | None, fmt: CaptureFormat | None) -> Flow:

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from flowtui.io.errors import FlowReadException
+
 __all__ = ["SpooledPipe", "is_stream", "open_capture"]
 
 _READ = 1 << 16
@@ -36,16 +38,41 @@ def is_stream(path: Path) -> bool:
 
 
 def open_capture(path: Path) -> BinaryIO:
-    """`path` opened for reading: the file itself, or a `SpooledPipe` over a stream."""
-    fileobj = path.open("rb")
+    """`path` opened for reading: the file itself, or a `SpooledPipe` over a stream; a HAR
+    file as its entries in mitmproxy's format (a temporary file), so that readers that
+    index records by offset work on it as on any capture."""
+    fileobj: BinaryIO = path.open("rb")
     try:
         regular = stat.S_ISREG(os.fstat(fileobj.fileno()).st_mode)
-        if regular:
-            return fileobj
-        return SpooledPipe(fileobj)  # type: ignore[return-value]  # a BinaryIO in all but name
+        if not regular:
+            fileobj = SpooledPipe(fileobj)  # type: ignore[assignment]  # a BinaryIO in all but name
+        return _har_converted(fileobj, str(path))
     except BaseException:
         fileobj.close()
         raise
+
+
+def _har_converted(fileobj: BinaryIO, name: str) -> BinaryIO:
+    """`fileobj` itself, or for a HAR file a temporary mitmproxy capture of its entries.
+    A HAR that does not convert is handed back as it is: reading it reports where it
+    is damaged."""
+    from flowtui.io.har import looks_like_har
+    from flowtui.io.reader import har_as_mitmproxy
+
+    head = fileobj.read(16)
+    fileobj.seek(0)
+    if not looks_like_har(head):
+        return fileobj
+    try:
+        data = har_as_mitmproxy(fileobj.read(), name)
+    except FlowReadException:
+        fileobj.seek(0)
+        return fileobj
+    converted = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
+    converted.write(data)
+    converted.seek(0)
+    fileobj.close()
+    return converted
 
 
 class SpooledPipe(io.RawIOBase):

@@ -178,3 +178,24 @@ def test_nul_cannot_be_a_word() -> None:
     flow = _hostile_flow("a\x00b")
     with pytest.raises(ExportError, match="NUL"):
         curl_command(flow)
+
+
+@pytest.mark.parametrize(("name", "ours", "theirs"), HTTP, ids=IDS)
+def test_bodies_are_the_decoded_content(name: str, ours: HTTPFlow, theirs: Any) -> None:
+    """request_body/response_body: mitmproxy's `get_content(strict=False)` of the same
+    message (what its console's "save body" writes)."""
+    expected = theirs.request.get_content(strict=False)
+    if expected is None:
+        with pytest.raises(ExportError, match="not recorded"):
+            export([ours], "request_body")
+    else:
+        assert export([ours], "request_body") == expected
+    if theirs.response is None:
+        assert not applies("response_body", ours)
+        return
+    expected = theirs.response.get_content(strict=False)
+    if expected is None:
+        with pytest.raises(ExportError, match="not recorded"):
+            export([ours], "response_body")
+    else:
+        assert export([ours], "response_body") == expected

@@ -126,3 +126,13 @@ def test_undecodable_header_bytes_are_latin1_text() -> None:
     assert "\\ud" not in data.decode()
     headers = json.loads(data)["log"]["entries"][0]["request"]["headers"]
     assert any(h["value"] == "caf\u00e9" for h in headers)
+
+
+def test_a_flow_with_an_impossible_time_is_refused_not_written_as_bad_json() -> None:
+    flow = next(a for p in CAPTURES for a, _ in pairs(p) if isinstance(a, HTTPFlow)).copy()
+    flow.request.timestamp_end = float("nan")
+    with pytest.raises(ExportError, match="a time is not a finite number"):
+        export([flow], "har")
+    flow.request.timestamp_start = float("inf")
+    with pytest.raises(ExportError, match="a time cannot be written"):
+        export([flow], "har")

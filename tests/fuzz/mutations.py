@@ -10,7 +10,7 @@ flowtui's, and then goes through every place a capture's values reach:
 
   reader   `FlowReader.stream()`: both records come out (the bad one as an `UnknownFlow`
            if it does not model), the good one unchanged
-  dump     `format_flow_line` and `state_to_json` for each flow
+  dump     `format_flow_lines`, `state_to_json` and every export format for each flow
   convert  `save_flows` in both formats, read back to the same states
   index    the UI's `CaptureIndexer`: the same number of entries, each one opens
   columns  every list column of every summary (indexed and computed), the info line
@@ -25,6 +25,7 @@ runs a sample in the suite.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import math
@@ -43,7 +44,8 @@ from typing import Any
 
 import msgpack
 
-from flowtui.cli import format_flow_line, state_to_json
+from flowtui import export
+from flowtui.cli import format_flow_lines, state_to_json
 from flowtui.core import Flow, UnknownFlow
 from flowtui.core.filters import parse
 from flowtui.core.filters.columns import SummaryColumns
@@ -560,8 +562,13 @@ Check = Callable[
 
 def _check_dump(m: Mutation, data: bytes, broken: Any, flows: list[Flow], *_: Any) -> None:
     for n, flow in enumerate(flows):
-        _safe("dump line", format_flow_line(n, flow))
+        for line in format_flow_lines(n, flow):
+            _safe("dump line", line)
         _safe("dump json", state_to_json(flow.get_state()))
+        for fmt in export.formats():  # a format that does not apply says so, never crashes
+            if export.applies(fmt, flow):
+                with contextlib.suppress(export.ExportError):
+                    export.export([flow], fmt)
 
 
 def _check_convert(m: Mutation, data: bytes, broken: Any, flows: list[Flow], *rest: Any) -> None:

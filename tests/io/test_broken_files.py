@@ -119,8 +119,8 @@ def test_corruption_inside_a_record_points_into_it() -> None:
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        (b'{"log": {"entries": []}}', "HAR import is not supported yet"),
-        (b'\xef\xbb\xbf{"log": {}}', "HAR import is not supported yet"),
+        (b'{"log": {"entries": {}}}', "not a HAR file: log.entries: expected list"),
+        (b'\xef\xbb\xbf{"log": {}}', 'not a HAR file: log: no "entries"'),
         (b"[1, 2]", "looks like JSON"),
         (b"\x1f\x8b\x08\x00rest", "gzip"),
         (b"\xd4\xc3\xb2\xa1\x02\x00", "pcap"),
