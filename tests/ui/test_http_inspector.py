@@ -133,7 +133,7 @@ async def test_an_http_flow_opens_on_its_response_with_the_json_view() -> None:
         pane = app.screen.query_one("#response", DetailPane)
         text = _plain(pane)
         assert text[0] == "HTTP/1.1 201 Created"
-        assert pane.shown_view == "json" and "view: json (auto)" in str(pane.border_title)
+        assert pane.shown_view == "json" and "view: JSON (auto)" in str(pane.border_title)
         assert json.loads("\n".join(t.plain for t in pane.body)) == json.loads(
             read_flows(BODIES)[11].response.content
         )
@@ -148,7 +148,7 @@ async def test_b_cycles_the_view_and_the_title_names_it() -> None:
         pane = app.screen.query_one("#response", DetailPane)
         await pilot.press("b")
         await pilot.pause()
-        assert pane.view == "text" and "view: text" in str(pane.border_title)
+        assert pane.view == "text" and "view: Text" in str(pane.border_title)
         await pilot.press("b")
         await pilot.pause()
         assert pane.view == "hex" and pane.body[0].plain.startswith("00000000  7b")

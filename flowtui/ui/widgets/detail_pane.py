@@ -20,7 +20,7 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow
-from flowtui.ui.contentviews import VIEW_NAMES, render_lines
+from flowtui.ui.contentviews import VIEW_NAMES, VIEW_TITLES, render_lines
 from flowtui.ui.contentviews import Lines as ViewLines
 from flowtui.ui.safe_text import SafeText, clean
 from flowtui.ui.widgets.http_lines import Body, Side, body_of, detail_lines
@@ -147,7 +147,8 @@ class DetailPane(ScrollView, can_focus=True):
     def _body_heading(self, body: Body) -> SafeText:
         size = f"{body.size:,} byte" if body.size == 1 else f"{body.size:,} bytes"
         cut = "  (head of the body: the whole follows)" if not body.complete else ""
-        return SafeText(clean(f"Body  {size}  ·  view: {self.shown_view}{cut}"), "bold underline")
+        view = VIEW_TITLES.get(self.shown_view, self.shown_view)
+        return SafeText(clean(f"Body  {size}  ·  view: {view}{cut}"), "bold underline")
 
     @staticmethod
     def _take(lines: ViewLines, n: int) -> list[SafeText]:
@@ -230,7 +231,8 @@ class DetailPane(ScrollView, can_focus=True):
         body = self._message_body()
         if isinstance(flow, HTTPFlow) and body is not None and body.data:
             view = self.shown_view if self.view == "auto" else self.view
-            title += f" · view: {view}" + (" (auto)" if self.view == "auto" else "")
+            title += f" · view: {VIEW_TITLES.get(view, view)}"
+            title += " (auto)" if self.view == "auto" else ""
             if self.error is not None:
                 title += " · decode error: hex"
             if not self.body_complete:
