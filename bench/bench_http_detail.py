@@ -61,6 +61,7 @@ def capture() -> Path:
     flows = []
     for body in (b"{}", _json_body(SIZES["10MB"]), b"[]", _json_body(SIZES["100MB"]), b"{}"):
         f = tflow.tflow(resp=True)
+        assert f.response is not None
         f.response.headers["content-type"] = "application/json"
         f.response.content = body
         flows.append(f)

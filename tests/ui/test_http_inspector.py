@@ -19,7 +19,7 @@ from ui_support import FIXTURES
 
 from flowtui.core import Flow, HTTPFlow
 from flowtui.export import export
-from flowtui.io import read_flows
+from flowtui.io import read_flows, save_flows
 from flowtui.store import summarize
 from flowtui.ui.app import FlowtuiApp, make_app
 from flowtui.ui.safe_text import clean
@@ -255,3 +255,55 @@ async def test_a_big_body_shows_its_head_at_once_then_the_whole(tmp_path: Path) 
             await pilot.pause(0.01)
         assert not pane.preview and pane.body_complete
         assert len(pane.body) > FIRST_LINES and pane.body[-1].plain == "]"
+
+
+async def test_a_big_http_record_in_flowtuis_format_is_not_read_on_the_ui_thread(
+    tmp_path: Path,
+) -> None:
+    """Its preview would read it whole: the worker decodes it, the panes follow."""
+    native = tmp_path / "big.native"
+    save_flows(native, read_flows(_big_capture(tmp_path, 3_000_000)), format="flowtui")
+    app = _app(native)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        calls: list[threading.Thread] = []
+        preview = app.store.records.preview
+
+        def watched(key: str, messages: int | None) -> Flow | None:
+            calls.append(threading.current_thread())
+            return preview(key, messages)
+
+        app.store.records.preview = watched  # type: ignore[method-assign]
+        await pilot.press("home", "down")
+        pane = app.screen.query_one("#response", DetailPane)
+        for _ in range(2000):
+            if pane.flow is not None and pane.body_complete and len(pane.body) > FIRST_LINES:
+                break
+            await pilot.pause(0.01)
+        assert threading.main_thread() not in calls
+        assert not pane.preview and pane.body[-1].plain == "]"
+
+
+async def test_export_the_marked_flows_as_har(tmp_path: Path) -> None:
+    app = _app(BODIES)
+    target = tmp_path / "marked.har"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open(pilot, 0)
+        await pilot.press("m", "down", "down", "m")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        field = app.screen.query_one(Input)
+        assert field.value == "har flows-2.har"
+        field.value = f"har {target}"
+        await pilot.press("enter")
+        await pilot.pause()
+        marked = [
+            f for f in (app.store.get(k) for k in app.store.keys_in_order()) if f and f.marked
+        ]
+    har = json.loads(target.read_text())
+    assert len(har["log"]["entries"]) == 2 == len(marked)
+    assert [e["request"]["url"] for e in har["log"]["entries"]] == [
+        f.request.url for f in marked if isinstance(f, HTTPFlow)
+    ]
