@@ -38,11 +38,14 @@ Note that `str` methods and f-strings give back a plain `str`: use `concat`, `jo
 `safe_format`."""
 
 # C0 controls, DEL, C1 controls; bidi embeddings/overrides/isolates; zero-width and
-# invisible format characters; line/paragraph separators; BOM; interlinear annotations;
+# invisible format characters (every one of Unicode's category Cf: a test checks);
+# line/paragraph separators; BOM; interlinear annotations;
 # lone surrogates (file names decoded with surrogateescape), which no terminal can print.
 _UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e"
-    "\u2060-\u206f\u3164\ud800-\udfff\ufe00-\ufe0f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+    "[\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ud800-\udfff"
+    "\ufe00-\ufe0f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
 )
 
 

@@ -190,3 +190,27 @@ async def test_the_theme_from_the_config_colours_the_connection_pane(tmp_path: P
         await pilot.pause()
         assert app.get_css_variables()["error"].lower() in conn_format.STYLES["error"].lower()
         assert nord_error not in conn_format.STYLES["error"].lower()
+
+
+async def test_view_mode_from_the_config_is_how_messages_are_first_shown(tmp_path: Path) -> None:
+    """`view_mode = "hex"` opens every flow's messages as a hex dump; `h` still cycles."""
+    from ui_support import screen_text
+
+    from flowtui.ui.app import make_app
+    from flowtui.ui.widgets.message_view import MessageView
+
+    path = tmp_path / "config.toml"
+    path.write_text('view_mode = "hex"\n')
+    app = make_app([SAMPLE], tz=UTC, detail_delay=0, config_path=path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        view = app.main.query_one(MessageView)
+        assert view.mode == "hex" and "00000000  " in screen_text(app)
+        await pilot.press("down")  # the next flow opens in hex too
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert view.mode == "hex" and "00000000  " in screen_text(app)
+        view.focus()
+        await pilot.press("h")
+        assert view.mode == "auto"

@@ -360,8 +360,11 @@ def dns_columns(request: Any, response: Any) -> dict[str, Any]:
     }
 
 
-def summarize(flow: Flow) -> FlowSummary:
-    """The summary of a decoded flow (O(messages); the store caches it per revision)."""
+def summarize(flow: Flow, totals: tuple[int, int, int] | None = None) -> FlowSummary:
+    """The summary of a decoded flow (O(messages); the store caches it per revision).
+
+    ``totals`` is a message flow's (messages, bytes up, bytes down) when the caller
+    keeps them (a live flow that grows): then this is O(1) in its messages."""
     from flowtui.core.filters.content import flow_size  # the filters build on core
 
     client, server = flow.client_conn, flow.server_conn
@@ -369,7 +372,9 @@ def summarize(flow: Flow) -> FlowSummary:
     detail = ""
     messages = up = down = None
     extra: dict[str, Any] = _NO_HTTP
-    if isinstance(flow, MessageFlow):
+    if isinstance(flow, MessageFlow) and totals is not None:
+        messages, up, down = totals
+    elif isinstance(flow, MessageFlow):
         messages = len(flow.messages)
         up = sum(len(m.content) for m in flow.messages if m.from_client)
         down = sum(len(m.content) for m in flow.messages if not m.from_client)
@@ -428,7 +433,9 @@ def summarize(flow: Flow) -> FlowSummary:
         meta=_meta(flow.metadata),
         replay=flow.is_replay,
         websocket=isinstance(flow, HTTPFlow) and flow.websocket is not None,
-        size=flow_size(flow),
+        size=up + down
+        if totals is not None and up is not None and down is not None
+        else flow_size(flow),
         **extra,
     )
 

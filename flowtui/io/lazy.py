@@ -151,15 +151,20 @@ class RecordRef:
     def load_head(self, messages: int, size: int) -> Flow | None:
         """A preview of a message flow (TCP, UDP): decoded with only its first `messages`
         messages, fewer once they take `size` bytes; the rest of the record is skipped,
-        not decoded, and past `HEAD_READ` bytes not even read. A big HTTP record in
-        mitmproxy's format previews with each body cut to its first `HEAD_READ` bytes
-        (read only those). None when the record has no message list or does not decode
-        that way (`load()` says why)."""
+        not decoded, and past `HEAD_READ` bytes not even read. A big HTTP record (either
+        format) previews with each body cut to its first `HEAD_READ` bytes (read only
+        those; a flowtui record's checksum is then left to `load()`). None when the
+        record has no message list or does not decode that way (`load()` says why)."""
         if self.raw_length > HEAD_READ:
-            if self.file.format is CaptureFormat.MITMPROXY and not self._messages_first():
+            if self.file.format is CaptureFormat.MITMPROXY:
+                if self._messages_first():
+                    flow = self._sparse_head(messages, size, HEAD_READ)
+                else:
+                    flow = self.load_capped(HEAD_READ, "http")
+            else:  # flowtui's: HTTP if its `type` (the second key) says so, read no further
                 flow = self.load_capped(HEAD_READ, "http")
-            else:
-                flow = self._sparse_head(messages, size, HEAD_READ)
+                if flow is None:
+                    flow = self._sparse_head(messages, size, HEAD_READ)
             if flow is not None:
                 return flow  # else a layout of its own: read it whole
         try:
@@ -184,11 +189,22 @@ class RecordRef:
         return colon > 0 and head.startswith(b"8:messages;", colon + 1)
 
     def load_capped(self, cap: int, kind: str | None = None) -> Flow | None:
-        """The flow of a record in mitmproxy's format with every byte string longer than
-        `cap` (an HTTP body, a WebSocket message) cut to its first `cap` bytes, which
-        are all that is read of it: a preview of a flow with big bodies. None if the
-        record does not decode that way (`load()` says why) or its type is not `kind`."""
+        """The flow of a record with every byte string longer than `cap` (an HTTP body, a
+        WebSocket message; in flowtui's format a long text too) cut to its first `cap`
+        bytes, which are all that is read of it: a preview of a flow with big bodies.
+        None if the record does not decode that way (`load()` says why) or its type is
+        not `kind`. A flowtui record's checksum covers all of it, so it is not checked
+        here (`load()` does)."""
         file, base, total = self.file, self.state_offset, self.state_length
+
+        def native(_: bytes) -> Any:
+            head = file.read(self.offset, native_format.RECORD_HEADER_SIZE)
+            native_format.check_header(head, self.raw_length, total)
+
+            def read(at: int, length: int) -> bytes:
+                return file.read(base + at, length)
+
+            return native_format.decode_state_capped(read, total, cap, kind=kind)
 
         def decoder(_: bytes) -> Any:
             def read(at: int, length: int) -> bytes:
@@ -202,7 +218,10 @@ class RecordRef:
                 raise RecordDecodeError(f"not a {kind} flow", 0)
             return state
 
-        record = RawRecord(self.index, self.offset, b"", decoder, self.offset)
+        native_record = file.format is not CaptureFormat.MITMPROXY
+        record = RawRecord(
+            self.index, self.offset, b"", native if native_record else decoder, self.offset
+        )
         return preview_from_record(record, None)
 
     def _payload(self) -> tuple[bytes, int]:

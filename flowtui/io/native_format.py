@@ -14,10 +14,11 @@ type `EXT_BIG_INT`.
 
 from __future__ import annotations
 
+import codecs
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import msgpack
@@ -33,10 +34,12 @@ __all__ = [
     "MAGIC",
     "NativeStateWriter",
     "check_framed",
+    "check_header",
     "decode_framed",
     "decode_framed_head",
     "decode_prefix_head",
     "decode_state",
+    "decode_state_capped",
     "encode_header",
     "read_header",
     "read_records",
@@ -247,6 +250,22 @@ def _array_head(
     return head, count
 
 
+def check_header(head: bytes, length: int, state_length: int) -> None:
+    """Check that `head` starts a flow record of `length` bytes in all, `state_length`
+    of them its state (RecordDecodeError if not): what a preview that reads only part
+    of it checks."""
+    if len(head) < _RECORD.size:
+        raise RecordDecodeError("truncated record header")
+    mark, kind, _flags, summary_len, state_len, _crc = _RECORD.unpack_from(head)
+    if (
+        mark != _RECORD_MARK
+        or kind != KIND_FLOW
+        or _RECORD.size + summary_len + state_len != length
+        or state_len != state_length
+    ):
+        raise RecordDecodeError("record framing changed")
+
+
 def _checked_state(record: bytes) -> memoryview:
     """A whole record's state bytes, after checking its framing and checksum."""
     if len(record) < _RECORD.size:
@@ -442,3 +461,183 @@ class NativeStateWriter:
             self._packer = msgpack.Packer(use_bin_type=True)
             packed = self._packer.pack(_big_ints(value))
         return packed
+
+
+CAPPED_CHUNK = 1 << 16
+"""Bytes `decode_state_capped` reads at once for the structure and small values (it
+starts with `_PEEK` and doubles up to this: a record that is not of the `kind` asked
+for costs one small read)."""
+
+
+def decode_state_capped(
+    read: Callable[[int, int], bytes], total: int, cap: int, *, kind: str | None = None
+) -> Any:
+    """The `total`-byte msgpack state that `read(offset, length)` gives, with every bin
+    and str longer than `cap` cut to its first `cap` bytes (a str to the last whole
+    character in them), which are all that is read of it: a preview of a flow with big
+    bodies, as `decode_state` gives it otherwise. `kind`: the state must be a map whose
+    `type` is `kind`, and reading stops as soon as that key says otherwise.
+
+    The checksum covers the whole record, so it is not checked: the whole decode that
+    follows a preview does. RecordDecodeError if the state is damaged where it is read
+    (what is skipped is not checked); lengths are checked against `total` before
+    anything is built or read, and nesting stops at `MAX_DEPTH` as in `decode_state`."""
+    reader = _CappedReader(read, total, cap, kind)
+    try:
+        state = reader.value(0)
+        if reader.pos != total:
+            raise ValueError(f"{total - reader.pos} bytes of extra data after the state")
+    except RecordDecodeError:
+        raise
+    except Exception as e:
+        raise RecordDecodeError(f"invalid msgpack state: {_reason(e)}") from None
+    if kind is not None and (not isinstance(state, dict) or state.get("type") != kind):
+        raise RecordDecodeError(f"not a {kind} flow")
+    return state
+
+
+_FIXED = {
+    0xCA: struct.Struct(">f"),
+    0xCB: struct.Struct(">d"),
+    0xCC: struct.Struct(">B"),
+    0xCD: struct.Struct(">H"),
+    0xCE: struct.Struct(">I"),
+    0xCF: struct.Struct(">Q"),
+    0xD0: struct.Struct(">b"),
+    0xD1: struct.Struct(">h"),
+    0xD2: struct.Struct(">i"),
+    0xD3: struct.Struct(">q"),
+}
+"""Numbers: their struct after the type byte."""
+_LENGTH = {1: struct.Struct(">B"), 2: struct.Struct(">H"), 4: struct.Struct(">I")}
+_SIZED = {
+    # type byte: (what, bytes of its length)
+    0xC4: ("bin", 1),
+    0xC5: ("bin", 2),
+    0xC6: ("bin", 4),
+    0xC7: ("ext", 1),
+    0xC8: ("ext", 2),
+    0xC9: ("ext", 4),
+    0xD9: ("str", 1),
+    0xDA: ("str", 2),
+    0xDB: ("str", 4),
+    0xDC: ("array", 2),
+    0xDD: ("array", 4),
+    0xDE: ("map", 2),
+    0xDF: ("map", 4),
+}
+_FIXEXT = {0xD4: 1, 0xD5: 2, 0xD6: 4, 0xD7: 8, 0xD8: 16}
+
+
+class _CappedReader:
+    """The walk of `decode_state_capped`: a window of the state read `CAPPED_CHUNK`
+    bytes at a time, long strings read (their head) past it."""
+
+    def __init__(
+        self, read: Callable[[int, int], bytes], total: int, cap: int, kind: str | None
+    ) -> None:
+        self._read, self.total, self.cap, self.kind = read, total, max(cap, 0), kind
+        self.pos = 0
+        self._buf = b""
+        self._buf_at = 0
+        self._chunk = _PEEK
+
+    def _take(self, n: int) -> bytes:
+        """The `n` bytes at `pos` (which moves past them)."""
+        pos = self.pos
+        if n > self.total - pos:
+            raise ValueError(f"a value runs past the end of the state (at {pos})")
+        start = pos - self._buf_at
+        if start < 0 or start + n > len(self._buf):
+            length = min(max(n, self._chunk), self.total - pos)
+            self._chunk = min(2 * self._chunk, CAPPED_CHUNK)
+            self._buf = self._read(pos, length)
+            if len(self._buf) < length:
+                raise ValueError(f"the state ends early (at {pos})")
+            self._buf_at, start = pos, 0
+        self.pos = pos + n
+        return self._buf[start : start + n]
+
+    def _head(self, n: int) -> bytes:
+        """The first `cap` bytes of the `n` at `pos`, the rest skipped unread."""
+        if n <= self.cap:
+            return self._take(n)
+        if n > self.total - self.pos:
+            raise ValueError(f"a value runs past the end of the state (at {self.pos})")
+        end = self.pos + n
+        start = self.pos - self._buf_at
+        if start >= 0 and start + self.cap <= len(self._buf):
+            head = self._buf[start : start + self.cap]
+        else:
+            head = self._read(self.pos, self.cap)
+            if len(head) < self.cap:
+                raise ValueError(f"the state ends early (at {self.pos})")
+        self.pos = end
+        return head
+
+    def _length(self, size: int) -> int:
+        length: int = _LENGTH[size].unpack(self._take(size))[0]
+        return length
+
+    def value(self, depth: int) -> Any:
+        """The value at `pos`, inside `depth` containers."""
+        at = self.pos
+        code = self._take(1)[0]
+        if code <= 0x7F:
+            return code
+        if code >= 0xE0:
+            return code - 0x100
+        if 0xA0 <= code <= 0xBF:
+            return self._str(code & 0x1F)
+        if 0x80 <= code <= 0x9F:
+            what, count = ("map" if code <= 0x8F else "array"), code & 0x0F
+        elif code == 0xC0:
+            return None
+        elif code in (0xC2, 0xC3):
+            return code == 0xC3
+        elif code in _FIXED:
+            fixed = _FIXED[code]
+            return fixed.unpack(self._take(fixed.size))[0]
+        elif code in _FIXEXT:
+            return self._ext(_FIXEXT[code])
+        elif code in _SIZED:
+            what, size = _SIZED[code]
+            count = self._length(size)
+            if what == "bin":
+                return self._head(count)
+            if what == "str":
+                return self._str(count)
+            if what == "ext":
+                return self._ext(count)
+        else:
+            raise ValueError(f"unknown msgpack type byte {code:#04x} (at {at})")
+        if depth >= MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+        # Every item takes at least a byte: a count beyond the bytes left is damage,
+        # found before anything is built for it.
+        if count * (2 if what == "map" else 1) > self.total - self.pos:
+            raise ValueError(f"a {what} of {count} items runs past the end (at {at})")
+        if what == "array":
+            return [self.value(depth + 1) for _ in range(count)]
+        result: dict[Any, Any] = {}
+        for _ in range(count):
+            key = self.value(depth + 1)
+            item = self.value(depth + 1)
+            try:
+                result[key] = item
+            except TypeError:
+                raise ValueError(f"unhashable map key (at {at})") from None
+            if depth == 0 and self.kind is not None and key == "type" and item != self.kind:
+                raise RecordDecodeError(f"not a {self.kind} flow")
+        return result
+
+    def _str(self, n: int) -> str:
+        data = self._head(n)
+        if n <= self.cap:
+            return data.decode("utf-8")
+        # Cut: a character split at the cut is dropped, anything invalid before it is not.
+        return codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+
+    def _ext(self, n: int) -> Any:
+        code = struct.unpack(">b", self._take(1))[0]
+        return _ext_hook(code, self._take(n))

@@ -16,14 +16,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flowtui.core import Flow
-from flowtui.core.messages import MessageFlow
+from flowtui.core.messages import MessageFlow, StreamMessage
 from flowtui.live.budget import CUT_KEY, MESSAGE_COST, content_cost, cut_from_end
 from flowtui.live.endpoints import parse_endpoint
+from flowtui.live.notes import DETACHED_KEY, INCOMPLETE_KEY
 from flowtui.live.protocol import (
     MAX_FRAME,
     FrameDecoder,
@@ -38,6 +39,9 @@ __all__ = ["MAX_MEMORY", "CommandError", "LiveClient", "LiveEvent"]
 log = logging.getLogger("flowtui.live")
 
 EventKind = Literal["reset", "add", "update", "remove", "status"]
+
+YIELD_EVERY = 0.005
+"""Seconds of reading and decoding after which the client lets the event loop run."""
 
 MAX_MEMORY = 512 * 1024 * 1024
 """Default budget of message content the mirror holds (``flowtui attach --max-memory``)."""
@@ -76,6 +80,26 @@ class _Held:
     held is always its first messages, without holes."""
 
 
+def _messages_from(cls: type[StreamMessage], states: list[Any]) -> list[Any]:
+    """Messages from their states: the common well-formed state is checked with exact
+    type tests (a flood brings hundreds of thousands a second); anything else goes
+    through `from_state`, which raises `ValueError` with the reason."""
+    out: list[Any] = []
+    append = out.append
+    for state in states:
+        if type(state) is list and len(state) == 3:
+            from_client, content, timestamp = state
+            if (
+                type(from_client) is bool
+                and type(content) is bytes
+                and (type(timestamp) is float or type(timestamp) is int)
+            ):
+                append(cls(from_client, content, timestamp))
+                continue
+        append(cls.from_state(state))
+    return out
+
+
 @dataclass
 class _Pending:
     futures: dict[int, asyncio.Future[None]] = field(default_factory=dict)
@@ -111,6 +135,9 @@ class LiveClient:
         self.flows: dict[str, Flow] = {}
         """The mirror: every flow seen, by id, in arrival order."""
         self.status = "idle"
+        self.intercept_filter: tuple[str, str] | None = None
+        """The intercept filter this inspector last set on the proxy, with its
+        direction (None: none set, or cleared)."""
         """The connection's last status (see `LiveEvent.status`)."""
         self.connected = asyncio.Event()
         """Set while attached (past the hello)."""
@@ -125,6 +152,11 @@ class LiveClient:
         """Per flow id (flows with content, or cut)."""
         self._holding: dict[str, None] = {}
         """Ids of the flows holding content, oldest first: the order they are cut in."""
+        self.proxy_session: str | None = None
+        """The proxy's run as told in its hello (a change means it restarted)."""
+        self.record: str | None = None
+        """Where the proxy records every flow (its ``-w``), if it says."""
+        self._restarted = False
         self._writer: asyncio.StreamWriter | None = None
         self._pending = _Pending()
         self._stopped = False
@@ -196,8 +228,15 @@ class LiveClient:
     async def comment(self, flow_id: str, comment: str) -> None:
         await self.command("comment", id=flow_id, comment=comment)
 
-    async def set_intercept(self, spec: str | None) -> None:
-        await self.command("set_intercept", filter=spec)
+    async def set_intercept(self, spec: str | None, direction: str = "both") -> None:
+        """Set the proxy's intercept filter (None or ``""``: off); ``direction`` limits
+        it to ``client`` (client to server) or ``server`` (server to client) messages.
+        On success `intercept_filter` says what is set."""
+        args: dict[str, Any] = {"filter": spec}
+        if direction != "both":  # older proxies read only the filter
+            args["direction"] = direction
+        await self.command("set_intercept", **args)
+        self.intercept_filter = (spec, direction) if spec else None
 
     # -- internals ------------------------------------------------------------------
 
@@ -214,7 +253,14 @@ class LiveClient:
         writer.write(encode(hello("inspector", "flowtui", **extra)))
         decoder = FrameDecoder()
         greeted = False
+        loop = asyncio.get_running_loop()
+        slice_end = loop.time() + YIELD_EVERY
         while True:
+            if loop.time() >= slice_end:
+                # A read of buffered data returns without suspending: under a flood this
+                # loop would keep the event loop (and the UI sharing it) to itself.
+                await asyncio.sleep(0)
+                slice_end = loop.time() + YIELD_EVERY
             data = await (asyncio.wait_for(reader.read(65536), self.timeout) if not greeted
                           else reader.read(65536))  # fmt: skip
             if not data:
@@ -223,6 +269,14 @@ class LiveClient:
                 if not greeted:
                     check_hello(message, "proxy")
                     greeted = True
+                    session = message.get("session")
+                    session = session if isinstance(session, str) else None
+                    self._restarted = self.proxy_session is not None and (
+                        session != self.proxy_session
+                    )
+                    self.proxy_session = session
+                    record = message.get("record")
+                    self.record = record if isinstance(record, str) and record else None
                     self.connected.set()
                     self._set_status("connected")
                     continue
@@ -251,7 +305,8 @@ class LiveClient:
         elif kind == "error":
             raise ProtocolError(f"refused by peer: {message['message']}")
         elif kind == "flows/reset":
-            self._reset(message["flows"])
+            forgotten = message.get("forgotten")
+            self._reset(message["flows"], forgotten if isinstance(forgotten, list) else [])
         elif kind == "flows/add":
             flow = self._flow(message["flow"])
             self.flows[flow.id] = flow
@@ -262,9 +317,8 @@ class LiveClient:
         elif kind == "flows/append":
             flow_ = self.flows.get(message["id"])
             if isinstance(flow_, MessageFlow):
-                make = flow_.message_class.from_state
                 try:
-                    messages = [make(m) for m in message["messages"]]
+                    messages = _messages_from(flow_.message_class, message["messages"])
                 except ValueError as e:
                     raise ProtocolError(f"invalid message for flow {flow_.id}: {e}") from None
                 self._append(flow_, messages)
@@ -286,16 +340,77 @@ class LiveClient:
         flow.live = live is True
         return flow
 
-    def _reset(self, states: list[Any]) -> None:
+    def _reset(self, states: list[Any], forgotten: Sequence[Any] = ()) -> None:
         fresh = [self._flow(s) for s in states if isinstance(s, dict)]
         seen = {f.id for f in fresh}
+        dropped: dict[str, tuple[int, int]] = {}
+        for entry in forgotten:
+            if (
+                isinstance(entry, list)
+                and len(entry) == 3
+                and isinstance(entry[0], str)
+                and isinstance(entry[1], int)
+                and isinstance(entry[2], int)
+            ):
+                dropped[entry[0]] = (entry[1], entry[2])
+        detached = incomplete = 0
         for old in self.flows.values():
-            if old.id not in seen:
-                old.live = False  # the proxy forgot it (restarted?): keep what was shown
+            if old.id in seen:
+                continue
+            # The proxy no longer has it: keep what was shown, say what is missing.
+            lost = dropped.get(old.id)
+            if lost is not None and self._mark_incomplete(old, *lost):
+                incomplete += 1
+            if old.live or old.intercepted:
+                if lost is None and not self._restarted:
+                    why = "the proxy no longer has this flow"
+                else:
+                    why = "the proxy restarted" if self._restarted else "the proxy forgot it"
+                old.metadata[DETACHED_KEY] = (
+                    f"detached: {why} while it was live; it can no longer be resumed, "
+                    "killed or changed"
+                )
+                old.live = False
+                old.intercepted = False
+                detached += 1
         for flow in fresh:
             self.flows[flow.id] = flow
             self._measure(flow)
         self._emit(LiveEvent("reset", tuple(self.flows.values())), force=True)
+        notes = []
+        if self._restarted:
+            notes.append("the proxy restarted")
+        if detached:
+            notes.append(f"{detached} live flow{'s' if detached != 1 else ''} detached")
+        if incomplete:
+            notes.append(
+                f"{incomplete} flow{'s' if incomplete != 1 else ''} incomplete "
+                "(dropped by the proxy before they were received)"
+            )
+        self._restarted = False
+        if notes:
+            self._set_status("connected: " + "; ".join(notes))
+
+    def _mark_incomplete(self, flow: Flow, messages: int, size: int) -> bool:
+        """Note what of ``flow`` the proxy dropped before it reached this mirror."""
+        if isinstance(flow, MessageFlow):
+            held = self._held.get(flow.id)
+            received = held.received if held is not None else 0  # kept or counted
+            missing_bytes = size - received
+            # a flow cut here counts its later messages without keeping them
+            missing = 0 if held is not None and held.sealed else messages - len(flow.messages)
+            if missing <= 0 and missing_bytes <= 0:
+                return False
+        elif not flow.live:
+            return False  # an HTTP or DNS state arrives whole: finished means complete
+        else:
+            missing, missing_bytes = 0, 0  # its end never arrived
+        flow.metadata[INCOMPLETE_KEY] = {
+            "messages": max(0, missing),
+            "bytes": max(0, missing_bytes),
+            "record": self.record,
+        }
+        return True
 
     def _update(self, flow_id: str, changes: dict[str, Any]) -> None:
         flow = self.flows.get(flow_id)
@@ -346,15 +461,14 @@ class LiveClient:
         held = self._held.get(flow.id)
         if held is None:
             held = self._held[flow.id] = _Held()
-        for m in messages:
-            size = len(m.content)
-            held.received += size
-            if held.sealed:
-                continue
-            flow.messages.append(m)
+        size = sum([len(m.content) for m in messages])
+        held.received += size
+        if not held.sealed:
+            flow.messages.extend(messages)
+            cost = size + MESSAGE_COST * len(messages)
             held.kept += size
-            held.cost += size + MESSAGE_COST
-            self.held += size + MESSAGE_COST
+            held.cost += cost
+            self.held += cost
         if held.cost:
             self._holding.setdefault(flow.id, None)
         self._keep_to_budget()

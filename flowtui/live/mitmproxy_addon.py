@@ -15,6 +15,8 @@ runs on into the closed connection and the handler finishes normally.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
 import logging
 import sys
@@ -46,6 +48,9 @@ __all__ = ["FlowtuiLive", "addon_path", "addons"]
 
 log = logging.getLogger("flowtui.live")
 
+SWEEP_INTERVAL = 0.2
+"""Seconds between checks for flows mitmproxy finished after their last hook."""
+
 
 def addon_path() -> str:
     """The path to give ``mitmdump -s``; `flowtui.live.addon_path` gives it without mitmproxy."""
@@ -58,6 +63,11 @@ class FlowtuiLive:
     def __init__(self) -> None:
         self.server: LiveServer | None = None
         self._filter: Any = None
+        self._direction = "both"
+        """Which messages `_filter` holds: ``both``, ``client`` or ``server``."""
+        self._sweeper: asyncio.Task[None] | None = None
+        self._recheck: dict[str, Any] = {}
+        """Live flows to republish on the next sweep (their server just connected)."""
 
     def load(self, loader: Any) -> None:
         loader.add_option(
@@ -73,6 +83,12 @@ class FlowtuiLive:
             "What intercepted flows do when the last flowtui inspector detaches",
             choices=["keep", "resume", "kill"],
         )
+        loader.add_option(
+            "flowtui_retain",
+            int,
+            256,
+            "MB of finished flows kept for inspectors that attach later (oldest forgotten first)",
+        )
 
     async def running(self) -> None:
         spec = ctx.options.flowtui_listen
@@ -80,17 +96,65 @@ class FlowtuiLive:
             return
         token_file = ctx.options.flowtui_token_file
         try:
+            endpoint = parse_endpoint(spec)
+        except ValueError as e:
+            log.error("flowtui: live socket not started: flowtui_listen=%s: %s", spec, e)
+            return
+        if endpoint.kind == "tcp" and not token_file:
+            log.error(
+                "flowtui: live socket not started: a TCP socket (flowtui_listen=%s) needs "
+                "a token: --set flowtui_token_file=PATH (created if absent)",
+                spec,
+            )
+            return
+        try:
             token = load_or_create_token(token_file) if token_file else None
         except (OSError, ValueError) as e:  # e.g. a token file other users can read
-            log.error("flowtui: live socket not started: %s", e)
+            log.error("flowtui: live socket not started: flowtui_token_file=%s: %s", token_file, e)
             return
-        self.server = LiveServer(
-            self, token=token, on_detach=ctx.options.flowtui_on_detach, software="mitmproxy"
+        record = ctx.options.save_stream_file if "save_stream_file" in ctx.options else None
+        server = LiveServer(
+            self,
+            token=token,
+            record=str(Path(record.lstrip("+")).resolve()) if record else None,
+            on_detach=ctx.options.flowtui_on_detach,
+            retain_bytes=max(0, ctx.options.flowtui_retain) * 1024 * 1024,
+            software="mitmproxy",
         )
-        endpoint = await self.server.start(parse_endpoint(spec))
+        try:
+            endpoint = await server.start(endpoint)
+        except (OSError, ValueError) as e:
+            log.error("flowtui: live socket not started: flowtui_listen=%s: %s", spec, e)
+            return
+        self.server = server
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         log.info("flowtui: attach with `flowtui attach %s`", endpoint)
 
+    async def _sweep(self) -> None:
+        """Republish flows mitmproxy finished after their last hook (see
+        `LiveServer.republish_finished`): a finished flow is shown so within a second."""
+        while self.server is not None:
+            await asyncio.sleep(SWEEP_INTERVAL)
+            if self.server is not None:
+                try:
+                    recheck, self._recheck = self._recheck, {}
+                    for flow in recheck.values():
+                        if flow.id in self.server.flows:
+                            self.server.publish(flow)
+                    self.server.republish_finished()
+                except Exception:  # keep sweeping; one bad flow must not stop the rest
+                    log.exception("flowtui: republishing finished flows failed")
+
+    def configure(self, updated: set[str]) -> None:
+        if "flowtui_retain" in updated and self.server is not None:
+            self.server.retain_bytes = max(0, ctx.options.flowtui_retain) * 1024 * 1024
+
     async def done(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         if self.server is not None:
             await self.server.close()
             self.server = None
@@ -125,16 +189,25 @@ class FlowtuiLive:
             flow.resume()  # release the waiting hook; the connection is already gone
         flow.kill()
 
-    def set_intercept(self, spec: str | None) -> None:
+    def set_intercept(self, spec: str | None, direction: str = "both") -> None:
         options: Any = ctx.options
-        if "intercept" in options:  # mitmproxy and mitmweb run the Intercept addon
+        if "intercept" in options and direction == "both":
+            # mitmproxy and mitmweb run the Intercept addon: set their own option.
             try:
                 options.update(intercept=spec)
             except exceptions.OptionsError as e:
                 raise ValueError(f"invalid intercept filter: {e}") from None
+            self._filter = None
             return
-        # mitmdump has no Intercept addon: apply the same filter here, the same way.
-        self._filter = flowfilter.parse(spec) if spec else None
+        # mitmdump has no Intercept addon, and mitmproxy's holds both directions: apply
+        # the filter here, the same way (clearing mitmproxy's own option, if any).
+        try:
+            flt = flowfilter.parse(spec) if spec else None
+        except ValueError as e:
+            raise ValueError(f"invalid intercept filter: {e}") from None
+        if "intercept" in options:
+            options.update(intercept=None)
+        self._filter, self._direction = flt, direction
 
     def changed(self, flow: Any) -> None:
         ctx.master.addons.trigger(hooks.UpdateHook([flow]))
@@ -151,14 +224,72 @@ class FlowtuiLive:
                 self.server.publish(flow)
 
     def _message(self, flow: Any) -> None:
-        if self._filter is not None and not flow.is_replay and self._filter(flow):
+        if (
+            self._filter is not None
+            and not flow.is_replay
+            and self._direction_ok(flow)
+            and self._filter(flow)
+        ):
             flow.intercept()
         self._publish(flow)
 
-    tcp_start = tcp_end = tcp_error = udp_start = udp_end = udp_error = _publish
+    def _direction_ok(self, flow: Any) -> bool:
+        """Whether the message this hook is about goes the filter's way."""
+        if self._direction == "both":
+            return True
+        ws = getattr(flow, "websocket", None)
+        messages = ws.messages if ws is not None else getattr(flow, "messages", None)
+        if messages is not None:  # TCP, UDP, WebSocket: the newest message
+            if not messages:
+                return False
+            from_client = bool(messages[-1].from_client)
+        else:  # HTTP, DNS: the request hook runs before there is a response
+            from_client = getattr(flow, "response", None) is None
+        return from_client == (self._direction == "client")
+
+    def _start(self, flow: Any) -> None:
+        """A new TCP or UDP flow: a filter of both directions holds it before it speaks."""
+        if (
+            self._filter is not None
+            and self._direction == "both"
+            and not flow.is_replay
+            and self._filter(flow)
+        ):
+            flow.intercept()
+        self._publish(flow)
+
+    def server_connected(self, data: Any) -> None:
+        """The server's address and connection details arrive after a live HTTP flow's
+        first hooks: republish the live flows of that client connection now."""
+        server = self.server
+        if server is None:
+            return
+        client_id = data.client.id
+        # mitmproxy gives the flow its new server connection only after this hook
+        # returns: the sweep republishes these flows on its next tick.
+        for flow in server.live_flows():
+            if flow.client_conn.id == client_id:
+                self._recheck[flow.id] = flow
+
+    def _stream_message(self, flow: Any) -> None:
+        """A TCP or UDP message: only the messages changed, unless the filter holds it
+        (a direction-limited filter holds only messages of that direction)."""
+        flt = self._filter
+        if flt is not None and not flow.is_replay and self._direction_ok(flow) and flt(flow):
+            flow.intercept()
+        if self.server is None:
+            return
+        if flow.intercepted:
+            self.server.publish(flow)
+        else:
+            self.server.publish_messages(flow)
+
+    tcp_message = udp_message = _stream_message
+    tcp_start = udp_start = _start
+    tcp_end = tcp_error = udp_end = udp_error = _publish
     requestheaders = responseheaders = error = websocket_start = websocket_end = _publish
     dns_error = _publish
-    tcp_message = udp_message = request = response = websocket_message = _message
+    request = response = websocket_message = _message
     dns_request = dns_response = _message
 
 

@@ -5,6 +5,10 @@ tests need a proxy whose every step is ours. Each accepted connection is relayed
 one upstream and recorded as a `TCPFlow`, filled as mitmproxy fills it in reverse-TCP
 mode. Interception holds the bytes of both directions after they are recorded (as
 mitmproxy does) until a resume; a kill aborts both sockets at once.
+
+The intercept filter (`set_intercept`, flowtui's filter language) holds matching flows
+as they arrive: a new connection before its first byte is relayed, and each new message
+of a matching flow (optionally only those of one direction) until it is resumed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flowtui.core import Cert, Client, Error, Flow, ProxyMode, Server, TCPFlow, TCPMessage
+from flowtui.core.filters import Filter, FilterError, parse
 from flowtui.io import FlowWriter
 from flowtui.live.endpoints import (
     Endpoint,
@@ -28,7 +33,7 @@ from flowtui.live.endpoints import (
     load_or_create_token,
     parse_endpoint,
 )
-from flowtui.live.server import DetachPolicy, LiveServer
+from flowtui.live.server import DetachPolicy, InterceptDirection, LiveServer
 from flowtui.live.tls_sniff import HandshakeSniffer, TlsInfo
 
 __all__ = ["Relay", "main"]
@@ -87,6 +92,7 @@ class Relay:
             queue_limit=queue_limit,
             retain_bytes=retain_bytes,
             software="flowtui",
+            record=str(Path(write_to).resolve()) if write_to else None,
         )
         """The inspector-facing socket server."""
         self._conns: dict[str, _Conn] = {}
@@ -94,6 +100,11 @@ class Relay:
         self._file: BinaryIO | None = Path(write_to).open("ab") if write_to else None  # noqa: SIM115
         self._writer = FlowWriter(self._file) if self._file else None
         self.mode = ""
+        self.intercept_filter: Filter | None = None
+        """Flows matching it are held as they arrive (see `set_intercept`)."""
+        self.intercept_direction: InterceptDirection = "both"
+        """Which messages the filter holds: ``both``, ``client`` (client to server) or
+        ``server`` (server to client)."""
 
     # -- FlowControl ----------------------------------------------------------------
 
@@ -107,11 +118,35 @@ class Relay:
         if conn is not None:
             conn.abort()
 
-    def set_intercept(self, spec: str | None) -> None:
-        raise ValueError("flowtui proxy has no intercept filter; intercept flows one by one")
+    def set_intercept(self, spec: str | None, direction: InterceptDirection = "both") -> None:
+        """Hold flows matching ``spec`` as they arrive (None or ``""``: stop holding new
+        ones; flows held already stay held until resumed). `FilterError` (a `ValueError`)
+        for an invalid expression, with the position of the error."""
+        try:
+            flt = parse(spec) if spec else None
+        except FilterError as e:
+            raise ValueError(f"invalid intercept filter: {e}") from None
+        self.intercept_filter, self.intercept_direction = flt, direction
+
+    def _filter_holds(self, flow: TCPFlow, from_client: bool | None) -> bool:
+        """Whether the intercept filter holds ``flow`` now: at its start (``from_client``
+        None: only a filter of both directions holds a connection before it speaks) or
+        for a new message in the given direction."""
+        flt = self.intercept_filter
+        if flt is None or flow.is_replay:
+            return False
+        direction = self.intercept_direction
+        if from_client is None:
+            wanted = direction == "both"  # a connection that has not spoken yet
+        else:
+            wanted = direction == "both" or from_client == (direction == "client")
+        return wanted and flt(flow)
 
     def changed(self, flow: Any) -> None:
-        pass
+        # A flow already written (closed) changed, e.g. a comment added afterwards:
+        # append it again, so the recording's last copy of it is the current one.
+        if flow.id not in self._conns and not flow.live:
+            self._record(flow)
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -177,6 +212,8 @@ class Relay:
             speer = up_writer.get_extra_info("peername")
             slocal = up_writer.get_extra_info("sockname")
             server.peername, server.sockname = (speer[0], speer[1]), (slocal[0], slocal[1])
+            if self._filter_holds(flow, None):
+                flow.intercept()  # held before its first byte is relayed
             self.live.publish(flow)
             conn.tasks = [
                 asyncio.create_task(self._pump(conn, reader, up_writer, True)),
@@ -201,10 +238,17 @@ class Relay:
                 if not data:
                     break
                 flow.messages.append(TCPMessage(from_client, data))
+                held = not flow.intercepted and self._filter_holds(flow, from_client)
+                if held:
+                    flow.intercept()
                 if not sniffer.done:
                     sniffer.feed(data)
                     self._apply_tls(conn)
-                self.live.publish(flow)
+                    self.live.publish(flow)  # the TLS details may have changed
+                elif held:
+                    self.live.publish(flow)
+                else:
+                    self.live.publish_messages(flow)
                 if flow.intercepted:
                     await flow.wait_for_resume()
                 writer.write(data)
@@ -246,6 +290,10 @@ class Relay:
         if flow.intercepted:
             flow.intercepted = False
         self.live.publish(flow)
+        self._record(flow)
+
+    def _record(self, flow: TCPFlow) -> None:
+        """Append ``flow`` to the ``-w`` recording, if any."""
         if self._writer is not None and self._file is not None:
             try:
                 self._writer.add(flow)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,11 +32,21 @@ from flowtui.live.protocol import (
     hello,
 )
 
-__all__ = ["DetachPolicy", "FlowControl", "LiveServer"]
+__all__ = [
+    "INTERCEPT_DIRECTIONS",
+    "DetachPolicy",
+    "FlowControl",
+    "InterceptDirection",
+    "LiveServer",
+]
 
 log = logging.getLogger("flowtui.live")
 
 DetachPolicy = Literal["keep", "resume", "kill"]
+InterceptDirection = Literal["both", "client", "server"]
+"""Which messages an intercept filter holds: every one, only the client's (client to
+server) or only the server's (server to client)."""
+INTERCEPT_DIRECTIONS: tuple[InterceptDirection, ...] = ("both", "client", "server")
 HELLO_TIMEOUT = 5.0
 """Seconds a new connection has to send its hello before it is closed."""
 HELLO_MAX_FRAME = 64 * 1024
@@ -43,8 +54,13 @@ HELLO_MAX_FRAME = 64 * 1024
 hundred bytes, so nobody unauthenticated makes the proxy buffer more than this."""
 MAX_UNAUTHENTICATED = 64
 """Connections still waiting for their hello at once; more are closed on arrival."""
+FORGOTTEN_MAX = 10_000
+"""Forgotten flows remembered (id, messages, bytes) so a resync can say what it lacks."""
 APPEND_BATCH = 1024 * 1024
 """Message content bytes per `flows/append` frame when catching up (reset, late add)."""
+APPEND_MESSAGES = 2000
+"""Messages per `flows/append` frame at most: an inspector decodes a frame at once, and
+a megabyte of small messages (16,000 of 64 bytes) would hold its UI for 100 ms."""
 
 
 class FlowControl(Protocol):
@@ -56,8 +72,9 @@ class FlowControl(Protocol):
     def kill(self, flow: Any) -> None:
         """Kill the flow and close its real connection, both ends, now."""
 
-    def set_intercept(self, spec: str | None) -> None:
-        """Set the intercept filter (None or ``""`` turns interception off)."""
+    def set_intercept(self, spec: str | None, direction: InterceptDirection = "both") -> None:
+        """Set the intercept filter (None or ``""`` turns interception off), holding
+        only the messages of ``direction``."""
 
     def changed(self, flow: Any) -> None:
         """Called after a command changed ``flow`` (e.g. to tell other addons)."""
@@ -65,7 +82,9 @@ class FlowControl(Protocol):
 
 @dataclass
 class _Sent:
-    state: dict[str, Any]
+    state: dict[str, Any] | None
+    """The state last sent; None while no inspector was attached to be sent it (then
+    it is computed when one attaches, not on every change)."""
     count: int
 
 
@@ -75,6 +94,27 @@ def _messages(flow: Any) -> Sequence[Any] | None:
     return None
 
 
+FLOW_OVERHEAD = 1024
+"""What a retained flow is counted as holding besides its content (its state, the
+connections' details), so flows without content are bounded by `retain_bytes` too."""
+
+
+def _held_size(flow: Any, messages: Sequence[Any] | None) -> int:
+    """The bytes a completed flow is counted as holding against `retain_bytes`."""
+    size = FLOW_OVERHEAD
+    if messages:
+        size += sum(len(m.content) for m in messages)
+    for part in ("request", "response"):
+        msg = getattr(flow, part, None)
+        raw = getattr(msg, "raw_content", None) if msg is not None else None
+        if isinstance(raw, bytes | bytearray):
+            size += len(raw)
+    ws = getattr(flow, "websocket", None)
+    for m in getattr(ws, "messages", None) or ():
+        size += len(m.content)
+    return size
+
+
 def _append_frames(flow_id: str, messages: Iterable[Any]) -> Iterator[bytes]:
     batch: list[Any] = []
     size = 0
@@ -82,7 +122,7 @@ def _append_frames(flow_id: str, messages: Iterable[Any]) -> Iterator[bytes]:
         state = m.get_state()
         batch.append(state)
         size += len(state[1]) + 32
-        if size >= APPEND_BATCH:
+        if size >= APPEND_BATCH or len(batch) >= APPEND_MESSAGES:
             yield encode({"type": "flows/append", "id": flow_id, "messages": batch})
             batch, size = [], 0
     if batch:
@@ -168,6 +208,7 @@ class LiveServer:
         retain_bytes: int = 256 * 1024 * 1024,
         max_frame: int = MAX_FRAME,
         software: str = "flowtui",
+        record: str | None = None,
         hello_timeout: float = HELLO_TIMEOUT,
         hello_max_frame: int = HELLO_MAX_FRAME,
         max_unauthenticated: int = MAX_UNAUTHENTICATED,
@@ -186,6 +227,15 @@ class LiveServer:
         self.max_frame = max_frame
         """The largest frame accepted from an inspector past its hello."""
         self.software = software
+        self.record = record
+        """Where the proxy records every flow (``-w``), told to inspectors in the hello
+        so they can say where the full flow is when part of one was dropped."""
+        self.session = secrets.token_hex(8)
+        """This server's run: a new value tells an inspector the proxy restarted."""
+        self.forgotten: dict[str, tuple[int, int]] = {}
+        """Flows forgotten beyond `retain_bytes` (the newest `FORGOTTEN_MAX`), with
+        their messages and bytes: a resync lists them so an inspector that got only part
+        of one marks it incomplete."""
         self.hello_timeout = hello_timeout
         """Seconds a connection has to authenticate (read per connection)."""
         self.hello_max_frame = hello_max_frame
@@ -203,6 +253,11 @@ class LiveServer:
         self._completed: dict[str, int] = {}
         """Completed flows still held, oldest first, with their message bytes."""
         self._completed_bytes = 0
+        self._grown: dict[str, Any] = {}
+        """Flows with messages not yet sent (see `publish_messages`)."""
+        self._flush_scheduled = False
+        self._live: dict[str, None] = {}
+        """Ids of the flows last published as live (see `republish_finished`)."""
         self._sent: dict[str, _Sent] = {}
         self._sessions: set[_Session] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -256,52 +311,132 @@ class LiveServer:
 
     # -- publishing -----------------------------------------------------------------
 
-    def publish(self, flow: Any) -> None:
-        """Tell every inspector what changed in ``flow`` since it was last published."""
+    def publish_messages(self, flow: Any) -> None:
+        """``flow`` (TCP/UDP, already published) gained messages and nothing else: send
+        them soon, coalesced with any others it gains before the loop turns (one
+        `flows/append` per flow per loop iteration under a flood, and no state diff)."""
+        if flow.id not in self._sent:
+            self.publish(flow)
+            return
+        self._grown[flow.id] = flow
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_appends)
+
+    def _flush_appends(self) -> None:
+        self._flush_scheduled = False
+        grown, self._grown = self._grown, {}
+        for flow_id, flow in grown.items():
+            sent = self._sent.get(flow_id)
+            messages = _messages(flow)
+            if sent is None or messages is None or len(messages) <= sent.count:
+                continue  # published whole since (or forgotten)
+            count = len(messages)
+            if not self._sessions:  # nobody to tell: only count them
+                sent.count = count
+                continue
+            frames = list(_append_frames(flow_id, messages[sent.count : count]))
+            sent.count = count
+            for frame in frames:
+                for session in self._sessions:
+                    session.send(frame)
+
+    def _state(self, flow: Any) -> dict[str, Any]:
         state = self.control.base_state(flow)
         state.pop("messages", None)
         state["live"] = bool(flow.live)
+        return state
+
+    def publish(self, flow: Any) -> None:
+        """Tell every inspector what changed in ``flow`` since it was last published.
+
+        With no inspector attached nothing is computed or encoded (the proxy's traffic
+        pays only for bookkeeping); an inspector attaching gets the current state."""
         messages = _messages(flow)
         count = len(messages) if messages is not None else 0
         flow_id: str = flow.id
         sent = self._sent.get(flow_id)
-        frames: list[bytes] = []
-        if sent is None:
-            self.flows[flow_id] = flow
-            full = {**state, "messages": []} if messages is not None else state
-            frames.append(encode({"type": "flows/add", "flow": full}))
-            if messages:
-                frames.extend(_append_frames(flow_id, messages))
-            self._sent[flow_id] = _Sent(state, count)
+        if not self._sessions:
+            if sent is None:
+                self.flows[flow_id] = flow
+                self._sent[flow_id] = _Sent(None, count)
+            else:
+                sent.state, sent.count = None, count
         else:
-            changes = {k: v for k, v in state.items() if sent.state.get(k) != v}
-            if changes:
-                frames.append(encode({"type": "flows/update", "id": flow_id, "changes": changes}))
-            if messages is not None and count > sent.count:
-                frames.extend(_append_frames(flow_id, messages[sent.count : count]))
-            sent.state, sent.count = state, count
-        for frame in frames:
-            for session in self._sessions:
-                session.send(frame)
+            state = self._state(flow)
+            frames: list[bytes] = []
+            if sent is None:
+                self.flows[flow_id] = flow
+                full = {**state, "messages": []} if messages is not None else state
+                frames.append(encode({"type": "flows/add", "flow": full}))
+                if messages:
+                    frames.extend(_append_frames(flow_id, messages))
+                self._sent[flow_id] = _Sent(state, count)
+            else:
+                old = sent.state or {}
+                changes = {k: v for k, v in state.items() if old.get(k) != v}
+                if changes:
+                    frames.append(
+                        encode({"type": "flows/update", "id": flow_id, "changes": changes})
+                    )
+                if messages is not None and count > sent.count:
+                    frames.extend(_append_frames(flow_id, messages[sent.count : count]))
+                sent.state, sent.count = state, count
+            for frame in frames:
+                for session in self._sessions:
+                    session.send(frame)
+        if flow.live:
+            self._live[flow_id] = None
+        else:
+            self._live.pop(flow_id, None)
         if not flow.live and not flow.intercepted and flow_id not in self._completed:
-            self._retire(flow_id, messages)
+            self._retire(flow_id, flow, messages)
 
-    def _retire(self, flow_id: str, messages: Sequence[Any] | None) -> None:
+    def live_flows(self) -> list[Any]:
+        """The flows last published as live."""
+        return [f for fid in self._live if (f := self.flows.get(fid)) is not None]
+
+    def republish_finished(self) -> int:
+        """Publish again every flow last published live that is no longer live.
+
+        mitmproxy clears ``flow.live`` only after the last hook of a flow returns (HTTP:
+        after ``response``/``error``; TCP and UDP: after ``*_end``), so a proxy side that
+        publishes from hooks calls this periodically; it costs one attribute read per
+        live flow. Returns how many flows were republished."""
+        done = [fid for fid in self._live if (f := self.flows.get(fid)) is None or not f.live]
+        for fid in done:
+            self._live.pop(fid, None)
+            flow = self.flows.get(fid)
+            if flow is not None:
+                self.publish(flow)
+        return len(done)
+
+    def _retire(self, flow_id: str, flow: Any, messages: Sequence[Any] | None) -> None:
         """Count a completed flow against `retain_bytes`; forget the oldest beyond it."""
-        size = sum(len(m.content) for m in messages) if messages else 0
+        size = _held_size(flow, messages)
         self._completed[flow_id] = size
         self._completed_bytes += size
         while self._completed_bytes > self.retain_bytes and len(self._completed) > 1:
             oldest = next(iter(self._completed))
             self._completed_bytes -= self._completed.pop(oldest)
-            self.flows.pop(oldest, None)
+            gone = self.flows.pop(oldest, None)
+            sent = self._sent.get(oldest)
+            gone_messages = _messages(gone) if gone is not None else None
+            self.forgotten[oldest] = (
+                sent.count if sent is not None else 0,
+                sum(len(m.content) for m in gone_messages) if gone_messages else 0,
+            )
+            if len(self.forgotten) > FORGOTTEN_MAX:
+                del self.forgotten[next(iter(self.forgotten))]
             self._sent.pop(oldest, None)
+            self._live.pop(oldest, None)
 
     def remove(self, flow_id: str) -> None:
         """Forget a flow and tell the inspectors."""
         if self.flows.pop(flow_id, None) is None:
             return
         del self._sent[flow_id]
+        self._live.pop(flow_id, None)
         self._completed_bytes -= self._completed.pop(flow_id, 0)
         frame = encode({"type": "flows/remove", "id": flow_id})
         for session in self._sessions:
@@ -316,29 +451,37 @@ class LiveServer:
         what was published; later changes reach the inspector as queued updates.
         """
         held = [
-            (flow_id, sent.state, sent.count, _messages(self.flows[flow_id]))
+            (flow_id, sent, sent.count, _messages(self.flows[flow_id]))
             for flow_id, sent in self._sent.items()
         ]
+        forgotten = [[i, n, b] for i, (n, b) in self.forgotten.items()]
         first = True
         batch: list[dict[str, Any]] = []
         size = 0
-        for _, state, _, messages in held:  # split so no frame nears the limit
+        for flow_id, sent, _, messages in held:  # split so no frame nears the limit
+            state = sent.state
+            if state is None:  # changed while nobody was attached: its state now
+                flow = self.flows.get(flow_id)
+                if flow is None:
+                    continue  # forgotten meanwhile
+                state = sent.state = self._state(flow)
             batch.append(state if messages is None else {**state, "messages": []})
             size += 4096
             if size >= APPEND_BATCH:
-                yield self._flows_frame(first, batch)
+                yield self._flows_frame(first, batch, forgotten)
                 first, batch, size = False, [], 0
         if batch or first:
-            yield self._flows_frame(first, batch)
+            yield self._flows_frame(first, batch, forgotten)
         for flow_id, _, count, messages in held:
             if messages:
                 yield from _append_frames(flow_id, messages[:count])
 
     @staticmethod
-    def _flows_frame(first: bool, batch: list[dict[str, Any]]) -> bytes:
-        """The first batch is the `flows/reset`; later parts are adds."""
+    def _flows_frame(first: bool, batch: list[dict[str, Any]], forgotten: list[Any]) -> bytes:
+        """The first batch is the `flows/reset` (with the forgotten flows); later parts
+        are adds."""
         if first:
-            return encode({"type": "flows/reset", "flows": batch})
+            return encode({"type": "flows/reset", "flows": batch, "forgotten": forgotten})
         return b"".join(encode({"type": "flows/add", "flow": s}) for s in batch)
 
     # -- inspectors -----------------------------------------------------------------
@@ -378,7 +521,10 @@ class LiveServer:
             waiting = False
             self.unauthenticated -= 1
             decoder.max_frame = self.max_frame
-            writer.write(encode(hello("proxy", self.software)))
+            extra: dict[str, Any] = {"session": self.session}
+            if self.record:
+                extra["record"] = self.record
+            writer.write(encode(hello("proxy", self.software, **extra)))
             self._sessions.add(session)
             log.info("inspector %s attached (%d attached)", name, len(self._sessions))
             writer_task = asyncio.create_task(session.write_loop())
@@ -461,7 +607,10 @@ class LiveServer:
         if kind == "ping":
             return
         if kind == "set_intercept":
-            self.control.set_intercept(message["filter"] or None)
+            direction = message.get("direction", "both")
+            if direction not in INTERCEPT_DIRECTIONS:
+                raise ValueError(f"direction must be one of {', '.join(INTERCEPT_DIRECTIONS)}")
+            self.control.set_intercept(message["filter"] or None, direction)
             return
         if kind == "resume_all":
             targets = [f for f in self.flows.values() if f.intercepted]

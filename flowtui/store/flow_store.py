@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from flowtui.core.flow import Flow
+from flowtui.core.messages import MessageFlow
 from flowtui.core.summary import FlowSummary, summarize
 from flowtui.store.changes import ChangeTracker
 from flowtui.store.filtering import Predicate
@@ -101,6 +102,8 @@ class FlowStore:
         self.view = FlowView(self.table, self._get, self.records.resident, self._reset)
         """The filtered, ordered flows (what the list shows)."""
         self._subscribers: list[Callable[[StoreEvent], None]] = []
+        self._tallies: dict[str, tuple[list[Any], int, int, int]] = {}
+        """Per message flow updated since added: its messages list and their totals."""
 
     # -- reading ------------------------------------------------------------------------
 
@@ -211,12 +214,14 @@ class FlowStore:
 
     def preview(self, flow_id: str) -> Flow | None:
         """A lazy message flow's first messages and every other field, decoded without
-        the rest: shown while `decode` reads the whole of a big one (never kept, for
-        display only). None when the flow is in memory, has no messages, or its record
+        the rest, or a big HTTP flow with each body cut to its head: shown while
+        `decode` reads the whole of a big one (never kept, for display only). None when the flow is in memory, has no messages, or its record
         cannot be read that way."""
         summary = self.table.summary_get(flow_id)
         if summary is None:
             return None
+        if summary.type == "http":  # big bodies come cut to their heads (WebSocket or not)
+            return self.records.preview(flow_id, summary.messages or 0)
         return self.records.preview(flow_id, summary.messages)
 
     def remember(self, flow_id: str, flow: Flow) -> None:
@@ -323,10 +328,32 @@ class FlowStore:
         if key is None:
             raise KeyError(flow.id)
         self.records.put(key, flow)  # changed: resident from now on
-        old = self.table.replace(key, summarize(flow))
+        old = self.table.replace(key, summarize(flow, self._tally(key, flow)))
         self.view.updated(key, old)
         self.changes.updated(key, flow, lambda: self._loaded_state(key))
         self._announce("update", (flow,))
+
+    def _tally(self, key: str, flow: Flow) -> tuple[int, int, int] | None:
+        """A message flow's (messages, bytes up, bytes down), counting only the messages
+        appended since its last update (a live flow grows by appends: O(new) per update,
+        not O(all)). None for other flows, or the first time (summarize counts)."""
+        if not isinstance(flow, MessageFlow):
+            return None
+        messages = flow.messages
+        known = self._tallies.get(key)
+        if known is None or known[0] is not messages or known[1] >= len(messages):
+            # a new list, or not grown (shorter, or edited in place): count it all
+            count, up, down = 0, 0, 0
+        else:
+            _, count, up, down = known
+        for m in messages[count:] if count else messages:
+            if m.from_client:
+                up += len(m.content)
+            else:
+                down += len(m.content)
+        count = len(messages)
+        self._tallies[key] = (messages, count, up, down)
+        return count, up, down
 
     def _loaded_state(self, key: str) -> Flow | None:
         """The flow as its record holds it (what was loaded), or None if it has none."""
@@ -354,6 +381,7 @@ class FlowStore:
         )
         shown = self._get(key)
         self.view.removed(key)
+        self._tallies.pop(key, None)
         self.records.pop(key)
         self.table.delete(key)
         self.changes.removed(key)
@@ -417,6 +445,7 @@ class FlowStore:
         """Forget every flow (subscribers, the filter and the order stay)."""
         self.table.clear()
         self.records.clear()
+        self._tallies.clear()
         self.changes.clear()
         self.view.clear()
         self._announce("reset")

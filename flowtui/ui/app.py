@@ -159,8 +159,12 @@ class FlowtuiApp(App[int]):
         return MainScreen()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Textual's palette commands, with a Screenshot that asks where to save."""
+        """Textual's palette commands, with a Screenshot that asks where to save, and
+        without Textual's own Quit (the command table has "Quit" and "Quit now", which
+        ask about unsaved changes; two entries named Quit would be a guess)."""
         for command in super().get_system_commands(screen):
+            if command.title == "Quit":
+                continue
             if command.title != "Screenshot":
                 yield command
                 continue

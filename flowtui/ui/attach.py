@@ -11,16 +11,28 @@ it asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import gc
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from flowtui.core import Flow
+from flowtui.live.budget import CUT_KEY
 from flowtui.live.client import MAX_MEMORY, CommandError, LiveClient, LiveEvent
 from flowtui.live.endpoints import parse_endpoint, read_token_file
+from flowtui.live.notes import is_incomplete
 from flowtui.store import FlowStore
 
-__all__ = ["Attachment", "CommandError", "capture_name", "health_style", "read_token"]
+FRAME = 1 / 60
+"""Seconds the store's updates are held to coalesce them (one update per flow per
+frame, however many messages a busy flow gained meanwhile)."""
+
+FREEZE_STEP = 4 * 1024 * 1024
+"""Mirrored bytes after which what was received joins `gc.freeze()`'s permanent set."""
+
+__all__ = ["FRAME", "Attachment", "CommandError", "capture_name", "health_style", "read_token"]
 
 
 def read_token(path: str | Path) -> str:
@@ -36,7 +48,7 @@ def capture_name(when: datetime) -> str:
 
 def health_style(health: str) -> str:
     """The status bar style of a connection health text."""
-    if health == "connected":
+    if health.startswith("connected"):
         return "bold green"
     if health.startswith("refused"):
         return "bold red"
@@ -77,6 +89,13 @@ class Attachment:
         message content, cutting the oldest flows' contents first (see `live.budget`)."""
         self.saved: dict[str, int] = {}
         """The store revision of each flow as last saved (see `unsaved`)."""
+        self._pending: dict[str, Flow | None] = {}
+        """Flows changed since the last `flush`, in arrival order (None: removed)."""
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self.flushes = 0
+        """How many times the pending changes were applied to the store."""
+        self._frozen_at = 0
+        """What the mirror held at the last `gc.freeze()`."""
 
     async def run(self) -> None:
         """Stay attached (reconnecting with back-off) until `stop()` or a refusal."""
@@ -84,6 +103,7 @@ class Attachment:
             await self.client.run()
         finally:
             self.client.stop()
+            self.flush()
 
     def stop(self) -> None:
         """Detach."""
@@ -107,27 +127,97 @@ class Attachment:
         The proxy owns live flows, so mark and comment are not local "changes"; but what
         was captured exists only in this inspector until it is saved, so quitting asks.
         """
+        self.flush()
         saved, snap = self.saved, self.store.snapshot()
         return sum(
             1 for i, rev in zip(snap.ids, snap.revisions, strict=True) if saved.get(i) != rev
         )
 
+    def incomplete_warning(self, flows: Iterable[Any]) -> str | None:
+        """What `w` warns of before saving ``flows``: how many of them lack part of
+        their content (dropped by the proxy, or cut to `max_memory` here), and where the
+        proxy recorded them whole, if it says. None when every flow is whole."""
+        dropped = cut = 0
+        for flow in flows:
+            metadata = getattr(flow, "metadata", None)
+            if not isinstance(metadata, dict):
+                continue
+            if is_incomplete(flow):
+                dropped += 1
+            elif isinstance(metadata.get(CUT_KEY), dict):
+                cut += 1
+        if not dropped and not cut:
+            return None
+        parts = []
+        if dropped:
+            parts.append(f"{dropped} incomplete (the proxy dropped part of them)")
+        if cut:
+            parts.append(f"{cut} cut to the inspector's --max-memory")
+        text = "Of the flows to save, " + " and ".join(parts) + "; they are saved as shown"
+        record = self.client.record
+        return text + (
+            f". The full flows are in the proxy's recording {record}." if record else "."
+        )
+
     def apply(self, event: LiveEvent) -> None:
-        """Mirror one client event into the store (or the health)."""
-        store = self.store
+        """Mirror one client event into the store (or the health).
+
+        Flow changes are held for a frame (`FRAME`) and applied together by `flush`: a
+        flow that gained a thousand messages meanwhile is updated once, so the UI's work
+        per frame follows the flows that changed, not the messages that arrived."""
         if event.kind == "status":
             self.health = event.status.replace("refused: refused by peer: ", "refused: ")
             if self.on_health is not None:
                 self.on_health(self.health)
-        elif event.kind in ("reset", "add"):
-            # A known id updates that flow in place (a resync keeps every row shown);
-            # the client keeps flows the proxy forgot, so nothing disappears.
-            store.add(event.flows)
-        elif event.kind == "update":
+            return
+        pending = self._pending
+        if event.kind == "remove":
+            pending[event.flow_id] = None
+        else:
+            # reset, add, update: a known id updates that flow in place (a resync keeps
+            # every row shown); the client keeps flows the proxy forgot.
             for flow in event.flows:
-                if flow.id in store:
-                    store.update(flow)
-                else:
-                    store.add((flow,))
-        elif event.kind == "remove" and event.flow_id in store:
-            store.remove(event.flow_id)
+                pending[flow.id] = flow
+        if self._flush_handle is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # not on a loop (a direct call): apply now
+                self.flush()
+                return
+            self._flush_handle = loop.call_later(FRAME, self.flush)
+
+    def flush(self) -> None:
+        """Apply the pending changes to the store: one update per changed flow, the new
+        flows as one batch (in arrival order)."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        self.flushes += 1
+        store = self.store
+        added: list[Flow] = []
+        for flow_id, flow in pending.items():
+            if flow is None:
+                if added:
+                    store.add(added)
+                    added = []
+                if flow_id in store:
+                    store.remove(flow_id)
+            elif flow_id in store:
+                store.update(flow)
+            else:
+                added.append(flow)
+        if added:
+            store.add(added)
+        # A flood brings hundreds of thousands of long-lived messages: full collections
+        # would rescan them all, stopping the UI for half a second at a time. Received
+        # flows join the frozen set as the app's loaded index does (unfrozen at exit).
+        held = self.client.held
+        if held - self._frozen_at >= FREEZE_STEP:
+            gc.collect(1)  # the young garbage first (cheap): only what lives is frozen
+            gc.freeze()
+            self._frozen_at = held
+        elif held < self._frozen_at:
+            self._frozen_at = held

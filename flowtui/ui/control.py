@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flowtui.core import ControlException, Error, Flow, UnknownFlow
+from flowtui.live.notes import detached_reason
 from flowtui.store import FlowStore
 
 __all__ = ["FlowControl", "LiveControl", "LocalControl", "Said"]
@@ -167,8 +168,14 @@ class LiveControl(_Shared):
         self.send = send
         """`send(kind, **args)`: one command to the proxy."""
 
+    @staticmethod
+    def _detached(flow: Flow, action: str) -> Said | None:
+        """The refusal for a flow the proxy no longer has (it restarted)."""
+        reason = detached_reason(flow)
+        return Said(f"Cannot {action} this flow: {reason}.") if reason else None
+
     def _command(self, flow: Flow, action: str, kind: str, **args: Any) -> Said | None:
-        refused = read_only(flow, action)
+        refused = read_only(flow, action) or self._detached(flow, action)
         if refused is None:
             self.send(kind, id=flow.id, **args)
         return refused
@@ -189,7 +196,11 @@ class LiveControl(_Shared):
         return self._command(flow, "intercept", "intercept")
 
     def resume(self, flow: Flow) -> Said | None:
-        return self._not_intercepted(flow) or self._command(flow, "resume", "resume")
+        return (
+            self._detached(flow, "resume")
+            or self._not_intercepted(flow)
+            or self._command(flow, "resume", "resume")
+        )
 
     def resume_all(self) -> Said | None:
         self.send("resume_all")

@@ -56,6 +56,10 @@ class Saving:
                 self.save(target, then_quit=then_quit, choice=choice)
 
         fmt = session.save_format(Path(path))
+        live = app.attachment
+        warning = live.incomplete_warning(selection.items) if live is not None else None
+        if warning is not None:  # attached: say before saving that some are not whole
+            notify(app, clean(warning, max_len=600), severity="warning", timeout=15)
         dialog = SaveDialog(path, len(selection.keys), fmt, session.sources(), what=what)
         app.push_screen(dialog, done)
 

@@ -93,8 +93,8 @@ async def test_mark_and_comment_reach_the_proxy_flow(tmp_path: Path) -> None:
         await wait_until(lambda: client.flows[flow_id].comment == "[/bold] \x1b[2J")
         with pytest.raises(CommandError, match="no flow"):
             await client.mark("nope")
-        with pytest.raises(CommandError, match="intercept filter"):
-            await client.set_intercept("~tcp")
+        with pytest.raises(CommandError, match="direction"):
+            await client.set_intercept("~tcp", "sideways")
         w.close()
 
 

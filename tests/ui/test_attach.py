@@ -166,7 +166,8 @@ async def test_lost_proxy_is_retried_and_resynchronised(sock: Path) -> None:
         assert _health(app).startswith("lost")
         assert first in app.store  # nothing shown is lost
         async with _relay(sock) as (relay2, _), _client(relay2) as (r2, w2):
-            await wait_until(lambda: _health(app) == "connected", timeout=8)
+            await wait_until(lambda: _health(app).startswith("connected"), timeout=8)
+            assert "the proxy restarted" in _health(app)  # a new relay: said so
             await _echo(r2, w2, b"after")
             await wait_until(lambda: len(app.store) == 2)
             assert first in app.store

@@ -9,7 +9,7 @@ from datetime import UTC
 from pathlib import Path
 
 from rich.console import Console
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -39,12 +39,24 @@ async def _palette_run(app: FlowtuiApp, pilot: Pilot[int], title: str) -> None:
     await pilot.pause()
     assert isinstance(app.screen, CommandPalette)
     app.screen.query_one(Input).value = title
-    for _ in range(50):  # the palette searches in a worker: wait for its hits
-        await pilot.pause(0.05)
-        if app.screen.query("CommandList Option"):
+    hits = app.screen.query_one(CommandList)
+    for _ in range(200):  # the palette searches in a worker: wait for the title's own hit
+        await pilot.pause(0.02)
+        first = hits.get_option_at_index(0) if hits.option_count else None
+        if first is not None and _plain(first.prompt).split("\n")[0] == title:
             break
     await pilot.press("enter")
     await pilot.pause()
+
+
+def _plain(prompt: object) -> str:
+    """An option's prompt as plain text (a palette hit's prompt is a Rich renderable)."""
+    text = getattr(prompt, "plain", None)
+    if text is None:
+        text = "".join(
+            getattr(part, "plain", str(part)) for part in getattr(prompt, "renderables", ())
+        )
+    return str(text)
 
 
 def _back_to_main(app: FlowtuiApp) -> None:
@@ -179,3 +191,12 @@ async def test_a_command_without_a_default_key_is_bound_by_the_config(tmp_path: 
         app.screen.query_one(Input).value = ":grapes:"
         await pilot.press("enter")
         assert flows.flow is not None and flows.flow.marked == ":grapes:"
+
+
+async def test_the_palette_has_one_quit_the_command_tables() -> None:
+    """Textual's own "Quit" is not offered beside the table's "Quit" and "Quit now"."""
+    app = make_app([SAMPLE], tz=UTC, detail_delay=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(app, pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Quit" not in titles and "Screenshot" in titles

@@ -122,3 +122,55 @@ async def test_marked_only_lists_the_marked_flows_in_order() -> None:
         store.view.set_marked_only(False)
         await pilot.pause()
         assert _numbers_on_screen(app) == [6, 5, 4, 3, 2, 1]
+
+
+def _status(app: object) -> str:
+    from flowtui.ui.widgets.status_bar import StatusBar
+
+    return str(app.main.query_one(StatusBar).render_info())  # type: ignore[attr-defined]
+
+
+async def test_o_orders_v_reverses_and_the_status_bar_says_so() -> None:
+    """The keys a mitmproxy user types: `o` then a choice, `v`, and `o n` back to the
+    flows' numbers; the status bar names the order."""
+    app = make_app([], tz=UTC, detail_delay=0, store=_store([4, 0, 3, 1, 2]))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("s")  # size
+        await pilot.pause()
+        assert _numbers_on_screen(app) == [2, 4, 5, 3, 1]
+        assert "by size" in _status(app) and "↑" not in _status(app)
+        await pilot.press("v")
+        await pilot.pause()
+        assert _numbers_on_screen(app) == [1, 3, 5, 4, 2]
+        assert "by size ↑" in _status(app)
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("escape")  # cancelled: nothing changes
+        await pilot.pause()
+        assert _numbers_on_screen(app) == [1, 3, 5, 4, 2]
+        await pilot.press("o", "n", "v")
+        await pilot.pause()
+        assert _numbers_on_screen(app) == [1, 2, 3, 4, 5]
+        assert "by " not in _status(app) and "reversed" not in _status(app)
+
+
+async def test_capital_m_shows_only_the_marked_flows() -> None:
+    app = make_app([], tz=UTC, detail_delay=0, store=_store([4, 0, 3, 1, 2]))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("M")  # nothing marked yet: an empty list, and a word why
+        await pilot.pause()
+        assert _numbers_on_screen(app) == [] and "marked only" in _status(app)
+        await pilot.press("M", "down", "m", "down", "down", "m", "M")
+        await pilot.pause()
+        assert _numbers_on_screen(app) == [2, 4]
+        await pilot.press("o", "s")  # marked-only and an order together
+        await pilot.pause()
+        assert _numbers_on_screen(app) == [2, 4]
+        await pilot.press("M")
+        await pilot.pause()
+        assert _numbers_on_screen(app) == [2, 4, 5, 3, 1]
+        assert "marked only" not in _status(app)

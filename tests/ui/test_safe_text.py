@@ -86,6 +86,23 @@ def test_bytes_to_text_never_leaves_unsafe_characters(data: bytes) -> None:
     assert not UNSAFE.search(bytes_to_text(data))
 
 
+def test_every_invisible_format_or_control_character_is_escaped() -> None:
+    """Every code point of Unicode's control, format, separator and surrogate categories
+    (`Cc Cf Zl Zp Cs`) comes out of `clean` as a visible escape, not itself: Arabic
+    number signs, the Syriac abbreviation mark, Egyptian format controls, musical
+    symbol beams, ... print invisibly or reorder text, whatever the terminal."""
+    import unicodedata
+
+    invisible = [
+        chr(c)
+        for c in range(0x110000)
+        if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zl", "Zp", "Cs")
+    ]
+    assert len(invisible) > 2000
+    left = [hex(ord(c)) for c in invisible if clean(c) == c]
+    assert left == []
+
+
 class Host(App[None]):
     def compose(self) -> ComposeResult:
         for name, payload in PAYLOADS.items():

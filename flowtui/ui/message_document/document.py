@@ -64,6 +64,8 @@ class MessageDocument:
         """While a preview of a big flow is shown: its message count (else None)."""
         self.mode: ViewMode = "auto"
         """The view mode of the shown flow: auto, text or hex."""
+        self.default_mode: ViewMode = "auto"
+        """The mode a flow is first shown in (the config's `view_mode`)."""
         self.direction: Direction = "both"
         """Which messages are shown: both, client (→ only) or server (← only)."""
         self.rows: list[Row] = []
@@ -153,7 +155,8 @@ class MessageDocument:
             self._take_copy()
             return
         self._end_wanted = False
-        self.mode = self._modes.get(flow.id, "auto") if flow is not None else "auto"
+        mode = self.default_mode
+        self.mode = self._modes.get(flow.id, mode) if flow is not None else mode
         self.search_state.clear()
         self.rebuild()
         self.viewport.scroll_to_start()

@@ -8,28 +8,39 @@ through a `DetailLoader`.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from flowtui.core import DNSFlow, Flow, HTTPFlow
+from flowtui.core import DNSFlow, Flow, HTTPFlow, TCPFlow
 from flowtui.core.messages import MessageFlow
 from flowtui.export import ExportError, describe, formats
 from flowtui.export import applies as export_applies
 from flowtui.export import export as export_flows
 from flowtui.export import suffix as export_suffix
+from flowtui.live.client import CommandError
+from flowtui.live.replay import ReplayError, ReplayOptions, replay_tcp, replayable
+from flowtui.store import OrderKey
 from flowtui.ui.commands import BY_ID, COMMANDS, bindings, keys_for
 from flowtui.ui.control import Said, read_only
 from flowtui.ui.safe_text import clean, notify
 from flowtui.ui.screens.detail_loader import LARGE_RECORD, PREVIEW_AT_ONCE, DetailLoader
 from flowtui.ui.screens.dialogs import CommentDialog, FilterDialog
 from flowtui.ui.screens.help import HelpScreen
-from flowtui.ui.screens.prompts import ConfirmDialog, InputDialog
+from flowtui.ui.screens.prompts import ConfirmDialog, InputDialog, OrderDialog, order_label
 from flowtui.ui.session import UNDOABLE_CLEAR, plural
+from flowtui.ui.steer import (
+    intercept_label,
+    intercept_problem,
+    join_intercept,
+    split_intercept,
+)
 from flowtui.ui.view_filter import FilterProblem, compile_filter
 from flowtui.ui.widgets.connection_pane import ConnectionPane
 from flowtui.ui.widgets.detail_pane import DetailPane
@@ -58,6 +69,14 @@ def check_marker(text: str) -> str | None:
     return f"{text or 'nothing'}: not an emoji shortcode (like :grapes:) or one character"
 
 
+def _order_text(order: OrderKey | None, reverse: bool) -> str:
+    """The status bar's order: empty for the numbers' order, else `by size` (and `↑`
+    when reversed, last first)."""
+    if order is None:
+        return "reversed" if reverse else ""
+    return f"by {order_label(order)}{' ↑' if reverse else ''}"
+
+
 class MainScreen(Screen[None]):
     """Flows, details, status bar and footer."""
 
@@ -80,7 +99,7 @@ class MainScreen(Screen[None]):
         yield FlowList(app.store, tz=app.tz, follow=follow, id="flows")
         with TabbedContent(id="detail"):
             with TabPane("Messages", id="tab-messages"):
-                yield MessageView(id="messages")
+                yield MessageView(id="messages", view_mode=app.config.view_mode)
             with TabPane("Request", id="tab-request"):
                 yield DetailPane("request", id="request")
             with TabPane("Response", id="tab-response"):
@@ -129,6 +148,9 @@ class MainScreen(Screen[None]):
             modified=store.modified_count,
             unsaved=app.changes > 0,
             filter=app.filter_text,
+            order=_order_text(store.view.order, store.view.reverse),
+            marked_only=store.view.marked_only,
+            intercept=intercept_label(live.client.intercept_filter) if live else "",
         )
 
     def say(self, message: str | Said | None, severity: str = "information") -> None:
@@ -294,6 +316,32 @@ class MainScreen(Screen[None]):
         )
         self.app.push_screen(ConfirmDialog("Clear the flow list", question, yes="Clear"), done)
 
+    def action_order(self) -> None:
+        """`o`: ask what to order the list by (mitmproxy's orders, or the numbers)."""
+        view = self.ft.store.view
+
+        def done(answer: tuple[OrderKey | None] | None) -> None:
+            if answer is not None:
+                view.set_order(answer[0])
+                self.say(f"Ordered by {order_label(view.order)}.")
+                self.refresh_status()
+
+        self.app.push_screen(OrderDialog(view.order), done)
+
+    def action_reverse(self) -> None:
+        """`v`: reverse the list's order."""
+        view = self.ft.store.view
+        view.set_reverse(not view.reverse)
+        self.refresh_status()
+
+    def action_marked_only(self) -> None:
+        """`M`: show only the marked flows, or all of them again."""
+        view = self.ft.store.view
+        view.set_marked_only(not view.marked_only)
+        if view.marked_only and not len(view):
+            self.say("No flow is marked: the list is empty until one is (M shows all).")
+        self.refresh_status()
+
     def action_load_file(self) -> None:
         def check(text: str) -> str | None:
             if not text:
@@ -334,6 +382,93 @@ class MainScreen(Screen[None]):
     def action_help(self) -> None:
         keymap = self.ft.config.keys
         self.app.push_screen(HelpScreen({c: keys_for(c, keymap) for c in BY_ID}))
+
+    # -- steering: replay and the live intercept filter (see ui.steer) ---------------------
+
+    def action_intercept_filter(self) -> None:
+        """`I`: set or clear (empty) the live proxy's intercept filter."""
+        live = self.ft.attachment
+        if live is None:
+            self.say("The intercept filter steers a live proxy (flowtui attach).", "warning")
+            return
+        current = live.client.intercept_filter
+        hint = (
+            "a filter (~tcp & ~b login); client: or server: holds one direction only · "
+            "empty clears · escape cancel"
+        )
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self._send_intercept_filter(text)
+
+        self.app.push_screen(
+            InputDialog(
+                "Intercept filter",
+                join_intercept(*current) if current else "",
+                hint=hint,
+                placeholder="e.g. ~tcp & ~d example.com",
+                check=intercept_problem,
+            ),
+            done,
+        )
+
+    @work(group="command", name="intercept filter")
+    async def _send_intercept_filter(self, text: str) -> None:
+        live = self.ft.attachment
+        if live is None:
+            return
+        spec, direction = split_intercept(text)
+        try:
+            await live.client.set_intercept(spec or None, direction)
+        except CommandError as e:
+            self.say(f"The proxy refused the intercept filter: {e}", "error")
+            return
+        label = intercept_label(live.client.intercept_filter)
+        self.say(f"Intercepting {label}." if label else "Intercept filter cleared.")
+        self.refresh_status()
+
+    def action_replay(self, timing: bool) -> None:
+        """`r`: replay the focused finished TCP flow to its server, as a new flow."""
+        flow = self._focused_flow()
+        if flow is None:
+            return
+        problem = replayable(flow)
+        if problem is not None:
+            self.say(f"Cannot replay this flow: {problem}.", "warning")
+            return
+        assert isinstance(flow, TCPFlow)
+        address = flow.server_conn.address
+        where = f"{address[0]}:{address[1]}" if address else "its server"
+        self.say(f"Replaying to {where}{' with the original timing' if timing else ''}…")
+        self._replay(flow, timing)
+
+    @work(thread=True, group="replay", name="replay")
+    def _replay(self, flow: TCPFlow, timing: bool) -> None:
+        """Runs the replay's own event loop in a worker thread, never on the UI's."""
+        try:
+            new = asyncio.run(replay_tcp(flow, ReplayOptions(timing=timing)))
+        except ReplayError as e:
+            self.app.call_from_thread(self.say, str(e), "warning")
+            return
+        self.app.call_from_thread(self._replayed, flow, new)
+
+    def _replayed(self, old: Flow, new: TCPFlow) -> None:
+        """Put the replay next to its original and say how it went."""
+        store = self.ft.store
+        key = store.key_of(old)
+        if key is not None:
+            new_key: str | None = store.insert_after(key, new)
+        else:  # the original was deleted meanwhile: the replay goes last
+            store.add([new])
+            new_key = store.key_of(new)
+        self.ft.session.note_change()
+        if new_key is not None:
+            self.flow_list.select_flow(new_key)
+        answers = sum(1 for m in new.messages if not m.from_client)
+        if new.error is not None:
+            self.say(f"Replay: {new.error.msg}", "error")
+        else:
+            self.say(f"Replayed: the server answered with {plural(answers, 'message')}.")
 
     # -- the HTTP inspector: request and response panes, views, export ------------------
 

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from flowtui.store import OrderKey
 from flowtui.ui.safe_text import SafeText, clean
 from flowtui.ui.session import SAVE_CHOICES, SaveChoice, plural
 
@@ -148,3 +149,63 @@ class SaveChoiceDialog(ModalScreen[SaveChoice | None]):
         for known in SAVE_CHOICES:
             if known == choice:
                 self.dismiss(known)
+
+
+ORDER_KEYS: dict[str, OrderKey | None] = {
+    "n": None,
+    "t": OrderKey.TIME,
+    "s": OrderKey.SIZE,
+    "d": OrderKey.DURATION,
+    "e": OrderKey.SERVER,
+    "y": OrderKey.TYPE,
+}
+"""The order dialog's keys: `n` the flows' numbers (the store's order), then
+mitmproxy's orders by their first letter (s`e`rver and t`y`pe, as `s` and `t` are
+taken)."""
+
+
+def order_label(order: OrderKey | None) -> str:
+    """`number` for the store's order, else the key's label (`size`)."""
+    return "number" if order is None else order.label
+
+
+class OrderDialog(ModalScreen["tuple[OrderKey | None] | None"]):
+    """What `o` orders the list by: the answer is a 1-tuple (its order may be None,
+    the flows' numbers), or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, f"choose({key!r})", order_label(o)) for key, o in ORDER_KEYS.items()),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, current: OrderKey | None) -> None:
+        super().__init__()
+        self._current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(SafeText(clean("Order the flows by")), classes="dialog-title")
+            with Horizontal(classes="dialog-buttons"):
+                for key, order in ORDER_KEYS.items():
+                    label = order_label(order)
+                    yield Button(
+                        SafeText(clean(f"{label} ({key})")),
+                        variant="primary" if order == self._current else "default",
+                        id=f"order-{key}",
+                    )
+            yield Label(SafeText(clean("v reverses · escape cancel"), style="dim"))
+
+    def on_mount(self) -> None:
+        current = next(k for k, o in ORDER_KEYS.items() if o == self._current)
+        self.query_one(f"#order-{current}", Button).focus()
+
+    def action_choose(self, key: str) -> None:
+        if key in ORDER_KEYS:
+            self.dismiss((ORDER_KEYS[key],))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.action_choose((event.button.id or "").removeprefix("order-"))

@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from flowtui.core import Flow, UnknownFlow
 from flowtui.live.budget import cut_note
+from flowtui.live.notes import detached_reason, incomplete_note
 from flowtui.store import FlowStore
 from flowtui.ui.safe_text import SafeText, clean, concat, join, number
 from flowtui.ui.widgets.flow_columns import state_signs
@@ -76,6 +77,9 @@ class FlowInfo(Static):
         cut = cut_note(flow)  # attached: content past `flowtui attach --max-memory`
         if cut is not None:
             text.newline().append(clean(cut), style="bold yellow")
+        for note in (detached_reason(flow), incomplete_note(flow)):  # attached: see live.notes
+            if note is not None:
+                text.newline().append(clean(note, max_len=500), style="bold yellow")
         if flow.comment:
             text.newline().append(clean("comment: "), style="bold")
             text.append(clean(flow.comment, max_len=300), style="italic")

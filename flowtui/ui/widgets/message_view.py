@@ -17,13 +17,14 @@ from typing import ClassVar
 
 from rich.style import Style
 from textual import events, work
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from flowtui.core import Flow
+from flowtui.ui.commands import bindings
 from flowtui.ui.message_document import MessageDocument
 from flowtui.ui.safe_text import SafeStr, notify
 from flowtui.ui.widgets.message_paint import paint_row
@@ -107,35 +108,26 @@ class MessageView(ScrollView, can_focus=True):
         border-subtitle-color: $text-muted;
         scrollbar-gutter: stable;
         &:focus { border: round $accent; }
-        & > .message-view--client { color: #4ebf71; }
-        & > .message-view--server { color: #3fb8d0; }
+        & > .message-view--client { color: $success; }
+        & > .message-view--server { color: $text-primary; }
         & > .message-view--header { text-style: bold; }
         & > .message-view--note { color: $text-muted; text-style: italic; }
         & > .message-view--offset { color: $text-muted; }
-        & > .message-view--escape { color: #d183e8; }
-        & > .message-view--match { background: #5c4a00; }
-        & > .message-view--current-match { background: #b38600; color: #000000; }
+        & > .message-view--escape { color: $text-error; }
+        & > .message-view--match { background: $warning-muted; }
+        & > .message-view--current-match { background: $warning; color: $background; }
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("h", "cycle_view", "Text/hex", id="messages.view"),
-        Binding("c", "cycle_direction", "Direction", id="messages.direction"),
-        Binding("slash", "search", "Search", id="messages.search"),
-        Binding("n", "next_match", "Next match", id="messages.next_match"),
-        Binding("N", "previous_match", "Prev match", id="messages.previous_match"),
-        Binding("up", "scroll_up", "Up", show=False, id="messages.up"),
-        Binding("down", "scroll_down", "Down", show=False, id="messages.down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="messages.page_up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="messages.page_down"),
-        Binding("home", "scroll_home", "Top", show=False, id="messages.top"),
-        Binding("end", "scroll_end", "Bottom", show=False, id="messages.bottom"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("messages")]
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, *, id: str | None = None, classes: str | None = None, view_mode: ViewMode = "auto"
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.document = MessageDocument(_ScrollViewport(self))
         """What is shown: rows, mode, direction, counts and search."""
+        self.document.default_mode = view_mode
         self._build_pending = False
         self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(1024)
         """Painted rows by (row index, document revision)."""

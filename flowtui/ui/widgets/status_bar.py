@@ -42,6 +42,12 @@ class StatusInfo:
     """The live connection's state: ``connected``, ``lost: ...; retrying in 2s`` ..."""
     follow: bool = False
     """Follow mode: the newest flow stays in view."""
+    order: str = ""
+    """The list's order when not the flows' numbers (``by size ↑``)."""
+    marked_only: bool = False
+    """Only marked flows are shown (`M`)."""
+    intercept: str = ""
+    """The live proxy's intercept filter this inspector set (`I`), with its direction."""
 
 
 class StatusBar(Static):
@@ -113,8 +119,15 @@ class StatusBar(Static):
             text.append(clean(", ")).append(number(i.marked, ",")).append(clean(" marked"))
         if i.modified:
             text.append(clean(", ")).append(number(i.modified, ",")).append(clean(" modified"))
+        if i.marked_only:
+            text.append(concat(sep, clean("marked only")), style="bold")
+        if i.order:
+            text.append(concat(sep, clean(i.order)))
         if i.follow:
             text.append(concat(sep, clean("follow")), style="cyan")
+        if i.intercept:
+            text.append(sep).append(clean("intercept "), style="bold yellow")
+            text.append(clean(i.intercept, max_len=60), style="italic")
         if i.filter:
             text.append(sep).append(clean("filter "))
             text.append(clean(i.filter, max_len=60), style="italic")
