@@ -2,8 +2,15 @@
 """Record a real HTTP + WebSocket capture with mitmdump, and its ground truth.
 
 usage: python scripts/record_http_capture.py [OUT.flows]
-       (default tests/data/mitmproxy-11/http_bodies.flows; run with the venv that has
+       python scripts/record_http_capture.py --views [OUT.flows]
+       (default tests/data/mitmproxy-11/http_bodies.flows, with --views
+       tests/data/mitmproxy-11/http_views.flows; run with the venv that has
        mitmproxy 11, whose mitmdump is found beside this interpreter or on PATH)
+
+`--views` records the bodies the content views and their snapshots need instead: a
+PNG image (encoded here by hand, 24x16 with a text chunk), JSON labelled as JSON that
+is not (a decode error), XML, HTML, JavaScript and CSS, a nested JSON document, and a
+query string.
 
 Everything runs on 127.0.0.1: an HTTP/1.1 server and a WebSocket server (wsproto) are
 threads of this script, mitmdump runs as a regular proxy and as a reverse proxy to the
@@ -55,6 +62,7 @@ from wsproto.events import (
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "tests" / "data" / "mitmproxy-11" / "http_bodies.flows"
+VIEWS_OUT = ROOT / "tests" / "data" / "mitmproxy-11" / "http_views.flows"
 TIMEOUT = 10.0
 
 JSON_BODY = json.dumps(
@@ -66,6 +74,59 @@ COMPRESS = {
     "br": brotli.compress,
     "zstd": lambda b: zstandard.ZstdCompressor().compress(b),
 }
+
+
+def png_image(width: int, height: int) -> bytes:
+    """A real PNG (RGB, 8 bits, a gradient) with a tEXt chunk, built with zlib."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return len(data).to_bytes(4, "big") + kind + data + crc.to_bytes(4, "big")
+
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((x * 10 % 256, y * 16 % 256, 128)) for x in range(width))
+        for y in range(height)
+    )
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes((8, 2, 0, 0, 0))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"tEXt", b"Comment\x00made by flowtui's recorder")
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+VIEW_BODIES: dict[str, tuple[str, bytes]] = {
+    "/image.png": ("image/png", png_image(24, 16)),
+    "/bad.json": ("application/json", b'{"ok": true, "items": [1, 2,, 3]}'),
+    "/data.xml": (
+        "application/xml",
+        b'<?xml version="1.0"?><feed><entry id="1"><title>caf\xc3\xa9</title></entry>'
+        b'<entry id="2"><title>second</title></entry></feed>',
+    ),
+    "/page.html": (
+        "text/html; charset=utf-8",
+        b"<!doctype html><html><head><title>flowtui</title></head><body><h1>Hello</h1>"
+        b"<p class=x>a <b>bold</b> word</p><script>let a = 1;</script></body></html>",
+    ),
+    "/app.js": ("application/javascript", b"function f(a,b){return a+b}\nconst x = f(1, 2);\n"),
+    "/style.css": ("text/css", b"body{margin:0;color:#333}h1{font-size:2em}"),
+    "/nested.json": (
+        "application/json",
+        json.dumps(
+            {
+                "user": {"name": "ana ✓", "roles": ["admin", "dev"], "id": 7},
+                "tags": [],
+                "score": 1.5,
+                "active": None,
+                "ok": True,
+            },
+            ensure_ascii=False,
+        ).encode(),
+    ),
+}
+"""What `--views` fetches: path -> (Content-Type, body)."""
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -127,6 +188,9 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif path == "/query":
             self._send(200, self.path.encode(), [("Content-Type", "text/plain")])
+        elif path in VIEW_BODIES:
+            ctype, body = VIEW_BODIES[path]
+            self._send(200, body, [("Content-Type", ctype)])
         else:
             self._send(404, b"not found", [("Content-Type", "text/plain")])
 
@@ -271,6 +335,17 @@ def http_clients(proxy_port: int, http_port: int) -> None:
     fetch("/missing")
 
 
+def views_clients(proxy_port: int, http_port: int) -> None:
+    """`--views`: one GET per body of `VIEW_BODIES`, one with a query string."""
+    proxy = urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{proxy_port}"})
+    opener = urllib.request.build_opener(proxy)
+    for path in VIEW_BODIES:
+        query = "?q=flow+tui&page=2&lang=caf%C3%A9" if path == "/nested.json" else ""
+        req = urllib.request.Request(f"http://127.0.0.1:{http_port}{path}{query}")
+        with opener.open(req, timeout=TIMEOUT) as resp:
+            resp.read()
+
+
 def h2_client(port: int) -> None:
     """HTTP/2 over TLS to the proxy's reverse mode (mitmproxy picks h2 when the client
     offers it and speaks HTTP/1.1 upstream): GETs, a POST with a body, and cookies."""
@@ -405,7 +480,10 @@ def write_truth(capture: Path) -> int:
 
 
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUT
+    args = sys.argv[1:]
+    views = "--views" in args
+    args = [a for a in args if a != "--views"]
+    out = Path(args[0]) if args else VIEWS_OUT if views else DEFAULT_OUT
     mitmdump = Path(sys.executable).with_name("mitmdump")
     exe = str(mitmdump) if mitmdump.exists() else shutil.which("mitmdump")
     if exe is None:
@@ -433,10 +511,13 @@ def main() -> None:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
         try:
             wait_listening(proxy_port)
-            http_clients(proxy_port, server.server_address[1])
-            ws_client(proxy_port, ws_listener.getsockname()[1])
-            wait_listening(reverse_port)
-            h2_client(reverse_port)
+            if views:
+                views_clients(proxy_port, server.server_address[1])
+            else:
+                http_clients(proxy_port, server.server_address[1])
+                ws_client(proxy_port, ws_listener.getsockname()[1])
+                wait_listening(reverse_port)
+                h2_client(reverse_port)
             time.sleep(0.5)  # let the proxy finish the WebSocket flow
         finally:
             proc.send_signal(signal.SIGINT)

@@ -1,4 +1,5 @@
-"""Write SVG screenshots of the main states into screenshots/, over the bundled sample.
+"""Write SVG screenshots of the main states into screenshots/, over the bundled sample
+(and the HTTP inspector over captures recorded with mitmdump, tests/data/mitmproxy-11).
 
 Drives the real app (built by `make_app`, as the CLI and the tests do) with `run_test`
 and `save_screenshot`, not `textual run --press` (which drops keys). Times in UTC and a
@@ -36,11 +37,21 @@ SHOTS: dict[str, tuple[int, str | None, tuple[str, ...]]] = {
     "06-comment-dialog": (4, None, ("semicolon",)),
     "07-filter": (0, None, ("f", *"~marked", "enter")),
     "08-help": (0, None, ("question_mark",)),
+    "09-http-flow": (11, None, ()),
+    "10-http-mixed-list": (7, None, ()),
+    "11-websocket": (14, None, ("enter",)),
 }
+CAPTURES: dict[str, Path] = {
+    "09-http-flow": Path("tests/data/mitmproxy-11/http_bodies.flows"),
+    "10-http-mixed-list": Path("tests/data/mitmproxy-11/mixed_protocols.flows"),
+    "11-websocket": Path("tests/data/mitmproxy-11/http_bodies.flows"),
+}
+"""Shots over another capture than the sample."""
 
 
 async def shoot(name: str, row: int, tab: str | None, keys: tuple[str, ...]) -> Path:
-    app = make_app([SAMPLE], now=lambda: NOW, tz=UTC, detail_delay=0)
+    capture = CAPTURES.get(name, SAMPLE)
+    app = make_app([capture], now=lambda: NOW, tz=UTC, detail_delay=0)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -48,8 +59,10 @@ async def shoot(name: str, row: int, tab: str | None, keys: tuple[str, ...]) -> 
         if tab:
             app.screen.query_one(TabbedContent).active = tab
             await pilot.pause()
+        await app.workers.wait_for_complete()
         if keys:
             await pilot.press(*keys)
+        await app.workers.wait_for_complete()
         await pilot.pause()
         return Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT)))
 

@@ -312,9 +312,10 @@ async def test_http_dns_and_unknown_flows_explain_themselves() -> None:
         view = app.query_one(MessageView)
         text = "\n".join(visible(view))
         assert "HTTP  GET" in text or "HTTP  " in text
-        assert "flowtui shows TCP and UDP messages here" in text
+        assert "The Request and Response tabs show its headers and bodies" in text
         view.show_flow(dns)
         assert "DNS  query:" in "\n".join(visible(view))
+        assert "The Request and Response tabs show its records" in "\n".join(visible(view))
 
 
 # -- safety ----------------------------------------------------------------------------

@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from flowtui.core import Flow
-from flowtui.core.messages import MessageFlow
 from flowtui.ui.message_document.counts import Counts
 from flowtui.ui.message_document.reclaim import Reclaimer
 from flowtui.ui.message_document.search import Search
 from flowtui.ui.message_document.viewport import GUTTER, HEX_ROW_WIDTH, Viewport
+from flowtui.ui.message_document.websocket import message_list
 from flowtui.ui.safe_text import SafeText, clean
 from flowtui.ui.widgets.message_rows import (
     DIRECTIONS,
@@ -143,7 +143,8 @@ class MessageDocument:
         """
         self.pending = pending
         if flow is not None and flow is self.flow:
-            if isinstance(flow, MessageFlow) and flow.messages is not self._messages:
+            listed = message_list(flow)
+            if listed is not None and listed is not self._messages:
                 self.rebuild()
             else:
                 self.refresh_flow()
@@ -177,10 +178,11 @@ class MessageDocument:
     def refresh_flow(self) -> None:
         """The shown flow gained messages (a live flow): append their rows only."""
         flow = self.flow
-        if not isinstance(flow, MessageFlow) or flow.messages is not self._messages:
+        messages = message_list(flow)
+        if messages is None or messages is not self._messages:
             self.rebuild()
             return
-        count, counted = len(flow.messages), self.counts.counted
+        count, counted = len(messages), self.counts.counted
         if count < counted or (counted == 0 and count):
             self.rebuild()  # fewer messages, or the first ones replace the "empty" note
             return
@@ -189,7 +191,7 @@ class MessageDocument:
         builder = self.builder
         assert builder is not None
         building = builder.built < counted
-        self.counts.add_new(flow.messages)
+        self.counts.add_new(messages)
         if building:  # the background build picks the new messages up
             self.viewport.changed()
             return
@@ -201,7 +203,7 @@ class MessageDocument:
         builder.build_all()
         s = self.search_state
         if s.query:
-            s.matches.extend(s.find(self.rows, flow.messages, start))
+            s.matches.extend(s.find(self.rows, messages, start))
         self.viewport.changed()
         if follow:
             self.viewport.scroll_to_end()
@@ -237,8 +239,9 @@ class MessageDocument:
         self.reclaimer.drop(self.rows)
         self.rows, self.builder = [], None
         flow = self.flow
-        if isinstance(flow, MessageFlow):
-            messages = self._messages = flow.messages
+        listed = message_list(flow)
+        if flow is not None and listed is not None:
+            messages = self._messages = listed
             self.counts.count(messages, self.direction)
             if not messages:
                 self.rows = [(Kind.NOTE, -1, clean("No messages in this flow."))]

@@ -93,15 +93,15 @@ class DetailLoader:
             self.show(store.get(flow_id) if flow_id is not None else None, None)
             return
         decoding = flow_id == self.decoding_id  # the panes follow when it is decoded
-        if decoding and (self.shown_id == flow_id or size > PREVIEW_AT_ONCE):
+        if decoding and (self.shown_id == flow_id or size > self._at_once(flow_id)):
             return
         self.decoding_id = flow_id
-        if size > PREVIEW_AT_ONCE:
+        if size > self._at_once(flow_id):
             self._decode(flow_id, preview=True)
             return
-        preview = store.preview(flow_id)
+        preview = self._preview(flow_id)
         if preview is not None:  # its first messages at once (again, if back to it)
-            self.show(preview, store.summary_of(flow_id).messages)
+            self.show(preview, self._pending(flow_id))
         if decoding:
             return
         # The whole once the preview's frame is painted (the decoding thread would hold
@@ -110,6 +110,21 @@ class DetailLoader:
             self._decode(flow_id)
         else:
             self.screen.call_after_refresh(self._decode_after_preview, flow_id)
+
+    def _at_once(self, flow_id: str) -> int:
+        """The biggest record previewed on the UI thread: any HTTP record (its preview
+        reads only the first MB of each body, in either format, whatever the record's
+        size), else `PREVIEW_AT_ONCE`."""
+        return 1 << 62 if self.store.summary_of(flow_id).type == "http" else PREVIEW_AT_ONCE
+
+    def _preview(self, flow_id: str) -> Flow | None:
+        """The store's preview of a big flow: a message flow's first messages, or an
+        HTTP flow with its bodies cut to their first MB."""
+        return self.store.preview(flow_id)
+
+    def _pending(self, flow_id: str) -> int:
+        """What a preview is shown with: its message count (0 for a plain HTTP flow)."""
+        return self.store.summary_of(flow_id).messages or 0
 
     def _decode_after_preview(self, flow_id: str) -> None:
         if self.decoding_id != flow_id:
@@ -134,7 +149,7 @@ class DetailLoader:
         for this one."""
         worker = get_current_worker()
         store, app = self.store, self.screen.app
-        first = store.preview(flow_id) if preview else None
+        first = self._preview(flow_id) if preview else None
         if first is not None and not worker.is_cancelled:
             app.call_from_thread(self._previewed, flow_id, first)
         flow = store.decode(flow_id)
@@ -145,7 +160,7 @@ class DetailLoader:
         if self.pending_id != flow_id or self.decoding_id != flow_id:
             return  # the cursor moved on
         if self.store.loaded(flow_id) is None:  # else a change decoded the whole meanwhile
-            self.show(flow, self.store.summary_of(flow_id).messages)
+            self.show(flow, self._pending(flow_id))
 
     def _decoded(self, flow_id: str, flow: Flow) -> None:
         if self.decoding_id == flow_id:

@@ -15,7 +15,8 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from flowtui.core import Flow
+from flowtui.core import DNSFlow, Flow, HTTPFlow
+from flowtui.core.messages import MessageFlow
 from flowtui.store import OrderKey
 from flowtui.ui.commands import BY_ID, COMMANDS, bindings, keys_for
 from flowtui.ui.control import Said, read_only
@@ -23,6 +24,7 @@ from flowtui.ui.safe_text import clean, notify
 from flowtui.ui.screens.detail_loader import LARGE_RECORD, PREVIEW_AT_ONCE, DetailLoader
 from flowtui.ui.screens.dialogs import CommentDialog
 from flowtui.ui.screens.help import HelpScreen
+from flowtui.ui.screens.inspector_actions import InspectAction, InspectorActions
 from flowtui.ui.screens.prompts import InputDialog, order_label
 from flowtui.ui.screens.steering import SteerAction, Steering
 from flowtui.ui.screens.view_actions import ViewAction, ViewActions
@@ -30,6 +32,7 @@ from flowtui.ui.steer import (
     intercept_label,
 )
 from flowtui.ui.widgets.connection_pane import ConnectionPane
+from flowtui.ui.widgets.detail_pane import DetailPane
 from flowtui.ui.widgets.flow_columns import mark_emoji
 from flowtui.ui.widgets.flow_info import FlowInfo
 from flowtui.ui.widgets.flow_list import FlowList
@@ -74,6 +77,8 @@ class MainScreen(Screen[None]):
         """The list's view commands (`action_view`)."""
         self.steering = Steering(self)
         """The steering commands (`action_steer`)."""
+        self.inspector = InspectorActions(self)
+        """The HTTP inspector's commands (`action_inspect`)."""
         self.details: DetailLoader | None = None
         """Shows the flow under the cursor in the panes (set up on compose)."""
 
@@ -90,6 +95,10 @@ class MainScreen(Screen[None]):
         with TabbedContent(id="detail"):
             with TabPane("Messages", id="tab-messages"):
                 yield MessageView(id="messages", view_mode=app.config.view_mode)
+            with TabPane("Request", id="tab-request"):
+                yield DetailPane("request", id="request")
+            with TabPane("Response", id="tab-response"):
+                yield DetailPane("response", id="response")
             with TabPane("Connection", id="tab-connection"):
                 yield ConnectionPane(id="connection", now=app.now, tz=app.tz)
         yield FlowInfo(app.store, id="flow-info")
@@ -170,6 +179,7 @@ class MainScreen(Screen[None]):
             messages.show_flow(flow, pending=pending)
         self.query_one(ConnectionPane).show_flow(flow)
         self.query_one(FlowInfo).show_flow(flow)
+        self._show_sides(flow, preview=pending is not None)
         self.refresh_status()
 
     # -- flow actions (see ui.commands) ------------------------------------------------------
@@ -285,3 +295,38 @@ class MainScreen(Screen[None]):
     def action_help(self) -> None:
         keymap = self.ft.config.keys
         self.app.push_screen(HelpScreen({c: keys_for(c, keymap) for c in BY_ID}))
+
+    # -- the HTTP inspector: request and response panes, views, export ------------------
+
+    def _show_sides(self, flow: Flow | None, *, preview: bool) -> None:
+        """Show `flow` in the Request and Response panes, and bring the tab that suits
+        its type forward (the response for HTTP and DNS, the messages for TCP, UDP and
+        WebSocket) when the one showing does not apply to it."""
+        for pane in self.query(DetailPane):
+            pane.show_flow(flow, preview=preview)
+        if flow is None:
+            return
+        detail = self.query_one("#detail", TabbedContent)
+        sides = detail.active in ("tab-request", "tab-response")
+        has_messages = isinstance(flow, MessageFlow) or (
+            isinstance(flow, HTTPFlow) and flow.websocket is not None
+        )
+        if isinstance(flow, HTTPFlow | DNSFlow) and not has_messages:
+            if detail.active == "tab-messages":
+                detail.active = "tab-response"
+        elif has_messages and (sides if isinstance(flow, MessageFlow) else
+                               detail.active == "tab-response"):  # fmt: skip
+            detail.active = "tab-messages"
+
+    def active_side(self) -> DetailPane | None:
+        detail = self.query_one("#detail", TabbedContent)
+        if detail.active == "tab-request":
+            return self.query_one("#request", DetailPane)
+        if detail.active == "tab-response":
+            return self.query_one("#response", DetailPane)
+        return None
+
+    def action_inspect(self, name: InspectAction, *args: str) -> None:
+        """An HTTP inspector command (body view, export, save a body): see
+        `InspectorActions`."""
+        getattr(self.inspector, name)(*args)

@@ -22,6 +22,7 @@ from flowtui.ui.safe_text import SafeStr, clean, concat, number
 __all__ = [
     "COLUMNS",
     "Column",
+    "content_type_cell",
     "count",
     "endpoints",
     "fit",
@@ -33,7 +34,10 @@ __all__ = [
     "layout",
     "mark_emoji",
     "mark_sign",
+    "request_line",
     "state_signs",
+    "status_cell",
+    "status_class",
 ]
 
 
@@ -158,6 +162,58 @@ def count(n: int | None) -> SafeStr:
     return clean("-") if n is None else number(n)
 
 
+def request_line(s: FlowSummary) -> SafeStr:
+    """What the wide column shows: for HTTP `METHOD host/path` (cut at the end, so inside
+    the path and never the host while the host fits), for DNS `name TYPE RCODE answers`,
+    else `client → server  detail`."""
+    if s.type == "http" and s.method is not None:
+        method = clean(s.method, max_len=20)
+        host = clean(s.host or "", max_len=300)
+        path = clean(s.path or "", max_len=2000)
+        return concat(method, clean(" "), host, path)
+    if s.type == "dns" and s.dns_name is not None:
+        name = clean(s.dns_name, max_len=300)
+        if s.dns_answers is None:
+            return name
+        n = s.dns_answers
+        return concat(name, clean(f"  {n} answer" if n == 1 else f"  {n} answers"))
+    return endpoints(s)
+
+
+def status_cell(s: FlowSummary) -> SafeStr:
+    """The HTTP status code (`-` without a response), blank for other flows."""
+    if s.type != "http":
+        return clean("")
+    return clean("-") if s.status is None else number(s.status)
+
+
+def status_class(s: FlowSummary) -> str | None:
+    """The component class colouring a status code by its class (1xx…5xx)."""
+    if s.type != "http" or s.status is None or not 100 <= s.status < 600:
+        return None
+    return f"flowlist--status-{s.status // 100}xx"
+
+
+def content_type_cell(s: FlowSummary) -> SafeStr:
+    """The response's media type without its parameters (`application/json`); for a
+    WebSocket its message count; for DNS the query type and the response code."""
+    if s.type == "dns":
+        rcode = "-" if s.dns_rcode is None else s.dns_rcode
+        return clean(f"{s.dns_type or '?'} {rcode}", max_len=80)
+    if s.websocket:
+        return clean(f"websocket {count(s.messages)}")
+    if not s.content_type:
+        return clean("")
+    return clean(s.content_type[0].split(";", 1)[0].strip().lower(), max_len=80)
+
+
+def size_down(s: FlowSummary) -> SafeStr:
+    """Bytes down: the response body for HTTP, else what the server sent."""
+    if s.type == "http":
+        return format_bytes(s.response_size)
+    return format_bytes(s.bytes_down)
+
+
 @dataclass(frozen=True)
 class Column:
     """One column: its header, width (0 = takes the rest), alignment and cell text."""
@@ -169,26 +225,31 @@ class Column:
     right: bool = False
     priority: int = 0
     """Columns with a higher priority are dropped first on narrow screens."""
+    style: Callable[[FlowSummary], str | None] | None = None
+    """The component class of a cell's style (e.g. a status code's colour), if any."""
 
 
 COLUMNS: tuple[Column, ...] = (
     Column("index", clean("#"), 5, lambda s, n, tz: number(n)),
-    Column("time", clean("start"), 12, lambda s, n, tz: format_time(s.start, tz), priority=1),
-    Column("type", clean("type"), 4, lambda s, n, tz: clean(s.type, max_len=20)),
-    Column("endpoints", clean("client → server"), 0, lambda s, n, tz: endpoints(s)),
-    Column("tls", clean("tls"), 7, lambda s, n, tz: format_tls(s), priority=4),
+    Column("time", clean("start"), 12, lambda s, n, tz: format_time(s.start, tz), priority=4),
+    Column("type", clean("type"), 4, lambda s, n, tz: clean(s.type, max_len=20), priority=3),
+    Column("endpoints", clean("request · client → server"), 0, lambda s, n, tz: request_line(s)),
+    Column("status", clean("code"), 4, lambda s, n, tz: status_cell(s), True, 0, status_class),
+    Column("ctype", clean("content/dns"), 16, lambda s, n, tz: content_type_cell(s), priority=2),
+    Column("tls", clean("tls"), 7, lambda s, n, tz: format_tls(s), priority=7),
     Column(
-        "messages", clean("msgs"), 5, lambda s, n, tz: count(s.messages), right=True, priority=2
+        "messages", clean("msgs"), 5, lambda s, n, tz: count(s.messages), right=True, priority=5
     ),
-    Column("up", clean("up"), 6, lambda s, n, tz: format_bytes(s.bytes_up), right=True),
-    Column("down", clean("down"), 6, lambda s, n, tz: format_bytes(s.bytes_down), right=True),
-    Column("duration", clean("dur"), 7, lambda s, n, tz: format_duration(s.duration), True, 3),
+    Column("up", clean("up"), 6, lambda s, n, tz: format_bytes(s.bytes_up), True, 6),
+    Column("down", clean("size"), 6, lambda s, n, tz: size_down(s), right=True),
+    Column("duration", clean("dur"), 7, lambda s, n, tz: format_duration(s.duration), True, 1),
     Column("state", clean("state"), 6, lambda s, n, tz: state_signs(s)),
 )
 """The flow list's columns, left to right."""
 
-MIN_FLEX = 22
-"""The narrowest the client → server column may get before other columns are dropped."""
+MIN_FLEX = 28
+"""The narrowest the request / client → server column may get before other columns are
+dropped (an HTTP row's method, host and the start of its path)."""
 
 
 def layout(width: int) -> list[tuple[Column, int]]:

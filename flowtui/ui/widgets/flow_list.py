@@ -47,6 +47,11 @@ class FlowList(ScrollView, can_focus=True):
         "flowlist--intercepted",
         "flowlist--modified",
         "flowlist--readonly",
+        "flowlist--status-1xx",
+        "flowlist--status-2xx",
+        "flowlist--status-3xx",
+        "flowlist--status-4xx",
+        "flowlist--status-5xx",
     }
 
     DEFAULT_CSS = """
@@ -60,6 +65,11 @@ class FlowList(ScrollView, can_focus=True):
     FlowList > .flowlist--intercepted { color: $warning; text-style: bold; }
     FlowList > .flowlist--modified { text-style: italic; }
     FlowList > .flowlist--readonly { color: $text-muted; }
+    FlowList > .flowlist--status-1xx { color: $text-muted; }
+    FlowList > .flowlist--status-2xx { color: $success; }
+    FlowList > .flowlist--status-3xx { color: $accent; }
+    FlowList > .flowlist--status-4xx { color: $warning; text-style: bold; }
+    FlowList > .flowlist--status-5xx { color: $error; text-style: bold; }
     """
 
     class Highlighted(Message):
@@ -299,6 +309,10 @@ class FlowList(ScrollView, can_focus=True):
             if segments:
                 segments.append(gap)
             cell_style = marked if col.key == "state" and s.marked else style
+            if col.style is not None:
+                name = col.style(s)
+                if name is not None:
+                    cell_style = style + self.get_component_rich_style(name, partial=True)
             segments.append(Segment(fit(col.cell(s, number, self.tz), w, col.right), cell_style))
         return Strip(segments).adjust_cell_length(width, style)
 

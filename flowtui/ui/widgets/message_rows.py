@@ -138,6 +138,10 @@ def build_rows(
         content = message.content
         as_hex = mode == "hex" or (mode == "auto" and looks_binary(content))
         tag = ("hex" if as_hex else "text") if mode == "auto" else ""
+        opcode = getattr(message, "type", None)  # a WebSocket message's opcode
+        if isinstance(opcode, int):
+            name = getattr(opcode, "name", None) or f"opcode {int(opcode)}"
+            tag = f"{str(name).lower()} frame" + (f" · {tag}" if tag else "")
         append((Kind.HEADER, index, _header(index, message, t0, tag)))
         if not content:
             continue
@@ -177,12 +181,7 @@ def notes_for(flow: Flow | None) -> list[SafeStr]:
                 f"  → {status if status is not None else 'no response'}"
             )
         ]
-        ws = flow.websocket_messages
-        if ws is not None:
-            lines.append(clean(f"WebSocket messages: {ws}"))
-        lines.append(
-            clean("flowtui shows TCP and UDP messages here; HTTP bodies are not modelled.")
-        )
+        lines.append(clean("The Request and Response tabs show its headers and bodies (b: view)."))
         return lines
     if isinstance(flow, DNSFlow):
         questions = join(
@@ -192,7 +191,7 @@ def notes_for(flow: Flow | None) -> list[SafeStr]:
         return [
             clean(f"DNS  query: {questions or 'no questions'}"),
             clean(f"answers: {answers if answers is not None else 'no response'}"),
-            clean("flowtui shows TCP and UDP messages here."),
+            clean("The Request and Response tabs show its records."),
         ]
     if isinstance(flow, UnknownFlow):
         return [

@@ -7,7 +7,7 @@ it reads at a glance. The search text comes from the user, and is cleaned and sh
 
 from __future__ import annotations
 
-from flowtui.core import Flow
+from flowtui.core import Flow, HTTPFlow
 from flowtui.core.messages import MessageFlow
 from flowtui.ui.safe_text import SafeText, clean
 from flowtui.ui.widgets.message_rows import Direction, RowStats, ViewMode, format_size
@@ -47,6 +47,18 @@ def message_titles(
         )
         if stats.shown != stats.total:
             title += f"  showing {stats.shown}"
+    elif isinstance(flow, HTTPFlow) and flow.websocket is not None:
+        ws = flow.websocket
+        title = (
+            f"WebSocket messages: {stats.total}"
+            f"  → {stats.client_msgs} ({format_size(stats.client_bytes)})"
+            f"  ← {stats.server_msgs} ({format_size(stats.server_bytes)})"
+        )
+        if stats.shown != stats.total:
+            title += f"  showing {stats.shown}"
+        if ws.close_code is not None:
+            closer = "client" if ws.closed_by_client else "server"
+            title += f"  closed by the {closer} ({ws.close_code})"
     else:
         title = "Messages"
     sub = SafeText(clean(f"view: {mode} · {_DIRECTION_LABEL[direction]}"))
