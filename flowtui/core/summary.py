@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from flowtui.core.connection import TLS_VERSIONS, format_address
-from flowtui.core.dns import DNSFlow
+from flowtui.core.dns import DNSFlow, ResourceRecord
 from flowtui.core.flow import Error, Flow
 from flowtui.core.http import HTTPFlow, Request, RequestData, Response, ResponseData
 from flowtui.core.messages import MessageFlow
@@ -147,6 +147,8 @@ class FlowSummary(NamedTuple):
     """The response code, e.g. `NOERROR`, `NXDOMAIN` (None without a response)."""
     dns_answers: int | None = None
     """How many answers the response holds (None without a response)."""
+    dns_answer: str | None = None
+    """The first answer as mitmproxy's `str(ResourceRecord)` shows it (`127.0.0.1`)."""
 
     def search_text(self) -> str:
         """Everything a substring filter should match, lower-cased."""
@@ -332,7 +334,7 @@ def dns_columns(request: Any, response: Any) -> dict[str, Any]:
     """The DNS columns from a DNS flow's `request` and `response` states (mitmproxy's
     layout: dicts with `questions` and `answers` lists). Both summaries use it; odd
     values give empty columns, never an error."""
-    name = qtype = url = rcode = answers = None
+    name = qtype = url = rcode = answers = answer = None
     questions = request.get("questions") if isinstance(request, dict) else None
     if isinstance(questions, list | tuple) and questions and isinstance(questions[0], dict):
         first = questions[0]
@@ -347,6 +349,8 @@ def dns_columns(request: Any, response: Any) -> dict[str, Any]:
             rcode = _RCODE_NAMES.get(code, f"RCODE({code})")
         found = response.get("answers")
         answers = len(found) if isinstance(found, list | tuple) else None
+        if answers:
+            answer = _first_answer(found[0])  # type: ignore[index]
     listed = questions if isinstance(questions, list | tuple) else ()
     names = [q["name"] for q in listed if isinstance(q, dict) and isinstance(q.get("name"), str)]
     return {
@@ -356,8 +360,19 @@ def dns_columns(request: Any, response: Any) -> dict[str, Any]:
         "dns_type": qtype,
         "dns_rcode": rcode,
         "dns_answers": answers,
+        "dns_answer": answer,
         "response": isinstance(response, dict),
     }
+
+
+def _first_answer(state: Any) -> str | None:
+    """A resource record's state as the DNS model shows it, or None if it does not
+    model (an odd stored state is data, never an error). `from_state` takes the dict's
+    items, so it gets a copy: the caller's state stays whole."""
+    try:
+        return _i(str(ResourceRecord.from_state(dict(state))))
+    except Exception:
+        return None
 
 
 def summarize(flow: Flow, totals: tuple[int, int, int] | None = None) -> FlowSummary:

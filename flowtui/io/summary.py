@@ -57,7 +57,7 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "replay": (str, _NONE),
     "size": (int,),
     **dict.fromkeys(("method", "scheme", "host", "path", "url"), (str, _NONE)),
-    **dict.fromkeys(("dns_name", "dns_type", "dns_rcode"), (str, _NONE)),
+    **dict.fromkeys(("dns_name", "dns_type", "dns_rcode", "dns_answer"), (str, _NONE)),
     **dict.fromkeys(("status", "request_size", "response_size", "dns_answers"), (int, _NONE)),
     **dict.fromkeys(("content_type", "request_content_type", "domains"), (list,)),
     "response": (bool, _NONE),

@@ -52,7 +52,7 @@ def test_stored_field_layout_is_pinned_to_its_version() -> None:
         "meta", "replay", "websocket", "size",
         "method", "scheme", "host", "path", "url", "status", "content_type",
         "request_content_type", "request_size", "response_size", "domains", "response",
-        "dns_name", "dns_type", "dns_rcode", "dns_answers",
+        "dns_name", "dns_type", "dns_rcode", "dns_answers", "dns_answer",
     )  # fmt: skip
     assert INDEX_FIELDS[: INDEX_FIELDS.index("size") + 1] == V1_FIELDS
 

@@ -87,9 +87,12 @@ def test_websocket_and_dns_rows() -> None:
     dns = [summarize(f) for f in read_flows(DNS)]
     aaaa = next(s for s in dns if s.dns_name == "aaaa.flowtui.test")
     assert content_type_cell(aaaa) == "AAAA NOERROR"  # the type by name, never 28
-    assert request_line(aaaa) == "aaaa.flowtui.test  2 answers"
+    assert request_line(aaaa) == "aaaa.flowtui.test → ::1 (+1 more)"  # the first answer
     nx = next(s for s in dns if s.dns_name == "nx.flowtui.test")
     assert content_type_cell(nx) == "A NXDOMAIN"
+    assert request_line(nx) == "nx.flowtui.test  0 answers"
+    txt = next(s for s in dns if s.dns_name == "txt.flowtui.test")
+    assert request_line(txt).startswith("txt.flowtui.test → \\x0bv=spf1")  # escaped
     assert "tcp" in by_type and "→" in request_line(by_type["tcp"])
 
 

@@ -164,7 +164,7 @@ def count(n: int | None) -> SafeStr:
 
 def request_line(s: FlowSummary) -> SafeStr:
     """What the wide column shows: for HTTP `METHOD host/path` (cut at the end, so inside
-    the path and never the host while the host fits), for DNS `name TYPE RCODE answers`,
+    the path and never the host while the host fits), for DNS `name → first answer`,
     else `client → server  detail`."""
     if s.type == "http" and s.method is not None:
         method = clean(s.method, max_len=20)
@@ -173,10 +173,13 @@ def request_line(s: FlowSummary) -> SafeStr:
         return concat(method, clean(" "), host, path)
     if s.type == "dns" and s.dns_name is not None:
         name = clean(s.dns_name, max_len=300)
-        if s.dns_answers is None:
-            return name
         n = s.dns_answers
-        return concat(name, clean(f"  {n} answer" if n == 1 else f"  {n} answers"))
+        if n is None:
+            return name
+        if not n or s.dns_answer is None:
+            return concat(name, clean(f"  {n} answer" if n == 1 else f"  {n} answers"))
+        more = clean(f" (+{n - 1} more)" if n > 1 else "")
+        return concat(name, clean(" → "), clean(s.dns_answer, max_len=200), more)
     return endpoints(s)
 
 
