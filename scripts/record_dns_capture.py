@@ -30,9 +30,7 @@ tuples as lists), the ground truth the tests compare flowtui with.
 
 from __future__ import annotations
 
-import base64
 import ipaddress
-import json
 import shutil
 import signal
 import socket
@@ -45,6 +43,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from capture_truth import find_mitmdump, write_truth
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "tests" / "data" / "mitmproxy-11" / "dns.flows"
@@ -320,61 +320,19 @@ def wait_answering(port: int, proc: subprocess.Popen[bytes]) -> None:
 # -- ground truth -------------------------------------------------------------------------
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return {"__bytes__": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
-    return value
-
-
-def _summary(index: int, state: dict[str, Any]) -> dict[str, Any]:
-    """A readable digest of one flow, with the keys of the other fixtures' summaries."""
+def _protocol(state: dict[str, Any]) -> dict[str, Any]:
+    """The DNS keys of a flow's digest."""
     request, response = state["request"], state["response"]
     return {
-        "index": index,
-        "type": state["type"],
-        "id": state["id"],
-        "marked": state["marked"],
-        "comment": state["comment"],
-        "error": state["error"]["msg"] if state["error"] else None,
-        "intercepted": state["intercepted"],
-        "is_replay": state["is_replay"],
-        "metadata_keys": sorted(state["metadata"]),
         "request_questions": [q["name"] for q in request["questions"]],
         "response_code": response["response_code"] if response else None,
         "answer_count": len(response["answers"]) if response else None,
-        "client_conn": {"peername": _json(state["client_conn"]["peername"])},
-        "server_conn": {"address": _json(state["server_conn"]["address"])},
     }
-
-
-def write_truth(capture: Path) -> int:
-    from mitmproxy import io as mio
-
-    with capture.open("rb") as f:
-        states = [flow.get_state() for flow in mio.FlowReader(f).stream()]
-    doc = {
-        "capture": capture.name,
-        "summary": [_summary(i, s) for i, s in enumerate(states)],
-        "reader": "mitmproxy.io.FlowReader(f).stream() -> flow.get_state()",
-        "encoding": 'bytes -> {"__bytes__": base64}; tuples -> lists',
-        "flow_count": len(states),
-        "flows": [_json(s) for s in states],
-    }
-    out = capture.with_name(capture.name + ".json")
-    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return len(states)
 
 
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUT
-    mitmdump = Path(sys.executable).with_name("mitmdump")
-    exe = str(mitmdump) if mitmdump.exists() else shutil.which("mitmdump")
-    if exe is None:
-        sys.exit("mitmdump not found")
+    exe = find_mitmdump()
 
     server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     server.bind(("127.0.0.1", 0))
@@ -410,7 +368,7 @@ def main() -> None:
             stop.set()
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(partial, out)
-    count = write_truth(out)
+    count = write_truth(out, _protocol)
     print(f"{out}: {count} flows, truth in {out.name}.json ({out.stat().st_size} bytes)")
 
 

@@ -31,7 +31,6 @@ tuples as lists), the ground truth the tests compare flowtui with.
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import shutil
@@ -50,6 +49,7 @@ from typing import Any
 
 import brotli
 import zstandard
+from capture_truth import find_mitmdump, write_truth
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
     AcceptConnection,
@@ -425,58 +425,19 @@ def wait_listening(port: int) -> None:
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return {"__bytes__": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
-    return value
-
-
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def _summary(index: int, state: dict[str, Any]) -> dict[str, Any]:
-    """A readable digest of one flow, with the keys of the other fixtures' summaries."""
+def _protocol(state: dict[str, Any]) -> dict[str, Any]:
+    """The HTTP keys of a flow's digest."""
     request, response = state["request"], state["response"]
     return {
-        "index": index,
-        "type": state["type"],
-        "id": state["id"],
-        "marked": state["marked"],
-        "comment": state["comment"],
-        "error": state["error"]["msg"] if state["error"] else None,
-        "intercepted": state["intercepted"],
-        "is_replay": state["is_replay"],
-        "metadata_keys": sorted(state["metadata"]),
         "request": f"{_text(request['method'])} {_text(request['scheme'])}://"
         f"{request['host']}:{request['port']}{_text(request['path'])}",
         "response_status": response["status_code"] if response else None,
         "websocket": state["websocket"] is not None,
-        "client_conn": {"peername": _json(state["client_conn"]["peername"])},
-        "server_conn": {"address": _json(state["server_conn"]["address"])},
     }
-
-
-def write_truth(capture: Path) -> int:
-    from mitmproxy import io as mio
-
-    with capture.open("rb") as f:
-        states = [flow.get_state() for flow in mio.FlowReader(f).stream()]
-    doc = {
-        "capture": capture.name,
-        "summary": [_summary(i, s) for i, s in enumerate(states)],
-        "reader": "mitmproxy.io.FlowReader(f).stream() -> flow.get_state()",
-        "encoding": 'bytes -> {"__bytes__": base64}; tuples -> lists',
-        "flow_count": len(states),
-        "flows": [_json(s) for s in states],
-    }
-    out = capture.with_name(capture.name + ".json")
-    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return len(states)
 
 
 def main() -> None:
@@ -484,10 +445,7 @@ def main() -> None:
     views = "--views" in args
     args = [a for a in args if a != "--views"]
     out = Path(args[0]) if args else VIEWS_OUT if views else DEFAULT_OUT
-    mitmdump = Path(sys.executable).with_name("mitmdump")
-    exe = str(mitmdump) if mitmdump.exists() else shutil.which("mitmdump")
-    if exe is None:
-        sys.exit("mitmdump not found")
+    exe = find_mitmdump()
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -530,7 +488,7 @@ def main() -> None:
             server.shutdown()
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(partial, out)
-    count = write_truth(out)
+    count = write_truth(out, _protocol)
     print(f"{out}: {count} flows, truth in {out.name}.json ({out.stat().st_size} bytes)")
 
 
