@@ -1,5 +1,5 @@
-"""Shared helpers of the HTTP differential tests: every HTTP flow of the real captures,
-read by flowtui and by mitmproxy 11, and a way to observe any object so that flowtui's
+"""Shared helpers of the HTTP and DNS differential tests: every HTTP or DNS flow of the
+real captures, read by flowtui and by mitmproxy 11, and a way to observe any object so that flowtui's
 and mitmproxy's results compare equal exactly when they are the same."""
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ CAPTURES = sorted(DATA.glob("*.flows"))
 
 
 @functools.cache
-def _pairs() -> list[tuple[str, Any, Any]]:
+def flow_pairs(kind: str) -> list[tuple[str, Any, Any]]:
+    """Every flow of type `kind` (`http`, `dns`) in the real captures, as read by
+    flowtui and by mitmproxy: (`capture#index`, ours, theirs)."""
     from mitmproxy import io as mio
 
     out = []
@@ -28,26 +30,33 @@ def _pairs() -> list[tuple[str, Any, Any]]:
             theirs = list(mio.FlowReader(f).stream())
         assert len(ours) == len(theirs), path
         for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
-            if b.type == "http":
-                assert isinstance(a, HTTPFlow), (path.name, i, a)
+            if b.type == kind:
+                assert a.type == kind, (path.name, i, a)
                 out.append((f"{path.stem}#{i}", a, b))
     return out
 
 
+def pair_copy(kind: str, name: str) -> tuple[Any, Any]:
+    """Fresh copies (free to change) of flowtui's and mitmproxy's flow `name`."""
+    from mitmproxy import flow as mflow
+
+    for n, ours, theirs in flow_pairs(kind):
+        if n == name:
+            mine = Flow.from_state(copy.deepcopy(ours.get_state()))
+            assert mine.type == kind
+            return mine, mflow.Flow.from_state(copy.deepcopy(theirs.get_state()))
+    raise KeyError(name)
+
+
 def http_pair_ids() -> list[str]:
-    return [name for name, _, _ in _pairs()]
+    return [name for name, _, _ in flow_pairs("http")]
 
 
 def http_pair(name: str) -> tuple[HTTPFlow, Any]:
-    """Fresh copies (free to change) of flowtui's and mitmproxy's flow `name`."""
-    for n, ours, theirs in _pairs():
-        if n == name:
-            from mitmproxy import flow as mflow
-
-            ours_copy = Flow.from_state(copy.deepcopy(ours.get_state()))
-            assert isinstance(ours_copy, HTTPFlow)
-            return ours_copy, mflow.Flow.from_state(copy.deepcopy(theirs.get_state()))
-    raise KeyError(name)
+    """Fresh copies (free to change) of flowtui's and mitmproxy's HTTP flow `name`."""
+    ours, theirs = pair_copy("http", name)
+    assert isinstance(ours, HTTPFlow)
+    return ours, theirs
 
 
 def plain(value: Any) -> Any:

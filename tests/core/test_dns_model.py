@@ -6,7 +6,6 @@ same changes give the same state, and what flowtui writes mitmproxy reads back u
 from __future__ import annotations
 
 import copy
-import functools
 import io
 import ipaddress
 import random
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from http_oracle import CAPTURES, observe, plain, state
+from http_oracle import flow_pairs, observe, pair_copy, plain, state
 
 from flowtui.core import DNSFlow, DNSMessage, Flow, UnknownFlow
 from flowtui.core import dns as fdns
@@ -35,32 +34,14 @@ from mitmproxy.net.dns import types as mtypes
 pytestmark = pytest.mark.mitmproxy
 
 
-@functools.cache
-def _pairs() -> list[tuple[str, DNSFlow, Any]]:
-    out = []
-    for path in CAPTURES:
-        ours = read_flows(path)
-        with path.open("rb") as f:
-            theirs = list(mio.FlowReader(f).stream())
-        assert len(ours) == len(theirs), path
-        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
-            if b.type == "dns":
-                assert isinstance(a, DNSFlow), (path.name, i, a)
-                out.append((f"{path.stem}#{i}", a, b))
-    return out
-
-
-PAIRS = [name for name, _, _ in _pairs()]
+PAIRS = [name for name, _, _ in flow_pairs("dns")]
 
 
 def dns_pair(name: str) -> tuple[DNSFlow, Any]:
     """Fresh copies (free to change) of flowtui's and mitmproxy's DNS flow `name`."""
-    for n, ours, theirs in _pairs():
-        if n == name:
-            mine = Flow.from_state(copy.deepcopy(ours.get_state()))
-            assert isinstance(mine, DNSFlow)
-            return mine, mflow.Flow.from_state(copy.deepcopy(theirs.get_state()))
-    raise KeyError(name)
+    ours, theirs = pair_copy("dns", name)
+    assert isinstance(ours, DNSFlow)
+    return ours, theirs
 
 
 def test_the_captures_hold_what_the_tests_need() -> None:
