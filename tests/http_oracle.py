@@ -1,6 +1,6 @@
 """Shared helpers of the HTTP and DNS differential tests: every HTTP or DNS flow of the
-real captures, read by flowtui and by mitmproxy 11, and a way to observe any object so that flowtui's
-and mitmproxy's results compare equal exactly when they are the same."""
+real captures, read by flowtui and by mitmproxy 11, and a way to observe any object so
+that flowtui's and mitmproxy's results compare equal exactly when they are the same."""
 
 from __future__ import annotations
 

@@ -166,6 +166,11 @@ class FlowStore:
         return self.table.previous(key)
 
     @property
+    def protocol_count(self) -> int:
+        """How many flows are HTTP or DNS (the list's status and content columns)."""
+        return self.table.protocol_count
+
+    @property
     def marked_count(self) -> int:
         """How many flows carry a mark."""
         return self.table.marked_count

@@ -23,6 +23,10 @@ from flowtui.core.summary import FlowSummary
 __all__ = ["SummaryTable"]
 
 
+_PROTOCOLS = frozenset({"http", "dns"})
+"""The flow types with a status and a content type or DNS answer in the list."""
+
+
 class SummaryTable:
     """Every flow's place, revision and summary, in order, with the summaries' columns."""
 
@@ -41,7 +45,9 @@ class SummaryTable:
         self.columns_ok = True
         """False once keeping the columns failed (a summary value that is not hashable):
         filters then read `summaries()` instead, still without decoding anything."""
-        self._counted: dict[str, tuple[bool, bool]] = {}
+        self._counted: dict[str, tuple[bool, bool, bool]] = {}
+        self.protocol_count = 0
+        """How many rows are HTTP or DNS flows (whose status and content the list shows)."""
         self.marked_count = 0
         """How many rows carry a mark."""
         self.modified_count = 0
@@ -178,7 +184,7 @@ class SummaryTable:
         self.ids, self.seqs = [], array("q")
         self.columns.clear()
         self.columns_ok = True
-        self.marked_count = self.modified_count = 0
+        self.marked_count = self.modified_count = self.protocol_count = 0
 
     def _keep_columns(self, change: Callable[[], None]) -> None:
         """Apply a change to the columns; if it fails, stop keeping them."""
@@ -189,12 +195,14 @@ class SummaryTable:
                 self.columns_ok = False
 
     def _count(self, key: str, summary: FlowSummary) -> None:
-        state = (bool(summary.marked), summary.modified)
+        state = (bool(summary.marked), summary.modified, summary.type in _PROTOCOLS)
         self._counted[key] = state
         self.marked_count += state[0]
         self.modified_count += state[1]
+        self.protocol_count += state[2]
 
     def _uncount(self, key: str) -> None:
-        marked, modified = self._counted.pop(key, (False, False))
+        marked, modified, protocol = self._counted.pop(key, (False, False, False))
         self.marked_count -= marked
         self.modified_count -= modified
+        self.protocol_count -= protocol

@@ -291,3 +291,32 @@ async def test_export_the_marked_flows_as_har(tmp_path: Path) -> None:
     assert [e["request"]["url"] for e in har["log"]["entries"]] == [
         f.request.url for f in marked if isinstance(f, HTTPFlow)
     ]
+
+
+def test_without_http_or_dns_flows_the_endpoints_take_the_protocol_columns_room() -> None:
+    wide = dict((c.key, w) for c, w in layout(120))
+    tcp_only = dict((c.key, w) for c, w in layout(120, protocols=False))
+    assert "status" in wide and "ctype" in wide
+    assert "status" not in tcp_only and "ctype" not in tcp_only
+    assert tcp_only["endpoints"] == wide["endpoints"] + wide["status"] + wide["ctype"] + 2
+
+
+async def test_a_tcp_capture_lists_whole_server_names_and_no_empty_http_columns(
+    tmp_path: Path,
+) -> None:
+    """A TCP-only capture at 120 columns: no empty `code` and `content` columns (the
+    endpoints get their room); once an HTTP capture is loaded into the session the
+    columns come back."""
+    from ui_support import screen_text
+
+    app = _app(FIXTURES / "smtp_dialogue.flows")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        top = screen_text(app).splitlines()[:3]
+        assert "code" not in top[0] and "content" not in top[0]
+        assert "→ 127.0.0.1:45765" in top[1]
+        app.load_more(BODIES)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "code" in screen_text(app).splitlines()[0]

@@ -255,9 +255,15 @@ MIN_FLEX = 28
 dropped (an HTTP row's method, host and the start of its path)."""
 
 
-def layout(width: int) -> list[tuple[Column, int]]:
-    """The columns that fit in `width` cells, each with its width (1-cell gaps)."""
-    cols = list(COLUMNS)
+PROTOCOL_COLUMNS = frozenset({"status", "ctype"})
+"""The columns only HTTP and DNS flows fill: left out while none is listed, so a TCP
+capture gives their room to the endpoints."""
+
+
+def layout(width: int, protocols: bool = True) -> list[tuple[Column, int]]:
+    """The columns that fit in `width` cells, each with its width (1-cell gaps);
+    `protocols`: whether HTTP or DNS flows are listed (else their columns stay out)."""
+    cols = [c for c in COLUMNS if protocols or c.key not in PROTOCOL_COLUMNS]
     while True:
         fixed = sum(c.width for c in cols) + len(cols) - 1
         flex = width - fixed

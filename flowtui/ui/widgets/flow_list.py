@@ -265,6 +265,7 @@ class FlowList(ScrollView, can_focus=True):
             self.store.revision(flow_id),
             self.store.number(flow_id),
             width,
+            self.store.protocol_count > 0,
             cursor,
             cursor and self.has_focus,
         )
@@ -278,7 +279,10 @@ class FlowList(ScrollView, can_focus=True):
 
     def _header(self, width: int) -> Strip:
         style = self.get_component_rich_style("flowlist--header")
-        text = join(clean(" "), (fit(c.header, w, c.right) for c, w in layout(width)))
+        text = join(
+            clean(" "),
+            (fit(c.header, w, c.right) for c, w in layout(width, self.store.protocol_count > 0)),
+        )
         return Strip([Segment(fit(text, width), style)], width)
 
     def _row_style(self, s: FlowSummary, cursor: bool) -> Style:
@@ -305,7 +309,7 @@ class FlowList(ScrollView, can_focus=True):
         gap = Segment(" ", style)
         segments: list[Segment] = []
         # Every cell is a `SafeStr` (flow_columns cleaned each captured field).
-        for col, w in layout(width):
+        for col, w in layout(width, self.store.protocol_count > 0):
             if segments:
                 segments.append(gap)
             cell_style = marked if col.key == "state" and s.marked else style
