@@ -340,7 +340,7 @@ def _export(
     """Export the chosen flows of a capture to `output` (atomically) or stdout."""
     from flowtui import export
     from flowtui.core import Flow, UnknownFlow
-    from flowtui.io import FlowReader, FlowReadException
+    from flowtui.io import FlowReader, FlowReadException, FlowWriteException, atomic_write
 
     flt = _filter_arg(parser, expr)
     to_terminal = output is None and sys.stdout.isatty()
@@ -388,26 +388,15 @@ def _export(
             sys.stdout.buffer.flush()
     else:
         try:
-            _write_atomically(output, data)
-        except OSError as e:
-            return _fail(f"{output}: {e.strerror or e}")
+            atomic_write(output, lambda f: f.write(data))
+        except FlowWriteException as e:
+            return _fail(str(e))
         print(f"{clean(str(output))}: wrote {len(data)} bytes of {fmt}", file=sys.stderr)
     left_out = sum(1 for f in chosen if not export.applies(fmt, f))
     if left_out:
         need = export.describe(fmt).needs
         print(f"flowtui: {fmt}: left out {left_out} flows (not {need})", file=sys.stderr)
     return _report_unreadable(unreadable, total, " (left out)", None)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file beside it, replaced in one step."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 # --------------------------------------------------------------------------- open

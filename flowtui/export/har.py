@@ -36,8 +36,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from flowtui import __version__
-from flowtui.core import Flow, HTTPFlow, Message, Request, Response
+from flowtui.core import Flow, HTTPFlow, Message, Response
 from flowtui.export.errors import ExportError
+from flowtui.export.raw import head
 
 __all__ = ["har_bytes", "har_entry", "har_log", "is_mostly_binary"]
 
@@ -63,23 +64,9 @@ def _pairs(items: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
     return [{"name": k, "value": v} for k, v in items]
 
 
-def _first_line(message: Message) -> bytes:
-    if isinstance(message, Request):
-        d = message.data
-        if d.method.upper() == b"CONNECT":
-            target = d.authority
-        elif d.authority:
-            target = d.scheme + b"://" + d.authority + d.path
-        else:
-            target = d.path
-        return d.method + b" " + target + b" " + d.http_version
-    assert isinstance(message, Response)
-    return b"%s %d %s" % (message.data.http_version, message.status_code, message.data.reason)
-
-
 def head_size(message: Message) -> int:
     """Bytes of the message head in HTTP/1 form: first line, headers, blank line."""
-    return len(_first_line(message)) + 2 + len(bytes(message.headers)) + 2
+    return len(head(message))
 
 
 def _decoded(message: Message) -> bytes | None:

@@ -7,10 +7,11 @@ from __future__ import annotations
 from flowtui.core import Flow, HTTPFlow, Message, Request, Response
 from flowtui.export.errors import ExportError
 
-__all__ = ["raw", "raw_request", "raw_response", "request_body", "response_body"]
+__all__ = ["head", "raw", "raw_request", "raw_response", "request_body", "response_body"]
 
 
-def _head(message: Message) -> bytes:
+def head(message: Message) -> bytes:
+    """The message's HTTP/1 head: first line, header fields and the blank line."""
     if isinstance(message, Request):
         d = message.data
         if d.method.upper() == b"CONNECT":
@@ -44,7 +45,7 @@ def _assemble(message: Message, what: str) -> bytes:
     message.decode(strict=False)
     if message.raw_content is None:
         raise ExportError(f"the {what} body was not recorded")
-    return _head(message) + _body(message, what)
+    return head(message) + _body(message, what)
 
 
 def _http(flow: Flow) -> HTTPFlow:

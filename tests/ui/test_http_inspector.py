@@ -197,6 +197,7 @@ async def test_export_the_focused_flow_as_curl_from_the_ui(tmp_path: Path) -> No
         field.value = f"curl {target}"
         await pilot.press("enter")
         await pilot.pause()
+        await app.workers.wait_for_complete()  # the export runs in a worker
         flow = app.main.flow_list.flow
         assert flow is not None
         assert target.read_bytes() == export([flow], "curl")
@@ -283,6 +284,7 @@ async def test_export_the_marked_flows_as_har(tmp_path: Path) -> None:
         field.value = f"har {target}"
         await pilot.press("enter")
         await pilot.pause()
+        await app.workers.wait_for_complete()  # the export runs in a worker
         marked = [
             f for f in (app.store.get(k) for k in app.store.keys_in_order()) if f and f.marked
         ]

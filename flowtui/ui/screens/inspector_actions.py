@@ -15,6 +15,7 @@ from flowtui.export import ExportError, describe, formats
 from flowtui.export import applies as export_applies
 from flowtui.export import export as export_flows
 from flowtui.export import suffix as export_suffix
+from flowtui.io import FlowWriteException, atomic_write
 from flowtui.ui.screens.prompts import InputDialog
 from flowtui.ui.session import plural
 from flowtui.ui.widgets.detail_pane import DetailPane
@@ -89,19 +90,32 @@ class InspectorActions:
             if parsed is None or isinstance(parsed, str):
                 return
             name, path = parsed
-            try:
-                data = export_flows(flows, name)
-                path.write_bytes(data)
-            except (ExportError, OSError) as exc:
-                self.screen.say(f"Export failed: {exc}", "error")
-                return
-            self.screen.say(f"Exported {what} as {name} to {path} ({data and len(data):,} bytes).")
+            self.screen.run_worker(
+                lambda: self._write_export(flows, name, path, what),
+                thread=True,
+                group="export",
+                name="export",
+                exit_on_error=False,
+            )
 
         hint = f"FORMAT PATH · formats: {' '.join(names)} · escape cancels"
         value = f"{fmt} {stem}{export_suffix(fmt)}"
         self.screen.app.push_screen(
             InputDialog(f"Export {what}", value, hint=hint, check=check), done
         )
+
+    def _write_export(self, flows: list[Flow], name: str, path: Path, what: str) -> None:
+        """Runs in a worker thread (a HAR of thousands of flows takes seconds): the
+        export, written atomically as the CLI writes it."""
+        say = self.screen.say
+        app = self.screen.app
+        try:
+            data = export_flows(flows, name)
+            atomic_write(path, lambda f: f.write(data))
+        except (ExportError, FlowWriteException) as exc:
+            app.call_from_thread(say, f"Export failed: {exc}", "error")
+            return
+        app.call_from_thread(say, f"Exported {what} as {name} to {path} ({len(data):,} bytes).")
 
     def save_body(self) -> None:
         """Save the body of the side shown (the response unless the Request tab is
