@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from flowtui.core.connection import TLS_VERSIONS, format_address
 from flowtui.core.dns import DNSFlow, ResourceRecord
+from flowtui.core.dns_codes import response_codes, types
 from flowtui.core.flow import Error, Flow
 from flowtui.core.http import HTTPFlow, Request, RequestData, Response, ResponseData
 from flowtui.core.messages import MessageFlow
@@ -321,15 +322,6 @@ def _pretty(request: dict[str, Any], model: Request | None) -> tuple[str, str | 
     return pretty_host, url
 
 
-_DNS_TYPE_NAMES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",
-                   28: "AAAA", 33: "SRV", 35: "NAPTR", 39: "DNAME", 41: "OPT", 43: "DS",
-                   46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 64: "SVCB", 65: "HTTPS", 99: "SPF",
-                   252: "AXFR", 255: "ANY", 257: "CAA"}  # fmt: skip
-_RCODE_NAMES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP",
-                5: "REFUSED", 6: "YXDOMAIN", 7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH",
-                10: "NOTZONE", 11: "DSOTYPENI"}  # fmt: skip
-
-
 def dns_columns(request: Any, response: Any) -> dict[str, Any]:
     """The DNS columns from a DNS flow's `request` and `response` states (mitmproxy's
     layout: dicts with `questions` and `answers` lists). Both summaries use it; odd
@@ -342,11 +334,11 @@ def dns_columns(request: Any, response: Any) -> dict[str, Any]:
             name = url = first["name"]
         t = first.get("type")
         if type(t) is int:
-            qtype = _DNS_TYPE_NAMES.get(t, f"TYPE({t})")
+            qtype = _i(types.to_str(t))
     if isinstance(response, dict):
         code = response.get("response_code")
         if type(code) is int:
-            rcode = _RCODE_NAMES.get(code, f"RCODE({code})")
+            rcode = _i(response_codes.to_str(code))
         found = response.get("answers")
         answers = len(found) if isinstance(found, list | tuple) else None
         if answers:
