@@ -23,11 +23,14 @@ __all__ = [
     "EVENTS",
     "MAX_FRAME",
     "PROTOCOL_VERSION",
+    "Frame",
     "FrameDecoder",
     "ProtocolError",
     "check_hello",
     "decode_frame_body",
     "encode",
+    "encode_append",
+    "frame_size",
     "hello",
     "validate",
 ]
@@ -82,6 +85,72 @@ def encode(message: Mapping[str, Any]) -> bytes:
     if len(body) > MAX_FRAME:
         raise ProtocolError(f"frame of {len(body)} bytes exceeds the {MAX_FRAME} byte limit")
     return _HEADER.pack(len(body)) + body
+
+
+_APPEND_HEAD: Final = b"\x83" + b"".join(msgpack.packb(x) for x in ("type", "flows/append", "id"))
+_MESSAGES_KEY: Final = msgpack.packb("messages")
+_FLOAT = struct.Struct(">Bd")
+_U8, _U16, _U32 = struct.Struct(">BB"), struct.Struct(">BH"), struct.Struct(">BI")
+
+
+def _array_header(n: int) -> bytes:
+    if n < 16:
+        return bytes((0x90 | n,))
+    return _U16.pack(0xDC, n) if n < 0x10000 else _U32.pack(0xDD, n)
+
+
+def _bin_header(n: int) -> bytes:
+    if n < 0x100:
+        return _U8.pack(0xC4, n)
+    return _U16.pack(0xC5, n) if n < 0x10000 else _U32.pack(0xC6, n)
+
+
+Frame = bytes | list[bytes]
+"""An encoded frame: one buffer, or buffers to be written in order (big message contents
+stay the objects they were, never copied into a frame)."""
+
+GATHER_MIN = 16 * 1024
+"""A content at least this big is its own buffer in a gathered `Frame`."""
+
+
+def frame_size(frame: Frame) -> int:
+    return len(frame) if isinstance(frame, bytes) else sum(map(len, frame))
+
+
+def encode_append(flow_id: str, messages: list[Any]) -> Frame:
+    """The frame ``encode({"type": "flows/append", "id": flow_id, "messages": messages})``
+    gives, byte for byte, for message states ``(from_client, content, timestamp)``, as
+    buffers to write in order (see `Frame`).
+
+    Why: msgpack copies each content into a buffer it grows as it goes, and a relay
+    at line rate spent a quarter of its time there; here no content of `GATHER_MIN` or
+    more is copied at all."""
+    out: list[bytes] = []
+    small = bytearray()
+    small += _APPEND_HEAD
+    small += msgpack.packb(flow_id)
+    small += _MESSAGES_KEY
+    small += _array_header(len(messages))
+    for state in messages:
+        if len(state) != 3 or type(state[0]) is not bool or type(state[2]) is not float:
+            small += msgpack.packb(list(state), use_bin_type=True)  # the general case
+            continue
+        from_client, content, timestamp = state
+        small += b"\x93\xc3" if from_client else b"\x93\xc2"
+        small += _bin_header(len(content))
+        if len(content) >= GATHER_MIN and type(content) is bytes:
+            out.append(bytes(small))
+            out.append(content)
+            small.clear()
+        else:
+            small += content
+        small += _FLOAT.pack(0xCB, timestamp)
+    out.append(bytes(small))
+    size = sum(map(len, out))
+    if len(out) == 1:
+        return _HEADER.pack(size) + out[0]
+    out[0] = _HEADER.pack(size) + out[0]
+    return out
 
 
 def decode_frame_body(body: bytes) -> dict[str, Any]:

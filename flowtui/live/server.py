@@ -15,7 +15,7 @@ import logging
 import os
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +25,13 @@ from flowtui.live.endpoints import Endpoint, check_token, prepare_socket_path
 from flowtui.live.protocol import (
     COMMANDS,
     MAX_FRAME,
+    Frame,
     FrameDecoder,
     ProtocolError,
     check_hello,
     encode,
+    encode_append,
+    frame_size,
     hello,
 )
 
@@ -115,7 +118,7 @@ def _held_size(flow: Any, messages: Sequence[Any] | None) -> int:
     return size
 
 
-def _append_frames(flow_id: str, messages: Iterable[Any]) -> Iterator[bytes]:
+def _append_frames(flow_id: str, messages: Iterable[Any]) -> Iterator[Frame]:
     batch: list[Any] = []
     size = 0
     for m in messages:
@@ -123,10 +126,27 @@ def _append_frames(flow_id: str, messages: Iterable[Any]) -> Iterator[bytes]:
         batch.append(state)
         size += len(state[1]) + 32
         if size >= APPEND_BATCH or len(batch) >= APPEND_MESSAGES:
-            yield encode({"type": "flows/append", "id": flow_id, "messages": batch})
+            yield encode_append(flow_id, batch)
             batch, size = [], 0
     if batch:
-        yield encode({"type": "flows/append", "id": flow_id, "messages": batch})
+        yield encode_append(flow_id, batch)
+
+
+@dataclass(eq=False)
+class _Range:
+    """New messages of one flow not yet sent to one inspector (``messages[start:end]``),
+    encoded only as the inspector takes them."""
+
+    flow_id: str
+    messages: Sequence[Any]
+    start: int
+    end: int
+
+
+RANGE_COST = 256
+"""What a queued `_Range` counts against `queue_limit`: the messages it refers to are
+the flow's own (held by the proxy in any case), so a flood of content never overflows an
+inspector's queue, only a flood of events does."""
 
 
 @dataclass(eq=False)
@@ -134,26 +154,59 @@ class _Session:
     server: LiveServer
     writer: asyncio.StreamWriter
     name: str
-    queue: deque[tuple[bytes, int]] = field(default_factory=deque)
+    queue: deque[tuple[Frame | _Range, int]] = field(default_factory=deque)
     replies: deque[bytes] = field(default_factory=deque)
     queued: int = 0
     reset_pending: bool = True
     resets: int = 0
-    resetting: Iterator[bytes] | None = None
+    resetting: Iterator[Frame] | None = None
+    sending: Iterator[Frame] | None = None
+    """The frames of the range being written."""
+    growing: dict[str, _Range] = field(default_factory=dict)
+    """Per flow, its range at the queue's tail that new messages still extend (no event
+    of that flow was queued after it)."""
+    owed: Counter[str] = field(default_factory=Counter)
+    """Ranges queued per flow: the flows whose messages this inspector still needs."""
     overflows: int = 0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def send(self, frame: bytes) -> None:
+    def send(self, frame: Frame, flow_id: str | None = None) -> None:
+        """Queue an event (of ``flow_id``: later messages of that flow follow it)."""
         if self.reset_pending:
             return  # the coming reset is built later and will include this
-        self.queue.append((frame, len(frame)))
-        self.queued += len(frame)
+        if flow_id is not None:
+            self.growing.pop(flow_id, None)
+        self._enqueue(frame, frame_size(frame))
+
+    def send_messages(self, flow_id: str, messages: Sequence[Any], start: int, end: int) -> None:
+        """Queue ``messages[start:end]`` of a flow, joined to its growing range if any."""
+        if self.reset_pending:
+            return
+        growing = self.growing.get(flow_id)
+        if growing is not None and growing.end == start:
+            growing.end = end
+            return
+        self.growing[flow_id] = entry = _Range(flow_id, messages, start, end)
+        self.owed[flow_id] += 1
+        self._enqueue(entry, RANGE_COST)
+
+    def _enqueue(self, entry: Frame | _Range, size: int) -> None:
+        self.queue.append((entry, size))
+        self.queued += size
         if self.queued > self.server.queue_limit:
             log.warning("inspector %s is too slow: dropping its queue, resynchronising", self.name)
-            self.queue.clear()
-            self.queued = 0
-            self.reset_pending = True
             self.overflows += 1
+            self.resync()
+        self.wake.set()
+
+    def resync(self) -> None:
+        """Drop what is queued: the inspector is sent a fresh `flows/reset` instead."""
+        self.queue.clear()
+        self.queued = 0
+        self.growing.clear()
+        self.owed.clear()
+        self.sending = None
+        self.reset_pending = True
         self.wake.set()
 
     def reply(self, frame: bytes) -> None:
@@ -164,34 +217,55 @@ class _Session:
         with contextlib.suppress(OSError):
             await self._write_loop()
 
+    def _next(self) -> tuple[Frame | None, bool]:
+        """The next frame to write and whether it may wait behind the proxy's traffic."""
+        if self.reset_pending:  # (again): drop a reset in progress, start afresh
+            self.reset_pending = False
+            self.resets += 1
+            self.resetting = self.server.reset_frames()
+        if self.replies:
+            return self.replies.popleft(), False
+        for attr in ("resetting", "sending"):
+            frames: Iterator[Frame] | None = getattr(self, attr)
+            if frames is not None:
+                frame = next(frames, None)
+                if frame is not None:
+                    return frame, True
+                setattr(self, attr, None)
+        while self.queue:
+            entry, counted = self.queue.popleft()
+            self.queued -= counted
+            if not isinstance(entry, _Range):
+                return entry, False
+            if self.growing.get(entry.flow_id) is entry:
+                del self.growing[entry.flow_id]
+            self.owed[entry.flow_id] -= 1
+            if self.owed[entry.flow_id] <= 0:
+                del self.owed[entry.flow_id]
+            self.sending = _append_frames(entry.flow_id, entry.messages[entry.start : entry.end])
+            frame = next(self.sending, None)
+            if frame is not None:
+                return frame, True
+        return None, False
+
     async def _write_loop(self) -> None:
         while True:
             await self.wake.wait()
             self.wake.clear()
             while True:
-                if self.reset_pending:  # (again): drop a reset in progress, start afresh
-                    self.reset_pending = False
-                    self.resets += 1
-                    self.resetting = self.server.reset_frames()
-                resetting = False
-                if self.replies:
-                    frame = self.replies.popleft()
-                elif self.resetting is not None:
-                    next_frame = next(self.resetting, None)
-                    if next_frame is None:
-                        self.resetting = None
-                        continue
-                    frame, resetting = next_frame, True
-                elif self.queue:
-                    frame, counted = self.queue.popleft()
-                    self.queued -= counted
-                else:
+                frame, yielding = self._next()
+                if frame is None:
                     break
-                self.writer.write(frame)
+                if isinstance(frame, bytes):
+                    self.writer.write(frame)
+                else:
+                    for part in frame:
+                        self.writer.write(part)
                 await self.writer.drain()
-                if resetting:
-                    # A reset is encoded frame by frame: let the proxy's own traffic run
-                    # between frames even when this inspector reads as fast as we write.
+                if yielding:
+                    # Frames encoded as they are taken (a resync, a flow's new messages):
+                    # let the proxy's own traffic run between them even when this
+                    # inspector reads as fast as we write.
                     await asyncio.sleep(0)
 
 
@@ -332,14 +406,9 @@ class LiveServer:
             if sent is None or messages is None or len(messages) <= sent.count:
                 continue  # published whole since (or forgotten)
             count = len(messages)
-            if not self._sessions:  # nobody to tell: only count them
-                sent.count = count
-                continue
-            frames = list(_append_frames(flow_id, messages[sent.count : count]))
+            for session in self._sessions:
+                session.send_messages(flow_id, messages, sent.count, count)
             sent.count = count
-            for frame in frames:
-                for session in self._sessions:
-                    session.send(frame)
 
     def _state(self, flow: Any) -> dict[str, Any]:
         state = self.control.base_state(flow)
@@ -364,27 +433,25 @@ class LiveServer:
                 sent.state, sent.count = None, count
         else:
             state = self._state(flow)
-            frames: list[bytes] = []
+            frame: bytes | None = None
+            start = 0
             if sent is None:
                 self.flows[flow_id] = flow
                 full = {**state, "messages": []} if messages is not None else state
-                frames.append(encode({"type": "flows/add", "flow": full}))
-                if messages:
-                    frames.extend(_append_frames(flow_id, messages))
+                frame = encode({"type": "flows/add", "flow": full})
                 self._sent[flow_id] = _Sent(state, count)
             else:
                 old = sent.state or {}
                 changes = {k: v for k, v in state.items() if old.get(k) != v}
                 if changes:
-                    frames.append(
-                        encode({"type": "flows/update", "id": flow_id, "changes": changes})
-                    )
-                if messages is not None and count > sent.count:
-                    frames.extend(_append_frames(flow_id, messages[sent.count : count]))
+                    frame = encode({"type": "flows/update", "id": flow_id, "changes": changes})
+                start = sent.count
                 sent.state, sent.count = state, count
-            for frame in frames:
-                for session in self._sessions:
-                    session.send(frame)
+            for session in self._sessions:
+                if frame is not None:
+                    session.send(frame, flow_id)
+                if messages is not None and count > start:
+                    session.send_messages(flow_id, messages, start, count)
         if flow.live:
             self._live[flow_id] = None
         else:
@@ -430,6 +497,14 @@ class LiveServer:
                 del self.forgotten[next(iter(self.forgotten))]
             self._sent.pop(oldest, None)
             self._live.pop(oldest, None)
+            for session in self._sessions:
+                if session.owed.get(oldest):
+                    # It still owed this inspector messages of a flow now forgotten: a
+                    # resync lists the flow as forgotten, so the inspector marks it
+                    # incomplete instead of missing them silently.
+                    log.info("inspector %s is behind a forgotten flow: resynchronising",
+                             session.name)  # fmt: skip
+                    session.resync()
 
     def remove(self, flow_id: str) -> None:
         """Forget a flow and tell the inspectors."""
@@ -440,9 +515,9 @@ class LiveServer:
         self._completed_bytes -= self._completed.pop(flow_id, 0)
         frame = encode({"type": "flows/remove", "id": flow_id})
         for session in self._sessions:
-            session.send(frame)
+            session.send(frame, flow_id)
 
-    def reset_frames(self) -> Iterator[bytes]:
+    def reset_frames(self) -> Iterator[Frame]:
         """A `flows/reset` of every flow as last published, then their messages.
 
         The flows are listed now (cheap: references), but the frames are encoded only
