@@ -42,6 +42,8 @@ EventKind = Literal["reset", "add", "update", "remove", "status"]
 
 YIELD_EVERY = 0.005
 """Seconds of reading and decoding after which the client lets the event loop run."""
+READ_SIZE = 256 * 1024
+"""Bytes taken from the socket per read: whole frames come in fewer, larger reads."""
 
 MAX_MEMORY = 512 * 1024 * 1024
 """Default budget of message content the mirror holds (``flowtui attach --max-memory``)."""
@@ -261,8 +263,8 @@ class LiveClient:
                 # loop would keep the event loop (and the UI sharing it) to itself.
                 await asyncio.sleep(0)
                 slice_end = loop.time() + YIELD_EVERY
-            data = await (asyncio.wait_for(reader.read(65536), self.timeout) if not greeted
-                          else reader.read(65536))  # fmt: skip
+            data = await (asyncio.wait_for(reader.read(READ_SIZE), self.timeout) if not greeted
+                          else reader.read(READ_SIZE))  # fmt: skip
             if not data:
                 raise OSError("the proxy closed the connection")
             for message in decoder.feed(data):

@@ -155,7 +155,7 @@ async def test_an_inspector_behind_a_flood_of_events_is_resynced(tmp_path: Path)
         # Every new flow is an event of a few hundred bytes: past the socket's buffer
         # (about 200 kB) and the 8 kB queue.
         for _ in range(400):
-            r, w = await _open_flow(relay)
+            _r, w = await _open_flow(relay)
             w.close()
         await wait_until(lambda: len(relay.live.flows) == 400)
         (session,) = relay.live._sessions
