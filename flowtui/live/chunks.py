@@ -141,8 +141,14 @@ class ChunkStream(asyncio.Protocol):
             self.transport.abort()
 
 
-async def open_chunk_connection(host: str, port: int) -> ChunkStream:
-    """Connect to ``host:port``; the connected `ChunkStream`."""
+async def open_chunk_connection(
+    host: str | None = None, port: int | None = None, *, path: str | None = None
+) -> ChunkStream:
+    """Connect to ``host:port``, or to the Unix socket ``path``; the connected stream."""
     loop = asyncio.get_running_loop()
-    _, stream = await loop.create_connection(ChunkStream, host, port)
+    if path is not None:
+        _, stream = await loop.create_unix_connection(ChunkStream, path)
+    else:
+        assert host is not None and port is not None
+        _, stream = await loop.create_connection(ChunkStream, host, port)
     return stream

@@ -23,10 +23,10 @@ from typing import Any, Literal
 from flowtui.core import Flow
 from flowtui.core.messages import MessageFlow, StreamMessage
 from flowtui.live.budget import CUT_KEY, MESSAGE_COST, content_cost, cut_from_end
+from flowtui.live.chunks import ChunkStream, open_chunk_connection
 from flowtui.live.endpoints import parse_endpoint
 from flowtui.live.notes import DETACHED_KEY, INCOMPLETE_KEY
 from flowtui.live.protocol import (
-    MAX_FRAME,
     FrameDecoder,
     ProtocolError,
     check_hello,
@@ -42,8 +42,6 @@ EventKind = Literal["reset", "add", "update", "remove", "status"]
 
 YIELD_EVERY = 0.005
 """Seconds of reading and decoding after which the client lets the event loop run."""
-READ_SIZE = 256 * 1024
-"""Bytes taken from the socket per read: whole frames come in fewer, larger reads."""
 
 MAX_MEMORY = 512 * 1024 * 1024
 """Default budget of message content the mirror holds (``flowtui attach --max-memory``)."""
@@ -159,7 +157,7 @@ class LiveClient:
         self.record: str | None = None
         """Where the proxy records every flow (its ``-w``), if it says."""
         self._restarted = False
-        self._writer: asyncio.StreamWriter | None = None
+        self._writer: ChunkStream | None = None
         self._pending = _Pending()
         self._stopped = False
 
@@ -194,7 +192,7 @@ class LiveClient:
         """End `run()` and close the socket."""
         self._stopped = True
         if self._writer is not None:
-            self._writer.transport.abort()
+            self._writer.abort()
 
     async def command(self, kind: str, **args: Any) -> None:
         """Send a command (``intercept``, ``kill``, ``mark``, ...) and wait for its reply."""
@@ -246,13 +244,13 @@ class LiveClient:
         self._set_status("connecting")
         ep = self.endpoint
         if ep.kind == "unix":
-            opening = asyncio.open_unix_connection(ep.path, limit=MAX_FRAME)
+            opening = open_chunk_connection(path=ep.path)
         else:
-            opening = asyncio.open_connection(ep.host, ep.port, limit=MAX_FRAME)
-        reader, writer = await asyncio.wait_for(opening, self.timeout)
-        self._writer = writer
+            opening = open_chunk_connection(ep.host, ep.port)
+        stream = await asyncio.wait_for(opening, self.timeout)
+        self._writer = stream
         extra = {"token": self.token} if self.token is not None else {}
-        writer.write(encode(hello("inspector", "flowtui", **extra)))
+        stream.write(encode(hello("inspector", "flowtui", **extra)))
         decoder = FrameDecoder()
         greeted = False
         loop = asyncio.get_running_loop()
@@ -263,8 +261,9 @@ class LiveClient:
                 # loop would keep the event loop (and the UI sharing it) to itself.
                 await asyncio.sleep(0)
                 slice_end = loop.time() + YIELD_EVERY
-            data = await (asyncio.wait_for(reader.read(READ_SIZE), self.timeout) if not greeted
-                          else reader.read(READ_SIZE))  # fmt: skip
+            # Each read is what the socket returned, as it was (no second buffer).
+            data = await (asyncio.wait_for(stream.read(), self.timeout) if not greeted
+                          else stream.read())  # fmt: skip
             if not data:
                 raise OSError("the proxy closed the connection")
             for message in decoder.feed(data):
@@ -287,7 +286,7 @@ class LiveClient:
     def _drop_connection(self) -> None:
         self.connected.clear()
         if self._writer is not None:
-            self._writer.transport.abort()
+            self._writer.abort()
             self._writer.close()
             self._writer = None
         for future in self._pending.futures.values():
