@@ -115,6 +115,9 @@ class MainScreen(Screen[None]):
         self.query_one(FlowList).focus()
         self.refresh_status()
 
+    def on_unmount(self) -> None:
+        self.steering.fetching.cancel.set()  # a reading worker stops at its next record
+
     # -- helpers --------------------------------------------------------------------------
 
     @property
