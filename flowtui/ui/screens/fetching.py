@@ -159,7 +159,7 @@ class Fetching:
                 text += f" {missing} not fetched ({why})."
         if cut:
             text += (
-                f" To stay within --max-memory, {plural(cut, 'older flow')} "
+                f" To stay within --max-memory, {plural(cut, 'other flow')} "
                 f"{'was' if cut == 1 else 'were'} cut (the info line says how much)."
             )
         return text, "information" if done and not problems else "warning"
