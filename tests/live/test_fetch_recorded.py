@@ -14,6 +14,7 @@ from flowtui.io import read_flows
 from flowtui.live.budget import CUT_KEY
 from flowtui.live.notes import INCOMPLETE_KEY
 from flowtui.ui.app import FlowtuiApp, make_app
+from flowtui.ui.widgets.flow_info import FlowInfo
 
 
 async def _round_trip(listen: tuple[str, int], payload: bytes, times: int = 1) -> None:
@@ -82,6 +83,8 @@ async def test_r_fetches_the_part_the_proxy_dropped_from_its_recording(tmp_path:
             held = len(_flow(app, first).messages)
             assert held < 202
             _flow(app, first).comment = "looked at"  # what this inspector shows of it
+            info = app.main.query_one(FlowInfo).describe(_flow(app, first)).plain
+            assert "incomplete" in info and "(R fetches it)" in info, info
 
             await _fetch(app, pilot, first)
             said = await _saying(app, "Fetched")
@@ -101,11 +104,9 @@ async def test_r_fetches_the_part_the_proxy_dropped_from_its_recording(tmp_path:
             assert client.flows[first] is flow  # the mirror holds the fetched copy
             assert client.held <= client.max_memory
             # the detail shows it: the info line no longer says it is incomplete
-            from flowtui.ui.widgets.flow_info import FlowInfo
-
             await pilot.pause()
             info = app.main.query_one(FlowInfo).describe(flow).plain
-            assert "incomplete" not in info
+            assert "incomplete" not in info and "fetches" not in info
             # nothing left to fetch
             app._notifications.clear()
             await pilot.press("R")
@@ -241,3 +242,38 @@ async def test_a_fetched_flow_that_fits_makes_room_by_cutting_others(tmp_path: P
             assert CUT_KEY not in _flow(app, first).metadata
             assert CUT_KEY in _flow(app, second).metadata  # it made room, and says so
             assert client.held <= 500_000
+
+
+async def test_w_offers_the_fetch_before_saving_an_incomplete_flow(tmp_path: Path) -> None:
+    from flowtui.ui.screens.dialogs import SaveDialog
+
+    capture = tmp_path / "relay.flows"
+    async with relay_setup(tmp_path, write_to=str(capture)) as (relay, _echo, addr):
+        app = make_app([], attach=addr, detail_delay=0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _round_trip(relay.listen, b"part")
+            await wait_until(lambda: len(app.store) == 1 and not app.store.view[0].live)
+            await wait_until(lambda: capture.exists() and capture.stat().st_size > 0)
+            flow = app.store.view[-1]
+            flow.metadata[INCOMPLETE_KEY] = {"messages": 3, "bytes": 300, "record": None}
+            app._notifications.clear()
+            await pilot.press("w", "a")
+            assert isinstance(app.screen, SaveDialog)
+            said = await _saying(app, "1 incomplete")
+            assert str(capture.resolve()) in said and "fetch them from there first: R" in said
+            assert "Fetch every missing part" in said
+            await pilot.press("escape")
+            # the palette's command fetches every one, in one reading of the file
+            await pilot.pause()
+            app._notifications.clear()
+            await app.run_command("flow.fetch_all")
+            said = await _saying(app, "Fetched the whole flow")
+            assert str(capture.resolve()) in said
+            assert INCOMPLETE_KEY not in _flow(app, flow.id).metadata
+            capture.unlink()  # without the file, w says only where it was
+            note = {"messages": 3, "bytes": 300, "record": None}
+            _flow(app, flow.id).metadata[INCOMPLETE_KEY] = note
+            app._notifications.clear()
+            await pilot.press("w", "a")
+            said = await _saying(app, "1 incomplete")
+            assert "fetch them" not in said

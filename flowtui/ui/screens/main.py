@@ -101,7 +101,10 @@ class MainScreen(Screen[None]):
                 yield DetailPane("response", id="response")
             with TabPane("Connection", id="tab-connection"):
                 yield ConnectionPane(id="connection", now=app.now, tz=app.tz)
-        yield FlowInfo(app.store, id="flow-info")
+        live = app.attachment
+        yield FlowInfo(
+            app.store, id="flow-info", recording=lambda: live.client.record if live else None
+        )
         yield StatusBar(id="status")
         yield Footer()
 
