@@ -4,10 +4,16 @@ with a real relay on 127.0.0.1 and the real app; what it says when it cannot."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from live_helpers import relay_setup, wait_until
+from live_helpers import EchoServer, relay_setup, wait_until
+from mitm_helpers import free_port
 
 from flowtui.core import TCPFlow
 from flowtui.io import read_flows
@@ -277,3 +283,87 @@ async def test_w_offers_the_fetch_before_saving_an_incomplete_flow(tmp_path: Pat
             await pilot.press("w", "a")
             said = await _saying(app, "1 incomplete")
             assert "fetch them" not in said
+
+
+@contextmanager
+def _proxy(args: list[str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`flowtui proxy ARGS` as its own process."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flowtui", "proxy", *args],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )  # fmt: skip
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+async def _connect(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    for _ in range(300):
+        try:
+            return await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise AssertionError("the relay never listened")
+
+
+async def test_r_against_flowtui_proxy_w_in_its_own_process(tmp_path: Path) -> None:
+    """The command line as users run it: `flowtui proxy -w FILE --retain 1`, an
+    inspector that stalls through 10 MB of one connection, then fetches it."""
+    echo = EchoServer()
+    await echo.start()
+    capture, sock, listen = tmp_path / "rec.flows", tmp_path / "s" / "live.sock", free_port()
+    args = ["--listen", f"127.0.0.1:{listen}", "--upstream", f"127.0.0.1:{echo.port}",
+            "--socket", str(sock), "-w", str(capture), "--retain", "1"]  # fmt: skip
+    try:
+        with _proxy(args):
+            app = make_app([], attach=f"unix:{sock}", detail_delay=0)
+            async with app.run_test(size=(120, 40)) as pilot:
+                assert app.attachment is not None
+                client = app.attachment.client
+                r, w = await _connect(listen)
+                w.write(b"first")
+                await asyncio.wait_for(r.readexactly(10), 5)
+                await wait_until(lambda: len(app.store) == 1, timeout=10)
+                first = app.store.view[0].id
+                assert client.record == str(capture.resolve())
+                assert client._writer is not None
+                client._writer.transport.pause_reading()  # the inspector stalls
+                chunk = os.urandom(100_000)
+                for _ in range(100):  # 20 MB both ways: past the 8 MiB queue
+                    w.write(chunk)
+                    await asyncio.wait_for(r.readexactly(100_005), 10)
+                w.close()
+                await w.wait_closed()
+                for _ in range(3):  # newer flows push it out of --retain 1
+                    r2, w2 = await _connect(listen)
+                    w2.write(b"n" * 400_000)
+                    await asyncio.wait_for(r2.readexactly(400_005), 10)
+                    w2.close()
+                    await w2.wait_closed()
+                await wait_until(lambda: capture.exists() and capture.stat().st_size > 20_000_000)
+                client._writer.transport.resume_reading()
+                await wait_until(lambda: INCOMPLETE_KEY in _flow(app, first).metadata, 20)
+
+                await _fetch(app, pilot, first)
+                said = await _saying(app, "Fetched", timeout=30)
+                assert str(capture.resolve()) in said
+                flow = _flow(app, first)
+                sent = b"".join(m.content for m in flow.messages if m.from_client)
+                assert sent == b"first" + chunk * 100  # every byte the client sent
+                got = b"".join(m.content for m in flow.messages if not m.from_client)
+                assert len(got) >= 10 + 100_005 * 100 and got.startswith(b"ECHO:first")
+                recorded = [f for f in read_flows(capture) if f.id == first][-1]
+                assert isinstance(recorded, TCPFlow)
+                assert [m.get_state() for m in flow.messages] == [
+                    m.get_state() for m in recorded.messages
+                ]
+                assert INCOMPLETE_KEY not in flow.metadata and CUT_KEY not in flow.metadata
+    finally:
+        await echo.stop()
