@@ -23,7 +23,7 @@ from flowtui.core.messages import MessageFlow
 from flowtui.io.errors import FlowReadException
 from flowtui.io.lookup import last_copies
 from flowtui.live.budget import CUT_KEY, content_cost, format_size
-from flowtui.live.notes import DETACHED_KEY, is_incomplete
+from flowtui.live.notes import DETACHED_KEY, INCOMPLETE_KEY, is_incomplete
 
 __all__ = [
     "FetchError",
@@ -33,6 +33,7 @@ __all__ = [
     "merged",
     "older_than_mine",
     "read_recorded",
+    "recording_of",
 ]
 
 RECORD_SLACK = 1 << 20
@@ -48,6 +49,15 @@ class FetchError(Exception):
 def is_fetchable(flow: Flow) -> bool:
     """``flow`` lacks part of its content here (incomplete or cut) and is finished."""
     return not flow.live and (is_incomplete(flow) or isinstance(flow.metadata.get(CUT_KEY), dict))
+
+
+def recording_of(flow: Flow, current: str | None) -> str | None:
+    """Where the proxy recorded ``flow``: the recording its incomplete note names (the
+    proxy's when the part was dropped: a proxy restarted since may record elsewhere),
+    else ``current``, the one the connected proxy names in its hello."""
+    info = flow.metadata.get(INCOMPLETE_KEY)
+    record = info.get("record") if isinstance(info, dict) else None
+    return record if isinstance(record, str) and record else current
 
 
 def fetch_problem(flow: Flow, record: str | None) -> str | None:

@@ -367,3 +367,17 @@ async def test_r_against_flowtui_proxy_w_in_its_own_process(tmp_path: Path) -> N
                 assert INCOMPLETE_KEY not in flow.metadata and CUT_KEY not in flow.metadata
     finally:
         await echo.stop()
+
+
+def test_a_flow_is_fetched_from_the_recording_its_note_names() -> None:
+    """A proxy restarted with another -w file: a flow it dropped before is in the
+    recording named when it was marked, not in the new one."""
+    from flowtui.core import Client, Server
+    from flowtui.live.recording import recording_of
+
+    flow = TCPFlow(Client(peername=("127.0.0.1", 1), sockname=("127.0.0.1", 2)), Server())
+    assert recording_of(flow, "/new.flows") == "/new.flows"
+    flow.metadata[INCOMPLETE_KEY] = {"messages": 1, "bytes": 1, "record": "/old.flows"}
+    assert recording_of(flow, "/new.flows") == "/old.flows"
+    flow.metadata[INCOMPLETE_KEY] = {"messages": 1, "bytes": 1, "record": None}
+    assert recording_of(flow, None) is None

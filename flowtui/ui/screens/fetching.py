@@ -23,6 +23,7 @@ from flowtui.live.recording import (
     merged,
     older_than_mine,
     read_recorded,
+    recording_of,
 )
 from flowtui.ui.session import plural
 
@@ -58,11 +59,13 @@ class Fetching:
         flow = self.screen.focused_flow() if live is not None else None
         if live is None or flow is None:
             return
-        problem = fetch_problem(flow, live.client.record)
+        record = recording_of(flow, live.client.record)
+        problem = fetch_problem(flow, record)
         if problem is not None:
             self.screen.say(problem, "warning")
             return
-        self._start(live, [flow.id])
+        assert record is not None
+        self._start(live, record, [flow.id])
 
     def fetch_all(self) -> None:
         """Every finished incomplete or cut flow, whole, in one reading of the file."""
@@ -73,15 +76,18 @@ class Fetching:
         if not flows:
             self.screen.say("Nothing to fetch: no finished flow here is incomplete or cut.")
             return
-        problem = fetch_problem(flows[0], live.client.record)
-        if problem is not None:
-            self.screen.say(problem, "warning")
+        by_record: dict[str, list[str]] = {}  # one reading per file (a restarted proxy
+        for flow in flows:  # may record to another one)
+            record = recording_of(flow, live.client.record)
+            if record is not None:
+                by_record.setdefault(record, []).append(flow.id)
+        if not by_record:
+            self.screen.say(fetch_problem(flows[0], None) or "", "warning")
             return
-        self._start(live, [f.id for f in flows])
+        for record, ids in by_record.items():
+            self._start(live, record, ids)
 
-    def _start(self, live: Attachment, ids: list[str]) -> None:
-        record = live.client.record
-        assert record is not None
+    def _start(self, live: Attachment, record: str, ids: list[str]) -> None:
         what = "this flow" if len(ids) == 1 else plural(len(ids), "flow")
         self.screen.say(f"Reading the proxy's recording {record} for {what}…")
         max_memory = live.client.max_memory
