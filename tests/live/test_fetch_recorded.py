@@ -375,7 +375,9 @@ def test_a_flow_is_fetched_from_the_recording_its_note_names() -> None:
     from flowtui.core import Client, Server
     from flowtui.live.recording import recording_of
 
-    flow = TCPFlow(Client(peername=("127.0.0.1", 1), sockname=("127.0.0.1", 2)), Server())
+    flow = TCPFlow(
+        Client(peername=("127.0.0.1", 1), sockname=("127.0.0.1", 2)), Server(address=None)
+    )
     assert recording_of(flow, "/new.flows") == "/new.flows"
     flow.metadata[INCOMPLETE_KEY] = {"messages": 1, "bytes": 1, "record": "/old.flows"}
     assert recording_of(flow, "/new.flows") == "/old.flows"
