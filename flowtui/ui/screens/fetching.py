@@ -10,6 +10,7 @@ in `flowtui.live.recording` and `LiveClient.adopt`, without Textual.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import TYPE_CHECKING
 
@@ -102,14 +103,19 @@ class Fetching:
     def _read(self, record: str, ids: list[str], max_memory: int) -> None:
         """In a worker thread: read the recording, hand the flows to the UI thread."""
         app = self.screen.app
+        problem = ""
+        fetched: Fetched | None
         try:
             fetched = read_recorded(record, ids, max_memory=max_memory, cancel=self.cancel)
         except FetchError as e:
-            if not self.cancel.is_set():
-                app.call_from_thread(self.screen.say, str(e), "warning")
+            fetched, problem = None, str(e)  # said on the UI thread
+        if self.cancel.is_set():
             return
-        if not self.cancel.is_set():
-            app.call_from_thread(self._adopt, fetched, len(ids))
+        with contextlib.suppress(RuntimeError):  # the app ended meanwhile
+            if fetched is None:
+                app.call_from_thread(self.screen.say, problem, "warning")
+            else:
+                app.call_from_thread(self._adopt, fetched, len(ids))
 
     def _adopt(self, fetched: Fetched, asked: int) -> None:
         """On the UI thread: put each fetched flow in the mirror (and so the store), as
