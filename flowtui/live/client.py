@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from flowtui.core import Flow
 from flowtui.core.messages import MessageFlow, StreamMessage
-from flowtui.live.budget import CUT_KEY, MESSAGE_COST, content_cost, cut_from_end
+from flowtui.live.budget import CUT_KEY, MESSAGE_COST, content_cost, cut_from_end, format_size
 from flowtui.live.chunks import ChunkStream, open_chunk_connection
 from flowtui.live.endpoints import parse_endpoint
 from flowtui.live.notes import DETACHED_KEY, INCOMPLETE_KEY
@@ -237,6 +237,30 @@ class LiveClient:
             args["direction"] = direction
         await self.command("set_intercept", **args)
         self.intercept_filter = (spec, direction) if spec else None
+
+    def adopt(self, flow: Flow, room: int | None = None) -> int:
+        """Put ``flow``, a whole copy of a mirrored flow (from the proxy's recording, see
+        `live.recording`), in place of the mirror's copy, counted against the budget like
+        any flow: the oldest other flows are cut to make room if needed (each says so).
+        ``room`` (default: the whole budget) is what it may cost at most; `ValueError`
+        when it costs more (nothing changes), `KeyError` when the id is not mirrored.
+        Returns how many other flows were cut for it."""
+        if flow.id not in self.flows:
+            raise KeyError(flow.id)
+        cost, _content = content_cost(flow)
+        limit = self.max_memory if room is None else min(room, self.max_memory)
+        if cost > limit:
+            budget = f"this inspector's --max-memory ({format_size(self.max_memory)})"
+            if limit < self.max_memory:
+                budget = f"the {format_size(limit)} left of {budget}"
+            raise ValueError(f"the whole flow holds {format_size(cost)}, more than {budget}")
+        before = {i: h.kept for i, h in self._held.items() if i != flow.id}
+        flow.live = False
+        self.flows[flow.id] = flow  # same key: its place in the order is kept
+        self._measure(flow)  # last in the cutting order: the others are cut first
+        cut = sum(1 for i, h in self._held.items() if i in before and h.kept < before[i])
+        self._emit(LiveEvent("update", (flow,)))
+        return cut
 
     # -- internals ------------------------------------------------------------------
 
