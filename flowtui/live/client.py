@@ -20,13 +20,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from flowtui.core import Flow
+from flowtui.core import Flow, HTTPFlow
 from flowtui.core.messages import MessageFlow, StreamMessage
+from flowtui.core.websocket import WebSocketMessage
 from flowtui.live.budget import CUT_KEY, MESSAGE_COST, content_cost, cut_from_end, format_size
 from flowtui.live.chunks import ChunkStream, open_chunk_connection
 from flowtui.live.endpoints import parse_endpoint
 from flowtui.live.notes import DETACHED_KEY, INCOMPLETE_KEY
 from flowtui.live.protocol import (
+    WEBSOCKET_APPENDS,
     FrameDecoder,
     ProtocolError,
     check_hello,
@@ -274,7 +276,8 @@ class LiveClient:
         stream = await asyncio.wait_for(opening, self.timeout)
         self._writer = stream
         extra = {"token": self.token} if self.token is not None else {}
-        stream.write(encode(hello("inspector", "flowtui", **extra)))
+        features = [WEBSOCKET_APPENDS]
+        stream.write(encode(hello("inspector", "flowtui", features=features, **extra)))
         decoder = FrameDecoder()
         greeted = False
         loop = asyncio.get_running_loop()
@@ -346,7 +349,14 @@ class LiveClient:
                     messages = _messages_from(flow_.message_class, message["messages"])
                 except ValueError as e:
                     raise ProtocolError(f"invalid message for flow {flow_.id}: {e}") from None
-                self._append(flow_, messages)
+                self._append(flow_, messages, flow_.messages)
+                self._emit(LiveEvent("update", (flow_,)))
+            elif isinstance(flow_, HTTPFlow) and flow_.websocket is not None:
+                try:
+                    ws = [WebSocketMessage.from_state(m) for m in message["messages"]]
+                except (ValueError, TypeError) as e:
+                    raise ProtocolError(f"invalid message for flow {flow_.id}: {e}") from None
+                self._append(flow_, ws, flow_.websocket.messages)
                 self._emit(LiveEvent("update", (flow_,)))
         elif kind == "flows/remove":
             if self.flows.pop(message["id"], None) is not None:
@@ -442,8 +452,19 @@ class LiveClient:
         if flow is None:
             return
         # A message flow's messages arrive as appends, so its base state is enough (and
-        # cheap); any other flow (HTTP, DNS) keeps its protocol parts in its full state.
-        state = Flow.get_state(flow) if isinstance(flow, MessageFlow) else flow.get_state()
+        # cheap); any other flow (HTTP, DNS) keeps its protocol parts in its full state,
+        # but its WebSocket messages arrive as appends too: they stay the list they are
+        # (left out of the state while it is computed) unless the proxy sent them whole.
+        ws = flow.websocket if isinstance(flow, HTTPFlow) else None
+        ws_messages = ws.messages if ws is not None else None
+        if ws is not None:
+            ws.messages = []
+        try:
+            state = Flow.get_state(flow) if isinstance(flow, MessageFlow) else flow.get_state()
+        finally:
+            if ws is not None and ws_messages is not None:
+                ws.messages = ws_messages
+        sent_whole = bool((changes.get("websocket") or {}).get("messages"))
         live = changes.pop("live", flow.live)
         state.update(changes)
         if isinstance(flow, MessageFlow):
@@ -457,6 +478,13 @@ class LiveClient:
             flow.messages = messages
             self._stamp(flow, self._held.get(flow_id))  # the proxy's metadata replaced ours
         else:
+            if (
+                ws_messages is not None
+                and not sent_whole
+                and isinstance(flow, HTTPFlow)
+                and flow.websocket is not None
+            ):
+                flow.websocket.messages = ws_messages
             self._measure(flow)  # its new state may hold more (a body, WebSocket messages)
         flow.live = live is True
         self._emit(LiveEvent("update", (flow,)))
@@ -481,15 +509,16 @@ class LiveClient:
         self.held += cost
         self._keep_to_budget()
 
-    def _append(self, flow: MessageFlow, messages: list[Any]) -> None:
-        """Add messages to a flow, unless it was cut (then they are only counted)."""
+    def _append(self, flow: Flow, messages: list[Any], into: list[Any]) -> None:
+        """Add messages to a flow's list ``into`` (its TCP/UDP or WebSocket messages),
+        unless it was cut (then they are only counted)."""
         held = self._held.get(flow.id)
         if held is None:
             held = self._held[flow.id] = _Held()
         size = sum([len(m.content) for m in messages])
         held.received += size
         if not held.sealed:
-            flow.messages.extend(messages)
+            into.extend(messages)
             cost = size + MESSAGE_COST * len(messages)
             held.kept += size
             held.cost += cost

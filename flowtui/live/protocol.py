@@ -23,6 +23,7 @@ __all__ = [
     "EVENTS",
     "MAX_FRAME",
     "PROTOCOL_VERSION",
+    "WEBSOCKET_APPENDS",
     "Frame",
     "FrameDecoder",
     "ProtocolError",
@@ -42,6 +43,10 @@ MAX_FRAME: Final = 32 * 1024 * 1024
 """Largest frame body accepted, in bytes (a length prefix above it closes the peer)."""
 
 _HEADER = struct.Struct(">I")
+
+WEBSOCKET_APPENDS: Final = "websocket-append"
+"""An inspector naming this in its hello's ``features`` takes an HTTP flow's new
+WebSocket messages as ``flows/append`` (the flow's state then leaves them out)."""
 
 EVENTS: Final = frozenset(
     {"flows/reset", "flows/add", "flows/update", "flows/append", "flows/remove"}
