@@ -370,14 +370,16 @@ def _first_answer(state: Any) -> str | None:
 def summarize(flow: Flow, totals: tuple[int, int, int] | None = None) -> FlowSummary:
     """The summary of a decoded flow (O(messages); the store caches it per revision).
 
-    ``totals`` is a message flow's (messages, bytes up, bytes down) when the caller
-    keeps them (a live flow that grows): then this is O(1) in its messages."""
+    ``totals`` is a message flow's (messages, bytes up, bytes down), or an HTTP flow's
+    WebSocket's, when the caller keeps them (a live flow that grows): then this is O(1)
+    in its messages."""
     from flowtui.core.filters.content import flow_size  # the filters build on core
 
     client, server = flow.client_conn, flow.server_conn
     sni = client.sni or server.sni
     detail = ""
     messages = up = down = None
+    size: int | None = None
     extra: dict[str, Any] = _NO_HTTP
     if isinstance(flow, MessageFlow) and totals is not None:
         messages, up, down = totals
@@ -390,6 +392,9 @@ def summarize(flow: Flow, totals: tuple[int, int, int] | None = None) -> FlowSum
         request, response = flow.request, flow.response
         req_body = request.raw_content
         resp_body = response.raw_content if response is not None else None
+        if totals is not None and flow.websocket is not None:
+            messages = totals[0]
+            size = totals[1] + totals[2] + len(req_body or b"") + len(resp_body or b"")
         extra = _http_columns(
             _model_fields(request),
             None if response is None else _model_fields(response),
@@ -440,7 +445,9 @@ def summarize(flow: Flow, totals: tuple[int, int, int] | None = None) -> FlowSum
         meta=_meta(flow.metadata),
         replay=flow.is_replay,
         websocket=isinstance(flow, HTTPFlow) and flow.websocket is not None,
-        size=up + down
+        size=size
+        if size is not None
+        else up + down
         if totals is not None and up is not None and down is not None
         else flow_size(flow),
         **extra,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flowtui.core.flow import Flow
+from flowtui.core.http import HTTPFlow
 from flowtui.core.messages import MessageFlow
 from flowtui.core.summary import FlowSummary, summarize
 from flowtui.store.changes import ChangeTracker
@@ -341,10 +342,13 @@ class FlowStore:
     def _tally(self, key: str, flow: Flow) -> tuple[int, int, int] | None:
         """A message flow's (messages, bytes up, bytes down), counting only the messages
         appended since its last update (a live flow grows by appends: O(new) per update,
-        not O(all)). None for other flows, or the first time (summarize counts)."""
-        if not isinstance(flow, MessageFlow):
+        not O(all)); an HTTP flow's WebSocket's likewise. None for other flows."""
+        if isinstance(flow, MessageFlow):
+            messages = flow.messages
+        elif isinstance(flow, HTTPFlow) and flow.websocket is not None:
+            messages = flow.websocket.messages
+        else:
             return None
-        messages = flow.messages
         known = self._tallies.get(key)
         if known is None or known[0] is not messages or known[1] >= len(messages):
             # a new list, or not grown (shorter, or edited in place): count it all

@@ -138,3 +138,45 @@ async def test_an_inspector_without_websocket_appends_gets_them_whole(tmp_path: 
             w.close()
     assert latest is not None
     assert [m[2] for m in latest] == [t.encode() for i in range(5) for t in (f"m{i}", f"echo:m{i}")]
+
+
+async def test_a_long_websocket_costs_o1_per_message_in_the_app(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The attached app counts a growing WebSocket's summary from its new messages only
+    (its list of messages is the mirror's, appended to in place)."""
+    import flowtui.store.flow_store as flow_store_module
+    from flowtui.ui.app import make_app
+
+    full: list[int] = []
+    real_summarize = flow_store_module.summarize
+
+    def summarize(flow, totals=None):  # type: ignore[no-untyped-def]
+        if isinstance(flow, HTTPFlow) and flow.websocket is not None and totals is None:
+            full.append(len(flow.websocket.messages))
+        return real_summarize(flow) if totals is None else real_summarize(flow, totals)
+
+    monkeypatch.setattr(flow_store_module, "summarize", summarize)
+    rounds = 300
+    async with ws_echo_server() as upstream:
+        port = free_port()
+        mode = f"reverse:http://127.0.0.1:{upstream}@{port}"
+        async with run_mitm(tmp_path, mode) as addr:
+            app = make_app([], attach=addr, detail_delay=0)
+            async with app.run_test(size=(120, 40)):
+                await _talk(port, rounds)
+
+                def done() -> HTTPFlow | None:
+                    for flow in app.store.view:
+                        ws = flow.websocket if isinstance(flow, HTTPFlow) else None
+                        if ws is not None and len(ws.messages) == 2 * rounds and not flow.live:
+                            return flow  # type: ignore[return-value]
+                    return None
+
+                flow = await wait_until(done, timeout=20)
+                # the store takes the mirror's changes once per frame
+                await wait_until(lambda: app.store.summary(flow).messages == 2 * rounds)
+                summary = app.store.summary(flow)
+                contents = sum(len(m.content) for m in flow.websocket.messages)
+                assert summary.size == contents  # the handshake has no bodies
+                assert len(full) <= 1, full  # counted whole only when first added
