@@ -1,6 +1,6 @@
 """Live at line rate: the relay, mitmdump with the addon and the inspector, side by side.
 
-    python bench/live.py [--conns 10] [--mb 2] [--messages 200000] [--only throughput|ingest]
+    python bench/live.py [--conns 50] [--mb 4] [--messages 200000] [--only throughput|ingest]
 
 Everything runs on 127.0.0.1, each loop bounded; nothing is asserted (see README.md,
 "Live"). Two parts:
@@ -411,8 +411,8 @@ async def ingest(total: int, max_memory_mb: int, rate: int) -> dict[str, Any]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--conns", type=int, default=10)
-    p.add_argument("--mb", type=float, default=2.0, help="MB each connection sends")
+    p.add_argument("--conns", type=int, default=50, help="connections (the issue's 50)")
+    p.add_argument("--mb", type=float, default=4.0, help="MB each connection sends (4)")
     p.add_argument("--messages", type=int, default=200_000)
     p.add_argument("--max-memory-mb", type=int, default=64)
     p.add_argument("--rate", type=int, default=50_000, help="paced flood, messages/s")
