@@ -591,5 +591,6 @@ STATE_SIGNS: list[tuple[str, str]] = [
     ("!", "error (see the Connection tab)"),
     ("✎", "modified since loading (V reverts)"),
     ("◉", "live: the connection is still open"),
+    ("↻", "a replay (r), listed after the flow it replays"),
 ]
 """The state signs in the flow list's last column, with their meaning (help legend)."""

@@ -104,7 +104,9 @@ class InjectDialog(ModalScreen["tuple[bool, bytes] | None"]):
         try:
             data = self.content()
         except ByteTextError as e:
-            box.update(SafeText(clean(str(e)), style="red"))
+            typed = self.query_one(Input).value
+            where = f"{typed[: e.pos]}⁁{typed[e.pos :]}"
+            box.update(SafeText(clean(f"{e.msg} at {e.pos}: {where}", max_len=200), style="red"))
             return
         where = "the client" if self.to_client else "the server"
         text = f"{preview(data)} → {where}" if data else f"nothing yet → {where}"
