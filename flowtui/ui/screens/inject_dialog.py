@@ -40,7 +40,8 @@ class InjectDialog(ModalScreen["tuple[bool, bytes] | None"]):
         padding: 0;
         margin-bottom: 1;
     }
-    InjectDialog RadioButton {
+    InjectDialog RadioSet > RadioButton {
+        width: auto;
         margin-right: 2;
     }
     InjectDialog #inject-preview {
@@ -73,12 +74,13 @@ class InjectDialog(ModalScreen["tuple[bool, bytes] | None"]):
                 yield RadioButton("hex", id="mode-hex")
             yield Input(placeholder=_PLACEHOLDER["text"], id="inject-text")
             yield Static(SafeText(), id="inject-preview")
-            kind = "a WebSocket message (text if UTF-8)" if self._websocket else "raw bytes"
-            hint = (
-                f"{kind} · \\xNN \\n \\r \\t \\\\ · ctrl+t direction · ctrl+o text/hex · "
-                "enter send · escape cancel"
+            kind = "one WebSocket message, text if UTF-8" if self._websocket else "raw bytes"
+            hints = (
+                f"{kind}; escapes \\xNN \\n \\r \\t \\\\",
+                "ctrl+t direction · ctrl+o text/hex · enter send · escape cancel",
             )
-            yield Label(SafeText(clean(hint), style="dim"))
+            for hint in hints:
+                yield Label(SafeText(clean(hint), style="dim"))
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
