@@ -1,6 +1,7 @@
 """Steering a proxy from the main screen: the live intercept filter (`I`), the replay
-of a finished TCP flow (`r`; an HTTP flow through mitmproxy's client replay) and
-injecting a message into a live connection (`J`). Kept out of `MainScreen` so that
+of a finished TCP flow (`r`; an HTTP flow through mitmproxy's client replay),
+injecting a message into a live connection (`J`) and fetching a flow from the proxy's
+recording (`R`, see `fetching`). Kept out of `MainScreen` so that
 screen only composes and routes; the commands reach these through
 `action_steer(name, ...)`."""
 
@@ -13,6 +14,7 @@ from flowtui.core import Flow, HTTPFlow, TCPFlow
 from flowtui.live.client import CommandError
 from flowtui.live.notes import detached_reason
 from flowtui.live.replay import ReplayError, ReplayOptions, replay_tcp, replayable
+from flowtui.ui.screens.fetching import Fetching
 from flowtui.ui.screens.inject_dialog import InjectDialog
 from flowtui.ui.screens.prompts import InputDialog
 from flowtui.ui.session import plural
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SteerAction", "Steering"]
 
-SteerAction = Literal["intercept_filter", "replay", "inject"]
+SteerAction = Literal["intercept_filter", "replay", "fetch", "fetch_all", "inject"]
 """What `MainScreen.action_steer` runs."""
 
 
@@ -38,6 +40,16 @@ class Steering:
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
         """The screen whose app, store and status bar these use."""
+        self.fetching = Fetching(screen)
+        """`R`: an incomplete flow's missing part, from the proxy's recording."""
+
+    def fetch(self) -> None:
+        """`R`: read the focused incomplete (or cut) flow whole from the recording."""
+        self.fetching.fetch()
+
+    def fetch_all(self) -> None:
+        """Read every incomplete (or cut) finished flow whole from the recording."""
+        self.fetching.fetch_all()
 
     def intercept_filter(self) -> None:
         """`I`: set or clear (empty) the live proxy's intercept filter."""
