@@ -159,6 +159,11 @@ class LiveClient:
         self.record: str | None = None
         """Where the proxy records every flow (its ``-w``), if it says."""
         self._restarted = False
+        self.software = ""
+        """The proxy's software as its hello says: ``flowtui`` (the relay) or ``mitmproxy``."""
+        self.commands: frozenset[str] | None = None
+        """The commands the proxy says it understands (None: it did not say, an older
+        proxy: send it only the first protocol's commands)."""
         self._writer: ChunkStream | None = None
         self._pending = _Pending()
         self._stopped = False
@@ -240,6 +245,48 @@ class LiveClient:
         await self.command("set_intercept", **args)
         self.intercept_filter = (spec, direction) if spec else None
 
+    async def inject(
+        self, flow_id: str, to_client: bool, content: bytes, is_text: bool | None = None
+    ) -> None:
+        """Send a new message on a live connection: to its client (``to_client``) or to
+        its server. ``is_text`` is for a WebSocket message (None: text when it is UTF-8).
+        A proxy that does not know the command is not sent it (it would close the
+        connection): `CommandError` says so instead."""
+        self._require("inject", "inject messages")
+        args: dict[str, Any] = {"id": flow_id, "to_client": to_client, "content": content}
+        if is_text is not None:
+            args["is_text"] = is_text
+        await self.command("inject", **args)
+
+    async def replay(self, flow_id: str) -> None:
+        """Replay an HTTP flow through the proxy's own client replay (mitmproxy's): the
+        replay arrives as a new flow. `CommandError` when the proxy cannot."""
+        self._require("replay", "replay flows")
+        await self.command("replay", id=flow_id)
+
+    def can(self, command: str) -> bool:
+        """Whether the proxy said it understands ``command`` (an older proxy lists
+        nothing: only the commands of the first protocol are sent to it)."""
+        return self.commands is not None and command in self.commands
+
+    def _require(self, command: str, what: str) -> None:
+        if self.connected.is_set() and not self.can(command):
+            raise CommandError(
+                f"this proxy cannot {what} (it is older than this flowtui: update the proxy "
+                "side, flowtui proxy or the addon in mitmproxy)"
+            )
+
+    def _note_capabilities(self, hello_message: dict[str, Any]) -> None:
+        """What the proxy's hello says about it: its software and its commands."""
+        software = hello_message.get("software")
+        self.software = software if isinstance(software, str) else ""
+        commands = hello_message.get("commands")
+        self.commands = (
+            frozenset(c for c in commands if isinstance(c, str))
+            if isinstance(commands, list)
+            else None
+        )
+
     def adopt(self, flow: Flow, room: int | None = None) -> int:
         """Put ``flow``, a whole copy of a mirrored flow (from the proxy's recording, see
         `live.recording`), in place of the mirror's copy, counted against the budget like
@@ -305,6 +352,7 @@ class LiveClient:
                     self.proxy_session = session
                     record = message.get("record")
                     self.record = record if isinstance(record, str) and record else None
+                    self._note_capabilities(message)
                     self.connected.set()
                     self._set_status("connected")
                     continue

@@ -20,6 +20,7 @@ import contextlib
 import importlib.util
 import logging
 import sys
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ def _make_flowtui_importable() -> None:
 _make_flowtui_importable()
 
 from flowtui.live.endpoints import load_or_create_token, parse_endpoint  # noqa: E402
+from flowtui.live.injected import note_injected  # noqa: E402
 from flowtui.live.server import LiveServer  # noqa: E402
 
 __all__ = ["FlowtuiLive", "addon_path", "addons"]
@@ -69,6 +71,8 @@ class FlowtuiLive:
         self._recheck: dict[str, Any] = {}
         """Flows to republish on the next sweep (their server just connected, or mitmproxy
         said they changed: see `update`)."""
+        self._injecting: dict[str, deque[bytes]] = {}
+        """TCP messages injected per flow id, not yet seen in ``tcp_message``."""
 
     def load(self, loader: Any) -> None:
         loader.add_option(
@@ -213,6 +217,71 @@ class FlowtuiLive:
     def changed(self, flow: Any) -> None:
         ctx.master.addons.trigger(hooks.UpdateHook([flow]))
 
+    # -- inject and replay: mitmproxy's own commands ------------------------------------
+
+    def inject(self, flow: Any, to_client: bool, content: bytes, is_text: bool | None) -> None:
+        """mitmproxy's ``inject.tcp`` / ``inject.websocket`` (not UDP: mitmproxy 11 looks
+        a UDP connection up under another key than it registers it by). Those
+        only log a warning when they cannot inject; the same checks here answer the
+        inspector instead. mitmproxy processes an injected message in order with the
+        connection's own events, as if the peer had sent it, and records it: a WebSocket
+        message with its own ``injected`` flag, a TCP or UDP message with its index in
+        the flow's ``flowtui.injected`` metadata (see `_note_injected`)."""
+        if not content:
+            raise ValueError("nothing to inject: the message is empty")
+        master: Any = ctx.master
+        proxyserver: Any = master.addons.get("proxyserver")
+        connections: dict[Any, Any] = proxyserver.connections if proxyserver else {}
+        if flow.client_conn.id not in connections:  # as inject.* looks it up (TCP)
+            raise ValueError("Flow is not live.")
+        if flow.type == "tcp":
+            self._injecting.setdefault(flow.id, deque()).append(content)
+            master.commands.call("inject.tcp", flow, to_client, content)
+        elif flow.type == "http" and flow.websocket is not None:
+            if flow.websocket.timestamp_end is not None:
+                raise ValueError("the WebSocket connection is closed")
+            if is_text is None:
+                try:
+                    content.decode("utf-8")
+                    is_text = True
+                except UnicodeDecodeError:
+                    is_text = False
+            master.commands.call("inject.websocket", flow, to_client, content, is_text)
+        else:
+            raise ValueError("only TCP and WebSocket flows take injected messages")
+
+    def _note_injected(self, flow: Any) -> bool:
+        """Whether the newest message of ``flow`` is the next one an inspector injected
+        (mitmproxy records the very bytes object it was given): then its index is noted."""
+        pending = self._injecting.get(flow.id)
+        if not pending or not flow.messages or flow.messages[-1].content is not pending[0]:
+            return False
+        pending.popleft()
+        if not pending:
+            del self._injecting[flow.id]
+        note_injected(flow, len(flow.messages) - 1)
+        return True
+
+    def replay(self, flow: Any) -> None:
+        """An HTTP flow through mitmproxy's client replay (``replay.client``), on a copy:
+        the original stays as it was, and the replay arrives as a new flow through the
+        usual hooks, marked ``is_replay = "request"`` by mitmproxy and with
+        ``metadata["flowtui.replay_of"]`` naming the original."""
+        if flow.type != "http":
+            raise ValueError(
+                "mitmproxy replays HTTP flows only (TCP flows are replayed by the inspector: r)"
+            )
+        master: Any = ctx.master
+        playback: Any = master.addons.get("clientplayback")
+        if playback is None:
+            raise ValueError("this mitmproxy has no client replay")
+        copy = flow.copy()
+        copy.metadata["flowtui.replay_of"] = flow.id
+        problem = playback.check(copy)
+        if problem:
+            raise ValueError(problem)
+        master.commands.call("replay.client", [copy])
+
     # -- mitmproxy hooks ------------------------------------------------------------
 
     def _publish(self, flow: Any) -> None:
@@ -290,7 +359,9 @@ class FlowtuiLive:
             flow.intercept()
         if self.server is None:
             return
-        if flow.intercepted:
+        if self._injecting and self._note_injected(flow):
+            self.server.publish(flow)  # its metadata changed: a full update
+        elif flow.intercepted:
             self.server.publish(flow)
         else:
             self.server.publish_messages(flow)

@@ -55,6 +55,7 @@ EVENTS: Final = frozenset(
 
 COMMANDS: Final = frozenset(
     {"intercept", "resume", "resume_all", "kill", "mark", "comment", "set_intercept", "ping"}
+    | {"inject", "replay"}  # added later: a proxy lists the commands it knows in its hello
 )
 """Commands an inspector may send; each is answered by a `reply` with the same `rid`."""
 
@@ -77,6 +78,8 @@ _SCHEMA: Final[dict[str, dict[str, tuple[type, ...]]]] = {
     "comment": {"rid": (int,), "id": _STR, "comment": _STR},
     "set_intercept": {"rid": (int,), "filter": (str, type(None))},
     "ping": {"rid": (int,)},
+    "inject": {"rid": (int,), "id": _STR, "to_client": (bool,), "content": (bytes,)},
+    "replay": {"rid": (int,), "id": _STR},
 }
 
 

@@ -21,6 +21,7 @@ import signal
 import socket
 import sys
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -34,6 +35,7 @@ from flowtui.live.endpoints import (
     load_or_create_token,
     parse_endpoint,
 )
+from flowtui.live.injected import note_injected
 from flowtui.live.server import DetachPolicy, InterceptDirection, LiveServer
 from flowtui.live.tls_sniff import HandshakeSniffer, TlsInfo
 
@@ -49,6 +51,11 @@ def _hostport(spec: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+def _closing(stream: ChunkStream) -> bool:
+    """The socket is closed or closing: nothing more can be written to it."""
+    return stream.transport is None or stream.transport.is_closing()
+
+
 class _Conn:
     """The two real sockets of one relayed connection."""
 
@@ -57,6 +64,8 @@ class _Conn:
         self.client = client
         self.server: ChunkStream | None = None
         self.tasks: list[asyncio.Task[None]] = []
+        self.injecting: deque[tuple[bool, bytes]] = deque()
+        """Messages injected while the flow was held, waiting for its resume."""
         self.tls = TlsInfo()
         self.sniffers = (HandshakeSniffer(self.tls, True), HandshakeSniffer(self.tls, False))
 
@@ -142,6 +151,74 @@ class Relay:
         else:
             wanted = direction == "both" or from_client == (direction == "client")
         return wanted and flt(flow)
+
+    # -- inject and replay -----------------------------------------------------------
+
+    def inject(self, flow: Any, to_client: bool, content: bytes, is_text: bool | None) -> None:
+        """Send ``content`` to the client (``to_client``) or to the server of a live flow,
+        in order with the relayed stream, and record it as a message of the flow marked
+        injected (`flowtui.live.injected`). A held flow sends it once resumed, after what it held.
+        `ValueError` when that side of the connection is gone."""
+        conn = self._conns.get(flow.id)
+        writer = None if conn is None else conn.client if to_client else conn.server
+        if conn is None or writer is None or _closing(writer):
+            raise ValueError("Flow is not live.")
+        if not content:
+            raise ValueError("nothing to inject: the message is empty")
+        if flow.intercepted or conn.injecting:
+            conn.injecting.append((to_client, content))
+            if len(conn.injecting) == 1:
+                task = asyncio.create_task(self._inject_when_resumed(conn))
+                conn.tasks.append(task)
+            return
+        self._inject_now(conn, to_client, content)
+
+    async def _inject_when_resumed(self, conn: _Conn) -> None:
+        """Send what was injected into a held flow once it is resumed: the pumps waiting
+        for the same resume write what they held first (they waited first)."""
+        while conn.injecting:
+            await conn.flow.wait_for_resume()
+            await asyncio.sleep(0)  # the held messages go out first
+            if conn.flow.intercepted:
+                continue  # held again meanwhile
+            to_client, content = conn.injecting.popleft()
+            with contextlib.suppress(ValueError):
+                self._inject_now(conn, to_client, content)
+
+    def _inject_now(self, conn: _Conn, to_client: bool, content: bytes) -> None:
+        """Write and record an injected message now. The pumps record a message and
+        write it in one step (no wait between) unless the flow is held, so a message
+        injected here never lands inside or before one already recorded."""
+        flow = conn.flow
+        writer = conn.client if to_client else conn.server
+        if writer is None or _closing(writer):
+            raise ValueError("Flow is not live.")
+        try:
+            writer.write(content)
+        except RuntimeError:  # its side was half-closed (write_eof)
+            raise ValueError(
+                f"the {'client' if to_client else 'server'} side of the connection is closed"
+            ) from None
+        flow.messages.append(TCPMessage(not to_client, content))
+        note_injected(flow, len(flow.messages) - 1)
+        self.live.publish(flow)  # the metadata changed too: a full update
+
+    @staticmethod
+    def _drop_injections(conn: _Conn) -> None:
+        """The connection ended while messages injected into it were held: they are
+        never sent (nor recorded)."""
+        if conn.injecting:
+            conn.injecting.clear()
+            for task in conn.tasks:
+                task.cancel()
+
+    def replay(self, flow: Any) -> None:
+        """HTTP replay needs mitmproxy: the relay knows TCP only (TCP flows are replayed
+        by the inspector itself, `flowtui.live.replay`)."""
+        raise ValueError(
+            "flowtui proxy relays TCP only: replaying an HTTP flow needs mitmproxy with the "
+            "flowtui addon (TCP flows are replayed by the inspector: r)"
+        )
 
     def changed(self, flow: Any) -> None:
         # A flow already written (closed) changed, e.g. a comment added afterwards:
@@ -286,6 +363,7 @@ class Relay:
 
     def _finish(self, conn: _Conn) -> None:
         flow = conn.flow
+        self._drop_injections(conn)
         self._conns.pop(flow.id, None)
         now = time.time()
         for w in (conn.client, conn.server):

@@ -668,6 +668,7 @@ class LiveServer:
             extra: dict[str, Any] = {"session": self.session}
             if self.record:
                 extra["record"] = self.record
+            extra["commands"] = sorted(COMMANDS)  # optional: what this proxy understands
             writer.write(encode(hello("proxy", self.software, **extra)))
             self._sessions.add(session)
             log.info("inspector %s attached (%d attached)", name, len(self._sessions))
@@ -750,6 +751,9 @@ class LiveServer:
     def _run(self, kind: str, message: dict[str, Any]) -> None:
         if kind == "ping":
             return
+        if kind in ("inject", "replay"):
+            self._run_steering(kind, message)
+            return
         if kind == "set_intercept":
             direction = message.get("direction", "both")
             if direction not in INTERCEPT_DIRECTIONS:
@@ -780,6 +784,28 @@ class LiveServer:
         elif kind == "comment":
             flow.comment = message["comment"]
         self._changed([flow])
+
+    def _run_steering(self, kind: str, message: dict[str, Any]) -> None:
+        """``inject`` (a new message on a live connection) and ``replay`` (an HTTP flow,
+        through the proxy's own client replay): each proxy side does its own, and one
+        that cannot says why (a `ValueError`, answered ``ok: false``)."""
+        flow = self.flows.get(message["id"])
+        if flow is None:
+            raise LookupError(f"no flow with id {message['id'][:64]!r}")
+        if kind == "inject":
+            if not flow.live:
+                raise ValueError("Flow is not live.")
+            inject = getattr(self.control, "inject", None)
+            if inject is None:
+                raise ValueError("this proxy cannot inject messages")
+            is_text = message.get("is_text")
+            inject(flow, message["to_client"], message["content"],
+                   is_text if isinstance(is_text, bool) else None)  # fmt: skip
+        else:
+            replay = getattr(self.control, "replay", None)
+            if replay is None:
+                raise ValueError("this proxy cannot replay flows")
+            replay(flow)
 
     def _changed(self, flows: list[Any]) -> None:
         for flow in flows:

@@ -58,6 +58,13 @@ def health_style(health: str) -> str:
     return "yellow"
 
 
+def _replay_of(flow: Flow, store: FlowStore) -> str | None:
+    """The key of the flow a new live flow replays (mitmproxy's client replay run by
+    flowtui's addon names it), when it is listed: the replay goes right after it."""
+    original = flow.metadata.get("flowtui.replay_of") if flow.is_replay else None
+    return original if isinstance(original, str) and original in store else None
+
+
 class Attachment:
     """One live connection to a proxy, mirrored into `store`."""
 
@@ -219,6 +226,11 @@ class Attachment:
                     store.remove(flow_id)
             elif flow_id in store:
                 store.update(flow)
+            elif (original := _replay_of(flow, store)) is not None:
+                if added:  # the flows that came before it keep their order
+                    store.add(added)
+                    added = []
+                store.insert_after(original, flow)
             else:
                 added.append(flow)
         if added:

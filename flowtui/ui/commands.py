@@ -158,7 +158,8 @@ COMMANDS: tuple[Command, ...] = (
         "flow.replay",
         "steer('replay', False)",
         "Replay",
-        "Replay the focused finished TCP flow to its server, as fast as possible (a new flow)",
+        "Replay the focused finished flow as a new flow (TCP: to its server, as fast as "
+        "possible; HTTP: through mitmproxy's client replay)",
         "r",
         "flow",
         show=False,
@@ -170,6 +171,16 @@ COMMANDS: tuple[Command, ...] = (
         "Replay the focused finished TCP flow with the original gaps between messages",
         "",
         "flow",
+        show=False,
+    ),
+    _c(
+        "flow.inject",
+        "steer('inject')",
+        "Inject",
+        "Send a new message to the client or the server of the focused live TCP or WebSocket flow",
+        "J",
+        "flow",
+        live_only=True,
         show=False,
     ),
     _c(
@@ -600,5 +611,6 @@ STATE_SIGNS: list[tuple[str, str]] = [
     ("!", "error (see the Connection tab)"),
     ("✎", "modified since loading (V reverts)"),
     ("◉", "live: the connection is still open"),
+    ("↻", "a replay (r), listed after the flow it replays"),
 ]
 """The state signs in the flow list's last column, with their meaning (help legend)."""

@@ -14,9 +14,11 @@ an `end` pressed on the preview lands at the whole flow's end.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import TypeVar
 
 from flowtui.core import Flow
+from flowtui.live.injected import injected_indexes
 from flowtui.ui.message_document.counts import Counts
 from flowtui.ui.message_document.reclaim import Reclaimer
 from flowtui.ui.message_document.search import Search
@@ -252,6 +254,7 @@ class MessageDocument:
                     direction=self.direction,
                     text_width=self.text_width,
                     t0=flow.client_conn.timestamp_start,
+                    injected=partial(injected_indexes, flow),
                 )
                 self.rows = self.builder.rows
                 first = anchor if anchor is not None and anchor >= 0 else None

@@ -1,17 +1,21 @@
-"""Steering a proxy from the main screen: the live intercept filter (`I`), the
-replay of a finished TCP flow (`r`) and fetching a flow from the proxy's recording
-(`R`, see `fetching`). Kept out of `MainScreen` so that screen only
-composes and routes; the commands reach these through `action_steer(name, ...)`."""
+"""Steering a proxy from the main screen: the live intercept filter (`I`), the replay
+of a finished TCP flow (`r`; an HTTP flow through mitmproxy's client replay),
+injecting a message into a live connection (`J`) and fetching a flow from the proxy's
+recording (`R`, see `fetching`). Kept out of `MainScreen` so that
+screen only composes and routes; the commands reach these through
+`action_steer(name, ...)`."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Literal
 
-from flowtui.core import Flow, TCPFlow
+from flowtui.core import Flow, HTTPFlow, TCPFlow
 from flowtui.live.client import CommandError
+from flowtui.live.notes import detached_reason
 from flowtui.live.replay import ReplayError, ReplayOptions, replay_tcp, replayable
 from flowtui.ui.screens.fetching import Fetching
+from flowtui.ui.screens.inject_dialog import InjectDialog
 from flowtui.ui.screens.prompts import InputDialog
 from flowtui.ui.session import plural
 from flowtui.ui.steer import (
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SteerAction", "Steering"]
 
-SteerAction = Literal["intercept_filter", "replay", "fetch", "fetch_all"]
+SteerAction = Literal["intercept_filter", "replay", "fetch", "fetch_all", "inject"]
 """What `MainScreen.action_steer` runs."""
 
 
@@ -95,6 +99,9 @@ class Steering:
         flow = self.screen.focused_flow()
         if flow is None:
             return
+        if isinstance(flow, HTTPFlow):
+            self._replay_http(flow)
+            return
         problem = replayable(flow)
         if problem is not None:
             self.screen.say(f"Cannot replay this flow: {problem}.", "warning")
@@ -133,3 +140,98 @@ class Steering:
             self.screen.say(f"Replay: {new.error.msg}", "error")
         else:
             self.screen.say(f"Replayed: the server answered with {plural(answers, 'message')}.")
+
+    # -- HTTP replay through mitmproxy ---------------------------------------------------
+
+    def _replay_http(self, flow: HTTPFlow) -> None:
+        """`r` on an HTTP flow: mitmproxy's client replay, when attached to mitmproxy
+        with the addon and the flow is one of the proxy's; else why not."""
+        live = self.screen.ft.attachment
+        if live is None or flow.id not in live.client.flows:
+            where = "a capture file" if live is None else "this session, not from the proxy"
+            self.screen.say(
+                f"Cannot replay this HTTP flow from {where}: flowtui replays TCP flows "
+                "itself, HTTP flows through mitmproxy's client replay (attach to mitmproxy "
+                "running the flowtui addon, then r on its flows).",
+                "warning",
+            )
+            return
+        reason = detached_reason(flow)
+        if reason:
+            self.screen.say(f"Cannot replay this flow: {reason}.", "warning")
+            return
+        if live.client.software == "flowtui":
+            self.screen.say(
+                "Cannot replay this flow: flowtui proxy relays TCP only; HTTP replay needs "
+                "mitmproxy with the flowtui addon.",
+                "warning",
+            )
+            return
+        self.screen.run_worker(self._send_replay(flow.id), group="command", name="replay")
+
+    async def _send_replay(self, flow_id: str) -> None:
+        live = self.screen.ft.attachment
+        if live is None:
+            return
+        try:
+            await live.client.replay(flow_id)
+        except CommandError as e:
+            self.screen.say(f"Cannot replay this flow: {e}", "error")
+            return
+        self.screen.say("Replaying through mitmproxy: the replay follows the original.")
+
+    # -- inject -----------------------------------------------------------------------
+
+    def inject_problem(self, flow: Flow) -> str | None:
+        """Why no message can be injected into ``flow`` now, or None."""
+        live = self.screen.ft.attachment
+        if live is None:
+            return "injecting needs a live proxy (flowtui attach)"
+        websocket = isinstance(flow, HTTPFlow) and flow.websocket is not None
+        if not isinstance(flow, TCPFlow) and not websocket:
+            return "only TCP and WebSocket flows take injected messages"
+        if flow.id not in live.client.flows:
+            return "this flow is not from the proxy"
+        reason = detached_reason(flow)
+        if reason:
+            return reason
+        if not flow.live:
+            return "its connection is closed"
+        if not live.client.can("inject"):
+            return "this proxy cannot inject messages (it is older than this flowtui)"
+        return None
+
+    def inject(self) -> None:
+        """`J`: send a new message to the client or the server of the focused live flow."""
+        flow = self.screen.focused_flow()
+        if flow is None:
+            return
+        problem = self.inject_problem(flow)
+        if problem is not None:
+            self.screen.say(f"Cannot inject: {problem}.", "warning")
+            return
+        store = self.screen.ft.store
+        key = store.key_of(flow)
+        number = f" #{store.number(key)}" if key is not None else ""
+
+        def done(answer: tuple[bool, bytes] | None) -> None:
+            if answer is not None:
+                self.screen.run_worker(
+                    self._send_inject(flow.id, *answer), group="command", name="inject"
+                )
+
+        self.screen.app.push_screen(
+            InjectDialog(f"Inject into flow{number}", websocket=isinstance(flow, HTTPFlow)), done
+        )
+
+    async def _send_inject(self, flow_id: str, to_client: bool, content: bytes) -> None:
+        live = self.screen.ft.attachment
+        if live is None:
+            return
+        where = "client" if to_client else "server"
+        try:
+            await live.client.inject(flow_id, to_client, content)
+        except CommandError as e:
+            self.screen.say(f"The proxy refused the injection: {e}", "error")
+            return
+        self.screen.say(f"Injected {plural(len(content), 'byte')} to the {where}.")

@@ -66,7 +66,7 @@ def mark_sign(marked: str) -> SafeStr:
 
 
 def state_signs(s: FlowSummary) -> SafeStr:
-    """The state column: mark, intercepted, killed or error, modified, live."""
+    """The state column: mark, intercepted, killed or error, modified, live, replay."""
     signs: str = mark_sign(s.marked)
     if s.intercepted:
         signs += "⏸"
@@ -78,6 +78,8 @@ def state_signs(s: FlowSummary) -> SafeStr:
         signs += "✎"
     if s.live:
         signs += "◉"
+    if s.replay:
+        signs += "↻"
     return clean(signs)
 
 

@@ -8,7 +8,7 @@ single loop of decode/split work, and rendering stays with the viewer (`message_
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
@@ -41,6 +41,8 @@ Direction = Literal["both", "client", "server"]
 DIRECTIONS: tuple[Direction, ...] = ("both", "client", "server")
 """The direction filters in the order `c` cycles through them."""
 
+INJECTED_TAG = "⊕ injected"
+"""A message header's tag for a message an inspector injected (not sent by a peer)."""
 ARROW_CLIENT = "→"
 """Client to server."""
 ARROW_SERVER = "←"
@@ -119,6 +121,7 @@ def build_rows(
     text_width: int,
     t0: float | None,
     stats: RowStats | None = None,
+    injected: Collection[int] = (),
 ) -> list[Row]:
     """Rows for `messages` (numbered from `first_index`) in `mode`, keeping `direction`.
 
@@ -126,6 +129,8 @@ def build_rows(
     says which. `stats`, if given, is updated with every message, shown or not.
     Rows depend only on each message and its index, so building a flow in pieces
     (`messages[a:b]` with `first_index=a`, then the next piece) gives the same rows.
+    A message whose index is in `injected` (TCP: `flowtui.live.injected`), or that says
+    it was (a WebSocket message's `injected`), is tagged ``injected``.
     """
     rows: list[Row] = []
     append = rows.append
@@ -142,6 +147,8 @@ def build_rows(
         if isinstance(opcode, int):
             name = getattr(opcode, "name", None) or f"opcode {int(opcode)}"
             tag = f"{str(name).lower()} frame" + (f" · {tag}" if tag else "")
+        if index in injected or getattr(message, "injected", False) is True:
+            tag = f"{INJECTED_TAG} · {tag}" if tag else INJECTED_TAG
         append((Kind.HEADER, index, _header(index, message, t0, tag)))
         if not content:
             continue

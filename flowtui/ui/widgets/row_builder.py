@@ -10,7 +10,7 @@ and finishes it whenever something needs every row (`end`, a search).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from flowtui.ui.safe_text import clean
 from flowtui.ui.widgets.message_rows import (
@@ -47,6 +47,7 @@ class RowBuilder:
         direction: Direction,
         text_width: int,
         t0: float | None,
+        injected: Callable[[], Collection[int]] | None = None,
     ) -> None:
         self.messages = messages
         """The flow's message list (a live flow's list grows; the builder follows)."""
@@ -60,6 +61,8 @@ class RowBuilder:
         """How many messages have their rows in `rows`."""
         self.has_hex = False
         """True once a hex row was built (the viewer then needs a wider virtual size)."""
+        self.injected = injected
+        """The indexes of the injected messages now (a live flow's grow with it)."""
 
     @property
     def complete(self) -> bool:
@@ -78,6 +81,7 @@ class RowBuilder:
             direction=self.direction,
             text_width=self.text_width,
             t0=self.t0,
+            injected=self.injected() if self.injected is not None else (),
         )
         self.built = first + len(chunk)
         if not self.has_hex and self.mode != "text":
