@@ -24,6 +24,7 @@ from flowtui.core import Flow
 from flowtui.core.messages import MessageFlow, StreamMessage
 from flowtui.live.budget import CUT_KEY, MESSAGE_COST, content_cost, cut_from_end
 from flowtui.live.endpoints import parse_endpoint
+from flowtui.live.held import apply_held
 from flowtui.live.notes import DETACHED_KEY, INCOMPLETE_KEY
 from flowtui.live.protocol import (
     MAX_FRAME,
@@ -156,6 +157,9 @@ class LiveClient:
         """The proxy's run as told in its hello (a change means it restarted)."""
         self.record: str | None = None
         """Where the proxy records every flow (its ``-w``), if it says."""
+        self.on_detach: str | None = None
+        """What the proxy does with intercepted flows when its last inspector detaches
+        (``keep``, ``resume`` or ``kill``), if its hello says (optional field)."""
         self._restarted = False
         self._writer: asyncio.StreamWriter | None = None
         self._pending = _Pending()
@@ -238,6 +242,15 @@ class LiveClient:
         await self.command("set_intercept", **args)
         self.intercept_filter = (spec, direction) if spec else None
 
+    async def edit_message(self, flow_id: str, index: int, content: bytes) -> None:
+        """Replace the bytes held message ``index`` of a flow will be sent as (a dropped
+        one is sent again, with these bytes)."""
+        await self.command("edit_message", id=flow_id, index=index, content=content)
+
+    async def drop_message(self, flow_id: str, index: int) -> None:
+        """Drop held message ``index`` of a flow: it never reaches the peer."""
+        await self.command("drop_message", id=flow_id, index=index)
+
     # -- internals ------------------------------------------------------------------
 
     async def _session(self) -> None:
@@ -277,6 +290,8 @@ class LiveClient:
                     self.proxy_session = session
                     record = message.get("record")
                     self.record = record if isinstance(record, str) and record else None
+                    policy = message.get("on_detach")
+                    self.on_detach = policy if policy in ("keep", "resume", "kill") else None
                     self.connected.set()
                     self._set_status("connected")
                     continue
@@ -431,6 +446,7 @@ class LiveClient:
         if isinstance(flow, MessageFlow):
             flow.messages = messages
             self._stamp(flow, self._held.get(flow_id))  # the proxy's metadata replaced ours
+            apply_held(flow, messages)  # a held message edited (by any inspector)
         else:
             self._measure(flow)  # its new state may hold more (a body, WebSocket messages)
         flow.live = live is True
@@ -473,6 +489,8 @@ class LiveClient:
             self._holding.setdefault(flow.id, None)
         self._keep_to_budget()
         self._stamp(flow, held)
+        if flow.intercepted:  # the held messages' update may have come first
+            apply_held(flow, flow.messages)
 
     def _keep_to_budget(self) -> None:
         """Cut the oldest flows holding content, from their end, until within budget."""

@@ -47,6 +47,8 @@ EVENTS: Final = frozenset(
 
 COMMANDS: Final = frozenset(
     {"intercept", "resume", "resume_all", "kill", "mark", "comment", "set_intercept", "ping"}
+    # held messages (optional, added with them): change one before it is forwarded
+    | {"edit_message", "drop_message"}
 )
 """Commands an inspector may send; each is answered by a `reply` with the same `rid`."""
 
@@ -69,6 +71,9 @@ _SCHEMA: Final[dict[str, dict[str, tuple[type, ...]]]] = {
     "comment": {"rid": (int,), "id": _STR, "comment": _STR},
     "set_intercept": {"rid": (int,), "filter": (str, type(None))},
     "ping": {"rid": (int,)},
+    # held messages
+    "edit_message": {"rid": (int,), "id": _STR, "index": (int,), "content": (bytes,)},
+    "drop_message": {"rid": (int,), "id": _STR, "index": (int,)},
 }
 
 

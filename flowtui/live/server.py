@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from flowtui.live.endpoints import Endpoint, check_token, prepare_socket_path
+from flowtui.live.held import HELD_KEY
 from flowtui.live.protocol import (
     COMMANDS,
     MAX_FRAME,
@@ -78,6 +79,16 @@ class FlowControl(Protocol):
 
     def changed(self, flow: Any) -> None:
         """Called after a command changed ``flow`` (e.g. to tell other addons)."""
+
+    # -- held messages --
+
+    def held_messages(self, flow: Any) -> list[tuple[int, bytes]]:
+        """The messages of ``flow`` held now (recorded, not yet forwarded), in order, as
+        ``(index, content to be sent)``; empty unless the flow is intercepted."""
+
+    def change_message(self, flow: Any, index: int, content: bytes | None) -> None:
+        """Replace the bytes held message ``index`` will be sent as (None: drop it);
+        `ValueError` when that message is not held."""
 
 
 @dataclass
@@ -345,7 +356,19 @@ class LiveServer:
         state = self.control.base_state(flow)
         state.pop("messages", None)
         state["live"] = bool(flow.live)
+        if flow.intercepted:
+            self._add_held(flow, state)
         return state
+
+    def _add_held(self, flow: Any, state: dict[str, Any]) -> None:
+        """Tell which messages are held: the wire-only ``flowtui.held`` metadata (an
+        older inspector shows it as any metadata key)."""
+        held = self.control.held_messages(flow)
+        if held and isinstance(state.get("metadata"), dict):
+            state["metadata"] = {
+                **state["metadata"],
+                HELD_KEY: [[index, content] for index, content in held],
+            }
 
     def publish(self, flow: Any) -> None:
         """Tell every inspector what changed in ``flow`` since it was last published.
@@ -521,7 +544,7 @@ class LiveServer:
             waiting = False
             self.unauthenticated -= 1
             decoder.max_frame = self.max_frame
-            extra: dict[str, Any] = {"session": self.session}
+            extra: dict[str, Any] = {"session": self.session, "on_detach": self.on_detach}
             if self.record:
                 extra["record"] = self.record
             writer.write(encode(hello("proxy", self.software, **extra)))
@@ -635,7 +658,17 @@ class LiveServer:
             flow.marked = message["marked"]
         elif kind == "comment":
             flow.comment = message["comment"]
+        elif kind in ("edit_message", "drop_message"):
+            self._change_message(flow, message)
         self._changed([flow])
+
+    def _change_message(self, flow: Any, message: dict[str, Any]) -> None:
+        """``edit_message`` / ``drop_message``: change a held message before it goes."""
+        index: int = message["index"]
+        if not flow.intercepted or index not in {i for i, _ in self.control.held_messages(flow)}:
+            raise ValueError(f"message {index} is not held: only held messages can be changed")
+        content = message.get("content") if message["type"] == "edit_message" else None
+        self.control.change_message(flow, index, content)
 
     def _changed(self, flows: list[Any]) -> None:
         for flow in flows:

@@ -1,0 +1,227 @@
+"""Held messages over both backends: the relay and a real mitmdump 11 with the addon.
+
+Every test checks the wire: an edited message reaches the server edited, a dropped one
+never reaches its peer (and the following ones do), and the inspector's mirror says
+which messages are held, per direction, and what was changed."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from live_helpers import EchoServer, relay_setup, running_client, wait_until
+from mitm_helpers import free_port, run_mitm
+
+from flowtui.core import TCPFlow
+from flowtui.live.client import CommandError, LiveClient
+from flowtui.live.held import (
+    DROPPED_KEY,
+    HELD_KEY,
+    MODIFIED_KEY,
+    dropped_indexes,
+    held_entries,
+    modified_entries,
+)
+
+HOLD = 0.3
+"""Seconds a held connection is watched for bytes that must not arrive."""
+
+
+async def _nothing_arrives(reader: asyncio.StreamReader) -> None:
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(reader.read(1), HOLD)
+
+
+async def _held_flow(client: LiveClient, count: int, first: int = 0) -> TCPFlow:
+    """The intercepted flow once it holds ``count`` messages, the first of them message
+    ``first`` (in the mirror)."""
+
+    def holding(f: object) -> bool:
+        held = held_entries(f)
+        return len(held) == count and held[0][0] == first
+
+    flow = await wait_until(
+        lambda: next((f for f in client.flows.values() if f.intercepted and holding(f)), None)
+    )
+    assert isinstance(flow, TCPFlow)
+    return flow
+
+
+async def _check_edit_and_drop(client: LiveClient, echo: EchoServer, port: int) -> None:
+    """Edit the client's held message, drop the server's held answer, then traffic flows."""
+    await client.set_intercept("~tcp", "client")
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    w.write(b"hello")
+    flow = await _held_flow(client, 1)
+    assert held_entries(flow) == [(0, b"hello")]
+    await _nothing_arrives(r)
+    assert echo.received == b""
+    with pytest.raises(CommandError, match="not held"):
+        await client.edit_message(flow.id, 5, b"x")
+
+    await client.edit_message(flow.id, 0, b"HELLO-EDITED")
+    await wait_until(lambda: held_entries(client.flows[flow.id]) == [(0, b"HELLO-EDITED")])
+    assert client.flows[flow.id].messages[0].content == b"HELLO-EDITED"  # the mirror too
+    assert modified_entries(client.flows[flow.id]) == {0: b"hello"}
+    await client.set_intercept("~tcp", "server")  # hold the answer next
+    await client.resume(flow.id)
+    await wait_until(lambda: echo.received == b"HELLO-EDITED")  # edited on the wire
+
+    answer = await _held_flow(client, 1, first=1)
+    assert answer.id == flow.id
+    assert held_entries(answer) == [(1, b"ECHO:HELLO-EDITED")]
+    await client.drop_message(flow.id, 1)
+    await wait_until(lambda: 1 in dropped_indexes(client.flows[flow.id]))
+    assert dropped_indexes(client.flows[flow.id]) == {1: b"ECHO:HELLO-EDITED"}
+    await client.set_intercept(None)
+    await client.resume(flow.id)
+    await _nothing_arrives(r)  # the dropped answer never arrives...
+    w.write(b"next")
+    assert await asyncio.wait_for(r.readexactly(9), 3) == b"ECHO:next"  # ...the next does
+    done = client.flows[flow.id]
+    await wait_until(lambda: HELD_KEY not in done.metadata and len(done.messages) == 4)
+    assert [m.content for m in done.messages] == [b"HELLO-EDITED", b"", b"next", b"ECHO:next"]
+    w.close()
+
+
+async def test_relay_edits_and_drops_held_messages(tmp_path: Path) -> None:
+    async with relay_setup(tmp_path) as (relay, echo, addr), running_client(addr) as client:
+        await _check_edit_and_drop(client, echo, relay.listen[1])
+
+
+async def test_relay_holds_one_message_per_direction_and_reverts(tmp_path: Path) -> None:
+    """A server that speaks first: its greeting and the client's message are held at
+    once, one per direction, in order; editing back to the original (what `V` sends)
+    clears the record, and a dropped message edited again is sent."""
+
+    async def greeter(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        w.write(b"hi")
+        with_data = await r.read(100)
+        got.append(with_data)
+        w.close()
+
+    got: list[bytes] = []
+    server = await asyncio.start_server(greeter, "127.0.0.1", 0)
+    from flowtui.live.endpoints import Endpoint
+    from flowtui.live.relay import Relay
+
+    relay = Relay(("127.0.0.1", 0), ("127.0.0.1", server.sockets[0].getsockname()[1]))
+    path = tmp_path / "s" / "live.sock"
+    await relay.start(Endpoint("unix", path=str(path)))
+    try:
+        async with running_client(f"unix:{path}") as client:
+            await client.set_intercept("~tcp")
+            r, w = await asyncio.open_connection(*relay.listen)
+            greeting_held = await _held_flow(client, 1)
+            assert held_entries(greeting_held) == [(0, b"hi")]
+            w.write(b"up")
+            flow = await _held_flow(client, 2)
+            assert held_entries(flow) == [(0, b"hi"), (1, b"up")]  # in order, both ways
+            assert [m.from_client for m in flow.messages] == [False, True]
+
+            await client.edit_message(flow.id, 1, b"UP!")
+            await wait_until(lambda: modified_entries(client.flows[flow.id]) == {1: b"up"})
+            await client.edit_message(flow.id, 1, b"up")  # back to the original
+            await wait_until(lambda: MODIFIED_KEY not in client.flows[flow.id].metadata)
+            await client.drop_message(flow.id, 0)
+            await wait_until(lambda: DROPPED_KEY in client.flows[flow.id].metadata)
+            await client.edit_message(flow.id, 0, b"hi")  # un-dropped: sent after all
+            await wait_until(lambda: DROPPED_KEY not in client.flows[flow.id].metadata)
+            await client.set_intercept(None)
+            await client.resume(flow.id)
+            assert await asyncio.wait_for(r.readexactly(2), 3) == b"hi"
+            await wait_until(lambda: got == [b"up"])
+            w.close()
+    finally:
+        await relay.close()
+        server.close()
+
+
+async def test_relay_records_the_changes_and_mitmproxy_reads_them(tmp_path: Path) -> None:
+    """The -w recording keeps what was sent and the originals in the flow's metadata,
+    and mitmproxy's own FlowReader loads it."""
+    from mitmproxy import io as mio
+
+    record = tmp_path / "rec.flows"
+    async with (
+        relay_setup(tmp_path, write_to=str(record)) as (relay, _echo, addr),
+        running_client(addr) as client,
+    ):
+        await client.set_intercept("~tcp", "client")
+        r, w = await asyncio.open_connection(*relay.listen)
+        w.write(b"secret")
+        flow = await _held_flow(client, 1)
+        await client.edit_message(flow.id, 0, b"public")
+        await client.set_intercept(None)
+        await client.resume(flow.id)
+        assert await asyncio.wait_for(r.readexactly(11), 3) == b"ECHO:public"
+        w.write(b"more")
+        assert await asyncio.wait_for(r.readexactly(9), 3) == b"ECHO:more"
+        w.close()
+        await wait_until(lambda: record.exists() and record.stat().st_size > 0)
+    with record.open("rb") as f:
+        flows = list(mio.FlowReader(f).stream())
+    assert len(flows) == 1
+    (read,) = flows
+    assert [m.content for m in read.messages][:2] == [b"public", b"ECHO:public"]
+    assert read.metadata[MODIFIED_KEY] == [[0, b"secret"]]
+    assert HELD_KEY not in read.metadata
+
+
+async def test_relay_announces_and_applies_resume_on_detach(tmp_path: Path) -> None:
+    """With ``--on-detach resume`` the hello says so, and the held bytes reach the server
+    once the last inspector is gone."""
+    async with relay_setup(tmp_path, on_detach="resume") as (relay, echo, addr):
+        async with running_client(addr) as client:
+            assert client.on_detach == "resume"
+            await client.set_intercept("~tcp")
+            r, w = await asyncio.open_connection(*relay.listen)
+            w.write(b"left-held")
+            await _held_flow(client, 1)
+            await _nothing_arrives(r)
+            assert echo.received == b""
+        await wait_until(lambda: echo.received == b"left-held")
+        w.close()
+
+
+async def test_the_hello_says_keep_by_default(tmp_path: Path) -> None:
+    async with relay_setup(tmp_path) as (_relay, _echo, addr), running_client(addr) as client:
+        assert client.on_detach == "keep"
+
+
+@pytest.mark.mitmproxy
+async def test_mitmdump_edits_and_drops_held_messages(tmp_path: Path) -> None:
+    echo = EchoServer()
+    await echo.start()
+    try:
+        port = free_port()
+        mode = f"reverse:tcp://127.0.0.1:{echo.port}@{port}"
+        async with run_mitm(tmp_path, mode) as addr, running_client(addr) as client:
+            assert client.on_detach == "keep"
+            await _check_edit_and_drop(client, echo, port)
+    finally:
+        await echo.stop()
+
+
+@pytest.mark.mitmproxy
+async def test_mitmdump_resumes_held_flows_on_detach(tmp_path: Path) -> None:
+    echo = EchoServer()
+    await echo.start()
+    try:
+        port = free_port()
+        mode = f"reverse:tcp://127.0.0.1:{echo.port}@{port}"
+        extra = ["--set", "flowtui_on_detach=resume"]
+        async with run_mitm(tmp_path, mode, extra=extra) as addr:
+            async with running_client(addr) as client:
+                assert client.on_detach == "resume"
+                await client.set_intercept("~tcp", "client")
+                r, w = await asyncio.open_connection("127.0.0.1", port)
+                w.write(b"left-held")
+                await _held_flow(client, 1)
+                await _nothing_arrives(r)
+            await wait_until(lambda: echo.received == b"left-held")
+            assert await asyncio.wait_for(r.readexactly(14), 3) == b"ECHO:left-held"
+            w.close()
+    finally:
+        await echo.stop()
