@@ -34,6 +34,7 @@ __all__ = [
     "apply_held",
     "change_message",
     "dropped_indexes",
+    "held_changes",
     "held_entries",
     "modified_entries",
     "originals",
@@ -86,6 +87,15 @@ def dropped_indexes(flow: Any) -> dict[int, bytes]:
 def originals(flow: Any) -> dict[int, bytes]:
     """Every changed message's original bytes (edited or dropped), by index."""
     return {**modified_entries(flow), **dropped_indexes(flow)}
+
+
+def held_changes(flow: Any) -> dict[int, bytes]:
+    """The held messages of ``flow`` that were edited or dropped: index -> original
+    (what `V` sends back while they are still held)."""
+    if not getattr(flow, "intercepted", False):
+        return {}
+    changed = originals(flow)
+    return {i: changed[i] for i, _ in held_entries(flow) if i in changed}
 
 
 def _store(metadata: dict[str, Any], key: str, entries: dict[int, bytes]) -> None:

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from flowtui.live.endpoints import Endpoint, check_token, prepare_socket_path
 from flowtui.live.held import HELD_KEY
@@ -37,6 +37,7 @@ __all__ = [
     "INTERCEPT_DIRECTIONS",
     "DetachPolicy",
     "FlowControl",
+    "HeldControl",
     "InterceptDirection",
     "LiveServer",
 ]
@@ -80,15 +81,23 @@ class FlowControl(Protocol):
     def changed(self, flow: Any) -> None:
         """Called after a command changed ``flow`` (e.g. to tell other addons)."""
 
-    # -- held messages --
+
+class HeldControl(Protocol):
+    """What a proxy side adds to `FlowControl` for held messages (optional: a side
+    without it holds flows whole, and refuses to change their messages)."""
 
     def held_messages(self, flow: Any) -> list[tuple[int, bytes]]:
         """The messages of ``flow`` held now (recorded, not yet forwarded), in order, as
         ``(index, content to be sent)``; empty unless the flow is intercepted."""
 
     def change_message(self, flow: Any, index: int, content: bytes | None) -> None:
-        """Replace the bytes held message ``index`` will be sent as (None: drop it);
-        `ValueError` when that message is not held."""
+        """Replace the bytes held message ``index`` will be sent as (None: drop it)."""
+
+
+def _held_control(control: object) -> HeldControl | None:
+    if hasattr(control, "held_messages") and hasattr(control, "change_message"):
+        return cast(HeldControl, control)
+    return None
 
 
 @dataclass
@@ -363,7 +372,8 @@ class LiveServer:
     def _add_held(self, flow: Any, state: dict[str, Any]) -> None:
         """Tell which messages are held: the wire-only ``flowtui.held`` metadata (an
         older inspector shows it as any metadata key)."""
-        held = self.control.held_messages(flow)
+        held_control = _held_control(self.control)
+        held = held_control.held_messages(flow) if held_control is not None else []
         if held and isinstance(state.get("metadata"), dict):
             state["metadata"] = {
                 **state["metadata"],
@@ -665,10 +675,13 @@ class LiveServer:
     def _change_message(self, flow: Any, message: dict[str, Any]) -> None:
         """``edit_message`` / ``drop_message``: change a held message before it goes."""
         index: int = message["index"]
-        if not flow.intercepted or index not in {i for i, _ in self.control.held_messages(flow)}:
+        control = _held_control(self.control)
+        if control is None:
+            raise ValueError("this proxy cannot change held messages")
+        if not flow.intercepted or index not in {i for i, _ in control.held_messages(flow)}:
             raise ValueError(f"message {index} is not held: only held messages can be changed")
         content = message.get("content") if message["type"] == "edit_message" else None
-        self.control.change_message(flow, index, content)
+        control.change_message(flow, index, content)
 
     def _changed(self, flows: list[Any]) -> None:
         for flow in flows:

@@ -8,7 +8,7 @@ single loop of decode/split work, and rendering stays with the viewer (`message_
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
@@ -119,11 +119,13 @@ def build_rows(
     text_width: int,
     t0: float | None,
     stats: RowStats | None = None,
+    marks: Mapping[int, str] | None = None,
 ) -> list[Row]:
     """Rows for `messages` (numbered from `first_index`) in `mode`, keeping `direction`.
 
     In "auto" mode each message picks hex or text by `looks_binary`, and its header
-    says which. `stats`, if given, is updated with every message, shown or not.
+    says which. `stats`, if given, is updated with every message, shown or not;
+    `marks` adds a sign to the header of the messages it lists (``⏸ held``, by index).
     Rows depend only on each message and its index, so building a flow in pieces
     (`messages[a:b]` with `first_index=a`, then the next piece) gives the same rows.
     """
@@ -142,7 +144,12 @@ def build_rows(
         if isinstance(opcode, int):
             name = getattr(opcode, "name", None) or f"opcode {int(opcode)}"
             tag = f"{str(name).lower()} frame" + (f" · {tag}" if tag else "")
-        append((Kind.HEADER, index, _header(index, message, t0, tag)))
+        header = _header(index, message, t0, tag)
+        if getattr(message, "dropped", False):  # a WebSocket message mitmproxy dropped
+            header = clean(f"{header}  ✗ dropped")
+        if marks and index in marks:
+            header = clean(f"{header}  {marks[index]}")
+        append((Kind.HEADER, index, header))
         if not content:
             continue
         if as_hex:
