@@ -225,3 +225,125 @@ async def test_mitmdump_resumes_held_flows_on_detach(tmp_path: Path) -> None:
             w.close()
     finally:
         await echo.stop()
+
+
+class _WebSocketEcho:
+    """A WebSocket server (wsproto, mitmproxy's own dependency) answering each binary
+    message with ``ECHO:`` + it; records what it received."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> _WebSocketEcho:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    async def _serve(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        from wsproto import ConnectionType, WSConnection
+        from wsproto.events import AcceptConnection, BytesMessage, CloseConnection, Request
+
+        ws = WSConnection(ConnectionType.SERVER)
+        try:
+            while data := await r.read(65536):
+                ws.receive_data(data)
+                for event in ws.events():
+                    if isinstance(event, Request):
+                        w.write(ws.send(AcceptConnection()))
+                    elif isinstance(event, BytesMessage):
+                        self.received.append(bytes(event.data))
+                        w.write(ws.send(BytesMessage(data=b"ECHO:" + bytes(event.data))))
+                    elif isinstance(event, CloseConnection):
+                        w.write(ws.send(event.response()))
+                await w.drain()
+        except OSError:
+            pass
+        finally:
+            w.close()
+
+
+class _WebSocketClient:
+    """A WebSocket client on a real socket: `send` binary messages, `receive` them."""
+
+    def __init__(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        from wsproto import ConnectionType, WSConnection
+
+        self.r, self.w = r, w
+        self.ws = WSConnection(ConnectionType.CLIENT)
+        self.inbox: list[bytes] = []
+
+    @classmethod
+    async def connect(cls, port: int) -> _WebSocketClient:
+        from wsproto.events import AcceptConnection, Request
+
+        client = cls(*await asyncio.open_connection("127.0.0.1", port))
+        client.w.write(client.ws.send(Request(host=f"127.0.0.1:{port}", target="/ws")))
+        while True:
+            client.ws.receive_data(await asyncio.wait_for(client.r.read(65536), 5))
+            if any(isinstance(e, AcceptConnection) for e in client.ws.events()):
+                return client
+
+    def send(self, data: bytes) -> None:
+        from wsproto.events import BytesMessage
+
+        self.w.write(self.ws.send(BytesMessage(data=data)))
+
+    async def receive(self, timeout: float = 3) -> bytes:
+        from wsproto.events import BytesMessage
+
+        while not self.inbox:
+            data = await asyncio.wait_for(self.r.read(65536), timeout)
+            if not data:
+                raise ConnectionError("closed")
+            self.ws.receive_data(data)
+            self.inbox += [bytes(e.data) for e in self.ws.events() if isinstance(e, BytesMessage)]
+        return self.inbox.pop(0)
+
+
+@pytest.mark.mitmproxy
+async def test_mitmdump_edits_and_drops_held_websocket_messages(tmp_path: Path) -> None:
+    """Under mitmproxy a WebSocket message is held by its hook: the edit is what the
+    server gets, and a drop is mitmproxy's own (`message.drop()`, its `dropped` flag)."""
+    from flowtui.core import HTTPFlow
+
+    async with _WebSocketEcho() as server:
+        port = free_port()
+        mode = f"reverse:http://127.0.0.1:{server.port}@{port}"
+        async with run_mitm(tmp_path, mode) as addr, running_client(addr) as client:
+            await client.set_intercept("~websocket", "client")
+            ws = await _WebSocketClient.connect(port)
+            ws.send(b"hello")
+
+            def held_at(index: int) -> HTTPFlow | None:
+                for f in client.flows.values():
+                    entries = held_entries(f) if f.intercepted else []
+                    if isinstance(f, HTTPFlow) and entries and entries[0][0] == index:
+                        return f
+                return None
+
+            flow = await wait_until(lambda: held_at(0), timeout=5)
+            assert held_entries(flow) == [(0, b"hello")]
+            await client.edit_message(flow.id, 0, b"EDITED")
+            await client.set_intercept("~websocket", "server")
+            await client.resume(flow.id)
+            await wait_until(lambda: server.received == [b"EDITED"])
+            flow = await wait_until(lambda: held_at(1))  # the server's answer, held
+            assert held_entries(flow) == [(1, b"ECHO:EDITED")]
+            await client.drop_message(flow.id, 1)
+            await wait_until(lambda: client.flows[flow.id].websocket.messages[1].dropped)
+            await client.set_intercept(None)
+            await client.resume(flow.id)
+            with pytest.raises(TimeoutError):  # the dropped answer never arrives
+                await ws.receive(timeout=HOLD)
+            ws.send(b"second")
+            assert await ws.receive() == b"ECHO:second"
+            mirror = client.flows[flow.id]
+            assert isinstance(mirror, HTTPFlow) and mirror.websocket is not None
+            assert modified_entries(mirror) == {0: b"hello"}
+            ws.w.close()
