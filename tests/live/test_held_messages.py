@@ -14,6 +14,7 @@ from live_helpers import EchoServer, relay_setup, running_client, wait_until
 from mitm_helpers import free_port, run_mitm
 
 from flowtui.core import TCPFlow
+from flowtui.io import FlowWriter
 from flowtui.live.client import CommandError, LiveClient
 from flowtui.live.held import (
     DROPPED_KEY,
@@ -153,6 +154,16 @@ async def test_relay_records_the_changes_and_mitmproxy_reads_them(tmp_path: Path
         w.write(b"secret")
         flow = await _held_flow(client, 1)
         await client.edit_message(flow.id, 0, b"public")
+        await wait_until(lambda: held_entries(client.flows[flow.id]) == [(0, b"public")])
+        # the inspector saves the mirror while the message is held: mitmproxy reads it
+        saved = tmp_path / "saved.flows"
+        with saved.open("wb") as out:
+            FlowWriter(out).add(client.flows[flow.id])
+        with saved.open("rb") as f:
+            (mirror,) = list(mio.FlowReader(f).stream())
+        assert mirror.metadata[HELD_KEY] == [[0, b"public"]]
+        assert mirror.metadata[MODIFIED_KEY] == [[0, b"secret"]]
+        assert mirror.messages[0].content == b"public"
         await client.set_intercept(None)
         await client.resume(flow.id)
         assert await asyncio.wait_for(r.readexactly(11), 3) == b"ECHO:public"
