@@ -358,3 +358,34 @@ async def test_mitmdump_edits_and_drops_held_websocket_messages(tmp_path: Path) 
             assert isinstance(mirror, HTTPFlow) and mirror.websocket is not None
             assert modified_entries(mirror) == {0: b"hello"}
             ws.w.close()
+
+
+@pytest.mark.mitmproxy
+async def test_mitmdump_edits_a_held_udp_datagram_and_refuses_to_drop_it(tmp_path: Path) -> None:
+    """mitmproxy sends a UDP message's content as one datagram, even an empty one: a
+    drop is refused (it would send an empty datagram); an edit is what the server gets."""
+    import socket
+
+    from mitm_helpers import udp_echo, udp_peer
+
+    port = free_port(socket.SOCK_DGRAM)
+    async with udp_echo() as (echo, echo_port):
+        mode = f"reverse:udp://127.0.0.1:{echo_port}@{port}"
+        async with (
+            run_mitm(tmp_path, mode) as addr,
+            running_client(addr) as client,
+            udp_peer(port) as (sock, peer),
+        ):
+            await client.set_intercept("~udp", "client")
+            sock.sendto(b"ping")
+            flow = await wait_until(
+                lambda: next((f for f in client.flows.values() if held_entries(f)), None)
+            )
+            assert held_entries(flow) == [(0, b"ping")]
+            with pytest.raises(CommandError, match="cannot drop a UDP datagram"):
+                await client.drop_message(flow.id, 0)
+            await client.edit_message(flow.id, 0, b"PING!")
+            await client.set_intercept(None)
+            await client.resume(flow.id)
+            assert await asyncio.wait_for(peer.answers.get(), 3) == b"ECHO:PING!"
+            assert echo.received == [b"PING!"]
