@@ -20,14 +20,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from flowtui.core import Flow
+from flowtui.core import Flow, HTTPFlow
 from flowtui.core.messages import MessageFlow, StreamMessage
-from flowtui.live.budget import CUT_KEY, MESSAGE_COST, content_cost, cut_from_end
+from flowtui.core.websocket import WebSocketMessage
+from flowtui.live.budget import CUT_KEY, MESSAGE_COST, content_cost, cut_from_end, format_size
+from flowtui.live.chunks import ChunkStream, open_chunk_connection
 from flowtui.live.endpoints import parse_endpoint
 from flowtui.live.held import apply_held
 from flowtui.live.notes import DETACHED_KEY, INCOMPLETE_KEY
 from flowtui.live.protocol import (
-    MAX_FRAME,
+    WEBSOCKET_APPENDS,
     FrameDecoder,
     ProtocolError,
     check_hello,
@@ -161,7 +163,7 @@ class LiveClient:
         """What the proxy does with intercepted flows when its last inspector detaches
         (``keep``, ``resume`` or ``kill``), if its hello says (optional field)."""
         self._restarted = False
-        self._writer: asyncio.StreamWriter | None = None
+        self._writer: ChunkStream | None = None
         self._pending = _Pending()
         self._stopped = False
 
@@ -196,7 +198,7 @@ class LiveClient:
         """End `run()` and close the socket."""
         self._stopped = True
         if self._writer is not None:
-            self._writer.transport.abort()
+            self._writer.abort()
 
     async def command(self, kind: str, **args: Any) -> None:
         """Send a command (``intercept``, ``kill``, ``mark``, ...) and wait for its reply."""
@@ -251,19 +253,44 @@ class LiveClient:
         """Drop held message ``index`` of a flow: it never reaches the peer."""
         await self.command("drop_message", id=flow_id, index=index)
 
+    def adopt(self, flow: Flow, room: int | None = None) -> int:
+        """Put ``flow``, a whole copy of a mirrored flow (from the proxy's recording, see
+        `live.recording`), in place of the mirror's copy, counted against the budget like
+        any flow: the oldest other flows are cut to make room if needed (each says so).
+        ``room`` (default: the whole budget) is what it may cost at most; `ValueError`
+        when it costs more (nothing changes), `KeyError` when the id is not mirrored.
+        Returns how many other flows were cut for it."""
+        if flow.id not in self.flows:
+            raise KeyError(flow.id)
+        cost, _content = content_cost(flow)
+        limit = self.max_memory if room is None else min(room, self.max_memory)
+        if cost > limit:
+            budget = f"this inspector's --max-memory ({format_size(self.max_memory)})"
+            if limit < self.max_memory:
+                budget = f"the {format_size(limit)} left of {budget}"
+            raise ValueError(f"the whole flow holds {format_size(cost)}, more than {budget}")
+        before = {i: h.kept for i, h in self._held.items() if i != flow.id}
+        flow.live = False
+        self.flows[flow.id] = flow  # same key: its place in the order is kept
+        self._measure(flow)  # last in the cutting order: the others are cut first
+        cut = sum(1 for i, h in self._held.items() if i in before and h.kept < before[i])
+        self._emit(LiveEvent("update", (flow,)))
+        return cut
+
     # -- internals ------------------------------------------------------------------
 
     async def _session(self) -> None:
         self._set_status("connecting")
         ep = self.endpoint
         if ep.kind == "unix":
-            opening = asyncio.open_unix_connection(ep.path, limit=MAX_FRAME)
+            opening = open_chunk_connection(path=ep.path)
         else:
-            opening = asyncio.open_connection(ep.host, ep.port, limit=MAX_FRAME)
-        reader, writer = await asyncio.wait_for(opening, self.timeout)
-        self._writer = writer
+            opening = open_chunk_connection(ep.host, ep.port)
+        stream = await asyncio.wait_for(opening, self.timeout)
+        self._writer = stream
         extra = {"token": self.token} if self.token is not None else {}
-        writer.write(encode(hello("inspector", "flowtui", **extra)))
+        features = [WEBSOCKET_APPENDS]
+        stream.write(encode(hello("inspector", "flowtui", features=features, **extra)))
         decoder = FrameDecoder()
         greeted = False
         loop = asyncio.get_running_loop()
@@ -274,8 +301,9 @@ class LiveClient:
                 # loop would keep the event loop (and the UI sharing it) to itself.
                 await asyncio.sleep(0)
                 slice_end = loop.time() + YIELD_EVERY
-            data = await (asyncio.wait_for(reader.read(65536), self.timeout) if not greeted
-                          else reader.read(65536))  # fmt: skip
+            # Each read is what the socket returned, as it was (no second buffer).
+            data = await (asyncio.wait_for(stream.read(), self.timeout) if not greeted
+                          else stream.read())  # fmt: skip
             if not data:
                 raise OSError("the proxy closed the connection")
             for message in decoder.feed(data):
@@ -300,7 +328,7 @@ class LiveClient:
     def _drop_connection(self) -> None:
         self.connected.clear()
         if self._writer is not None:
-            self._writer.transport.abort()
+            self._writer.abort()
             self._writer.close()
             self._writer = None
         for future in self._pending.futures.values():
@@ -336,7 +364,14 @@ class LiveClient:
                     messages = _messages_from(flow_.message_class, message["messages"])
                 except ValueError as e:
                     raise ProtocolError(f"invalid message for flow {flow_.id}: {e}") from None
-                self._append(flow_, messages)
+                self._append(flow_, messages, flow_.messages)
+                self._emit(LiveEvent("update", (flow_,)))
+            elif isinstance(flow_, HTTPFlow) and flow_.websocket is not None:
+                try:
+                    ws = [WebSocketMessage.from_state(m) for m in message["messages"]]
+                except (ValueError, TypeError) as e:
+                    raise ProtocolError(f"invalid message for flow {flow_.id}: {e}") from None
+                self._append(flow_, ws, flow_.websocket.messages)
                 self._emit(LiveEvent("update", (flow_,)))
         elif kind == "flows/remove":
             if self.flows.pop(message["id"], None) is not None:
@@ -432,8 +467,19 @@ class LiveClient:
         if flow is None:
             return
         # A message flow's messages arrive as appends, so its base state is enough (and
-        # cheap); any other flow (HTTP, DNS) keeps its protocol parts in its full state.
-        state = Flow.get_state(flow) if isinstance(flow, MessageFlow) else flow.get_state()
+        # cheap); any other flow (HTTP, DNS) keeps its protocol parts in its full state,
+        # but its WebSocket messages arrive as appends too: they stay the list they are
+        # (left out of the state while it is computed) unless the proxy sent them whole.
+        ws = flow.websocket if isinstance(flow, HTTPFlow) else None
+        ws_messages = ws.messages if ws is not None else None
+        if ws is not None:
+            ws.messages = []
+        try:
+            state = Flow.get_state(flow) if isinstance(flow, MessageFlow) else flow.get_state()
+        finally:
+            if ws is not None and ws_messages is not None:
+                ws.messages = ws_messages
+        sent_whole = bool((changes.get("websocket") or {}).get("messages"))
         live = changes.pop("live", flow.live)
         state.update(changes)
         if isinstance(flow, MessageFlow):
@@ -448,6 +494,13 @@ class LiveClient:
             self._stamp(flow, self._held.get(flow_id))  # the proxy's metadata replaced ours
             apply_held(flow, messages)  # a held message edited (by any inspector)
         else:
+            if (
+                ws_messages is not None
+                and not sent_whole
+                and isinstance(flow, HTTPFlow)
+                and flow.websocket is not None
+            ):
+                flow.websocket.messages = ws_messages
             self._measure(flow)  # its new state may hold more (a body, WebSocket messages)
         flow.live = live is True
         self._emit(LiveEvent("update", (flow,)))
@@ -472,15 +525,16 @@ class LiveClient:
         self.held += cost
         self._keep_to_budget()
 
-    def _append(self, flow: MessageFlow, messages: list[Any]) -> None:
-        """Add messages to a flow, unless it was cut (then they are only counted)."""
+    def _append(self, flow: Flow, messages: list[Any], into: list[Any]) -> None:
+        """Add messages to a flow's list ``into`` (its TCP/UDP or WebSocket messages),
+        unless it was cut (then they are only counted)."""
         held = self._held.get(flow.id)
         if held is None:
             held = self._held[flow.id] = _Held()
         size = sum([len(m.content) for m in messages])
         held.received += size
         if not held.sealed:
-            flow.messages.extend(messages)
+            into.extend(messages)
             cost = size + MESSAGE_COST * len(messages)
             held.kept += size
             held.cost += cost
@@ -490,7 +544,7 @@ class LiveClient:
         self._keep_to_budget()
         self._stamp(flow, held)
         if flow.intercepted:  # the held messages' update may have come first
-            apply_held(flow, flow.messages)
+            apply_held(flow, into)
 
     def _keep_to_budget(self) -> None:
         """Cut the oldest flows holding content, from their end, until within budget."""

@@ -19,7 +19,8 @@ for a WebSocket):
 
 And on the wire only (added by the proxy's live server to the state it sends, never
 stored in the proxy's flow): ``flowtui.held``: ``[[index, content], ...]`` in order, the
-messages held now and the bytes that will be sent when the flow is resumed.
+messages held now and the bytes that will be sent when the flow is resumed (a third
+item, True, for a held WebSocket message dropped: mitmproxy's drop keeps its bytes).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "change_message",
     "dropped_indexes",
     "held_changes",
+    "held_dropped",
     "held_entries",
     "modified_entries",
     "originals",
@@ -48,16 +50,17 @@ DROPPED_KEY = "flowtui.dropped"
 """Metadata: ``[[index, original], ...]``, messages never sent."""
 
 
-def _pairs(value: Any) -> list[tuple[int, bytes]]:
+def _pairs(value: Any, longer: bool = False) -> list[tuple[int, bytes]]:
     """Well-formed ``[index, bytes]`` entries of a metadata value (others are skipped:
-    the metadata may come from any file or proxy)."""
+    the metadata may come from any file or proxy); ``longer``: entries may carry more
+    items after those two."""
     out: list[tuple[int, bytes]] = []
     if not isinstance(value, list | tuple):
         return out
     for entry in value:
         if (
             isinstance(entry, list | tuple)
-            and len(entry) == 2
+            and (len(entry) == 2 or (longer and len(entry) > 2))
             and type(entry[0]) is int
             and entry[0] >= 0
             and isinstance(entry[1], bytes)
@@ -71,7 +74,20 @@ def held_entries(flow: Any) -> list[tuple[int, bytes]]:
     metadata = getattr(flow, "metadata", None)
     if not isinstance(metadata, dict):
         return []
-    return sorted(_pairs(metadata.get(HELD_KEY)))
+    return sorted(_pairs(metadata.get(HELD_KEY), longer=True))
+
+
+def held_dropped(flow: Any) -> set[int]:
+    """The held WebSocket messages of ``flow`` that are dropped (mitmproxy's ``drop()``
+    keeps their bytes: the ``flowtui.held`` entry says so with a third item, True)."""
+    value = getattr(flow, "metadata", {}).get(HELD_KEY)
+    if not isinstance(value, list | tuple):
+        return set()
+    return {
+        e[0]
+        for e in value
+        if isinstance(e, list | tuple) and len(e) == 3 and type(e[0]) is int and e[2] is True
+    }
 
 
 def modified_entries(flow: Any) -> dict[int, bytes]:
@@ -147,8 +163,15 @@ def apply_held(flow: Any, messages: Sequence[Any]) -> bool:
     """Give a mirrored flow's held messages the content the proxy says it will send
     (an edit made by any inspector); True if a message changed."""
     changed = False
+    dropped = held_dropped(flow)
     for index, content in held_entries(flow):
-        if index < len(messages) and messages[index].content != content:
-            messages[index].content = content
+        if index >= len(messages):
+            continue
+        message = messages[index]
+        if message.content != content:
+            message.content = content
+            changed = True
+        if hasattr(message, "dropped") and message.dropped != (index in dropped):
+            message.dropped = index in dropped  # a WebSocket message (un)dropped
             changed = True
     return changed

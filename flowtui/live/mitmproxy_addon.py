@@ -68,7 +68,8 @@ class FlowtuiLive:
         """Which messages `_filter` holds: ``both``, ``client`` or ``server``."""
         self._sweeper: asyncio.Task[None] | None = None
         self._recheck: dict[str, Any] = {}
-        """Live flows to republish on the next sweep (their server just connected)."""
+        """Flows to republish on the next sweep (their server just connected, or mitmproxy
+        said they changed: see `update`)."""
         self._held: dict[str, int] = {}
         """The message each intercepted flow's hook holds (flow id -> its index)."""
 
@@ -268,8 +269,18 @@ class FlowtuiLive:
             self.server.publish(flow)
 
     def update(self, flows: list[Any]) -> None:
+        """mitmproxy fires this after every hook of a flow, a TCP message's included,
+        and on changes made elsewhere (its own UI, other addons). A TCP/UDP flow is
+        republished on the next sweep (coalesced, at most 0.2 s later) instead of
+        having its whole state computed and compared once per message."""
+        if self.server is None:
+            return
         for flow in flows:
-            if self.server is not None and flow.id in self.server.flows:
+            if flow.id not in self.server.flows:
+                continue
+            if flow.type in ("tcp", "udp"):
+                self._recheck[flow.id] = flow
+            else:
                 self.server.publish(flow)
 
     def _message(self, flow: Any) -> None:

@@ -27,6 +27,7 @@ from typing import Any, BinaryIO
 from flowtui.core import Cert, Client, Error, Flow, ProxyMode, Server, TCPFlow, TCPMessage
 from flowtui.core.filters import Filter, FilterError, parse
 from flowtui.io import FlowWriter
+from flowtui.live.chunks import ChunkStream, open_chunk_connection
 from flowtui.live.endpoints import (
     Endpoint,
     default_socket_path,
@@ -40,7 +41,6 @@ from flowtui.live.tls_sniff import HandshakeSniffer, TlsInfo
 __all__ = ["Relay", "main"]
 
 log = logging.getLogger("flowtui.live")
-READ_SIZE = 65536
 
 
 def _hostport(spec: str) -> tuple[str, int]:
@@ -53,10 +53,10 @@ def _hostport(spec: str) -> tuple[str, int]:
 class _Conn:
     """The two real sockets of one relayed connection."""
 
-    def __init__(self, flow: TCPFlow, client: asyncio.StreamWriter) -> None:
+    def __init__(self, flow: TCPFlow, client: ChunkStream) -> None:
         self.flow = flow
         self.client = client
-        self.server: asyncio.StreamWriter | None = None
+        self.server: ChunkStream | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.tls = TlsInfo()
         self.sniffers = (HandshakeSniffer(self.tls, True), HandshakeSniffer(self.tls, False))
@@ -66,7 +66,7 @@ class _Conn:
     def abort(self) -> None:
         for w in (self.client, self.server):
             if w is not None:
-                w.transport.abort()
+                w.abort()
         for task in self.tasks:
             if task is not asyncio.current_task():
                 task.cancel()
@@ -99,6 +99,7 @@ class Relay:
         )
         """The inspector-facing socket server."""
         self._conns: dict[str, _Conn] = {}
+        self._handlers: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
         self._file: BinaryIO | None = Path(write_to).open("ab") if write_to else None  # noqa: SIM115
         self._writer = FlowWriter(self._file) if self._file else None
@@ -169,7 +170,10 @@ class Relay:
         """Start the live socket and the relay; returns the relay's real address."""
         await self.live.start(endpoint)
         # A burst of connections must not overflow the accept queue (default 100).
-        self._server = await asyncio.start_server(self._handle, *self.listen, backlog=1024)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: ChunkStream(on_connected=self._accepted), *self.listen, backlog=1024
+        )
         addr = self._server.sockets[0].getsockname()
         self.listen = (addr[0], addr[1])
         host, port = self.upstream
@@ -183,7 +187,7 @@ class Relay:
             self._server.close()
         for conn in list(self._conns.values()):
             conn.abort()
-        tasks = [t for c in self._conns.values() for t in c.tasks]
+        tasks = [t for c in self._conns.values() for t in c.tasks] + list(self._handlers)
         if tasks:
             await asyncio.wait(tasks, timeout=2)
         await self.live.close()
@@ -192,7 +196,13 @@ class Relay:
 
     # -- one connection -------------------------------------------------------------
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def _accepted(self, stream: ChunkStream) -> None:
+        task = asyncio.get_running_loop().create_task(self._handle(stream))
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
+
+    async def _handle(self, writer: ChunkStream) -> None:
+        reader = writer
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -211,13 +221,11 @@ class Relay:
         try:
             server.timestamp_start = time.time()
             try:
-                up_reader, up_writer = await asyncio.wait_for(
-                    asyncio.open_connection(*self.upstream), 10
-                )
+                up_writer = await asyncio.wait_for(open_chunk_connection(*self.upstream), 10)
             except (OSError, TimeoutError) as e:
                 server.error = str(e) or type(e).__name__
                 flow.error = Error(f"Cannot connect to {self.upstream[0]}:{self.upstream[1]}: {e}")
-                writer.transport.abort()
+                writer.abort()
                 return
             conn.server = up_writer
             up_sock = up_writer.get_extra_info("socket")
@@ -232,7 +240,7 @@ class Relay:
             self.live.publish(flow)
             conn.tasks = [
                 asyncio.create_task(self._pump(conn, reader, up_writer, True)),
-                asyncio.create_task(self._pump(conn, up_reader, writer, False)),
+                asyncio.create_task(self._pump(conn, up_writer, writer, False)),
             ]
             await asyncio.gather(*conn.tasks, return_exceptions=True)
         finally:
@@ -241,15 +249,15 @@ class Relay:
     async def _pump(
         self,
         conn: _Conn,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        reader: ChunkStream,
+        writer: ChunkStream,
         from_client: bool,
     ) -> None:
         flow = conn.flow
         sniffer = conn.sniffers[0 if from_client else 1]
         try:
             while True:
-                data = await reader.read(READ_SIZE)
+                data = await reader.read()
                 if not data:
                     break
                 flow.messages.append(TCPMessage(from_client, data))

@@ -15,7 +15,7 @@ import logging
 import os
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +26,14 @@ from flowtui.live.held import HELD_KEY
 from flowtui.live.protocol import (
     COMMANDS,
     MAX_FRAME,
+    WEBSOCKET_APPENDS,
+    Frame,
     FrameDecoder,
     ProtocolError,
     check_hello,
     encode,
+    encode_append,
+    frame_size,
     hello,
 )
 
@@ -109,9 +113,26 @@ class _Sent:
 
 
 def _messages(flow: Any) -> Sequence[Any] | None:
-    if getattr(flow, "type", None) in ("tcp", "udp"):
+    """The messages of a flow that grow while it lives, sent as `flows/append`: a TCP or
+    UDP flow's, or an HTTP flow's WebSocket messages."""
+    kind = getattr(flow, "type", None)
+    if kind in ("tcp", "udp"):
         return getattr(flow, "messages", None)
+    if kind == "http":
+        ws = getattr(flow, "websocket", None)
+        return ws.messages if ws is not None else None
     return None
+
+
+def _is_stream(flow: Any) -> bool:
+    return getattr(flow, "type", None) in ("tcp", "udp")
+
+
+def _websocket_state(flow: Any) -> dict[str, Any]:
+    """An HTTP flow's whole WebSocket state, messages included (for inspectors that do
+    not take WebSocket messages as appends)."""
+    state: dict[str, Any] = flow.websocket.get_state()
+    return state
 
 
 FLOW_OVERHEAD = 1024
@@ -122,7 +143,7 @@ connections' details), so flows without content are bounded by `retain_bytes` to
 def _held_size(flow: Any, messages: Sequence[Any] | None) -> int:
     """The bytes a completed flow is counted as holding against `retain_bytes`."""
     size = FLOW_OVERHEAD
-    if messages:
+    if messages and _is_stream(flow):
         size += sum(len(m.content) for m in messages)
     for part in ("request", "response"):
         msg = getattr(flow, part, None)
@@ -135,18 +156,38 @@ def _held_size(flow: Any, messages: Sequence[Any] | None) -> int:
     return size
 
 
-def _append_frames(flow_id: str, messages: Iterable[Any]) -> Iterator[bytes]:
+def _append_frames(flow_id: str, messages: Iterable[Any]) -> Iterator[Frame]:
     batch: list[Any] = []
     size = 0
     for m in messages:
         state = m.get_state()
         batch.append(state)
-        size += len(state[1]) + 32
+        size += len(m.content) + 32
         if size >= APPEND_BATCH or len(batch) >= APPEND_MESSAGES:
-            yield encode({"type": "flows/append", "id": flow_id, "messages": batch})
+            yield encode_append(flow_id, batch)
             batch, size = [], 0
     if batch:
-        yield encode({"type": "flows/append", "id": flow_id, "messages": batch})
+        yield encode_append(flow_id, batch)
+
+
+@dataclass(eq=False)
+class _Range:
+    """New messages of one flow not yet sent to one inspector (``messages[start:end]``),
+    encoded only as the inspector takes them."""
+
+    flow_id: str
+    messages: Sequence[Any]
+    start: int
+    end: int
+    flow: Any = None
+    """Set for a WebSocket range to an inspector that does not take WebSocket appends:
+    it is sent the flow's whole WebSocket state instead, as of when it is written."""
+
+
+RANGE_COST = 256
+"""What a queued `_Range` counts against `queue_limit`: the messages it refers to are
+the flow's own (held by the proxy in any case), so a flood of content never overflows an
+inspector's queue, only a flood of events does."""
 
 
 @dataclass(eq=False)
@@ -154,26 +195,64 @@ class _Session:
     server: LiveServer
     writer: asyncio.StreamWriter
     name: str
-    queue: deque[tuple[bytes, int]] = field(default_factory=deque)
+    queue: deque[tuple[Frame | _Range, int]] = field(default_factory=deque)
     replies: deque[bytes] = field(default_factory=deque)
     queued: int = 0
     reset_pending: bool = True
     resets: int = 0
-    resetting: Iterator[bytes] | None = None
+    resetting: Iterator[Frame] | None = None
+    sending: Iterator[Frame] | None = None
+    """The frames of the range being written."""
+    growing: dict[str, _Range] = field(default_factory=dict)
+    """Per flow, its range at the queue's tail that new messages still extend (no event
+    of that flow was queued after it)."""
+    owed: Counter[str] = field(default_factory=Counter)
+    """Ranges queued per flow: the flows whose messages this inspector still needs."""
     overflows: int = 0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    websocket_appends: bool = False
+    """The inspector takes an HTTP flow's new WebSocket messages as `flows/append` (it
+    said so in its hello); older ones are sent the whole WebSocket state instead."""
 
-    def send(self, frame: bytes) -> None:
+    def send(self, frame: Frame, flow_id: str | None = None) -> None:
+        """Queue an event (of ``flow_id``: later messages of that flow follow it)."""
         if self.reset_pending:
             return  # the coming reset is built later and will include this
-        self.queue.append((frame, len(frame)))
-        self.queued += len(frame)
+        if flow_id is not None:
+            self.growing.pop(flow_id, None)
+        self._enqueue(frame, frame_size(frame))
+
+    def send_messages(self, flow: Any, messages: Sequence[Any], start: int, end: int) -> None:
+        """Queue ``messages[start:end]`` of a flow, joined to its growing range if any."""
+        if self.reset_pending:
+            return
+        flow_id: str = flow.id
+        growing = self.growing.get(flow_id)
+        if growing is not None and growing.end == start:
+            growing.end = end
+            return
+        legacy = None if self.websocket_appends or _is_stream(flow) else flow
+        self.growing[flow_id] = entry = _Range(flow_id, messages, start, end, legacy)
+        self.owed[flow_id] += 1
+        self._enqueue(entry, RANGE_COST)
+
+    def _enqueue(self, entry: Frame | _Range, size: int) -> None:
+        self.queue.append((entry, size))
+        self.queued += size
         if self.queued > self.server.queue_limit:
             log.warning("inspector %s is too slow: dropping its queue, resynchronising", self.name)
-            self.queue.clear()
-            self.queued = 0
-            self.reset_pending = True
             self.overflows += 1
+            self.resync()
+        self.wake.set()
+
+    def resync(self) -> None:
+        """Drop what is queued: the inspector is sent a fresh `flows/reset` instead."""
+        self.queue.clear()
+        self.queued = 0
+        self.growing.clear()
+        self.owed.clear()
+        self.sending = None
+        self.reset_pending = True
         self.wake.set()
 
     def reply(self, frame: bytes) -> None:
@@ -181,37 +260,67 @@ class _Session:
         self.wake.set()
 
     async def write_loop(self) -> None:
-        with contextlib.suppress(OSError):
+        try:
             await self._write_loop()
+        except OSError:
+            pass
+        except Exception:  # a bug must not leave the inspector waiting forever
+            log.exception("inspector %s: sending failed; closing its connection", self.name)
+            self.writer.transport.abort()
+
+    def _next(self) -> tuple[Frame | None, bool]:
+        """The next frame to write and whether it may wait behind the proxy's traffic."""
+        if self.reset_pending:  # (again): drop a reset in progress, start afresh
+            self.reset_pending = False
+            self.resets += 1
+            self.resetting = self.server.reset_frames(self.websocket_appends)
+        if self.replies:
+            return self.replies.popleft(), False
+        for attr in ("resetting", "sending"):
+            frames: Iterator[Frame] | None = getattr(self, attr)
+            if frames is not None:
+                frame = next(frames, None)
+                if frame is not None:
+                    return frame, True
+                setattr(self, attr, None)
+        while self.queue:
+            entry, counted = self.queue.popleft()
+            self.queued -= counted
+            if not isinstance(entry, _Range):
+                return entry, False
+            if self.growing.get(entry.flow_id) is entry:
+                del self.growing[entry.flow_id]
+            self.owed[entry.flow_id] -= 1
+            if self.owed[entry.flow_id] <= 0:
+                del self.owed[entry.flow_id]
+            if entry.flow is not None:
+                changes = {"websocket": _websocket_state(entry.flow)}
+                update = {"type": "flows/update", "id": entry.flow_id, "changes": changes}
+                return encode(update), True
+            self.sending = _append_frames(entry.flow_id, entry.messages[entry.start : entry.end])
+            frame = next(self.sending, None)
+            if frame is not None:
+                return frame, True
+        return None, False
 
     async def _write_loop(self) -> None:
         while True:
             await self.wake.wait()
             self.wake.clear()
             while True:
-                if self.reset_pending:  # (again): drop a reset in progress, start afresh
-                    self.reset_pending = False
-                    self.resets += 1
-                    self.resetting = self.server.reset_frames()
-                resetting = False
-                if self.replies:
-                    frame = self.replies.popleft()
-                elif self.resetting is not None:
-                    next_frame = next(self.resetting, None)
-                    if next_frame is None:
-                        self.resetting = None
-                        continue
-                    frame, resetting = next_frame, True
-                elif self.queue:
-                    frame, counted = self.queue.popleft()
-                    self.queued -= counted
-                else:
+                frame, yielding = self._next()
+                if frame is None:
                     break
-                self.writer.write(frame)
+                if isinstance(frame, bytes):
+                    self.writer.write(frame)
+                else:
+                    for part in frame:
+                        self.writer.write(part)
                 await self.writer.drain()
-                if resetting:
-                    # A reset is encoded frame by frame: let the proxy's own traffic run
-                    # between frames even when this inspector reads as fast as we write.
+                if yielding:
+                    # Frames encoded as they are taken (a resync, a flow's new messages):
+                    # let the proxy's own traffic run between them even when this
+                    # inspector reads as fast as we write.
                     await asyncio.sleep(0)
 
 
@@ -352,17 +461,23 @@ class LiveServer:
             if sent is None or messages is None or len(messages) <= sent.count:
                 continue  # published whole since (or forgotten)
             count = len(messages)
-            if not self._sessions:  # nobody to tell: only count them
-                sent.count = count
-                continue
-            frames = list(_append_frames(flow_id, messages[sent.count : count]))
+            for session in self._sessions:
+                session.send_messages(flow, messages, sent.count, count)
             sent.count = count
-            for frame in frames:
-                for session in self._sessions:
-                    session.send(frame)
 
     def _state(self, flow: Any) -> dict[str, Any]:
-        state = self.control.base_state(flow)
+        """A flow's state without its growing messages (those go as appends): a
+        WebSocket's are left out while it is computed, so a long one costs O(1)."""
+        ws: Any = getattr(flow, "websocket", None) if flow.type == "http" else None
+        messages = ws.messages if ws is not None else None
+        if messages:
+            ws.messages = []
+            try:
+                state = self.control.base_state(flow)
+            finally:
+                ws.messages = messages
+        else:
+            state = self.control.base_state(flow)
         state.pop("messages", None)
         state["live"] = bool(flow.live)
         if flow.intercepted:
@@ -375,10 +490,15 @@ class LiveServer:
         held_control = _held_control(self.control)
         held = held_control.held_messages(flow) if held_control is not None else []
         if held and isinstance(state.get("metadata"), dict):
-            state["metadata"] = {
-                **state["metadata"],
-                HELD_KEY: [[index, content] for index, content in held],
-            }
+            messages = _messages(flow)
+            entries: list[list[Any]] = []
+            for index, content in held:
+                entry: list[Any] = [index, content]
+                shown = messages[index] if messages is not None and index < len(messages) else None
+                if getattr(shown, "dropped", False):  # a WebSocket message dropped
+                    entry.append(True)
+                entries.append(entry)
+            state["metadata"] = {**state["metadata"], HELD_KEY: entries}
 
     def publish(self, flow: Any) -> None:
         """Tell every inspector what changed in ``flow`` since it was last published.
@@ -397,27 +517,37 @@ class LiveServer:
                 sent.state, sent.count = None, count
         else:
             state = self._state(flow)
-            frames: list[bytes] = []
+            frame: bytes | None = None
+            legacy: bytes | None = None
+            """The frame for inspectors that take no WebSocket appends."""
+            start = 0
+            websocket = messages is not None and not _is_stream(flow)
             if sent is None:
                 self.flows[flow_id] = flow
-                full = {**state, "messages": []} if messages is not None else state
-                frames.append(encode({"type": "flows/add", "flow": full}))
-                if messages:
-                    frames.extend(_append_frames(flow_id, messages))
+                full = {**state, "messages": []} if _is_stream(flow) else state
+                frame = legacy = encode({"type": "flows/add", "flow": full})
+                if websocket and messages:
+                    whole = {**full, "websocket": _websocket_state(flow)}
+                    legacy = encode({"type": "flows/add", "flow": whole})
                 self._sent[flow_id] = _Sent(state, count)
             else:
                 old = sent.state or {}
                 changes = {k: v for k, v in state.items() if old.get(k) != v}
                 if changes:
-                    frames.append(
-                        encode({"type": "flows/update", "id": flow_id, "changes": changes})
+                    frame = legacy = encode(
+                        {"type": "flows/update", "id": flow_id, "changes": changes}
                     )
-                if messages is not None and count > sent.count:
-                    frames.extend(_append_frames(flow_id, messages[sent.count : count]))
+                    if websocket and "websocket" in changes:
+                        changes["websocket"] = _websocket_state(flow)
+                        legacy = encode({"type": "flows/update", "id": flow_id, "changes": changes})
+                start = sent.count
                 sent.state, sent.count = state, count
-            for frame in frames:
-                for session in self._sessions:
-                    session.send(frame)
+            for session in self._sessions:
+                sending = frame if session.websocket_appends else legacy
+                if sending is not None:
+                    session.send(sending, flow_id)
+                if messages is not None and count > start:
+                    session.send_messages(flow, messages, start, count)
         if flow.live:
             self._live[flow_id] = None
         else:
@@ -463,6 +593,14 @@ class LiveServer:
                 del self.forgotten[next(iter(self.forgotten))]
             self._sent.pop(oldest, None)
             self._live.pop(oldest, None)
+            for session in self._sessions:
+                if session.owed.get(oldest):
+                    # It still owed this inspector messages of a flow now forgotten: a
+                    # resync lists the flow as forgotten, so the inspector marks it
+                    # incomplete instead of missing them silently.
+                    log.info("inspector %s is behind a forgotten flow: resynchronising",
+                             session.name)  # fmt: skip
+                    session.resync()
 
     def remove(self, flow_id: str) -> None:
         """Forget a flow and tell the inspectors."""
@@ -473,15 +611,16 @@ class LiveServer:
         self._completed_bytes -= self._completed.pop(flow_id, 0)
         frame = encode({"type": "flows/remove", "id": flow_id})
         for session in self._sessions:
-            session.send(frame)
+            session.send(frame, flow_id)
 
-    def reset_frames(self) -> Iterator[bytes]:
+    def reset_frames(self, websocket_appends: bool = True) -> Iterator[Frame]:
         """A `flows/reset` of every flow as last published, then their messages.
 
         The flows are listed now (cheap: references), but the frames are encoded only
         as they are taken, so a large resync never holds the event loop or a second
         copy of every message. Messages are append-only, so `messages[:count]` stays
-        what was published; later changes reach the inspector as queued updates.
+        what was published; later changes reach the inspector as queued updates. An
+        inspector without ``websocket_appends`` gets WebSocket messages in the states.
         """
         held = [
             (flow_id, sent, sent.count, _messages(self.flows[flow_id]))
@@ -498,7 +637,12 @@ class LiveServer:
                 if flow is None:
                     continue  # forgotten meanwhile
                 state = sent.state = self._state(flow)
-            batch.append(state if messages is None else {**state, "messages": []})
+            flow = self.flows.get(flow_id)
+            if flow is not None and _is_stream(flow):
+                state = {**state, "messages": []}
+            elif messages is not None and not websocket_appends and flow is not None:
+                state = {**state, "websocket": _websocket_state(flow)}
+            batch.append(state)
             size += 4096
             if size >= APPEND_BATCH:
                 yield self._flows_frame(first, batch, forgotten)
@@ -506,7 +650,8 @@ class LiveServer:
         if batch or first:
             yield self._flows_frame(first, batch, forgotten)
         for flow_id, _, count, messages in held:
-            if messages:
+            flow = self.flows.get(flow_id)
+            if messages and (websocket_appends or (flow is not None and _is_stream(flow))):
                 yield from _append_frames(flow_id, messages[:count])
 
     @staticmethod
@@ -553,6 +698,10 @@ class LiveServer:
                 raise ProtocolError("wrong or missing token")
             waiting = False
             self.unauthenticated -= 1
+            features = greeting.get("features")
+            session.websocket_appends = isinstance(features, list) and (
+                WEBSOCKET_APPENDS in features
+            )
             decoder.max_frame = self.max_frame
             extra: dict[str, Any] = {"session": self.session, "on_detach": self.on_detach}
             if self.record:

@@ -23,6 +23,7 @@ from flowtui.live.budget import CUT_KEY
 from flowtui.live.client import MAX_MEMORY, CommandError, LiveClient, LiveEvent
 from flowtui.live.endpoints import parse_endpoint, read_token_file
 from flowtui.live.notes import is_incomplete
+from flowtui.live.recording import is_fetchable
 from flowtui.store import FlowStore
 
 FRAME = 1 / 60
@@ -133,11 +134,13 @@ class Attachment:
             1 for i, rev in zip(snap.ids, snap.revisions, strict=True) if saved.get(i) != rev
         )
 
-    def incomplete_warning(self, flows: Iterable[Any]) -> str | None:
+    def incomplete_warning(self, flows: Iterable[Any], fetch_key: str | None = None) -> str | None:
         """What `w` warns of before saving ``flows``: how many of them lack part of
         their content (dropped by the proxy, or cut to `max_memory` here), and where the
-        proxy recorded them whole, if it says. None when every flow is whole."""
-        dropped = cut = 0
+        proxy recorded them whole, if it says; with ``fetch_key`` (the key of
+        ``flow.fetch``), how to fetch them from there first when the file is here. None
+        when every flow is whole."""
+        dropped = cut = fetchable = 0
         for flow in flows:
             metadata = getattr(flow, "metadata", None)
             if not isinstance(metadata, dict):
@@ -146,6 +149,9 @@ class Attachment:
                 dropped += 1
             elif isinstance(metadata.get(CUT_KEY), dict):
                 cut += 1
+            else:
+                continue
+            fetchable += 1 if isinstance(flow, Flow) and is_fetchable(flow) else 0
         if not dropped and not cut:
             return None
         parts = []
@@ -155,9 +161,15 @@ class Attachment:
             parts.append(f"{cut} cut to the inspector's --max-memory")
         text = "Of the flows to save, " + " and ".join(parts) + "; they are saved as shown"
         record = self.client.record
-        return text + (
-            f". The full flows are in the proxy's recording {record}." if record else "."
-        )
+        if not record:
+            return text + "."
+        text += f". The full flows are in the proxy's recording {record}."
+        if fetch_key and fetchable and Path(record).is_file():
+            text += (
+                f" To save them whole, fetch them from there first: {fetch_key} on a flow, "
+                'or "Fetch every missing part" in the command palette (ctrl+p).'
+            )
+        return text
 
     def apply(self, event: LiveEvent) -> None:
         """Mirror one client event into the store (or the health).

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from flowtui.core import Flow
 from flowtui.io import FlowWriteException, save_flows
 from flowtui.store import LazyFlow
+from flowtui.ui.commands import keys_for
 from flowtui.ui.messages import SaveFinished
 from flowtui.ui.safe_text import clean, notify
 from flowtui.ui.screens.dialogs import SaveDialog
@@ -57,7 +58,8 @@ class Saving:
 
         fmt = session.save_format(Path(path))
         live = app.attachment
-        warning = live.incomplete_warning(selection.items) if live is not None else None
+        fetch_key = keys_for("flow.fetch", app.config.keys)
+        warning = live.incomplete_warning(selection.items, fetch_key) if live is not None else None
         if warning is not None:  # attached: say before saving that some are not whole
             notify(app, clean(warning, max_len=600), severity="warning", timeout=15)
         dialog = SaveDialog(path, len(selection.keys), fmt, session.sources(), what=what)

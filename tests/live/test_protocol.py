@@ -16,6 +16,7 @@ from flowtui.live.protocol import (
     ProtocolError,
     check_hello,
     encode,
+    encode_append,
     hello,
 )
 
@@ -40,6 +41,51 @@ def test_round_trip_byte_by_byte() -> None:
     assert out == [msgpack.unpackb(msgpack.packb(m), raw=False) for m in MESSAGES]
     assert out[3]["messages"][0][1] == b"\x00\xff[/bold]"  # bytes stay bytes
     assert decoder.pending == 0
+
+
+_STATES = st.lists(
+    st.tuples(
+        st.booleans(),
+        st.binary(max_size=40_000),
+        st.one_of(st.floats(allow_nan=False), st.integers(0, 2**40)),
+    ),
+    max_size=20,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    flows=st.lists(st.tuples(st.text(max_size=40), _STATES), min_size=1, max_size=6),
+    cuts=st.lists(st.integers(1, 100_000), max_size=40),
+)
+def test_append_frames_decode_whole_however_the_reads_split_them(
+    flows: list[tuple[str, list[tuple[bool, bytes, float]]]], cuts: list[int]
+) -> None:
+    """The proxy's hand-built append frames equal msgpack's own encoding, and the
+    decoder gives back every message whatever sizes the socket's reads came in."""
+    frames = []
+    for flow_id, states in flows:
+        frame = encode_append(flow_id, states)
+        whole = frame if isinstance(frame, bytes) else b"".join(frame)
+        expected = {"type": "flows/append", "id": flow_id, "messages": [list(s) for s in states]}
+        assert whole == encode(expected)
+        frames.append(whole)
+    data = b"".join(frames)
+    decoder, out, pos = FrameDecoder(), [], 0
+    for cut in [*cuts, len(data)]:
+        out += decoder.feed(data[pos : pos + cut])
+        pos += cut
+    out += decoder.feed(data[pos:])
+    assert [(m["id"], [tuple(x) for x in m["messages"]]) for m in out] == flows
+    assert decoder.pending == 0
+
+
+def test_a_split_oversized_length_prefix_is_refused() -> None:
+    decoder = FrameDecoder(max_frame=1024)
+    header = struct.pack(">I", 4096)
+    assert decoder.feed(header[:1]) == [] and decoder.feed(header[1:3]) == []
+    with pytest.raises(ProtocolError, match="exceeds"):
+        decoder.feed(header[3:] + b"x")
 
 
 def test_oversized_frame_refused_before_buffering() -> None:

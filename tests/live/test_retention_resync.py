@@ -54,7 +54,14 @@ async def test_a_resync_is_encoded_frame_by_frame(tmp_path: Path, monkeypatch) -
             encoded.append(message["type"])
             return real_encode(message)
 
+        real_append = server_module.encode_append
+
+        def counting_append(flow_id, messages):  # type: ignore[no-untyped-def]
+            encoded.append("flows/append")
+            return real_append(flow_id, messages)
+
         monkeypatch.setattr(server_module, "encode", counting_encode)
+        monkeypatch.setattr(server_module, "encode_append", counting_append)
         frames = relay.live.reset_frames()
         assert encoded == [], "nothing is encoded before a frame is taken"
         first = next(frames)

@@ -101,7 +101,10 @@ class MainScreen(Screen[None]):
                 yield DetailPane("response", id="response")
             with TabPane("Connection", id="tab-connection"):
                 yield ConnectionPane(id="connection", now=app.now, tz=app.tz)
-        yield FlowInfo(app.store, id="flow-info")
+        live = app.attachment
+        yield FlowInfo(
+            app.store, id="flow-info", recording=lambda: live.client.record if live else None
+        )
         yield StatusBar(id="status")
         yield Footer()
 
@@ -114,6 +117,9 @@ class MainScreen(Screen[None]):
                 self._bindings.bind(keys, command.action, command.title, show=False)
         self.query_one(FlowList).focus()
         self.refresh_status()
+
+    def on_unmount(self) -> None:
+        self.steering.fetching.cancel.set()  # a reading worker stops at its next record
 
     # -- helpers --------------------------------------------------------------------------
 

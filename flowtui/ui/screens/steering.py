@@ -1,5 +1,6 @@
-"""Steering a proxy from the main screen: the live intercept filter (`I`) and the
-replay of a finished TCP flow (`r`). Kept out of `MainScreen` so that screen only
+"""Steering a proxy from the main screen: the live intercept filter (`I`), the
+replay of a finished TCP flow (`r`) and fetching a flow from the proxy's recording
+(`R`, see `fetching`). Kept out of `MainScreen` so that screen only
 composes and routes; the commands reach these through `action_steer(name, ...)`."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from flowtui.live.client import CommandError
 from flowtui.live.held import held_entries
 from flowtui.live.notes import detached_reason
 from flowtui.live.replay import ReplayError, ReplayOptions, replay_tcp, replayable
+from flowtui.ui.screens.fetching import Fetching
 from flowtui.ui.screens.held_dialogs import MessageEditDialog
 from flowtui.ui.screens.prompts import InputDialog
 from flowtui.ui.session import plural
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SteerAction", "Steering"]
 
-SteerAction = Literal["intercept_filter", "replay", "edit_held", "drop_held"]
+SteerAction = Literal["intercept_filter", "replay", "fetch", "fetch_all", "edit_held", "drop_held"]
 """What `MainScreen.action_steer` runs."""
 
 
@@ -39,6 +41,16 @@ class Steering:
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
         """The screen whose app, store and status bar these use."""
+        self.fetching = Fetching(screen)
+        """`R`: an incomplete flow's missing part, from the proxy's recording."""
+
+    def fetch(self) -> None:
+        """`R`: read the focused incomplete (or cut) flow whole from the recording."""
+        self.fetching.fetch()
+
+    def fetch_all(self) -> None:
+        """Read every incomplete (or cut) finished flow whole from the recording."""
+        self.fetching.fetch_all()
 
     def intercept_filter(self) -> None:
         """`I`: set or clear (empty) the live proxy's intercept filter."""

@@ -6,12 +6,15 @@ text: the widget's content is a `SafeText`, which takes only cleaned parts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.widgets import Static
 
 from flowtui.core import Flow, UnknownFlow
 from flowtui.live.budget import cut_note
 from flowtui.live.held import HELD_KEY, held_entries
 from flowtui.live.notes import detached_reason, incomplete_note
+from flowtui.live.recording import is_fetchable
 from flowtui.store import FlowStore
 from flowtui.ui.safe_text import SafeText, clean, concat, join, number
 from flowtui.ui.widgets.flow_columns import state_signs
@@ -26,9 +29,18 @@ class FlowInfo(Static):
     FlowInfo { height: auto; max-height: 4; padding: 0 1; background: $boost; }
     """
 
-    def __init__(self, store: FlowStore, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        store: FlowStore,
+        *,
+        id: str | None = None,
+        recording: Callable[[], str | None] = lambda: None,
+    ) -> None:
         super().__init__(id=id)
         self.store = store
+        self.recording = recording
+        """The live proxy's ``-w`` recording, if it has one (then an incomplete or cut
+        finished flow says that `R` fetches it)."""
         self._text: SafeText | None = None
         self._lines = (0, 0)
         """(lines, width) of the text shown: its height at that width."""
@@ -86,6 +98,8 @@ class FlowInfo(Static):
         for note in (detached_reason(flow), incomplete_note(flow)):  # attached: see live.notes
             if note is not None:
                 text.newline().append(clean(note, max_len=500), style="bold yellow")
+        if is_fetchable(flow) and self.recording():
+            text.append(clean(" (R fetches it)"), style="bold yellow")
         if flow.comment:
             text.newline().append(clean("comment: "), style="bold")
             text.append(clean(flow.comment, max_len=300), style="italic")
