@@ -501,6 +501,8 @@ class LiveClient:
                 and flow.websocket is not None
             ):
                 flow.websocket.messages = ws_messages
+            if isinstance(flow, HTTPFlow) and flow.websocket is not None:
+                apply_held(flow, flow.websocket.messages)  # a held message edited, dropped
             self._measure(flow)  # its new state may hold more (a body, WebSocket messages)
         flow.live = live is True
         self._emit(LiveEvent("update", (flow,)))

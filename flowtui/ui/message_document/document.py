@@ -140,7 +140,7 @@ class MessageDocument:
         """The held message `E` (edit) and `x` (drop) act on: the first held message
         whose header is on screen, else the first one the direction filter shows, else
         the first held (None when none is held)."""
-        held = [index for index, _ in self.marks[1]]
+        held = [index for index, _, _ in self.marks[1]]
         messages = self._messages
         if not held or messages is None:
             return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowtui.live.held import dropped_indexes, held_entries, modified_entries
+from flowtui.live.held import dropped_indexes, held_dropped, held_entries, modified_entries
 from flowtui.ui.widgets.message_rows import format_size
 
 __all__ = ["HELD_SIGN", "MessageMarks", "message_marks"]
@@ -17,8 +17,9 @@ __all__ = ["HELD_SIGN", "MessageMarks", "message_marks"]
 HELD_SIGN = "⏸ held"
 """The header sign of a message the proxy holds (recorded, not yet forwarded)."""
 
-MessageMarks = tuple[dict[int, str], tuple[tuple[int, bytes], ...]]
-"""The header signs by message index, and the held messages with their contents."""
+MessageMarks = tuple[dict[int, str], tuple[tuple[int, bytes, bool], ...]]
+"""The header signs by message index, and the held messages with their contents (and
+whether a held WebSocket message is dropped)."""
 
 
 def message_marks(flow: Any) -> MessageMarks:
@@ -26,9 +27,12 @@ def message_marks(flow: Any) -> MessageMarks:
     metadata = getattr(flow, "metadata", None)
     if not isinstance(metadata, dict) or not metadata:
         return {}, ()
-    held = tuple(held_entries(flow)) if getattr(flow, "intercepted", False) else ()
+    held: tuple[tuple[int, bytes, bool], ...] = ()
+    if getattr(flow, "intercepted", False):
+        dropped = held_dropped(flow)
+        held = tuple((i, content, i in dropped) for i, content in held_entries(flow))
     signs: dict[int, list[str]] = {}
-    for index, _ in held:
+    for index, _, _ in held:
         signs.setdefault(index, []).append(HELD_SIGN)
     for index in modified_entries(flow):
         signs.setdefault(index, []).append("✎ edited")
