@@ -26,6 +26,7 @@ from flowtui.core.websocket import WebSocketMessage
 from flowtui.live.budget import CUT_KEY, MESSAGE_COST, content_cost, cut_from_end, format_size
 from flowtui.live.chunks import ChunkStream, open_chunk_connection
 from flowtui.live.endpoints import parse_endpoint
+from flowtui.live.held import apply_held
 from flowtui.live.notes import DETACHED_KEY, INCOMPLETE_KEY
 from flowtui.live.protocol import (
     WEBSOCKET_APPENDS,
@@ -158,6 +159,9 @@ class LiveClient:
         """The proxy's run as told in its hello (a change means it restarted)."""
         self.record: str | None = None
         """Where the proxy records every flow (its ``-w``), if it says."""
+        self.on_detach: str | None = None
+        """What the proxy does with intercepted flows when its last inspector detaches
+        (``keep``, ``resume`` or ``kill``), if its hello says (optional field)."""
         self._restarted = False
         self.software = ""
         """The proxy's software as its hello says: ``flowtui`` (the relay) or ``mitmproxy``."""
@@ -287,6 +291,17 @@ class LiveClient:
             else None
         )
 
+    async def edit_message(self, flow_id: str, index: int, content: bytes) -> None:
+        """Replace the bytes held message ``index`` of a flow will be sent as (a dropped
+        one is sent again, with these bytes)."""
+        self._require("edit_message", "edit held messages")
+        await self.command("edit_message", id=flow_id, index=index, content=content)
+
+    async def drop_message(self, flow_id: str, index: int) -> None:
+        """Drop held message ``index`` of a flow: it never reaches the peer."""
+        self._require("drop_message", "drop held messages")
+        await self.command("drop_message", id=flow_id, index=index)
+
     def adopt(self, flow: Flow, room: int | None = None) -> int:
         """Put ``flow``, a whole copy of a mirrored flow (from the proxy's recording, see
         `live.recording`), in place of the mirror's copy, counted against the budget like
@@ -353,6 +368,8 @@ class LiveClient:
                     record = message.get("record")
                     self.record = record if isinstance(record, str) and record else None
                     self._note_capabilities(message)
+                    policy = message.get("on_detach")
+                    self.on_detach = policy if policy in ("keep", "resume", "kill") else None
                     self.connected.set()
                     self._set_status("connected")
                     continue
@@ -525,6 +542,7 @@ class LiveClient:
         if isinstance(flow, MessageFlow):
             flow.messages = messages
             self._stamp(flow, self._held.get(flow_id))  # the proxy's metadata replaced ours
+            apply_held(flow, messages)  # a held message edited (by any inspector)
         else:
             if (
                 ws_messages is not None
@@ -533,6 +551,8 @@ class LiveClient:
                 and flow.websocket is not None
             ):
                 flow.websocket.messages = ws_messages
+            if isinstance(flow, HTTPFlow) and flow.websocket is not None:
+                apply_held(flow, flow.websocket.messages)  # a held message edited, dropped
             self._measure(flow)  # its new state may hold more (a body, WebSocket messages)
         flow.live = live is True
         self._emit(LiveEvent("update", (flow,)))
@@ -575,6 +595,8 @@ class LiveClient:
             self._holding.setdefault(flow.id, None)
         self._keep_to_budget()
         self._stamp(flow, held)
+        if flow.intercepted:  # the held messages' update may have come first
+            apply_held(flow, into)
 
     def _keep_to_budget(self) -> None:
         """Cut the oldest flows holding content, from their end, until within budget."""

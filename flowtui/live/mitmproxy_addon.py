@@ -43,6 +43,7 @@ def _make_flowtui_importable() -> None:
 _make_flowtui_importable()
 
 from flowtui.live.endpoints import load_or_create_token, parse_endpoint  # noqa: E402
+from flowtui.live.held import change_message  # noqa: E402
 from flowtui.live.injected import note_injected  # noqa: E402
 from flowtui.live.server import LiveServer  # noqa: E402
 
@@ -73,6 +74,8 @@ class FlowtuiLive:
         said they changed: see `update`)."""
         self._injecting: dict[str, deque[bytes]] = {}
         """TCP messages injected per flow id, not yet seen in ``tcp_message``."""
+        self._held: dict[str, int] = {}
+        """The message each intercepted flow's hook holds (flow id -> its index)."""
 
     def load(self, loader: Any) -> None:
         loader.add_option(
@@ -282,6 +285,52 @@ class FlowtuiLive:
             raise ValueError(problem)
         master.commands.call("replay.client", [copy])
 
+    # -- held messages ----------------------------------------------------------------
+
+    @staticmethod
+    def _message_list(flow: Any) -> Any:
+        ws = getattr(flow, "websocket", None)
+        return ws.messages if ws is not None else getattr(flow, "messages", None)
+
+    def held_messages(self, flow: Any) -> list[tuple[int, bytes]]:
+        """mitmproxy pauses a flow's connection as a whole: at most its newest message
+        is held, by the message hook waiting for the resume."""
+        index = self._held.get(flow.id)
+        messages = self._message_list(flow)
+        if index is None or not flow.intercepted or not messages or index >= len(messages):
+            return []
+        return [(index, messages[index].content)]
+
+    def change_message(self, flow: Any, index: int, content: bytes | None) -> None:
+        """The held message is the one mitmproxy sends when its hook returns: its
+        ``content`` is what goes out (TCP sends nothing for empty content); a WebSocket
+        message is dropped with mitmproxy's ``drop()``."""
+        if content is None and flow.type == "udp":
+            raise ValueError(
+                "mitmproxy cannot drop a UDP datagram (it would send an empty one): "
+                "edit it, or kill the flow"
+            )
+        websocket = getattr(flow, "websocket", None) is not None
+        messages = self._message_list(flow)
+        change_message(flow, messages[index], index, content, websocket=websocket)
+
+    def _hold(self, flow: Any) -> Any:
+        """The message hook of an intercepted flow: note its newest message as held and
+        return a waiter mitmproxy awaits (it waits for the resume after the hook anyway),
+        which forgets the note once the flow is resumed or killed."""
+        messages = self._message_list(flow)
+        if not flow.intercepted or not messages:
+            return None
+        self._held[flow.id] = len(messages) - 1
+
+        async def held() -> None:
+            try:
+                await flow.wait_for_resume()
+            finally:
+                self._held.pop(flow.id, None)
+
+        return held()
+
     # -- mitmproxy hooks ------------------------------------------------------------
 
     def _publish(self, flow: Any) -> None:
@@ -312,6 +361,19 @@ class FlowtuiLive:
         ):
             flow.intercept()
         self._publish(flow)
+
+    def websocket_message(self, flow: Any) -> Any:
+        """A WebSocket message: held, with the flow, while the flow is intercepted."""
+        if (
+            self._filter is not None
+            and not flow.is_replay
+            and self._direction_ok(flow)
+            and self._filter(flow)
+        ):
+            flow.intercept()
+        waiter = self._hold(flow)
+        self._publish(flow)
+        return waiter
 
     def _direction_ok(self, flow: Any) -> bool:
         """Whether the message this hook is about goes the filter's way."""
@@ -351,27 +413,29 @@ class FlowtuiLive:
             if flow.client_conn.id == client_id:
                 self._recheck[flow.id] = flow
 
-    def _stream_message(self, flow: Any) -> None:
+    def _stream_message(self, flow: Any) -> Any:
         """A TCP or UDP message: only the messages changed, unless the filter holds it
         (a direction-limited filter holds only messages of that direction)."""
         flt = self._filter
         if flt is not None and not flow.is_replay and self._direction_ok(flow) and flt(flow):
             flow.intercept()
+        waiter = self._hold(flow)
         if self.server is None:
-            return
+            return waiter
         if self._injecting and self._note_injected(flow):
             self.server.publish(flow)  # its metadata changed: a full update
         elif flow.intercepted:
             self.server.publish(flow)
         else:
             self.server.publish_messages(flow)
+        return waiter
 
     tcp_message = udp_message = _stream_message
     tcp_start = udp_start = _start
     tcp_end = tcp_error = udp_end = udp_error = _publish
     requestheaders = responseheaders = error = websocket_start = websocket_end = _publish
     dns_error = _publish
-    request = response = websocket_message = _message
+    request = response = _message
     dns_request = dns_response = _message
 
 

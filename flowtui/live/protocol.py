@@ -56,6 +56,8 @@ EVENTS: Final = frozenset(
 COMMANDS: Final = frozenset(
     {"intercept", "resume", "resume_all", "kill", "mark", "comment", "set_intercept", "ping"}
     | {"inject", "replay"}  # added later: a proxy lists the commands it knows in its hello
+    # held messages (optional, added with them): change one before it is forwarded
+    | {"edit_message", "drop_message"}
 )
 """Commands an inspector may send; each is answered by a `reply` with the same `rid`."""
 
@@ -80,6 +82,9 @@ _SCHEMA: Final[dict[str, dict[str, tuple[type, ...]]]] = {
     "ping": {"rid": (int,)},
     "inject": {"rid": (int,), "id": _STR, "to_client": (bool,), "content": (bytes,)},
     "replay": {"rid": (int,), "id": _STR},
+    # held messages
+    "edit_message": {"rid": (int,), "id": _STR, "index": (int,), "content": (bytes,)},
+    "drop_message": {"rid": (int,), "id": _STR, "index": (int,)},
 }
 
 

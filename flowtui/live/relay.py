@@ -35,6 +35,7 @@ from flowtui.live.endpoints import (
     load_or_create_token,
     parse_endpoint,
 )
+from flowtui.live.held import change_message
 from flowtui.live.injected import note_injected
 from flowtui.live.server import DetachPolicy, InterceptDirection, LiveServer
 from flowtui.live.tls_sniff import HandshakeSniffer, TlsInfo
@@ -68,6 +69,8 @@ class _Conn:
         """Messages injected while the flow was held, waiting for its resume."""
         self.tls = TlsInfo()
         self.sniffers = (HandshakeSniffer(self.tls, True), HandshakeSniffer(self.tls, False))
+        self.held: dict[bool, int] = {}
+        """The message each direction's pump holds now (from_client -> its index)."""
 
     def abort(self) -> None:
         for w in (self.client, self.server):
@@ -220,6 +223,18 @@ class Relay:
             "flowtui addon (TCP flows are replayed by the inspector: r)"
         )
 
+    def held_messages(self, flow: Any) -> list[tuple[int, bytes]]:
+        """Each direction's pump holds at most the message it read last."""
+        conn = self._conns.get(flow.id)
+        if conn is None or not flow.intercepted:
+            return []
+        return [(i, flow.messages[i].content) for i in sorted(conn.held.values())]
+
+    def change_message(self, flow: Any, index: int, content: bytes | None) -> None:
+        """The pump holding message ``index`` sends its content as it is on resume
+        (nothing when dropped)."""
+        change_message(flow, flow.messages[index], index, content)
+
     def changed(self, flow: Any) -> None:
         # A flow already written (closed) changed, e.g. a comment added afterwards:
         # append it again, so the recording's last copy of it is the current one.
@@ -323,6 +338,7 @@ class Relay:
                 if not data:
                     break
                 flow.messages.append(TCPMessage(from_client, data))
+                index = len(flow.messages) - 1
                 held = not flow.intercepted and self._filter_holds(flow, from_client)
                 if held:
                     flow.intercept()
@@ -330,20 +346,33 @@ class Relay:
                     sniffer.feed(data)
                     self._apply_tls(conn)
                     self.live.publish(flow)  # the TLS details may have changed
-                elif held:
-                    self.live.publish(flow)
-                else:
+                elif not flow.intercepted:  # (held: `_hold` publishes it)
                     self.live.publish_messages(flow)
                 if flow.intercepted:
-                    await flow.wait_for_resume()
-                writer.write(data)
-                await writer.drain()
+                    data = await self._hold(conn, from_client, index)
+                if data:  # a dropped message sends nothing
+                    writer.write(data)
+                    await writer.drain()
             if writer.can_write_eof():
                 writer.write_eof()
         except OSError as e:
             if flow.error is None:
                 flow.error = Error(f"{'client' if from_client else 'server'} connection: {e}")
             conn.abort()
+
+    async def _hold(self, conn: _Conn, from_client: bool, index: int) -> bytes:
+        """Hold message ``index`` until the flow is resumed; returns the bytes to send
+        then (an inspector may have edited or dropped it meanwhile)."""
+        flow = conn.flow
+        conn.held[from_client] = index
+        if flow.intercepted:  # (always, unless the TLS publish above resumed it)
+            self.live.publish(flow)  # now with this message held
+        try:
+            await flow.wait_for_resume()
+        finally:
+            conn.held.pop(from_client, None)
+        content: bytes = flow.messages[index].content
+        return content
 
     def _apply_tls(self, conn: _Conn) -> None:
         info, flow = conn.tls, conn.flow

@@ -19,9 +19,10 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from flowtui.live.endpoints import Endpoint, check_token, prepare_socket_path
+from flowtui.live.held import HELD_KEY
 from flowtui.live.protocol import (
     COMMANDS,
     MAX_FRAME,
@@ -40,6 +41,7 @@ __all__ = [
     "INTERCEPT_DIRECTIONS",
     "DetachPolicy",
     "FlowControl",
+    "HeldControl",
     "InterceptDirection",
     "LiveServer",
 ]
@@ -82,6 +84,24 @@ class FlowControl(Protocol):
 
     def changed(self, flow: Any) -> None:
         """Called after a command changed ``flow`` (e.g. to tell other addons)."""
+
+
+class HeldControl(Protocol):
+    """What a proxy side adds to `FlowControl` for held messages (optional: a side
+    without it holds flows whole, and refuses to change their messages)."""
+
+    def held_messages(self, flow: Any) -> list[tuple[int, bytes]]:
+        """The messages of ``flow`` held now (recorded, not yet forwarded), in order, as
+        ``(index, content to be sent)``; empty unless the flow is intercepted."""
+
+    def change_message(self, flow: Any, index: int, content: bytes | None) -> None:
+        """Replace the bytes held message ``index`` will be sent as (None: drop it)."""
+
+
+def _held_control(control: object) -> HeldControl | None:
+    if hasattr(control, "held_messages") and hasattr(control, "change_message"):
+        return cast(HeldControl, control)
+    return None
 
 
 @dataclass
@@ -460,7 +480,25 @@ class LiveServer:
             state = self.control.base_state(flow)
         state.pop("messages", None)
         state["live"] = bool(flow.live)
+        if flow.intercepted:
+            self._add_held(flow, state)
         return state
+
+    def _add_held(self, flow: Any, state: dict[str, Any]) -> None:
+        """Tell which messages are held: the wire-only ``flowtui.held`` metadata (an
+        older inspector shows it as any metadata key)."""
+        held_control = _held_control(self.control)
+        held = held_control.held_messages(flow) if held_control is not None else []
+        if held and isinstance(state.get("metadata"), dict):
+            messages = _messages(flow)
+            entries: list[list[Any]] = []
+            for index, content in held:
+                entry: list[Any] = [index, content]
+                shown = messages[index] if messages is not None and index < len(messages) else None
+                if getattr(shown, "dropped", False):  # a WebSocket message dropped
+                    entry.append(True)
+                entries.append(entry)
+            state["metadata"] = {**state["metadata"], HELD_KEY: entries}
 
     def publish(self, flow: Any) -> None:
         """Tell every inspector what changed in ``flow`` since it was last published.
@@ -665,7 +703,7 @@ class LiveServer:
                 WEBSOCKET_APPENDS in features
             )
             decoder.max_frame = self.max_frame
-            extra: dict[str, Any] = {"session": self.session}
+            extra: dict[str, Any] = {"session": self.session, "on_detach": self.on_detach}
             if self.record:
                 extra["record"] = self.record
             extra["commands"] = sorted(COMMANDS)  # optional: what this proxy understands
@@ -783,6 +821,8 @@ class LiveServer:
             flow.marked = message["marked"]
         elif kind == "comment":
             flow.comment = message["comment"]
+        elif kind in ("edit_message", "drop_message"):
+            self._change_message(flow, message)
         self._changed([flow])
 
     def _run_steering(self, kind: str, message: dict[str, Any]) -> None:
@@ -806,6 +846,17 @@ class LiveServer:
             if replay is None:
                 raise ValueError("this proxy cannot replay flows")
             replay(flow)
+
+    def _change_message(self, flow: Any, message: dict[str, Any]) -> None:
+        """``edit_message`` / ``drop_message``: change a held message before it goes."""
+        index: int = message["index"]
+        control = _held_control(self.control)
+        if control is None:
+            raise ValueError("this proxy cannot change held messages")
+        if not flow.intercepted or index not in {i for i, _ in control.held_messages(flow)}:
+            raise ValueError(f"message {index} is not held: only held messages can be changed")
+        content = message.get("content") if message["type"] == "edit_message" else None
+        control.change_message(flow, index, content)
 
     def _changed(self, flows: list[Any]) -> None:
         for flow in flows:

@@ -35,6 +35,7 @@ from flowtui.ui.palette import CommandsProvider
 from flowtui.ui.safe_text import clean, notify
 from flowtui.ui.saving import Saving
 from flowtui.ui.screens.dialogs import QuitChoice, QuitDialog
+from flowtui.ui.screens.held_dialogs import LeaveChoice, LeaveHeldDialog, held_by_proxy
 from flowtui.ui.screens.main import MainScreen
 from flowtui.ui.screens.screenshot import (
     ScreenshotDialog,
@@ -312,8 +313,35 @@ class FlowtuiApp(App[int]):
     def request_quit(self) -> None:
         """Quit, asking first (save / discard / cancel) when there are unsaved changes.
 
-        Attached to a proxy, flows captured (or changed) since the last save count too.
-        """
+        Attached to a proxy, flows captured (or changed) since the last save count too;
+        and while the proxy holds flows it asks first what to do with them."""
+        live = self.attachment
+        held = held_by_proxy(live.client) if live is not None else 0
+        if live is None or not held:
+            self._quit_asking()
+            return
+
+        def chosen(choice: LeaveChoice | None) -> None:
+            if choice == "quit":
+                self._quit_asking()
+            elif choice == "resume":
+                self._resume_all_then_quit()
+
+        self.push_screen(LeaveHeldDialog(held, live.client.on_detach), chosen)
+
+    @work(group="command", name="resume all and quit")
+    async def _resume_all_then_quit(self) -> None:
+        if self.attachment is None:
+            return
+        error = await self.attachment.command("resume_all")
+        if error is not None:
+            title = clean("The proxy refused")
+            notify(self, clean(error, max_len=500), title=title, severity="error", timeout=8)
+            return
+        self._quit_asking()
+
+    def _quit_asking(self) -> None:
+        """Quit, asking first when there are unsaved changes."""
         summary = self.session.quit_summary()
         if summary is None:
             self.exit(0)
@@ -328,7 +356,7 @@ class FlowtuiApp(App[int]):
         self.push_screen(QuitDialog(summary), done)
 
     async def action_quit(self) -> None:
-        if isinstance(self.screen, QuitDialog):
+        if isinstance(self.screen, QuitDialog | LeaveHeldDialog):
             return
         self.request_quit()
 

@@ -213,6 +213,27 @@ COMMANDS: tuple[Command, ...] = (
         live_only=True,
         show=False,
     ),
+    # -- held messages: change the focused flow's held message before it is sent ---------
+    _c(
+        "flow.edit_held",
+        "steer('edit_held')",
+        "Edit held message",
+        "Edit the focused flow's held message before it is sent (text with escapes, or hex)",
+        "E",
+        "flow",
+        live_only=True,
+        show=False,
+    ),
+    _c(
+        "flow.drop_held",
+        "steer('drop_held')",
+        "Drop held message",
+        "Drop the focused flow's held message: it never reaches the peer (V restores it)",
+        "x",
+        "flow",
+        live_only=True,
+        show=False,
+    ),
     # -- the list ---------------------------------------------------------------------
     _c(
         "flow.resume_all",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flowtui.core import ControlException, Error, Flow, UnknownFlow
+from flowtui.live.held import held_changes
 from flowtui.live.notes import detached_reason
 from flowtui.store import FlowStore
 
@@ -205,6 +206,18 @@ class LiveControl(_Shared):
     def resume_all(self) -> Said | None:
         self.send("resume_all")
         return None
+
+    def revert(self, flow: Flow) -> Said | None:
+        """Held messages edited or dropped go back to what the peer sent (the proxy
+        keeps the originals, `flowtui.live.held`); anything else reverts locally."""
+        restore = held_changes(flow)
+        if not restore or self._detached(flow, "revert"):
+            return super().revert(flow)
+        for index, original in restore.items():
+            self.send("edit_message", id=flow.id, index=index, content=original)
+        return Said(
+            f"Restoring {_plural(len(restore), 'held message')} as received.", "information"
+        )
 
     def kill(self, flow: Flow) -> Said | None:
         return self._command(flow, "kill", "kill")

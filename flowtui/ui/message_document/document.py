@@ -20,6 +20,7 @@ from typing import TypeVar
 from flowtui.core import Flow
 from flowtui.live.injected import injected_indexes
 from flowtui.ui.message_document.counts import Counts
+from flowtui.ui.message_document.held import MessageMarks, message_marks
 from flowtui.ui.message_document.reclaim import Reclaimer
 from flowtui.ui.message_document.search import Search
 from flowtui.ui.message_document.viewport import GUTTER, HEX_ROW_WIDTH, Viewport
@@ -91,6 +92,8 @@ class MessageDocument:
         self._modes: dict[str, ViewMode] = {}
         self._end_wanted = False
         """`end` was pressed on a preview: the whole flow opens at its end."""
+        self.marks: MessageMarks = ({}, ())
+        """The signs on held, edited and dropped messages' headers (see `held`)."""
 
     # -- what the view reads ---------------------------------------------------------------
 
@@ -132,7 +135,29 @@ class MessageDocument:
             query=s.query,
             current=s.current,
             matches=len(s.matches),
+            held=len(self.marks[1]),
         )
+
+    def held_target(self) -> int | None:
+        """The held message `E` (edit) and `x` (drop) act on: the first held message
+        whose header is on screen, else the first one the direction filter shows, else
+        the first held (None when none is held)."""
+        held = [index for index, _, _ in self.marks[1]]
+        messages = self._messages
+        if not held or messages is None:
+            return None
+        top, height = self.viewport.top, self.viewport.height or DEFAULT_HEIGHT
+        for row in self.rows[top : top + height]:
+            if row[0] == Kind.HEADER and row[1] in held:
+                return row[1]
+        direction = self.direction
+        shown = [
+            i
+            for i in held
+            if i < len(messages)
+            and (direction == "both" or (direction == "client") == messages[i].from_client)
+        ]
+        return (shown or held)[0]
 
     # -- showing flows ---------------------------------------------------------------------
 
@@ -183,6 +208,9 @@ class MessageDocument:
         messages = message_list(flow)
         if messages is None or messages is not self._messages:
             self.rebuild()
+            return
+        if message_marks(flow) != self.marks:  # held, released, edited or dropped
+            self.rebuild(keep_position=True)
             return
         count, counted = len(messages), self.counts.counted
         if count < counted or (counted == 0 and count):
@@ -242,6 +270,7 @@ class MessageDocument:
         self.rows, self.builder = [], None
         flow = self.flow
         listed = message_list(flow)
+        self.marks = message_marks(flow)
         if flow is not None and listed is not None:
             messages = self._messages = listed
             self.counts.count(messages, self.direction)
@@ -255,6 +284,7 @@ class MessageDocument:
                     text_width=self.text_width,
                     t0=flow.client_conn.timestamp_start,
                     injected=partial(injected_indexes, flow),
+                    marks=self.marks[0],
                 )
                 self.rows = self.builder.rows
                 first = anchor if anchor is not None and anchor >= 0 else None

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Literal
 
 from flowtui.core import Flow, HTTPFlow, TCPFlow
 from flowtui.live.client import CommandError
+from flowtui.live.held import held_entries
 from flowtui.live.notes import detached_reason
 from flowtui.live.replay import ReplayError, ReplayOptions, replay_tcp, replayable
 from flowtui.ui.screens.fetching import Fetching
+from flowtui.ui.screens.held_dialogs import MessageEditDialog
 from flowtui.ui.screens.inject_dialog import InjectDialog
 from flowtui.ui.screens.prompts import InputDialog
 from flowtui.ui.session import plural
@@ -24,13 +26,17 @@ from flowtui.ui.steer import (
     join_intercept,
     split_intercept,
 )
+from flowtui.ui.widgets.message_rows import format_size
+from flowtui.ui.widgets.message_view import MessageView
 
 if TYPE_CHECKING:
     from flowtui.ui.screens.main import MainScreen
 
 __all__ = ["SteerAction", "Steering"]
 
-SteerAction = Literal["intercept_filter", "replay", "fetch", "fetch_all", "inject"]
+SteerAction = Literal[
+    "intercept_filter", "replay", "fetch", "fetch_all", "inject", "edit_held", "drop_held"
+]
 """What `MainScreen.action_steer` runs."""
 
 
@@ -235,3 +241,81 @@ class Steering:
             self.screen.say(f"The proxy refused the injection: {e}", "error")
             return
         self.screen.say(f"Injected {plural(len(content), 'byte')} to the {where}.")
+
+    # -- held messages: edit or drop the focused flow's held message ---------------------
+
+    def _held_target(self, action: str) -> tuple[Flow, int, bytes] | None:
+        """The focused flow's held message `action` applies to: the one the message
+        viewer shows (see `MessageView.held_target`), with its content; None (said why)
+        when there is none."""
+        flow = self.screen.focused_flow()
+        if flow is None:
+            return None
+        if self.screen.ft.attachment is None:
+            self.screen.say(
+                f"Cannot {action}: held messages are a live proxy's (flowtui attach).", "warning"
+            )
+            return None
+        reason = detached_reason(flow)
+        if reason is not None:
+            self.screen.say(f"Cannot {action}: {reason}.", "warning")
+            return None
+        held = dict(held_entries(flow)) if flow.intercepted else {}
+        if not held:
+            self.screen.say(
+                "No message of this flow is held (i intercepts it: its next message is held).",
+                "information",
+            )
+            return None
+        view = self.screen.query_one(MessageView)
+        shown = view.flow is not None and view.flow.id == flow.id
+        index = view.held_target() if shown else None
+        if index is None or index not in held:
+            index = min(held)
+        return flow, index, held[index]
+
+    def edit_held(self) -> None:
+        """`E`: edit the focused flow's held message; the proxy sends the edit."""
+        target = self._held_target("edit a held message")
+        if target is None:
+            return
+        flow, index, content = target
+        messages = getattr(flow, "messages", None) or []
+        way = ""
+        if index < len(messages):
+            way = " · client → server" if messages[index].from_client else " · server → client"
+        title = f"Edit held message #{index}{way} · {format_size(len(content))}"
+
+        def done(data: bytes | None) -> None:
+            if data is not None:
+                self.screen.run_worker(
+                    self._change_held(flow.id, index, data), group="command", name="edit held"
+                )
+
+        self.screen.app.push_screen(MessageEditDialog(content, title), done)
+
+    def drop_held(self) -> None:
+        """`x`: drop the focused flow's held message: it never reaches the peer."""
+        target = self._held_target("drop a held message")
+        if target is not None:
+            flow, index, _ = target
+            self.screen.run_worker(
+                self._change_held(flow.id, index, None), group="command", name="drop held"
+            )
+
+    async def _change_held(self, flow_id: str, index: int, content: bytes | None) -> None:
+        live = self.screen.ft.attachment
+        if live is None:
+            return
+        try:
+            if content is None:
+                await live.client.drop_message(flow_id, index)
+            else:
+                await live.client.edit_message(flow_id, index, content)
+        except CommandError as e:
+            self.screen.say(f"The proxy refused: {e}", "error")
+            return
+        if content is None:
+            self.screen.say(f"Message #{index} dropped: it will not be sent (V restores it).")
+        else:
+            self.screen.say(f"Message #{index} edited: a sends it (V restores the original).")

@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from flowtui.core import Flow, UnknownFlow
 from flowtui.live.budget import cut_note
+from flowtui.live.held import HELD_KEY, held_entries
 from flowtui.live.notes import detached_reason, incomplete_note
 from flowtui.live.recording import is_fetchable
 from flowtui.store import FlowStore
@@ -77,7 +78,12 @@ class FlowInfo(Static):
             text.append(clean("  mark "), style="yellow")
             text.append(clean(s.marked, max_len=40), style="yellow")
         if flow.intercepted:
-            text.append(clean("  intercepted (a resumes)"), style="bold yellow")
+            held = len(held_entries(flow))  # attached: the messages the proxy holds
+            if held:
+                held_note = f"  intercepted: {held} message{'s' if held != 1 else ''} held"
+                text.append(clean(held_note + " (E edit · x drop · a sends)"), style="bold yellow")
+            else:
+                text.append(clean("  intercepted (a resumes)"), style="bold yellow")
         if s.modified:
             text.append(clean("  modified (V reverts)"), style="italic")
         if isinstance(flow, UnknownFlow):
@@ -97,7 +103,8 @@ class FlowInfo(Static):
         if flow.comment:
             text.newline().append(clean("comment: "), style="bold")
             text.append(clean(flow.comment, max_len=300), style="italic")
-        if flow.metadata:
-            keys = join(clean(", "), (clean(str(k), 30) for k in list(flow.metadata)[:8]))
+        shown_keys = [k for k in flow.metadata if k != HELD_KEY]  # (told above)
+        if shown_keys:
+            keys = join(clean(", "), (clean(str(k), 30) for k in shown_keys[:8]))
             text.newline().append(clean("metadata: "), style="dim").append(keys, style="dim")
         return text

@@ -35,11 +35,13 @@ def paint_row(
     console: Console,
     query: str = "",
     current: bool = False,
+    held: bool = False,
 ) -> Strip:
     """`row` as a strip over `base`, styled with `style` (the view's component styles).
 
     `query`: the search text to mark in the row, empty when the row is no match;
-    `current`: the row is the current match. Notes are never marked.
+    `current`: the row is the current match; `held`: the row's message is held by the
+    proxy (its header is drawn as such). Notes are never marked.
     """
     kind, number, payload = row
     if kind == Kind.NOTE:
@@ -54,6 +56,8 @@ def paint_row(
     text = SafeText(line, style=base, end="", no_wrap=True)
     if kind == Kind.HEADER:
         text.stylize(side + style("message-view--header"))
+        if held:
+            text.stylize(style("message-view--held"))
     elif kind == Kind.HEX:
         text.stylize(style("message-view--offset"), 0, 8)
         text.stylize(side, 60)

@@ -8,7 +8,7 @@ single loop of decode/split work, and rendering stays with the viewer (`message_
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
@@ -122,11 +122,13 @@ def build_rows(
     t0: float | None,
     stats: RowStats | None = None,
     injected: Collection[int] = (),
+    marks: Mapping[int, str] | None = None,
 ) -> list[Row]:
     """Rows for `messages` (numbered from `first_index`) in `mode`, keeping `direction`.
 
     In "auto" mode each message picks hex or text by `looks_binary`, and its header
-    says which. `stats`, if given, is updated with every message, shown or not.
+    says which. `stats`, if given, is updated with every message, shown or not;
+    `marks` adds a sign to the header of the messages it lists (``⏸ held``, by index).
     Rows depend only on each message and its index, so building a flow in pieces
     (`messages[a:b]` with `first_index=a`, then the next piece) gives the same rows.
     A message whose index is in `injected` (TCP: `flowtui.live.injected`), or that says
@@ -149,7 +151,12 @@ def build_rows(
             tag = f"{str(name).lower()} frame" + (f" · {tag}" if tag else "")
         if index in injected or getattr(message, "injected", False) is True:
             tag = f"{INJECTED_TAG} · {tag}" if tag else INJECTED_TAG
-        append((Kind.HEADER, index, _header(index, message, t0, tag)))
+        header = _header(index, message, t0, tag)
+        if getattr(message, "dropped", False):  # a WebSocket message mitmproxy dropped
+            header = clean(f"{header}  ✗ dropped")
+        if marks and index in marks:
+            header = clean(f"{header}  {marks[index]}")
+        append((Kind.HEADER, index, header))
         if not content:
             continue
         if as_hex:

@@ -31,10 +31,11 @@ def message_titles(
     query: str,
     current: int,
     matches: int,
+    held: int = 0,
 ) -> tuple[SafeText, SafeText]:
     """The border title and subtitle for `flow` with `stats` (`pending`: the message
     count while a preview is shown; `current`: the index of the current one of
-    `matches` search hits, -1 for none)."""
+    `matches` search hits, -1 for none; `held`: how many messages the proxy holds)."""
     if isinstance(flow, MessageFlow) and pending is not None:
         noun = "datagrams" if flow.type == "udp" else "messages"
         title = f"{flow.type.upper()} {noun}: {pending}  reading…"
@@ -61,6 +62,8 @@ def message_titles(
             title += f"  closed by the {closer} ({ws.close_code})"
     else:
         title = "Messages"
+    if held:
+        title += f"  ⏸ {held} held (E edit · x drop · a send)"
     sub = SafeText(clean(f"view: {mode} · {_DIRECTION_LABEL[direction]}"))
     if query:
         if matches:

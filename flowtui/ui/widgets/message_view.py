@@ -26,9 +26,10 @@ from textual.strip import Strip
 from flowtui.core import Flow
 from flowtui.ui.commands import bindings
 from flowtui.ui.message_document import MessageDocument
+from flowtui.ui.message_document.held import HELD_SIGN
 from flowtui.ui.safe_text import SafeStr, notify
 from flowtui.ui.widgets.message_paint import paint_row
-from flowtui.ui.widgets.message_rows import Direction, Row, ViewMode
+from flowtui.ui.widgets.message_rows import Direction, Kind, Row, ViewMode
 from flowtui.ui.widgets.message_search import MessageSearchScreen
 from flowtui.ui.widgets.virtual_size import set_virtual_size
 
@@ -99,6 +100,7 @@ class MessageView(ScrollView, can_focus=True):
         "message-view--escape",
         "message-view--match",
         "message-view--current-match",
+        "message-view--held",
     }
 
     DEFAULT_CSS = """
@@ -116,6 +118,7 @@ class MessageView(ScrollView, can_focus=True):
         & > .message-view--escape { color: $text-error; }
         & > .message-view--match { background: $warning-muted; }
         & > .message-view--current-match { background: $warning; color: $background; }
+        & > .message-view--held { background: $error-muted; }
     }
     """
 
@@ -185,6 +188,10 @@ class MessageView(ScrollView, can_focus=True):
     def search(self, query: str) -> None:
         """Find `query` (plain text, any case) and go to the first hit."""
         self.document.search(query)
+
+    def held_target(self) -> int | None:
+        """The held message `E` and `x` act on (see `MessageDocument.held_target`)."""
+        return self.document.held_target()
 
     # -- actions -------------------------------------------------------------------------
 
@@ -300,4 +307,12 @@ class MessageView(ScrollView, can_focus=True):
             console=self.app.console,
             query=search.query if search.is_match(index) else "",
             current=index == search.current_row,
+            held=_is_held(document, index),
         )
+
+
+def _is_held(document: MessageDocument, index: int) -> bool:
+    """Row `index` is the header of a message the proxy holds."""
+    kind, message, _ = document.rows[index]
+    sign = document.marks[0].get(message) if kind == Kind.HEADER else None
+    return sign is not None and HELD_SIGN in sign

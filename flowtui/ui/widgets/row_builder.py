@@ -10,7 +10,7 @@ and finishes it whenever something needs every row (`end`, a search).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from flowtui.ui.safe_text import clean
 from flowtui.ui.widgets.message_rows import (
@@ -48,6 +48,7 @@ class RowBuilder:
         text_width: int,
         t0: float | None,
         injected: Callable[[], Collection[int]] | None = None,
+        marks: Mapping[int, str] | None = None,
     ) -> None:
         self.messages = messages
         """The flow's message list (a live flow's list grows; the builder follows)."""
@@ -55,6 +56,8 @@ class RowBuilder:
         self.direction = direction
         self.text_width = text_width
         self.t0 = t0
+        self.marks = marks
+        """Signs for some messages' headers (held, edited, dropped), by index."""
         self.rows: list[Row] = []
         """The rows built so far (changed in place only, so callers may keep it)."""
         self.built = 0
@@ -82,6 +85,7 @@ class RowBuilder:
             text_width=self.text_width,
             t0=self.t0,
             injected=self.injected() if self.injected is not None else (),
+            marks=self.marks,
         )
         self.built = first + len(chunk)
         if not self.has_hex and self.mode != "text":
