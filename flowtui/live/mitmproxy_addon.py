@@ -87,8 +87,9 @@ class FlowtuiLive:
         loader.add_option(
             "flowtui_on_detach",
             str,
-            "keep",
-            "What intercepted flows do when the last flowtui inspector detaches",
+            "resume",
+            "What intercepted flows do when the last flowtui inspector detaches (resume also "
+            "clears an intercept filter an inspector set)",
             choices=["keep", "resume", "kill"],
         )
         loader.add_option(

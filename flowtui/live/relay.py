@@ -91,7 +91,7 @@ class Relay:
         *,
         write_to: str | None = None,
         token: str | None = None,
-        on_detach: DetachPolicy = "keep",
+        on_detach: DetachPolicy = "resume",
         queue_limit: int = 8 * 1024 * 1024,
         retain_bytes: int = 256 * 1024 * 1024,
     ) -> None:
@@ -468,9 +468,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--on-detach",
         choices=("keep", "resume", "kill"),
-        default="keep",
-        help="what intercepted flows do when the last inspector detaches: keep them held "
-        "(default; an inspector attaching later can resume them), resume them, or kill them",
+        default="resume",
+        help="what intercepted flows do when the last inspector detaches: resume them "
+        "(default: no connection stays held by an inspector that is gone, and an intercept "
+        "filter it set is cleared), keep them held (an inspector attaching later can resume "
+        "them), or kill them",
     )
     p.add_argument(
         "--retain",

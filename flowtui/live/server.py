@@ -332,7 +332,7 @@ class LiveServer:
         control: FlowControl,
         *,
         token: str | None = None,
-        on_detach: DetachPolicy = "keep",
+        on_detach: DetachPolicy = "resume",
         queue_limit: int = 8 * 1024 * 1024,
         retain_bytes: int = 256 * 1024 * 1024,
         max_frame: int = MAX_FRAME,
@@ -347,6 +347,9 @@ class LiveServer:
         """The token inspectors must send in their hello; required for TCP."""
         self.on_detach: DetachPolicy = on_detach
         """What happens to intercepted flows when the last inspector detaches."""
+        self.inspector_filter = False
+        """An inspector set the intercept filter (cleared with the flows it held when
+        the last inspector detaches, unless `on_detach` keeps them)."""
         self.queue_limit = queue_limit
         """Bytes of queued events per inspector before it is resynchronised instead."""
         self.retain_bytes = retain_bytes
@@ -757,8 +760,15 @@ class LiveServer:
                 return messages
 
     def _apply_detach_policy(self) -> None:
+        """The last inspector is gone: unless the policy keeps them held, no flow stays
+        held by it, and no intercept filter it set holds new flows for nobody."""
         if self.on_detach == "keep":
             return
+        if self.inspector_filter:
+            log.info("last inspector gone: clearing the intercept filter it set")
+            self.inspector_filter = False
+            with contextlib.suppress(ValueError):
+                self.control.set_intercept(None)
         for flow in list(self.flows.values()):
             if not flow.intercepted:
                 continue
@@ -797,6 +807,7 @@ class LiveServer:
             if direction not in INTERCEPT_DIRECTIONS:
                 raise ValueError(f"direction must be one of {', '.join(INTERCEPT_DIRECTIONS)}")
             self.control.set_intercept(message["filter"] or None, direction)
+            self.inspector_filter = bool(message["filter"])
             return
         if kind == "resume_all":
             targets = [f for f in self.flows.values() if f.intercepted]

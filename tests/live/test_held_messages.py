@@ -196,9 +196,9 @@ async def test_relay_announces_and_applies_resume_on_detach(tmp_path: Path) -> N
         w.close()
 
 
-async def test_the_hello_says_keep_by_default(tmp_path: Path) -> None:
+async def test_the_hello_says_resume_by_default(tmp_path: Path) -> None:
     async with relay_setup(tmp_path) as (_relay, _echo, addr), running_client(addr) as client:
-        assert client.on_detach == "keep"
+        assert client.on_detach == "resume"
 
 
 @pytest.mark.mitmproxy
@@ -209,7 +209,7 @@ async def test_mitmdump_edits_and_drops_held_messages(tmp_path: Path) -> None:
         port = free_port()
         mode = f"reverse:tcp://127.0.0.1:{echo.port}@{port}"
         async with run_mitm(tmp_path, mode) as addr, running_client(addr) as client:
-            assert client.on_detach == "keep"
+            assert client.on_detach == "resume"
             await _check_edit_and_drop(client, echo, port)
     finally:
         await echo.stop()

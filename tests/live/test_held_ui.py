@@ -160,7 +160,7 @@ async def test_nothing_held_says_so(tmp_path: Path) -> None:
 
 
 async def test_quitting_with_held_flows_asks_and_can_resume_them(tmp_path: Path) -> None:
-    async with relay_setup(tmp_path) as (relay, echo, addr):
+    async with relay_setup(tmp_path, on_detach="keep") as (relay, echo, addr):
         app = make_app([], attach=addr, tz=UTC, detail_delay=0)
         async with app.run_test(size=(140, 40)) as pilot:
             await _connected(app)

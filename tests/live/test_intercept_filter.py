@@ -138,9 +138,27 @@ async def test_relay_filter_one_direction(tmp_path: Path) -> None:
         await _check_filter_client_only(client, echo, relay.listen[1])
 
 
-async def test_relay_filter_survives_reattach(tmp_path: Path) -> None:
-    """The filter is the proxy's: a second inspector sees flows held by it."""
+async def test_default_policy_clears_the_filter_with_the_last_inspector(
+    tmp_path: Path,
+) -> None:
+    """`--on-detach resume` (the default): a filter an inspector set holds no new flow
+    for nobody once it is gone."""
     async with relay_setup(tmp_path) as (relay, _echo, addr):
+        async with running_client(addr) as client:
+            await client.set_intercept("~tcp")
+            assert isinstance(relay, Relay) and relay.intercept_filter is not None
+        await wait_until(lambda: relay.live.inspectors == 0)
+        assert relay.intercept_filter is None
+        r, w = await _connect(relay.listen[1])
+        w.write(b"x")
+        assert await asyncio.wait_for(r.readexactly(6), 3) == b"ECHO:x"
+        w.close()
+
+
+async def test_relay_filter_survives_reattach(tmp_path: Path) -> None:
+    """With `--on-detach keep` the filter is the proxy's: a second inspector sees flows
+    held by it."""
+    async with relay_setup(tmp_path, on_detach="keep") as (relay, _echo, addr):
         async with running_client(addr) as client:
             await client.set_intercept("~tcp")
         assert isinstance(relay, Relay) and relay.intercept_filter is not None
