@@ -174,7 +174,7 @@ async def test_quitting_with_held_flows_asks_and_can_resume_them(tmp_path: Path)
             await pilot.pause()
             assert isinstance(app.screen, LeaveHeldDialog)
             text = str(app.screen.query_one("#leave-text", Static).render())
-            assert "1 flow is held by the proxy" in text and "keep them held" in text
+            assert "1 flow is held by the proxy" in text and "keep it held" in text
             await pilot.press("escape")  # cancel: still attached, still held
             await pilot.pause()
             assert not isinstance(app.screen, LeaveHeldDialog) and app.is_running

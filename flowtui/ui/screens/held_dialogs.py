@@ -124,14 +124,15 @@ def held_by_proxy(client: LiveClient) -> int:
     return sum(1 for flow in client.flows.values() if flow.intercepted and flow.live)
 
 
-def detach_policy_text(policy: str | None) -> str:
-    """What the proxy does with held flows once no inspector is attached."""
+def detach_policy_text(policy: str | None, count: int = 2) -> str:
+    """What the proxy does with ``count`` held flows once no inspector is attached."""
+    them = "it" if count == 1 else "them"
     if policy == "keep":
-        return "keep them held (an inspector attaching later can resume them)"
+        return f"keep {them} held (an inspector attaching later can resume {them})"
     if policy == "resume":
-        return "resume them: the held messages go out"
+        return f"resume {them}: the held messages go out"
     if policy == "kill":
-        return "kill them: both connections are closed"
+        return f"kill {them}: both connections are closed"
     return "apply its --on-detach policy (this proxy does not say which)"
 
 
@@ -154,7 +155,7 @@ class LeaveHeldDialog(ModalScreen[LeaveChoice]):
         verb = "is" if self._held == 1 else "are"
         text = (
             f"{what} {verb} held by the proxy. When its last inspector detaches, the proxy "
-            f"will {detach_policy_text(self._policy)}."
+            f"will {detach_policy_text(self._policy, self._held)}."
         )
         with Vertical(classes="dialog"):
             yield Label(SafeText(clean("Flows are held")), classes="dialog-title")
