@@ -69,6 +69,8 @@ class FlowtuiLive:
         self._direction = "both"
         """Which messages `_filter` holds: ``both``, ``client`` or ``server``."""
         self._sweeper: asyncio.Task[None] | None = None
+        self._seen: dict[str, tuple[Any, ...]] = {}
+        """Per live TCP/UDP flow, what `update` last saw of what others may change."""
         self._recheck: dict[str, Any] = {}
         """Flows to republish on the next sweep (their server just connected, or mitmproxy
         said they changed: see `update`)."""
@@ -342,16 +344,32 @@ class FlowtuiLive:
         """mitmproxy fires this after every hook of a flow, a TCP message's included,
         and on changes made elsewhere (its own UI, other addons). A TCP/UDP flow is
         republished on the next sweep (coalesced, at most 0.2 s later) instead of
-        having its whole state computed and compared once per message."""
+        having its whole state computed and compared once per message, and only when
+        what others change in a flow (mark, comment, interception, error, metadata keys,
+        whether it lives) differs from the last time: a flow that only gained messages
+        has them sent already."""
         if self.server is None:
             return
         for flow in flows:
             if flow.id not in self.server.flows:
                 continue
-            if flow.type in ("tcp", "udp"):
-                self._recheck[flow.id] = flow
-            else:
+            if flow.type not in ("tcp", "udp"):
                 self.server.publish(flow)
+                continue
+            if not flow.live:
+                self._seen.pop(flow.id, None)
+                self._recheck[flow.id] = flow
+                continue
+            seen = (
+                flow.marked,
+                flow.comment,
+                flow.intercepted,
+                flow.error,
+                tuple(flow.metadata),
+            )
+            if self._seen.get(flow.id) != seen:
+                self._seen[flow.id] = seen
+                self._recheck[flow.id] = flow
 
     def _message(self, flow: Any) -> None:
         if (
