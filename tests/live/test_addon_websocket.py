@@ -180,3 +180,61 @@ async def test_a_long_websocket_costs_o1_per_message_in_the_app(
                 contents = sum(len(m.content) for m in flow.websocket.messages)
                 assert summary.size == contents  # the handshake has no bodies
                 assert len(full) <= 1, full  # counted whole only when first added
+
+
+async def test_j_injects_into_a_live_websocket_from_the_app(tmp_path: Path) -> None:
+    """`J` on a WebSocket flow of a real mitmdump: the server gets the message (and
+    answers it), the flow records it with mitmproxy's own `injected` flag."""
+    from textual.widgets import Input
+
+    from flowtui.ui.app import make_app
+    from flowtui.ui.screens.inject_dialog import InjectDialog
+
+    async with ws_echo_server() as upstream:
+        port = free_port()
+        mode = f"reverse:http://127.0.0.1:{upstream}@{port}"
+        async with run_mitm(tmp_path, mode) as addr:
+            app = make_app([], attach=addr, detail_delay=0)
+            async with app.run_test(size=(140, 40)) as pilot:
+                r, w = await asyncio.open_connection("127.0.0.1", port)
+                conn = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
+                w.write(conn.send(ws_events.Request(host="example", target="/chat")))
+                accepted = False
+                while not accepted:
+                    events = await _pump(conn, r)
+                    accepted = any(isinstance(e, ws_events.AcceptConnection) for e in events)
+
+                def flow() -> HTTPFlow | None:
+                    for f in app.store.view:
+                        if isinstance(f, HTTPFlow) and f.websocket is not None and f.live:
+                            return f
+                    return None
+
+                ws_flow = await wait_until(flow, timeout=10)
+                app.screen_stack[0].flow_list.select_flow(app.store.key_of(ws_flow))
+                await pilot.pause()
+                await pilot.press("J")
+                await pilot.pause()
+                assert isinstance(app.screen, InjectDialog)
+                app.screen.query_one(Input).value = "hello from J"
+                await pilot.pause()
+                await pilot.press("enter")
+                got: list[str] = []
+                while "echo:hello from J" not in got:  # the server answered the injection
+                    got += [e.data for e in await _pump(conn, r) if hasattr(e, "data")]
+                assert got == ["echo:hello from J"]
+
+                def recorded() -> bool:
+                    ws = ws_flow.websocket
+                    return ws is not None and len(ws.messages) == 2
+
+                await wait_until(recorded, timeout=10)
+                assert ws_flow.websocket is not None
+                first, answer = ws_flow.websocket.messages
+                assert (first.content, first.from_client, first.injected) == (
+                    b"hello from J",
+                    True,
+                    True,
+                )
+                assert answer.content == b"echo:hello from J" and not answer.injected
+                w.close()
