@@ -22,6 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
 from flowtui.ui.safe_text import SafeText, clean, clean_lines
+from flowtui.ui.screens.prompts import ChoiceDialog
 
 __all__ = ["CommentDialog", "FilterDialog", "QuitChoice", "QuitDialog", "SaveDialog", "SaveTarget"]
 
@@ -211,7 +212,7 @@ class SaveDialog(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
-class QuitDialog(ModalScreen[QuitChoice]):
+class QuitDialog(ChoiceDialog[QuitChoice]):
     """Unsaved changes: save, discard or cancel."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -219,29 +220,11 @@ class QuitDialog(ModalScreen[QuitChoice]):
         Binding("d", "choose('discard')", "Discard"),
         Binding("escape,c", "choose('cancel')", "Cancel"),
     ]
+    CHOICES = (
+        ("save", "Save and quit (s)", "primary"),
+        ("discard", "Discard (d)", "error"),
+        ("cancel", "Cancel (esc)", "default"),
+    )
 
     def __init__(self, summary: str) -> None:
-        super().__init__()
-        self._summary = summary
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(SafeText(clean("Unsaved changes")), classes="dialog-title")
-            yield Static(SafeText(clean(self._summary)))
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Save and quit (s)", variant="primary", id="save")
-                yield Button("Discard (d)", variant="error", id="discard")
-                yield Button("Cancel (esc)", id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
-    def action_choose(self, choice: QuitChoice) -> None:
-        self.dismiss(choice)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        choice: QuitChoice = "save" if event.button.id == "save" else "cancel"
-        if event.button.id == "discard":
-            choice = "discard"
-        self.dismiss(choice)
+        super().__init__("Unsaved changes", summary)

@@ -20,6 +20,7 @@ from textual.widgets import Button, Label, Static, TextArea
 from flowtui.live.client import LiveClient
 from flowtui.ui.message_edit import EditMode, EditProblem, from_text, to_text
 from flowtui.ui.safe_text import SafeText, clean
+from flowtui.ui.screens.prompts import ChoiceDialog
 from flowtui.ui.session import plural
 
 __all__ = [
@@ -136,7 +137,7 @@ def detach_policy_text(policy: str | None, count: int = 2) -> str:
     return "apply its --on-detach policy (this proxy does not say which)"
 
 
-class LeaveHeldDialog(ModalScreen[LeaveChoice]):
+class LeaveHeldDialog(ChoiceDialog[LeaveChoice]):
     """Quitting while the proxy holds flows: quit, resume them all and quit, or cancel."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -144,38 +145,16 @@ class LeaveHeldDialog(ModalScreen[LeaveChoice]):
         Binding("r", "choose('resume')", "Resume all and quit"),
         Binding("escape,c", "choose('cancel')", "Cancel"),
     ]
+    CHOICES = (
+        ("quit", "Quit (q)", "warning"),
+        ("resume", "Resume all and quit (r)", "primary"),
+        ("cancel", "Cancel (esc)", "default"),
+    )
 
     def __init__(self, held: int, policy: str | None) -> None:
-        super().__init__()
-        self._held = held
-        self._policy = policy
-
-    def compose(self) -> ComposeResult:
-        what = plural(self._held, "flow")
-        verb = "is" if self._held == 1 else "are"
+        verb = "is" if held == 1 else "are"
         text = (
-            f"{what} {verb} held by the proxy. When its last inspector detaches, the proxy "
-            f"will {detach_policy_text(self._policy, self._held)}."
+            f"{plural(held, 'flow')} {verb} held by the proxy. When its last inspector "
+            f"detaches, the proxy will {detach_policy_text(policy, held)}."
         )
-        with Vertical(classes="dialog"):
-            yield Label(SafeText(clean("Flows are held")), classes="dialog-title")
-            yield Static(SafeText(clean(text), no_wrap=False), id="leave-text")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Quit (q)", variant="warning", id="quit")
-                yield Button("Resume all and quit (r)", variant="primary", id="resume")
-                yield Button("Cancel (esc)", id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
-    def action_choose(self, choice: LeaveChoice) -> None:
-        self.dismiss(choice)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        choice: LeaveChoice = "cancel"
-        if event.button.id == "quit":
-            choice = "quit"
-        elif event.button.id == "resume":
-            choice = "resume"
-        self.dismiss(choice)
+        super().__init__("Flows are held", text, text_id="leave-text")

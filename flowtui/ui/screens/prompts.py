@@ -8,7 +8,7 @@ may come from a capture (a file name), so it is `SafeText`, never markup.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,7 +21,42 @@ from flowtui.store import OrderKey
 from flowtui.ui.safe_text import SafeText, clean
 from flowtui.ui.session import SAVE_CHOICES, SaveChoice, plural
 
-__all__ = ["ConfirmDialog", "InputDialog", "SaveChoiceDialog"]
+__all__ = ["ChoiceDialog", "ConfirmDialog", "InputDialog", "SaveChoiceDialog"]
+
+ChoiceT = TypeVar("ChoiceT", bound=str)
+
+
+class ChoiceDialog(ModalScreen[ChoiceT], Generic[ChoiceT]):
+    """A question with a few answers, one button each (its id is the answer); `cancel`
+    has the focus, so enter never does the irreversible thing by accident. Subclasses
+    give the buttons (`CHOICES`) and their keys (`BINDINGS`, calling `choose`)."""
+
+    CHOICES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    """(answer, button label, button variant) in order; one answer is ``cancel``."""
+
+    def __init__(self, title: str, text: str, *, text_id: str | None = None) -> None:
+        super().__init__()
+        self._title = title
+        self._text = text
+        self._text_id = text_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(SafeText(clean(self._title)), classes="dialog-title")
+            yield Static(SafeText(clean(self._text), no_wrap=False), id=self._text_id)
+            with Horizontal(classes="dialog-buttons"):
+                for answer, label, variant in self.CHOICES:
+                    yield Button(label, variant=variant, id=answer)  # type: ignore[arg-type]
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def action_choose(self, choice: ChoiceT) -> None:
+        self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(cast("ChoiceT", event.button.id or "cancel"))
 
 
 class ConfirmDialog(ModalScreen[bool]):
