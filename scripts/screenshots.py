@@ -47,6 +47,14 @@ CAPTURES: dict[str, Path] = {
     "11-websocket": Path("tests/data/mitmproxy-11/http_bodies.flows"),
 }
 """Shots over another capture than the sample."""
+FROM_SNAPSHOTS: dict[str, Path] = {
+    "12-held-messages": Path("tests/ui/__snapshots__/test_held_snapshots")
+    / "test_held_messages_in_the_viewer.svg",
+    "13-replay": Path("tests/ui/__snapshots__/test_steer_snapshots")
+    / "test_replay_next_to_its_original.svg",
+}
+"""Live states, taken from the snapshot tests that drive the real app attached to a real
+`LiveServer` with fixed flows (`make test` keeps them current; run this after it)."""
 
 
 async def shoot(name: str, row: int, tab: str | None, keys: tuple[str, ...]) -> Path:
@@ -72,6 +80,10 @@ async def main() -> None:
     OUT.mkdir(exist_ok=True)
     for name, (row, tab, keys) in SHOTS.items():
         print(await shoot(name, row, tab, keys))
+    for name, snapshot in FROM_SNAPSHOTS.items():
+        target = OUT / f"{name}.svg"
+        target.write_bytes(snapshot.read_bytes())
+        print(target)
 
 
 if __name__ == "__main__":
