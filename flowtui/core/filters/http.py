@@ -16,14 +16,13 @@ from __future__ import annotations
 import io
 import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from flowtui.core import DNSFlow, Flow, HTTPFlow
 from flowtui.core.filters.columns import ColumnTest, FieldTest
 from flowtui.core.filters.nodes import Node, SummaryTest
 from flowtui.core.http import Message
-from flowtui.core.serializable import Serializable
 from flowtui.core.summary import dns_columns
 
 __all__ = [
@@ -31,12 +30,8 @@ __all__ = [
     "BytesRegex",
     "StatusCode",
     "asset_types",
-    "content_type_values",
     "decoded_content",
-    "dns_names",
     "domain_texts",
-    "header_block",
-    "http_part",
     "optional_text",
     "summary_has_response",
     "summary_request_only",
@@ -47,54 +42,10 @@ MAX_DECODED = 64 * 1024 * 1024
 """Largest decompressed body searched; a bigger one is searched up to this size."""
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "surrogateescape")
-    return value if isinstance(value, str) else ""
-
-
-def _bytes(value: Any) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    return value.encode("utf-8", "surrogateescape") if isinstance(value, str) else b""
-
-
-def http_part(flow: Flow, key: str) -> dict[str, Any] | None:
-    """The state of the `request`, `response` or `websocket` of an HTTP or DNS flow, or None."""
-    if isinstance(flow, HTTPFlow):
-        message = getattr(flow, key, None)
-        return message.get_state() if isinstance(message, Serializable) else None
-    if not isinstance(flow, DNSFlow):
-        return None
+def _dns_part(flow: DNSFlow, key: str) -> dict[str, Any] | None:
+    """The state of a DNS flow's `request` or `response`, as the summary reads it."""
     part = flow.raw.get(key)
     return part if isinstance(part, dict) else None
-
-
-def _fields(message: dict[str, Any]) -> Iterator[tuple[bytes, bytes]]:
-    headers = message.get("headers")
-    if not isinstance(headers, list | tuple):
-        return
-    for field in headers:
-        if isinstance(field, list | tuple) and len(field) == 2:
-            yield _bytes(field[0]), _bytes(field[1])
-
-
-def header_block(message: dict[str, Any]) -> bytes:
-    """The header lines as mitmproxy's `bytes(headers)`: `name: value\\r\\n` each."""
-    lines = [name + b": " + value for name, value in _fields(message)]
-    return b"\r\n".join(lines) + b"\r\n" if lines else b""
-
-
-def _header(message: dict[str, Any], name: bytes) -> bytes | None:
-    for key, value in _fields(message):
-        if key.lower() == name:
-            return value
-    return None
-
-
-def content_type_values(message: dict[str, Any]) -> list[bytes]:
-    """Every Content-Type header value."""
-    return [v for k, v in _fields(message) if k.lower() == b"content-type"]
 
 
 def _decode(data: bytes, encoding: str) -> bytes | None:
@@ -169,15 +120,6 @@ def decoded_content(message: Message | None) -> bytes | None:
     return content if decoded is None else decoded
 
 
-def dns_names(flow: Flow) -> list[str]:
-    """The question names of a DNS query."""
-    request = http_part(flow, "request") or {}
-    questions = request.get("questions")
-    if not isinstance(questions, list | tuple):
-        return []
-    return [_text(q.get("name")) for q in questions if isinstance(q, dict)]
-
-
 def url_texts(flow: Flow) -> Sequence[str]:
     """`~u`: the pretty URL of an HTTP request, the first question of a DNS query (as
     the summary's `url`)."""
@@ -187,7 +129,7 @@ def url_texts(flow: Flow) -> Sequence[str]:
         except ValueError:
             return ()
     if isinstance(flow, DNSFlow):
-        url = dns_columns(http_part(flow, "request"), None)["url"]
+        url = dns_columns(_dns_part(flow, "request"), None)["url"]
         return () if url is None else (url,)
     return ()
 
@@ -264,26 +206,15 @@ def _has_response(flow: HTTPFlow | DNSFlow) -> bool:
     # The model answers directly; a DNS flow is still raw state.
     if isinstance(flow, HTTPFlow):
         return flow.response is not None
-    return http_part(flow, "response") is not None
+    return _dns_part(flow, "response") is not None
 
 
 class BytesRegex(Node):
-    """An HTTP operator searching byte strings taken from the request and/or response."""
+    """An HTTP operator searching byte strings of the request and/or the response
+    (``parts``: ``q``, ``s`` or both); each subclass reads its own from the model."""
 
     def __init__(self, name: str, regex: re.Pattern[bytes], parts: str) -> None:
         self.name, self.regex, self.parts = name, regex, parts
-
-    def values(self, message: dict[str, Any]) -> list[bytes]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def __call__(self, flow: Flow) -> bool:
-        if not isinstance(flow, HTTPFlow):
-            return False
-        for key in self.parts:
-            message = http_part(flow, "request" if key == "q" else "response")
-            if message is not None and any(self.regex.search(v) for v in self.values(message)):
-                return True
-        return False
 
     def dump(self) -> str:
         return f"{self.name}({self.regex.pattern!r})"
