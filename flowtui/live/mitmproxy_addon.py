@@ -451,7 +451,15 @@ class FlowtuiLive:
 
     tcp_message = udp_message = _stream_message
     tcp_start = udp_start = _start
-    tcp_end = tcp_error = udp_end = udp_error = _publish
+
+    def _stream_end(self, flow: Any) -> None:
+        """A TCP or UDP flow ended: forget what was noted for it while it lived (an
+        injection mitmproxy never delivered, what `update` last saw)."""
+        self._injecting.pop(flow.id, None)
+        self._seen.pop(flow.id, None)
+        self._publish(flow)
+
+    tcp_end = tcp_error = udp_end = udp_error = _stream_end
     requestheaders = responseheaders = error = websocket_start = websocket_end = _publish
     dns_error = _publish
     request = response = _message

@@ -9,6 +9,7 @@ injected in a way mitmproxy's own reader keeps."""
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -387,3 +388,18 @@ async def test_mitmdump_replays_an_http_flow_as_a_new_flow(tmp_path: Path) -> No
                 await client.replay("no-such-flow")
     finally:
         await server.stop()
+
+
+def test_the_addon_forgets_a_flows_notes_when_it_ends() -> None:
+    """An injection mitmproxy never delivered (the connection closed first) is not
+    kept for the life of the proxy."""
+    from mitmproxy.test import tflow
+
+    from flowtui.live.mitmproxy_addon import FlowtuiLive
+
+    addon = FlowtuiLive()
+    flow = tflow.ttcpflow()
+    addon._injecting[flow.id] = deque([b"never delivered"])
+    addon._seen[flow.id] = ()
+    addon.tcp_end(flow)
+    assert flow.id not in addon._injecting and flow.id not in addon._seen
