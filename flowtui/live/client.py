@@ -35,6 +35,7 @@ from flowtui.live.protocol import (
     check_hello,
     encode,
     hello,
+    without_websocket_messages,
 )
 
 __all__ = ["MAX_MEMORY", "CommandError", "LiveClient", "LiveEvent"]
@@ -522,13 +523,10 @@ class LiveClient:
         # (left out of the state while it is computed) unless the proxy sent them whole.
         ws = flow.websocket if isinstance(flow, HTTPFlow) else None
         ws_messages = ws.messages if ws is not None else None
-        if ws is not None:
-            ws.messages = []
-        try:
-            state = Flow.get_state(flow) if isinstance(flow, MessageFlow) else flow.get_state()
-        finally:
-            if ws is not None and ws_messages is not None:
-                ws.messages = ws_messages
+        if isinstance(flow, MessageFlow):
+            state = Flow.get_state(flow)
+        else:
+            state = without_websocket_messages(flow, flow.get_state)
         sent_whole = bool((changes.get("websocket") or {}).get("messages"))
         live = changes.pop("live", flow.live)
         state.update(changes)

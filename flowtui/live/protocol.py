@@ -13,7 +13,7 @@ buffered, nesting is bounded by msgpack's own limits, and every failure surfaces
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import msgpack
@@ -34,6 +34,7 @@ __all__ = [
     "frame_size",
     "hello",
     "validate",
+    "without_websocket_messages",
 ]
 
 PROTOCOL_VERSION: Final = 1
@@ -47,6 +48,24 @@ _HEADER = struct.Struct(">I")
 WEBSOCKET_APPENDS: Final = "websocket-append"
 """An inspector naming this in its hello's ``features`` takes an HTTP flow's new
 WebSocket messages as ``flows/append`` (the flow's state then leaves them out)."""
+
+
+def without_websocket_messages(
+    flow: Any, get_state: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """``get_state()`` of ``flow`` with its WebSocket messages left out (``messages:
+    []``), as states travel with `WEBSOCKET_APPENDS`. O(1) in the messages: the list is
+    set aside while the state is computed (never copied), then put back."""
+    ws: Any = getattr(flow, "websocket", None) if getattr(flow, "type", None) == "http" else None
+    messages = ws.messages if ws is not None else None
+    if not messages:
+        return get_state()
+    ws.messages = []
+    try:
+        return get_state()
+    finally:
+        ws.messages = messages
+
 
 EVENTS: Final = frozenset(
     {"flows/reset", "flows/add", "flows/update", "flows/append", "flows/remove"}

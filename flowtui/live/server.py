@@ -35,6 +35,7 @@ from flowtui.live.protocol import (
     encode_append,
     frame_size,
     hello,
+    without_websocket_messages,
 )
 
 __all__ = [
@@ -471,16 +472,7 @@ class LiveServer:
     def _state(self, flow: Any) -> dict[str, Any]:
         """A flow's state without its growing messages (those go as appends): a
         WebSocket's are left out while it is computed, so a long one costs O(1)."""
-        ws: Any = getattr(flow, "websocket", None) if flow.type == "http" else None
-        messages = ws.messages if ws is not None else None
-        if messages:
-            ws.messages = []
-            try:
-                state = self.control.base_state(flow)
-            finally:
-                ws.messages = messages
-        else:
-            state = self.control.base_state(flow)
+        state = without_websocket_messages(flow, lambda: self.control.base_state(flow))
         state.pop("messages", None)
         state["live"] = bool(flow.live)
         if flow.intercepted:
@@ -799,9 +791,6 @@ class LiveServer:
     def _run(self, kind: str, message: dict[str, Any]) -> None:
         if kind == "ping":
             return
-        if kind in ("inject", "replay"):
-            self._run_steering(kind, message)
-            return
         if kind == "set_intercept":
             direction = message.get("direction", "both")
             if direction not in INTERCEPT_DIRECTIONS:
@@ -818,6 +807,9 @@ class LiveServer:
         flow = self.flows.get(message["id"])
         if flow is None:
             raise LookupError(f"no flow with id {message['id'][:64]!r}")
+        if kind in ("inject", "replay"):
+            self._run_steering(kind, flow, message)
+            return
         if kind == "intercept":
             if not flow.live:
                 raise ValueError("Flow is not live.")
@@ -836,13 +828,10 @@ class LiveServer:
             self._change_message(flow, message)
         self._changed([flow])
 
-    def _run_steering(self, kind: str, message: dict[str, Any]) -> None:
+    def _run_steering(self, kind: str, flow: Any, message: dict[str, Any]) -> None:
         """``inject`` (a new message on a live connection) and ``replay`` (an HTTP flow,
         through the proxy's own client replay): each proxy side does its own, and one
         that cannot says why (a `ValueError`, answered ``ok: false``)."""
-        flow = self.flows.get(message["id"])
-        if flow is None:
-            raise LookupError(f"no flow with id {message['id'][:64]!r}")
         if kind == "inject":
             if not flow.live:
                 raise ValueError("Flow is not live.")

@@ -1,4 +1,5 @@
-"""Bytes typed as text: text with escapes, or hex, for messages a user writes (inject).
+"""Bytes typed as text: text with escapes, or hex, for messages a user writes (inject;
+the held-message editor reads its text form with these escapes too).
 
 Why a module of its own: the rules (which escapes, how an error is pointed at) are
 tested without a UI, and the dialog only shows what they say. No Textual here.
@@ -24,12 +25,15 @@ _HEX_SEPARATORS = frozenset(" :\t\r\n")
 
 
 class ByteTextError(ValueError):
-    """What was typed is not bytes in its mode; `pos` is where it goes wrong."""
+    """What was typed is not bytes in its mode; `pos` is where it goes wrong, `kind`
+    what: ``escape`` (a backslash not followed by a known escape), ``x`` (``\\x``
+    without two hex digits) or ``hex`` (in the hex mode)."""
 
-    def __init__(self, msg: str, pos: int) -> None:
+    def __init__(self, msg: str, pos: int, kind: str = "hex") -> None:
         super().__init__(f"{msg} at {pos}")
         self.msg = msg
         self.pos = pos
+        self.kind = kind
 
 
 def parse_bytes(text: str, mode: ByteTextMode = "text") -> bytes:
@@ -49,7 +53,7 @@ def _parse_text(text: str) -> bytes:
             i = j
             continue
         if i + 1 >= n:
-            raise ByteTextError("a lone backslash (type \\\\ for one)", i)
+            raise ByteTextError("a lone backslash (type \\\\ for one)", i, "escape")
         e = text[i + 1]
         if e in _SIMPLE:
             out += _SIMPLE[e]
@@ -57,11 +61,11 @@ def _parse_text(text: str) -> bytes:
         elif e == "x":
             digits = text[i + 2 : i + 4]
             if len(digits) != 2 or not set(digits) <= _HEX:
-                raise ByteTextError("\\x needs two hex digits", i)
+                raise ByteTextError("\\x needs two hex digits", i, "x")
             out.append(int(digits, 16))
             i += 4
         else:
-            raise ByteTextError(f"unknown escape \\{e} (\\xNN \\n \\r \\t \\\\)", i)
+            raise ByteTextError(f"unknown escape \\{e} (\\xNN \\n \\r \\t \\\\)", i, "escape")
     return bytes(out)
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+from flowtui.ui.byte_text import ByteTextError, parse_bytes
+
 __all__ = ["EditMode", "EditProblem", "from_text", "to_text"]
 
 EditMode = Literal["text", "hex"]
 
 _NAMED = {ord("\t"): "\\t", ord("\r"): "\\r", ord("\\"): "\\\\"}
-_UNESCAPE = {"n": 0x0A, "t": 0x09, "r": 0x0D, "\\": 0x5C}
 _HEX = frozenset("0123456789abcdefABCDEF")
 HEX_PER_LINE = 16
 """Bytes per line of the hex form."""
@@ -53,32 +54,24 @@ def from_text(text: str, mode: EditMode) -> bytes:
         if len(digits) % 2:
             raise EditProblem("an odd number of hex digits: each byte is two")
         return bytes.fromhex(digits)
-    out = bytearray()
-    i, size = 0, len(text)
-    while i < size:
-        c = text[i]
-        if c != "\\":
-            code = ord(c)
-            if code > 0x7F:
-                raise EditProblem(
-                    f"character {i + 1} ({c!r}) is not ASCII: write its bytes as \\xNN"
-                )
-            out.append(code)
-            i += 1
-            continue
-        nxt = text[i + 1 : i + 2]
-        if nxt in _UNESCAPE:
-            out.append(_UNESCAPE[nxt])
-            i += 2
-        elif nxt == "x":
-            pair = text[i + 2 : i + 4]
-            if len(pair) != 2 or not set(pair) <= _HEX:
-                raise EditProblem(f"\\x at character {i + 1} needs two hex digits")
-            out.append(int(pair, 16))
-            i += 4
-        else:
-            shown = repr(nxt) if nxt else "the end"
-            raise EditProblem(
-                f"unknown escape at character {i + 1}: \\ then {shown} (\\xNN, \\n, \\t, \\r, \\\\)"
-            )
-    return bytes(out)
+    # The escapes are the inject dialog's (`byte_text`); an edit adds only that every
+    # other character must be ASCII (a byte is written as \xNN, never guessed).
+    first = next((i for i, c in enumerate(text) if ord(c) > 0x7F), len(text))
+    try:
+        data = parse_bytes(text[:first], "text")
+    except ByteTextError as e:
+        raise EditProblem(_escape_problem(text, e)) from None
+    if first < len(text):
+        raise EditProblem(
+            f"character {first + 1} ({text[first]!r}) is not ASCII: write its bytes as \\xNN"
+        )
+    return data
+
+
+def _escape_problem(text: str, error: ByteTextError) -> str:
+    at = error.pos + 1
+    if error.kind == "x":
+        return f"\\x at character {at} needs two hex digits"
+    nxt = text[error.pos + 1 : error.pos + 2]
+    shown = repr(nxt) if nxt else "the end"
+    return f"unknown escape at character {at}: \\ then {shown} (\\xNN, \\n, \\t, \\r, \\\\)"
